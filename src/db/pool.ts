@@ -1,0 +1,41 @@
+import pg from 'pg';
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+
+const DATE_OID = 1082;
+
+/**
+ * Type parsers of our pools: calendar dates stay ISO strings ('2025-09-01'), since a JS Date would
+ * shift them by the process time zone. bigint and numeric stay strings (pg's default).
+ */
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (oid === DATE_OID && format !== 'binary') return (value: string) => value;
+    return pg.types.getTypeParser(oid, format as 'text');
+  }) as typeof pg.types.getTypeParser,
+};
+
+/** A connection pool with the project's type parsers and an application name for pg_stat_activity. */
+export function createPool(connectionString: string, max = 10, applicationName = 'journal-bridge'): Pool {
+  return new pg.Pool({ connectionString, max, types, application_name: applicationName });
+}
+
+/**
+ * Runs `work` in one transaction on one pooled connection: COMMIT when it resolves, ROLLBACK when it
+ * throws (and the error is rethrown).
+ */
+export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}

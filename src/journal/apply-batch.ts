@@ -1,0 +1,177 @@
+import { withTransaction, type Pool, type PoolClient } from '../db/pool.js';
+import type { Clock } from '../lib/clock.js';
+import { NotFoundError } from '../lib/errors.js';
+import {
+  ExternalIdSchema, SourceRecordSchemas, type ClassRecord, type GoneId, type RecordType, type SourceRecord,
+} from '../ports/records.js';
+import { prepareAcademicYears } from './academic-years.js';
+import { BatchContext, emptyCounts, isRecordType, type Counts, type Entry, type Rejection, type SourceInfo } from './context.js';
+import {
+  classSpec, enrollmentSpec, guardianshipSpec, homeworkSpec, lessonSpec, periodSpec, personSpec, staffRoleSpec,
+  subjectSpec, teachingAssignmentSpec,
+} from './entities.js';
+import { attendanceSpec, markSpec, periodMarkSpec } from './fact-specs.js';
+import { applyFacts, describeIssues, type FactSpec } from './facts.js';
+import { applyGone } from './gone.js';
+import { appendEvents, lockChainHead } from './history.js';
+import { payloadHash } from './ids.js';
+import { applyShared, type SharedSpec } from './shared.js';
+
+export interface ApplyBatchInput {
+  /** The connection (source) the records come from. */
+  connectionId: string;
+  /** The stream they were read from; names the cursor. */
+  stream: string;
+  /** Source records; anything malformed is rejected alone with a reason. */
+  records: readonly unknown[];
+  /** Platform ids that are gone from the source. */
+  goneIds?: readonly GoneId[];
+  /** The stream's new cursor, saved in the same transaction; leave out to keep the old one. */
+  cursor?: unknown;
+  /** Who made the change, for the history; defaults to `connection:<id>`. */
+  actor?: string;
+}
+
+export interface ApplyBatchResult extends Omit<Counts, 'rejected'> {
+  rejected: Rejection[];
+  byType: Partial<Record<RecordType, Counts>>;
+  /** Events appended to the school's history. */
+  events: number;
+}
+
+const SHARED = new Map<RecordType, SharedSpec<SourceRecord>>(
+  [periodSpec, subjectSpec, classSpec, personSpec, enrollmentSpec, guardianshipSpec, staffRoleSpec,
+    teachingAssignmentSpec, lessonSpec, homeworkSpec].map((s) => [s.type, s as unknown as SharedSpec<SourceRecord>]),
+);
+const FACTS = new Map<RecordType, FactSpec<SourceRecord>>(
+  [markSpec, attendanceSpec, periodMarkSpec].map((s) => [s.type, s as unknown as FactSpec<SourceRecord>]),
+);
+
+/** Dependency order: what a record refers to is applied before it. */
+const ORDER: RecordType[] = [
+  'period', 'subject', 'class', 'person', 'enrollment', 'guardianship', 'staff_role', 'teaching_assignment',
+  'lesson', 'homework', 'mark', 'attendance', 'period_mark',
+];
+
+/**
+ * The one write path of the canonical journal. In one transaction: takes the school's history lock,
+ * resolves or creates external refs, matches persons, inserts new rows, updates changed ones only,
+ * tombstones gone ones, appends a hash-chained event per change and saves the stream cursor. A
+ * malformed or unresolvable record is rejected alone, with its reason; anything else that fails rolls
+ * the whole batch back (nothing half-written, cursor untouched).
+ */
+export async function applyBatch(pool: Pool, clock: Clock, input: ApplyBatchInput): Promise<ApplyBatchResult> {
+  return withTransaction(pool, async (client) => {
+    const source = await readSource(client, input.connectionId);
+    let head = await lockChainHead(client, source.schoolId);
+    const now = clock.now();
+    const ctx = new BatchContext(client, source, now);
+    const groups = groupRecords(ctx, input.records);
+    await prepareAcademicYears(ctx, yearsOf(groups));
+    for (const type of ORDER) {
+      const entries = groups.get(type);
+      if (entries && entries.length > 0) await applyType(ctx, type, entries);
+    }
+    if (input.goneIds && input.goneIds.length > 0) await applyGone(ctx, input.goneIds, { facts: FACTS, shared: SHARED });
+    head = await appendEvents(client, head, {
+      schoolId: source.schoolId, sourceId: source.id, actor: input.actor ?? `connection:${source.id}`, at: now.toISOString(),
+    }, ctx.events);
+    if (input.cursor !== undefined) await saveCursor(client, source.id, input.stream, input.cursor);
+    return summarize(ctx);
+  });
+}
+
+async function readSource(client: PoolClient, connectionId: string): Promise<SourceInfo> {
+  const { rows } = await client.query<SourceInfo>(
+    `SELECT c.id::text AS id, c.school_id::text AS "schoolId", c.platform, s.time_zone AS "timeZone"
+       FROM connection c JOIN school s ON s.id = c.school_id WHERE c.id = $1`,
+    [connectionId],
+  );
+  if (!rows[0]) throw new NotFoundError(`connection ${connectionId}`);
+  return rows[0];
+}
+
+/**
+ * Sorts records by type after the checks every record needs (an object of a known type with an
+ * external id). A platform id sent twice in one batch keeps its last version; the earlier ones are
+ * reported, not silently dropped.
+ */
+function groupRecords(ctx: BatchContext, records: readonly unknown[]): Map<RecordType, Entry[]> {
+  const groups = new Map<RecordType, Map<string, Entry>>();
+  records.forEach((record, index) => {
+    const shape = record as { type?: unknown; externalId?: unknown } | null;
+    if (typeof shape !== 'object' || shape === null || typeof shape.type !== 'string' || !isRecordType(shape.type)) {
+      ctx.reject({ index, record }, `not a source record: expected an object with a known "type"`);
+      return;
+    }
+    const id = ExternalIdSchema.safeParse(shape.externalId);
+    if (!id.success) {
+      ctx.reject({ index, record }, `externalId: ${describeIssues(id.error)}`);
+      return;
+    }
+    const byId = groups.get(shape.type) ?? new Map<string, Entry>();
+    groups.set(shape.type, byId);
+    const earlier = byId.get(id.data);
+    if (earlier) ctx.reject(earlier, `superseded by record #${index} with the same externalId in this batch`);
+    byId.set(id.data, { index, record: record as SourceRecord, hash: payloadHash(record) });
+  });
+  return new Map([...groups].map(([type, byId]) => [type, [...byId.values()]]));
+}
+
+function yearsOf(groups: Map<RecordType, Entry[]>): number[] {
+  const years: number[] = [];
+  for (const type of ['period', 'class'] as const) {
+    for (const entry of groups.get(type) ?? []) {
+      const year = (entry.record as { year?: unknown }).year;
+      if (typeof year === 'number' && Number.isInteger(year) && year >= 2000 && year <= 2100) years.push(year);
+    }
+  }
+  return years;
+}
+
+async function applyType(ctx: BatchContext, type: RecordType, entries: Entry[]): Promise<void> {
+  const fact = FACTS.get(type);
+  if (fact) return applyFacts(ctx, fact, entries);
+  const spec = SHARED.get(type)!;
+  const valid = validateAll(ctx, type, entries);
+  if (type !== 'class') return applyShared(ctx, spec, valid);
+  // Subgroups name their class: classes first.
+  const isSubgroup = (e: Entry) => (e.record as ClassRecord).parentExternalId !== undefined;
+  await applyShared(ctx, spec, valid.filter((e) => !isSubgroup(e)));
+  await applyShared(ctx, spec, valid.filter(isSubgroup));
+}
+
+function validateAll(ctx: BatchContext, type: RecordType, entries: Entry[]): Entry[] {
+  const schema = SourceRecordSchemas[type];
+  const valid: Entry[] = [];
+  for (const entry of entries) {
+    const parsed = schema.safeParse(entry.record);
+    if (parsed.success) valid.push({ ...entry, record: parsed.data as SourceRecord });
+    else ctx.reject(entry, describeIssues(parsed.error));
+  }
+  return valid;
+}
+
+async function saveCursor(client: PoolClient, connectionId: string, stream: string, cursor: unknown): Promise<void> {
+  await client.query(
+    `INSERT INTO sync_cursor (connection_id, stream, cursor, updated_at) VALUES ($1, $2, $3::jsonb, now())
+     ON CONFLICT (connection_id, stream) DO UPDATE SET cursor = EXCLUDED.cursor, updated_at = now()`,
+    [connectionId, stream, JSON.stringify(cursor)],
+  );
+}
+
+function summarize(ctx: BatchContext): ApplyBatchResult {
+  const total = emptyCounts();
+  for (const counts of ctx.counts.values()) {
+    for (const key of Object.keys(total) as Array<keyof Counts>) total[key] += counts[key];
+  }
+  return {
+    created: total.created,
+    updated: total.updated,
+    unchanged: total.unchanged,
+    deleted: total.deleted,
+    rejected: ctx.rejected,
+    byType: Object.fromEntries(ctx.counts),
+    events: ctx.events.length,
+  };
+}

@@ -1,0 +1,92 @@
+import type { Pool } from '../db/pool.js';
+import { chainHash, eventText, GENESIS_HASH, type EventOp } from './history.js';
+
+export interface ChainBreak {
+  seq: number;
+  reason: string;
+}
+
+export interface SchoolChainReport {
+  schoolId: string;
+  checked: number;
+  ok: boolean;
+  /** The first event whose stored hash or numbering does not follow from the events before it. */
+  firstBreak?: ChainBreak;
+}
+
+interface EventRow {
+  seq: string;
+  entity_type: string;
+  entity_id: string;
+  op: EventOp;
+  source_id: string | null;
+  actor: string;
+  at: string;
+  before: string | null;
+  after: string | null;
+  hash: Buffer;
+}
+
+const PAGE = 5000;
+
+/**
+ * Recomputes each school's hash chain from the stored events (in pages, so memory stays flat) and
+ * checks that the head matches the last event. Stops a school at its first broken link.
+ */
+export async function verifyChains(pool: Pool, schoolIds?: string[]): Promise<SchoolChainReport[]> {
+  const ids = schoolIds ?? (await pool.query<{ id: string }>('SELECT id FROM school ORDER BY created_at, id')).rows.map((r) => r.id);
+  const reports: SchoolChainReport[] = [];
+  for (const schoolId of ids) reports.push(await verifySchool(pool, schoolId));
+  return reports;
+}
+
+async function verifySchool(pool: Pool, schoolId: string): Promise<SchoolChainReport> {
+  let previous: Buffer = GENESIS_HASH;
+  let expectedSeq = 1;
+  let checked = 0;
+  for (;;) {
+    const rows = await readPage(pool, schoolId, expectedSeq - 1);
+    for (const row of rows) {
+      const seq = Number(row.seq);
+      if (seq !== expectedSeq) {
+        return broken(schoolId, checked, expectedSeq, `event ${expectedSeq} is missing (next stored is ${seq})`);
+      }
+      const text = eventText(seq, { sourceId: row.source_id, actor: row.actor, at: row.at }, {
+        entityType: row.entity_type, entityId: row.entity_id, op: row.op, before: row.before, after: row.after,
+      });
+      const hash = chainHash(previous, text);
+      if (!hash.equals(row.hash)) {
+        return broken(schoolId, checked, seq, `event ${seq} (${row.op} ${row.entity_type} ${row.entity_id}) does not match its hash: altered, or an earlier event was`);
+      }
+      previous = hash;
+      expectedSeq += 1;
+      checked += 1;
+    }
+    if (rows.length < PAGE) break;
+  }
+  return checkHead(pool, schoolId, checked, previous);
+}
+
+async function checkHead(pool: Pool, schoolId: string, checked: number, last: Buffer): Promise<SchoolChainReport> {
+  const { rows } = await pool.query<{ seq: string; hash: Buffer }>('SELECT seq, hash FROM journal_head WHERE school_id = $1', [schoolId]);
+  const head = rows[0];
+  if (head && (Number(head.seq) !== checked || !head.hash.equals(last))) {
+    return broken(schoolId, checked, Number(head.seq), `the chain head (seq ${head.seq}) does not match the last stored event (seq ${checked})`);
+  }
+  return { schoolId, checked, ok: true };
+}
+
+function broken(schoolId: string, checked: number, seq: number, reason: string): SchoolChainReport {
+  return { schoolId, checked, ok: false, firstBreak: { seq, reason } };
+}
+
+async function readPage(pool: Pool, schoolId: string, afterSeq: number): Promise<EventRow[]> {
+  const { rows } = await pool.query<EventRow>(
+    `SELECT seq, entity_type, entity_id::text, op, source_id::text, actor,
+            to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at,
+            before::text AS before, after::text AS after, hash
+       FROM journal_event WHERE school_id = $1 AND seq > $2 ORDER BY seq LIMIT ${PAGE}`,
+    [schoolId, afterSeq],
+  );
+  return rows;
+}
