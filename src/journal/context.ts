@@ -1,4 +1,5 @@
 import type { PoolClient } from '../db/pool.js';
+import { todayIn } from '../lib/dates.js';
 import type { RecordType, SourceRecord } from '../ports/records.js';
 import { vocabularyOf, type Vocabulary } from '../ports/values.js';
 import type { PendingEvent } from './history.js';
@@ -84,7 +85,7 @@ export class BatchContext {
 
   /** The school-local calendar day of this batch (enrollment end dates, "today" rules). */
   today(): string {
-    return new Intl.DateTimeFormat('en-CA', { timeZone: this.source.timeZone }).format(this.now);
+    return todayIn(this.source.timeZone, this.now);
   }
 }
 

@@ -90,3 +90,9 @@ async function readPage(pool: Pool, schoolId: string, afterSeq: number): Promise
   );
   return rows;
 }
+
+/** One line for people: "school …: OK, 123 events checked" or where and why the chain breaks. */
+export function formatChainReport(report: SchoolChainReport): string {
+  if (report.ok) return `school ${report.schoolId}: OK, ${report.checked} events checked`;
+  return `school ${report.schoolId}: BROKEN at event ${report.firstBreak?.seq}: ${report.firstBreak?.reason} (the ${report.checked} events before it are intact)`;
+}

@@ -1,0 +1,42 @@
+import express, { type Express } from 'express';
+import { pinoHttp } from 'pino-http';
+import type { Pool } from '../db/pool.js';
+import type { SchoolRepository } from '../db/repositories/schools.js';
+import type { Logger } from '../lib/logger.js';
+import { errorHandler, notFound } from './errors.js';
+import { healthRouter, type DemoStatus } from './routes/health.js';
+import { journalRouter } from './routes/journal.js';
+import { schoolsRouter } from './routes/schools.js';
+
+export interface AppDeps {
+  pool: Pool;
+  schools: SchoolRepository;
+  logger: Logger;
+  embedded: boolean;
+  demoStatus(): DemoStatus;
+}
+
+/** The HTTP API (openapi/openapi.yaml): one router per resource, one error envelope. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      // Paths carry ids only; query strings and headers are left out of the log.
+      serializers: {
+        req: (req: { method: string; url: string }) => ({ method: req.method, path: req.url.split('?')[0] }),
+        res: (res: { statusCode: number }) => ({ status: res.statusCode }),
+      },
+      autoLogging: { ignore: (req) => req.url === '/health' },
+    }),
+  );
+  app.use(express.json({ limit: '1mb' }));
+  app.use(healthRouter({ pool: deps.pool, embedded: deps.embedded, demoStatus: deps.demoStatus }));
+  app.use(schoolsRouter(deps.schools));
+  app.use(journalRouter(deps.pool));
+  app.use(notFound);
+  app.use(errorHandler(deps.logger));
+  return app;
+}
