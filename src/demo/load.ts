@@ -3,7 +3,7 @@ import { applyBatch, type ApplyBatchInput, type ApplyBatchResult } from '../jour
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import type { SourceRecord } from '../ports/records.js';
-import { generateSchool } from './index.js';
+import { generateSchool } from './generator.js';
 import { periodMarkRecords, rosterRecords, scheduleBatches } from './records.js';
 import type { DemoOptions, DemoSchool } from './types.js';
 

@@ -1,5 +1,5 @@
 import type { SourceRecord } from '../ports/records.js';
-import { generateLessonFacts, generateLessons, generatePeriodMarks } from './index.js';
+import { generateLessonFacts, generateLessons, generatePeriodMarks } from './generator.js';
 import type { DemoLesson, DemoPersonBase, DemoSchool } from './types.js';
 
 /**

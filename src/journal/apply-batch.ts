@@ -2,7 +2,7 @@ import { withTransaction, type Pool, type PoolClient } from '../db/pool.js';
 import type { Clock } from '../lib/clock.js';
 import { NotFoundError } from '../lib/errors.js';
 import {
-  ExternalIdSchema, SourceRecordSchemas, type ClassRecord, type GoneId, type RecordType, type SourceRecord,
+  MAX_EXTERNAL_ID, SourceRecordSchemas, type ClassRecord, type GoneId, type RecordType, type SourceRecord,
 } from '../ports/records.js';
 import { prepareAcademicYears } from './academic-years.js';
 import { BatchContext, emptyCounts, isRecordType, type Counts, type Entry, type Rejection, type SourceInfo } from './context.js';
@@ -28,7 +28,7 @@ export interface ApplyBatchInput {
   goneIds?: readonly GoneId[];
   /** The stream's new cursor, saved in the same transaction; leave out to keep the old one. */
   cursor?: unknown;
-  /** Who made the change, for the history; defaults to `connection:<id>`. */
+  /** Who made the change when it is not the source itself (recorded in the history). */
   actor?: string;
 }
 
@@ -74,7 +74,7 @@ export async function applyBatch(pool: Pool, clock: Clock, input: ApplyBatchInpu
     }
     if (input.goneIds && input.goneIds.length > 0) await applyGone(ctx, input.goneIds, { facts: FACTS, shared: SHARED });
     await appendEvents(client, head, {
-      schoolId: source.schoolId, sourceId: source.id, actor: input.actor ?? `connection:${source.id}`, at: now.toISOString(),
+      schoolId: source.schoolId, sourceId: source.id, actor: input.actor ?? null, at: now.toISOString(),
     }, ctx.events);
     if (input.cursor !== undefined) await saveCursor(client, source.id, input.stream, input.cursor);
     return summarize(ctx);
@@ -104,18 +104,28 @@ function groupRecords(ctx: BatchContext, records: readonly unknown[]): Map<Recor
       ctx.reject({ index, record }, `not a source record: expected an object with a known "type"`);
       return;
     }
-    const id = ExternalIdSchema.safeParse(shape.externalId);
-    if (!id.success) {
-      ctx.reject({ index, record }, `externalId: ${describeIssues(id.error)}`);
+    const problem = externalIdProblem(shape.externalId);
+    if (problem) {
+      ctx.reject({ index, record }, `externalId: ${problem}`);
       return;
     }
+    const id = shape.externalId as string;
     const byId = groups.get(shape.type) ?? new Map<string, Entry>();
     groups.set(shape.type, byId);
-    const earlier = byId.get(id.data);
+    const earlier = byId.get(id);
     if (earlier) ctx.reject(earlier, `superseded by record #${index} with the same externalId in this batch`);
-    byId.set(id.data, { index, record: record as SourceRecord, hash: payloadHash(record) });
+    byId.set(id, { index, record: record as SourceRecord, hash: payloadHash(record) });
   });
   return new Map([...groups].map(([type, byId]) => [type, [...byId.values()]]));
+}
+
+/** The checks of ExternalIdSchema, written out: this runs for every record of every batch. */
+function externalIdProblem(value: unknown): string | undefined {
+  if (typeof value !== 'string') return 'expected a string';
+  if (value.length === 0 || value.length > MAX_EXTERNAL_ID || value.trim() !== value) {
+    return `expected 1–${MAX_EXTERNAL_ID} characters without surrounding spaces`;
+  }
+  return undefined;
 }
 
 function yearsOf(groups: Map<RecordType, Entry[]>): number[] {

@@ -109,3 +109,11 @@ export function unnestFrom(columns: readonly Column[], first: number, alias = 'u
 export function columnArrays(rows: readonly CanonicalRow[], columns: readonly Column[]): CanonicalValue[][] {
   return columns.map((c) => rows.map((row) => row[c.name] ?? null));
 }
+
+/**
+ * A Postgres array literal of values that need no quoting (uuids, numbers): several times faster than
+ * the driver's generic array encoding, which matters on the per-record paths.
+ */
+export function plainArray(values: ReadonlyArray<string | number>): string {
+  return `{${values.join(',')}}`;
+}

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { SourceRecord } from '../ports/records.js';
 import {
-  canonicalSelect, canonicalValue, columnArrays, copyField, payloadOf, unnestFrom,
+  canonicalSelect, canonicalValue, columnArrays, copyField, payloadOf, plainArray, unnestFrom,
   type CanonicalRow, type Column,
 } from './columns.js';
 import type { BatchContext, Entry } from './context.js';
@@ -28,9 +28,10 @@ export interface FactSpec<R extends SourceRecord> {
   toRow(record: R, resolve: Resolver, ctx: BatchContext): RowValues;
 }
 
+/** A record whose stored row is missing or differs (by digest). */
 interface Stored {
   id: string;
-  payload_hash: string;
+  exists: boolean;
   deleted: boolean;
 }
 
@@ -42,34 +43,40 @@ interface Change {
 
 export async function applyFacts<R extends SourceRecord>(ctx: BatchContext, spec: FactSpec<R>, entries: Entry[]): Promise<void> {
   const ids = entries.map((e) => factId(ctx.source.id, spec.type, (e.record as { externalId: string }).externalId));
-  const stored = await readStored(ctx, spec, ids);
-  const todo: Array<{ entry: Entry; id: string; stored?: Stored }> = [];
+  const changed = await probeChanged(ctx, spec, ids, entries.map((e) => e.hash));
+  const todo: Array<{ entry: Entry; id: string; stored: Stored }> = [];
   entries.forEach((entry, i) => {
-    const id = ids[i]!;
-    const row = stored.get(id);
-    if (row && !row.deleted && Number(row.payload_hash) === entry.hash) ctx.count(spec.type, 'unchanged');
-    else todo.push({ entry, id, stored: row });
+    const stored = changed.get(ids[i]!);
+    if (stored) todo.push({ entry, id: ids[i]!, stored });
   });
+  ctx.count(spec.type, 'unchanged', entries.length - todo.length);
   if (todo.length === 0) return;
   const valid = validate(ctx, spec, todo);
   await loadReferences(ctx, spec, valid.map((t) => t.record));
   const changes = buildChanges(ctx, spec, valid);
-  const before = await readBefore(ctx, spec, changes.filter((c) => stored.has(c.id)).map((c) => c.id));
+  const existing = new Set(todo.filter((t) => t.stored.exists).map((t) => t.id));
+  const before = await readBefore(ctx, spec, changes.filter((c) => existing.has(c.id)).map((c) => c.id));
   const inserts: Change[] = [];
   const updates: Change[] = [];
   for (const change of changes) {
-    if (stored.has(change.id)) updates.push(change);
-    else inserts.push(change);
-    recordChange(ctx, spec, change, before.get(change.id) ?? null, stored.has(change.id));
+    (existing.has(change.id) ? updates : inserts).push(change);
+    recordChange(ctx, spec, change, before.get(change.id) ?? null, existing.has(change.id));
   }
   await insertFacts(ctx, spec, inserts);
   await updateFacts(ctx, spec, updates);
 }
 
-async function readStored<R extends SourceRecord>(ctx: BatchContext, spec: FactSpec<R>, ids: string[]): Promise<Map<string, Stored>> {
+/** The ids among `ids` whose row is missing, tombstoned, or stored with another digest. */
+async function probeChanged<R extends SourceRecord>(
+  ctx: BatchContext, spec: FactSpec<R>, ids: string[], hashes: number[],
+): Promise<Map<string, Stored>> {
   const { rows } = await ctx.client.query<Stored>(
-    `SELECT id::text, payload_hash, deleted_at IS NOT NULL AS deleted FROM ${spec.table} WHERE id = ANY($1::uuid[])`,
-    [ids],
+    // The inner = ANY keeps the lookup on the primary key whatever the planner thinks of unnest's size.
+    `SELECT u.id::text AS id, t.id IS NOT NULL AS exists, t.deleted_at IS NOT NULL AS deleted
+       FROM unnest($1::uuid[], $2::int8[]) AS u(id, payload_hash)
+       LEFT JOIN (SELECT id, payload_hash, deleted_at FROM ${spec.table} WHERE id = ANY($1::uuid[])) t ON t.id = u.id
+      WHERE t.id IS NULL OR t.payload_hash <> u.payload_hash OR t.deleted_at IS NOT NULL`,
+    [plainArray(ids), plainArray(hashes)],
   );
   return new Map(rows.map((r) => [r.id, r]));
 }
@@ -159,12 +166,15 @@ const FIXED = ['id', 'school_id', 'source_id', 'external_id', 'payload_hash'];
 async function insertFacts<R extends SourceRecord>(ctx: BatchContext, spec: FactSpec<R>, inserts: Change[]): Promise<void> {
   if (inserts.length === 0) return;
   const { schoolId, id: sourceId } = ctx.source;
-  const lines = inserts.map((c) => {
-    const fixed = [c.id, schoolId, sourceId, copyField((c.entry.record as { externalId: string }).externalId), String(c.entry.hash)];
-    return [...fixed, ...spec.columns.map((col) => copyField(c.row[col.name]))].join('\t');
-  });
+  function* lines(): Generator<string> {
+    for (const c of inserts) {
+      let line = `${c.id}\t${schoolId}\t${sourceId}\t${copyField((c.entry.record as { externalId: string }).externalId)}\t${c.entry.hash}`;
+      for (const column of spec.columns) line += `\t${copyField(c.row[column.name])}`;
+      yield line;
+    }
+  }
   const columns = [...FIXED, ...spec.columns.map((c) => c.name)].map((n) => `"${n}"`).join(', ');
-  await copyLines(ctx.client, `COPY ${spec.table} (${columns}) FROM STDIN`, lines);
+  await copyLines(ctx.client, `COPY ${spec.table} (${columns}) FROM STDIN`, lines());
 }
 
 async function updateFacts<R extends SourceRecord>(ctx: BatchContext, spec: FactSpec<R>, updates: Change[]): Promise<void> {

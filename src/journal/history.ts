@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash as digest } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import copyStreams from 'pg-copy-streams';
@@ -9,10 +9,11 @@ import { copyField } from './columns.js';
  * The journal's history: every create, update and delete of a canonical row becomes one event,
  * appended in the same transaction as the change, numbered per school (`seq` = 1, 2, …) and chained:
  *
- *   hash(n) = sha256( hash(n−1) ‖ utf8(eventText(n)) ),  hash(0) = 32 zero bytes
+ *   hash(n) = sha256( hex(hash(n−1)) ‖ "\n" ‖ eventText(n) ),  hash(0) = 32 zero bytes
  *
- * where eventText is the fields of the event joined by newlines (see `eventText`). Altering, removing
- * or reordering any stored event breaks every later hash, which `verifyChain` reports.
+ * over UTF-8, where hex is lower-case and eventText is the fields of the event joined by newlines (see
+ * `eventText`). Altering, removing or reordering any stored event breaks every later hash, which
+ * `verifyChains` reports. (The previous hash enters as hex text so that one string is hashed per event.)
  */
 
 export type EventOp = 'create' | 'update' | 'delete';
@@ -34,7 +35,8 @@ export interface ChainHead {
 export interface EventMeta {
   schoolId: string;
   sourceId: string | null;
-  actor: string;
+  /** Who made the change when it is not the source itself (a user, a platform account); else null. */
+  actor: string | null;
   /** ISO instant with milliseconds and Z, as stored and hashed. */
   at: string;
 }
@@ -49,7 +51,7 @@ export function eventText(seq: number | string, meta: Omit<EventMeta, 'schoolId'
     event.entityId,
     event.op,
     meta.sourceId ?? '',
-    meta.actor,
+    meta.actor ?? '',
     meta.at,
     event.before ?? 'null',
     event.after ?? 'null',
@@ -57,7 +59,7 @@ export function eventText(seq: number | string, meta: Omit<EventMeta, 'schoolId'
 }
 
 export function chainHash(previous: Buffer, text: string): Buffer {
-  return createHash('sha256').update(previous).update(text, 'utf8').digest();
+  return digest('sha256', `${previous.toString('hex')}\n${text}`, 'buffer') as unknown as Buffer;
 }
 
 /**
@@ -88,20 +90,22 @@ export async function appendEvents(
   events: readonly PendingEvent[],
 ): Promise<ChainHead> {
   if (events.length === 0) return head;
-  let { seq, hash } = head;
-  const lines: string[] = [];
-  for (const event of events) {
-    seq += 1;
-    hash = chainHash(hash, eventText(seq, meta, event));
-    lines.push(eventLine(seq, meta, event, hash));
+  const last = { seq: head.seq, hash: head.hash };
+  // Lines are built (and hashed) lazily, while the server ingests the ones before them.
+  function* lines(): Generator<string> {
+    for (const event of events) {
+      last.seq += 1;
+      last.hash = chainHash(last.hash, eventText(last.seq, meta, event));
+      yield eventLine(last.seq, meta, event, last.hash);
+    }
   }
-  await copyLines(client, `COPY journal_event ${EVENT_COLUMNS} FROM STDIN`, lines);
+  await copyLines(client, `COPY journal_event ${EVENT_COLUMNS} FROM STDIN`, lines());
   await client.query('UPDATE journal_head SET seq = $2, hash = $3, updated_at = now() WHERE school_id = $1', [
     meta.schoolId,
-    seq,
-    hash,
+    last.seq,
+    last.hash,
   ]);
-  return { seq, hash };
+  return last;
 }
 
 function eventLine(seq: number, meta: EventMeta, event: PendingEvent, hash: Buffer): string {
@@ -120,20 +124,22 @@ function eventLine(seq: number, meta: EventMeta, event: PendingEvent, hash: Buff
   ].join('\t');
 }
 
-/** Streams text-format COPY lines to the server in chunks of about 1 MB. */
-export async function copyLines(client: PoolClient, sql: string, lines: readonly string[]): Promise<void> {
-  if (lines.length === 0) return;
+/**
+ * Streams text-format COPY lines to the server in chunks of about 256 KB; `lines` may be lazy, so the
+ * work of producing them overlaps the server's work on the chunks already sent.
+ */
+export async function copyLines(client: PoolClient, sql: string, lines: Iterable<string>): Promise<void> {
   const target = client.query(copyStreams.from(sql));
   await pipeline(Readable.from(chunked(lines)), target);
 }
 
-function* chunked(lines: readonly string[]): Generator<string> {
+function* chunked(lines: Iterable<string>): Generator<string> {
   let buffer: string[] = [];
   let size = 0;
   for (const line of lines) {
     buffer.push(line);
     size += line.length + 1;
-    if (size >= 1 << 20) {
+    if (size >= 1 << 18) {
       yield `${buffer.join('\n')}\n`;
       buffer = [];
       size = 0;

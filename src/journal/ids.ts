@@ -7,35 +7,22 @@ import { v7 as uuidv7 } from 'uuid';
  * Shared entities (persons, classes, lessons …) get time-ordered UUIDv7 ids: rows created together sit
  * together in the primary key and in indexes that cite them (mark.lesson_id), so appends stay cheap.
  *
- * Source-owned facts (marks, attendance, period marks) get name-based ids — RFC 9562 version 3
- * (MD5) of the name `<type>/<external id>` in the namespace of the source connection's id. The id is a
- * function of the natural key, so the primary key doubles as the unique (source, external id) index
- * and a replayed batch finds its rows without a second index.
+ * Source-owned facts (marks, attendance, period marks) get name-based ids derived from their natural
+ * key (source connection, record type, the source's id). The primary key then doubles as the unique
+ * (source, external id) index, and a replayed batch finds its rows without a second index.
  */
 export function newId(): string {
   return uuidv7();
 }
 
-const namespaces = new Map<string, Buffer>();
-
-function namespaceBytes(sourceId: string): Buffer {
-  let bytes = namespaces.get(sourceId);
-  if (!bytes) {
-    bytes = Buffer.from(sourceId.replace(/-/g, ''), 'hex');
-    if (bytes.length !== 16) throw new Error(`not a uuid: ${sourceId}`);
-    if (namespaces.size > 10_000) namespaces.clear();
-    namespaces.set(sourceId, bytes);
-  }
-  return bytes;
-}
-
-/** The id of the fact `externalId` of record type `type` from source `sourceId`. */
+/**
+ * The id of the fact `externalId` of record type `type` from source `sourceId`: an RFC 9562 version 8
+ * (custom) UUID holding the MD5 of `<source id> US <type> US <external id>`.
+ */
 export function factId(sourceId: string, type: string, externalId: string): string {
-  const digest = hash('md5', Buffer.concat([namespaceBytes(sourceId), Buffer.from(`${type}/${externalId}`, 'utf8')]), 'buffer');
-  digest[6] = (digest[6]! & 0x0f) | 0x30;
-  digest[8] = (digest[8]! & 0x3f) | 0x80;
-  const hex = digest.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  const h = hash('md5', `${sourceId}\u001f${type}\u001f${externalId}`, 'hex');
+  const variant = ((Number.parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 /**

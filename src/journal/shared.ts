@@ -122,7 +122,10 @@ async function locateTargets<R extends SourceRecord>(ctx: BatchContext, spec: Sh
 async function locateByKey<R extends SourceRecord>(ctx: BatchContext, spec: SharedSpec<R>, pending: Pending<R>[]): Promise<void> {
   const keyColumns = spec.columns.filter((c) => spec.key.includes(c.name));
   const keyed = pending.map((p) => Object.fromEntries(keyColumns.map((c) => [c.name, canonicalValue(c.kind, p.row[c.name])])));
-  const on = keyColumns.map((c) => `t."${c.name}" IS NOT DISTINCT FROM k."${c.name}"`).join(' AND ');
+  // `=` where a key column is never null, so the unique index serves the join.
+  const on = keyColumns
+    .map((c) => (spec.required.includes(c.name) ? `t."${c.name}" = k."${c.name}"` : `t."${c.name}" IS NOT DISTINCT FROM k."${c.name}"`))
+    .join(' AND ');
   const { rows } = await ctx.client.query<CanonicalRow & { id: string }>(
     `SELECT DISTINCT t.id::text AS id, ${keyColumns.map((c) => canonicalSelect(c)).join(', ')}
        FROM ${spec.table} t JOIN (SELECT DISTINCT * FROM ${unnestFrom(keyColumns, 2, 'k')}) k ON ${on}

@@ -20,7 +20,7 @@ interface EventRow {
   entity_id: string;
   op: EventOp;
   source_id: string | null;
-  actor: string;
+  actor: string | null;
   at: string;
   before: string | null;
   after: string | null;

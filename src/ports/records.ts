@@ -7,10 +7,14 @@ import { z } from 'zod';
  * source said; `null` is not accepted — leave the field out instead.
  */
 
-const MAX_ID = 200;
+export const MAX_EXTERNAL_ID = 200;
 
-/** A platform id: any non-empty string (numeric ids above 2^53 must arrive as strings). */
-export const ExternalIdSchema = z.string().trim().min(1).max(MAX_ID);
+/** A platform id: a non-empty string without surrounding spaces (ids above 2^53 must arrive as strings). */
+export const ExternalIdSchema = z
+  .string()
+  .min(1)
+  .max(MAX_EXTERNAL_ID)
+  .refine((id) => id.trim() === id, 'no surrounding spaces');
 
 /** A calendar day, ISO 8601 (`2025-09-01`), checked to exist. */
 export const IsoDateSchema = z

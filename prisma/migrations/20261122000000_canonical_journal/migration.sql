@@ -270,7 +270,7 @@ CREATE TABLE "journal_event" (
     "entity_id" UUID NOT NULL,
     "op" TEXT NOT NULL,
     "source_id" UUID,
-    "actor" TEXT NOT NULL,
+    "actor" TEXT,
     "at" TIMESTAMPTZ(6) NOT NULL,
     "before" JSON,
     "after" JSON,

@@ -1,0 +1,51 @@
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startEmbeddedPostgres } from '../src/db/embedded.js';
+import { migrate } from '../src/db/migrate.js';
+import { createPool } from '../src/db/pool.js';
+import { createPrisma } from '../src/db/prisma.js';
+import { createLogger } from '../src/lib/logger.js';
+import { benchJournal } from './journal.js';
+import { formatTable, writeResults, type Metric } from './metrics.js';
+
+/**
+ * `npm run bench`: every figure measured in one run, on one freshly started embedded Postgres (or
+ * BENCH_DATABASE_URL, a database it may fill), so ratios compare like with like. Prints a table and
+ * writes bench/results.json. BENCH_PUPILS scales the school (default 1,000).
+ */
+const RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));
+
+async function main(): Promise<void> {
+  const logger = createLogger('warn');
+  const pupils = Number(process.env.BENCH_PUPILS ?? 1000);
+  const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'jb-bench-'));
+  await chmod(tmpDir, 0o755);
+  const embedded = process.env.BENCH_DATABASE_URL
+    ? undefined
+    : await startEmbeddedPostgres({ dataDir: tmpDir, port: 0, database: 'bench', logger });
+  const url = process.env.BENCH_DATABASE_URL ?? embedded!.url;
+  const pool = createPool(url, 4);
+  const prisma = createPrisma(url, 2);
+  const log = (message: string) => process.stderr.write(`  ${message}\n`);
+  try {
+    await migrate(pool, logger);
+    process.stderr.write(`journal write path, ${pupils}-pupil full year:\n`);
+    const metrics: Metric[] = await benchJournal({ pool, prisma, pupils, tmpDir, log });
+    metrics.push({ name: 'journal.peak_rss_mb', value: Math.round(process.resourceUsage().maxRSS / 1024), unit: 'MB' });
+    process.stdout.write(`\n${formatTable(metrics)}\n`);
+    await writeResults(RESULTS, metrics);
+    process.stderr.write(`\nwritten to ${path.relative(process.cwd(), RESULTS)}\n`);
+  } finally {
+    await prisma.$disconnect();
+    await pool.end();
+    await embedded?.stop();
+    await rm(tmpDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,59 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from '@jest/globals';
+
+/**
+ * `npm start` as a newcomer runs it: no DATABASE_URL, so an embedded Postgres in DATA_DIR, the demo
+ * school loaded behind a listening server, a clean stop on SIGTERM.
+ */
+let child: ChildProcess | undefined;
+let dataDir: string;
+
+afterAll(async () => {
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms: number): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe('npm start on a fresh machine', () => {
+  it('serves /health and a filled journal page within 60 s, and stops cleanly', async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'jb-start-'));
+    await chmod(dataDir, 0o755);
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const started = Date.now();
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn', DEMO_PUPILS: '120' };
+    child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'start'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    const base = `http://127.0.0.1:${port}`;
+    const health = await waitFor('the demo', async () => {
+      const body = (await (await fetch(`${base}/health`)).json()) as { status: string; demo: { status: string }; counts: { marks: number } };
+      return body.demo.status === 'ready' ? body : undefined;
+    }, 60_000);
+    expect(health.status).toBe('ok');
+    expect(health.counts.marks).toBeGreaterThan(1000);
+    const schools = (await (await fetch(`${base}/v1/schools`)).json()) as { data: Array<{ id: string }> };
+    const classes = (await (await fetch(`${base}/v1/schools/${schools.data[0]!.id}/classes`)).json()) as { data: Array<{ id: string; name: string }> };
+    const cls = classes.data.find((c) => c.name === '5А')!;
+    const subjects = (await (await fetch(`${base}/v1/classes/${cls.id}/journal`)).json()) as { error: { details: { subjects: Array<{ id: string; name: string }> } } };
+    const math = subjects.error.details.subjects.find((s) => s.name === 'Математика')!;
+    const page = (await (await fetch(`${base}/v1/classes/${cls.id}/journal?subject=${math.id}`)).json()) as { lessons: unknown[]; rows: Array<{ cells: Array<{ marks: unknown[] }> }> };
+    expect(page.lessons.length).toBeGreaterThan(0);
+    expect(page.rows.flatMap((r) => r.cells).some((c) => c.marks.length > 0)).toBe(true);
+    expect(Date.now() - started).toBeLessThan(60_000);
+    const exit = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exit).toBe(0);
+    expect(existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
+  });
+});
