@@ -45,6 +45,8 @@ export async function benchJournal(o: JournalBenchOptions): Promise<Metric[]> {
   o.log(`applyBatch initial load: ${load.created} marks in ${load.seconds.toFixed(1)} s (${load.rejected} rejected)`);
   const copy = await copyBaseline(o.pool, o.tmpDir);
   o.log(`raw COPY: ${copy.rows} marks in ${copy.seconds.toFixed(1)} s`);
+  const schemaCopy = await schemaCopyBaseline(o.pool, o.tmpDir);
+  o.log(`COPY into the journal's own tables (indexes, reference checks, history rows): ${schemaCopy.rows} marks in ${schemaCopy.seconds.toFixed(1)} s`);
   const noop = await applyAll(o.pool, markInputs(school, connectionId, () => undefined));
   o.log(`no-op re-apply: ${noop.unchanged} unchanged, ${noop.created + noop.updated} changed in ${noop.seconds.toFixed(2)} s`);
   let n = 0;
@@ -62,6 +64,8 @@ export async function benchJournal(o: JournalBenchOptions): Promise<Metric[]> {
     { name: 'journal.naive_rows_per_s', value: Math.round(naiveRate), unit: 'rows/s' },
     { name: 'journal.apply_vs_copy', value: round(applyRate / copyRate, 3), unit: 'ratio' },
     { name: 'journal.apply_vs_naive', value: round(applyRate / naiveRate, 1), unit: 'ratio' },
+    { name: 'journal.schema_copy_rows_per_s', value: Math.round(schemaCopy.rows / schemaCopy.seconds), unit: 'rows/s' },
+    { name: 'journal.apply_vs_schema_copy', value: round(applyRate / (schemaCopy.rows / schemaCopy.seconds), 3), unit: 'ratio' },
     { name: 'journal.noop_reapply_s', value: round(noop.seconds, 2), unit: 's' },
     { name: 'journal.noop_reapply_changes', value: noop.created + noop.updated + noop.rejected, unit: 'rows' },
     { name: 'journal.one_percent_change_s', value: round(onePercent.seconds, 2), unit: 's' },
@@ -130,6 +134,33 @@ async function copyBaseline(pool: Pool, tmpDir: string): Promise<{ rows: number;
     const seconds = (performance.now() - started) / 1000;
     const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM mark_bare');
     await client.query('DROP TABLE mark_bare');
+    return { rows: rows[0]!.n, seconds };
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * The physical limit of this schema: the same marks COPYed into a table like `mark` with its indexes
+ * and reference trigger, and their history events into a table like `journal_event` — everything
+ * applyBatch must write, without any of its work (matching, validation, digests, hashing).
+ */
+async function schemaCopyBaseline(pool: Pool, tmpDir: string): Promise<{ rows: number; seconds: number }> {
+  const marks = `${tmpDir}/marks.copy`;
+  const events = `${tmpDir}/events.copy`;
+  const client = await pool.connect();
+  try {
+    await pipeline(client.query(copyStreams.to(`COPY (SELECT * FROM journal_event WHERE entity_type = 'mark') TO STDOUT`)), createWriteStream(events));
+    await client.query(`CREATE TABLE mark_schema (LIKE mark INCLUDING ALL);
+      CREATE TRIGGER mark_schema_references AFTER INSERT ON mark_schema REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT
+        EXECUTE FUNCTION journal_check_references('school_id', 'school', 'source_id', 'connection', 'pupil_id', 'person', 'lesson_id', 'lesson', 'subject_id', 'subject');
+      CREATE TABLE event_schema (LIKE journal_event INCLUDING ALL)`);
+    const started = performance.now();
+    await pipeline(createReadStream(marks), client.query(copyStreams.from('COPY mark_schema FROM STDIN')));
+    await pipeline(createReadStream(events), client.query(copyStreams.from('COPY event_schema FROM STDIN')));
+    const seconds = (performance.now() - started) / 1000;
+    const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM mark_schema');
+    await client.query('DROP TABLE mark_schema; DROP TABLE event_schema');
     return { rows: rows[0]!.n, seconds };
   } finally {
     client.release();

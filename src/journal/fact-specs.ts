@@ -21,17 +21,12 @@ export const markSpec: FactSpec<MarkRecord> = {
   prepare: (ctx, records) => loadLessons(ctx, records.map((r) => r.lessonExternalId)),
   toRow: (r, resolve, ctx) => {
     const lesson = lessonOf(ctx, r.lessonExternalId);
-    const mapped = mapMarkValue(r.value, ctx.vocabulary, r.scale ?? DEFAULT_SCALE);
-    const kind = r.kind ?? mapped.kind;
     return {
       pupil_id: resolve.required('person', r.pupilExternalId, 'pupil'),
       lesson_id: lesson?.id,
       subject_id: r.subjectExternalId ? resolve.required('subject', r.subjectExternalId, 'subject') : lesson?.subjectId,
       date: r.date ?? lesson?.date,
-      raw: r.value,
-      kind,
-      numeric: kind === 'mark' ? mapped.numeric : null,
-      scale: kind === 'mark' ? mapped.scale : null,
+      ...markValue(ctx, r),
       weight: r.weight,
       work_category: r.workCategory ?? 'other',
       work_title: r.workTitle,
@@ -70,22 +65,22 @@ export const periodMarkSpec: FactSpec<PeriodMarkRecord> = {
   columns: cols(['pupil_id', 'uuid'], ['subject_id', 'uuid'], ['period_id', 'uuid'], ['raw', 'text'], ['kind', 'text'],
     ['numeric', 'numeric'], ['scale', 'int'], ['average', 'numeric'], ['set_at', 'instant']),
   references: (r) => [['person', r.pupilExternalId], ['subject', r.subjectExternalId], ['period', r.periodExternalId]],
-  toRow: (r, resolve, ctx) => {
-    const mapped = mapMarkValue(r.value, ctx.vocabulary, r.scale ?? DEFAULT_SCALE);
-    const kind = r.kind ?? mapped.kind;
-    return {
-      pupil_id: resolve.required('person', r.pupilExternalId, 'pupil'),
-      subject_id: resolve.required('subject', r.subjectExternalId, 'subject'),
-      period_id: resolve.required('period', r.periodExternalId, 'period'),
-      raw: r.value,
-      kind,
-      numeric: kind === 'mark' ? mapped.numeric : null,
-      scale: kind === 'mark' ? mapped.scale : null,
-      average: r.average,
-      set_at: r.setAt,
-    };
-  },
+  toRow: (r, resolve, ctx) => ({
+    pupil_id: resolve.required('person', r.pupilExternalId, 'pupil'),
+    subject_id: resolve.required('subject', r.subjectExternalId, 'subject'),
+    period_id: resolve.required('period', r.periodExternalId, 'period'),
+    ...markValue(ctx, r),
+    average: r.average,
+    set_at: r.setAt,
+  }),
 };
+
+/** raw, kind, numeric and scale of a mark value; an adapter's explicit kind wins over the tables. */
+function markValue(ctx: BatchContext, r: { value: string; kind?: MarkRecord['kind']; scale?: number }) {
+  const mapped = mapMarkValue(r.value, ctx.vocabulary, r.scale ?? DEFAULT_SCALE);
+  const kind = r.kind ?? mapped.kind;
+  return { raw: r.value, kind, numeric: kind === 'mark' ? mapped.numeric : null, scale: kind === 'mark' ? mapped.scale : null };
+}
 
 function lessonOf(ctx: BatchContext, externalId: string | undefined): LessonInfo | undefined {
   if (externalId === undefined) return undefined;

@@ -32,9 +32,10 @@ export function factId(sourceId: string, type: string, externalId: string): stri
 const MAPPING_VERSION = 1;
 
 /**
- * A 53-bit digest of a source record (cyrb53): equal records give equal digests, so an unchanged record
- * is recognised without being validated, mapped or written. Not a security hash: it only decides
- * whether to look closer, and a collision costs one missed update until the record changes again.
+ * A 53-bit digest of a source record (cyrb53 over its JSON): equal records give equal digests, so an
+ * unchanged record is recognised without being validated, mapped or written. Not a security hash: it
+ * only decides whether to look closer, and a collision costs one missed update until the record
+ * changes again. (Walking the record instead of its JSON, and MD5, both measured slower here.)
  */
 export function payloadHash(record: unknown): number {
   const text = JSON.stringify(record);
