@@ -26,7 +26,11 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
     url = embedded.url;
   }
   const pool = createPool(url, config.DB_POOL_MAX);
-  pool.on('error', (error) => logger.warn({ error: error.message }, 'idle database connection failed'));
+  pool.on('error', (error: Error & { code?: string }) => {
+    // 57P01: the server is shutting down (on SIGTERM the embedded Postgres may stop before our pool).
+    const level = error.code === '57P01' ? 'debug' : 'warn';
+    logger[level]({ error: error.message }, 'idle database connection failed');
+  });
   try {
     await migrate(pool, logger);
   } catch (error) {
