@@ -2,26 +2,134 @@ import type { z } from 'zod';
 import type { GoneId, SourceRecord } from './records.js';
 
 /**
- * The adapter contract (ARCHITECTURE.md "The adapter contract"): one object per platform, stateless,
- * reading the platform through the context it is given and yielding source records in batches. It
- * never touches the database. The sync engine and the HTTP client it hands over arrive with the
- * adapter issues; this is the shape they plug into.
+ * The adapter contract (ARCHITECTURE.md "The adapter contract"). An adapter is one stateless object per
+ * platform that reads the platform through the context it is handed and yields source records in
+ * batches; it never touches the database. Everything an adapter may use lives in src/ports.
  */
-export type StreamName = 'roster' | 'schedule' | 'marks' | 'attendance' | 'homework' | 'periodMarks';
 
+/** The streams of a sync, in the order they are applied (what a stream refers to comes before it). */
+export const STREAM_ORDER = ['roster', 'schedule', 'homework', 'marks', 'attendance', 'periodMarks'] as const;
+export type StreamName = (typeof STREAM_ORDER)[number];
+
+/** How finely a platform lets a stream be read: the whole school at once, class by class, or pupil by pupil. */
+export type Granularity = 'school' | 'class' | 'pupil';
+
+export type AdapterErrorKind = 'auth' | 'rate_limited' | 'not_found' | 'transient' | 'permanent';
+
+/**
+ * The only error an adapter throws. Its kind decides what happens next: `transient` and `rate_limited`
+ * are retried (after `retryAfterMs` when the platform said so); `auth` and `permanent` fail the run and
+ * raise an alert; `not_found` fails the one request.
+ */
+export class AdapterError extends Error {
+  readonly kind: AdapterErrorKind;
+  readonly retryAfterMs?: number;
+  readonly status?: number;
+
+  constructor(kind: AdapterErrorKind, message: string, options: { retryAfterMs?: number; status?: number; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'AdapterError';
+    this.kind = kind;
+    this.retryAfterMs = options.retryAfterMs;
+    this.status = options.status;
+  }
+
+  get retryable(): boolean {
+    return this.kind === 'transient' || this.kind === 'rate_limited';
+  }
+}
+
+export interface HttpRequest {
+  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** Relative to the client's base URL, or absolute. */
+  url: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  headers?: Record<string, string>;
+  /** Sent as JSON. */
+  json?: unknown;
+  /** Sent as application/x-www-form-urlencoded. */
+  form?: Record<string, string>;
+  /** How to read the body: parsed JSON (default), text, or raw bytes. */
+  responseType?: 'json' | 'text' | 'bytes';
+}
+
+export interface HttpResponse<T = unknown> {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  data: T;
+  /** The final URL (after redirects, which the client does not follow: 3xx come back as responses). */
+  url: string;
+}
+
+/**
+ * Turns a platform's answer into an AdapterError, or returns undefined when it is a success. Every
+ * platform says "failed" differently (an HTML page with 200, `{type: "authorizationFailed"}`, 409 …).
+ */
+export type ResponseClassifier = (response: HttpResponse<unknown>) => AdapterError | undefined;
+
+export interface HttpClientOptions {
+  baseUrl: string;
+  /** Requests of one platform host and credential share one rate limit: this names the credential. */
+  credentialKey: string;
+  /** Sustained requests per second allowed (default 5) and how many at once (default 2). */
+  requestsPerSecond?: number;
+  concurrency?: number;
+  /** Per-request timeout (default 30 s). */
+  timeoutMs?: number;
+  /** Attempts for retryable failures, the first included (default 5). */
+  attempts?: number;
+  classify: ResponseClassifier;
+  /** Headers on every request. */
+  headers?: Record<string, string>;
+}
+
+/**
+ * An HTTP client that waits for its rate limit, retries transient and rate-limited failures (honouring
+ * Retry-After), aborts with the context's signal, times out, and counts requests. Network errors and
+ * 5xx are `transient`, 429 `rate_limited` unless the classifier says otherwise.
+ */
+export interface HttpClient {
+  request<T = unknown>(request: HttpRequest): Promise<HttpResponse<T>>;
+}
+
+/** The logger an adapter gets: structured, with its secrets blanked wherever they appear. */
+export interface AdapterLogger {
+  debug(fields: Record<string, unknown>, message: string): void;
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
+}
+
+/** The calendar range a read covers (school-local dates, inclusive). */
+export interface DateRange {
+  from: string;
+  to: string;
+}
+
+export interface AdapterContext<Config> {
+  /** The connection's configuration, secrets included, validated by the adapter's configSchema. */
+  config: Config;
+  http(options: HttpClientOptions): HttpClient;
+  logger: AdapterLogger;
+  signal: AbortSignal;
+  now(): Date;
+  /** What to read: the sync window (for a full sync, the school year so far). */
+  range: DateRange;
+  /** The school's IANA time zone. */
+  timeZone: string;
+  /** A per-run scratchpad shared by the streams of one sync (a login, the school's id), never persisted. */
+  session: Map<string, unknown>;
+}
+
+/** One page of a stream. `nextCursor` is saved with the data and handed back to resume. */
 export interface SourceBatch {
   records: SourceRecord[];
   goneIds?: GoneId[];
   nextCursor: unknown;
 }
 
-export interface AdapterContext<Config> {
-  config: Config;
-  signal: AbortSignal;
-  now(): Date;
-}
-
 export interface AdapterStream<Config> {
+  granularity: Granularity;
   read(ctx: AdapterContext<Config>, cursor: unknown): AsyncIterable<SourceBatch>;
 }
 
@@ -29,10 +137,12 @@ export interface Adapter<Config = unknown> {
   id: string;
   title: string;
   configSchema: z.ZodType<Config>;
-  /** Config keys that are secrets: stored encrypted, never logged. */
+  /** Config keys that are secrets: stored encrypted, blanked in logs, never returned. */
   secretKeys: readonly string[];
   streams: Partial<Record<StreamName, AdapterStream<Config>>>;
+  /** Logs in and reads something small; throws AdapterError when the configuration cannot work. */
   checkConnection(ctx: AdapterContext<Config>): Promise<void>;
 }
 
-export type AdapterRegistry = ReadonlyMap<string, Adapter>;
+export type AnyAdapter = Adapter<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+export type AdapterRegistry = ReadonlyMap<string, AnyAdapter>;

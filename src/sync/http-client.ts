@@ -1,0 +1,164 @@
+import axios, { type AxiosInstance } from 'axios';
+import Bottleneck from 'bottleneck';
+import pRetry, { AbortError } from 'p-retry';
+import { AdapterError, type HttpClient, type HttpClientOptions, type HttpRequest, type HttpResponse } from '../ports/adapter.js';
+import type { AdapterLogger } from '../ports/adapter.js';
+
+/**
+ * The HTTP client adapters get (src/ports HttpClient): axios underneath, a bottleneck limiter per
+ * platform host and credential (shared by every run of this process through `Limiters`), p-retry for
+ * transient and rate-limited failures honouring Retry-After, the run's abort signal, a timeout, no
+ * redirects, and a request count.
+ */
+
+export class Limiters {
+  private readonly byKey = new Map<string, Bottleneck>();
+
+  get(key: string, requestsPerSecond: number, concurrency: number): Bottleneck {
+    let limiter = this.byKey.get(key);
+    if (!limiter) {
+      limiter = new Bottleneck({ maxConcurrent: concurrency, minTime: Math.ceil(1000 / requestsPerSecond) });
+      this.byKey.set(key, limiter);
+    }
+    return limiter;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.byKey.values()].map((l) => l.disconnect()));
+    this.byKey.clear();
+  }
+}
+
+export interface HttpDeps {
+  limiters: Limiters;
+  signal: AbortSignal;
+  logger: AdapterLogger;
+  /** Counts every request sent (retries included). */
+  stats: { requests: number };
+}
+
+const MAX_RETRY_WAIT_MS = 5 * 60_000;
+
+export function createHttpClient(options: HttpClientOptions, deps: HttpDeps): HttpClient {
+  const instance = axios.create({
+    baseURL: options.baseUrl,
+    timeout: options.timeoutMs ?? 30_000,
+    maxRedirects: 0,
+    validateStatus: () => true,
+    responseType: 'arraybuffer',
+    headers: options.headers,
+  });
+  const host = new URL(options.baseUrl).host;
+  const limiter = deps.limiters.get(`${host}|${options.credentialKey}`, options.requestsPerSecond ?? 5, options.concurrency ?? 2);
+  return {
+    request: <T>(request: HttpRequest) =>
+      pRetry(() => limiter.schedule(() => send<T>(instance, options, deps, request)).catch(stopUnlessRetryable), {
+        retries: (options.attempts ?? 5) - 1,
+        minTimeout: 250,
+        factor: 2,
+        maxTimeout: 30_000,
+        signal: deps.signal,
+        onFailedAttempt: (error) => waitRetryAfter(error, deps),
+      }),
+  };
+}
+
+async function send<T>(instance: AxiosInstance, options: HttpClientOptions, deps: HttpDeps, request: HttpRequest): Promise<HttpResponse<T>> {
+  deps.signal.throwIfAborted();
+  deps.stats.requests += 1;
+  const { data, headers: contentHeaders } = bodyOf(request);
+  let raw;
+  try {
+    raw = await instance.request({
+      method: request.method ?? 'GET', url: request.url, params: request.query, data,
+      headers: { ...contentHeaders, ...request.headers }, signal: deps.signal,
+    });
+  } catch (error) {
+    if (deps.signal.aborted) throw deps.signal.reason;
+    throw new AdapterError('transient', `network error on ${request.method ?? 'GET'} ${pathOf(request.url)}: ${(error as Error).message}`, { cause: error });
+  }
+  const response: HttpResponse<T> = {
+    status: raw.status,
+    headers: raw.headers as HttpResponse['headers'],
+    data: decode(Buffer.from(raw.data as ArrayBuffer), String(raw.headers['content-type'] ?? ''), request.responseType) as T,
+    url: new URL(request.url, options.baseUrl).toString(),
+  };
+  deps.logger.debug({ method: request.method ?? 'GET', path: pathOf(request.url), status: response.status }, 'platform request');
+  const failure = options.classify(response) ?? byStatus(response, request);
+  if (failure) throw failure;
+  return response;
+}
+
+function bodyOf(request: HttpRequest): { data?: string; headers: Record<string, string> } {
+  if (request.json !== undefined) return { data: JSON.stringify(request.json), headers: { 'content-type': 'application/json' } };
+  if (request.form) return { data: new URLSearchParams(request.form).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } };
+  return { headers: {} };
+}
+
+/** JSON when it parses as JSON (an HTML error page stays text for the classifier), text, or bytes. */
+function decode(body: Buffer, contentType: string, as: HttpRequest['responseType'] = 'json'): unknown {
+  if (as === 'bytes') return body;
+  const text = body.toString('utf8');
+  if (as === 'text' || (!contentType.includes('json') && !/^\s*[[{]/.test(text))) return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function byStatus(response: HttpResponse, request: HttpRequest): AdapterError | undefined {
+  const where = `${request.method ?? 'GET'} ${pathOf(request.url)}`;
+  const { status } = response;
+  if (status === 429) return new AdapterError('rate_limited', `rate limited on ${where}`, { status, retryAfterMs: retryAfterOf(response) });
+  if (status >= 500) return new AdapterError('transient', `HTTP ${status} on ${where}`, { status, retryAfterMs: retryAfterOf(response) });
+  if (status === 401 || status === 403) return new AdapterError('auth', `HTTP ${status} on ${where}`, { status });
+  if (status === 404) return new AdapterError('not_found', `HTTP 404 on ${where}`, { status });
+  if (status >= 300) return new AdapterError('permanent', `HTTP ${status} on ${where}`, { status });
+  return undefined;
+}
+
+/** Retry-After in seconds or as an HTTP date. */
+export function retryAfterOf(response: HttpResponse): number | undefined {
+  const header = response.headers['retry-after'];
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+function pathOf(url: string): string {
+  return url.split('?')[0] ?? url;
+}
+
+/** Only transient and rate-limited failures are retried; p-retry hands anything else back unwrapped. */
+function stopUnlessRetryable(error: unknown): never {
+  if (error instanceof AdapterError && error.retryable) throw error;
+  throw new AbortError(error instanceof Error ? error : new Error(String(error)));
+}
+
+/** p-retry backs off by itself; a platform's Retry-After, when longer, wins. */
+async function waitRetryAfter(context: { error: Error; attemptNumber: number }, deps: HttpDeps): Promise<void> {
+  const error = context.error;
+  if (!(error instanceof AdapterError) || error.retryAfterMs === undefined) return;
+  deps.logger.info({ kind: error.kind, retryAfterMs: error.retryAfterMs, attempt: context.attemptNumber }, 'platform asked to wait');
+  await sleep(Math.min(error.retryAfterMs, MAX_RETRY_WAIT_MS), deps.signal);
+}
+
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+

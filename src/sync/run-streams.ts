@@ -1,0 +1,99 @@
+import type { Pool } from '../db/pool.js';
+import { applyBatch, type ApplyBatchResult } from '../journal/apply-batch.js';
+import type { Rejection } from '../journal/context.js';
+import type { Clock } from '../lib/clock.js';
+import { shiftDays, todayIn } from '../lib/dates.js';
+import { NotFoundError } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
+import { STREAM_ORDER, type AdapterRegistry, type DateRange, type StreamName } from '../ports/adapter.js';
+import { createAdapterContext } from './adapter-context.js';
+import type { Limiters } from './http-client.js';
+
+export interface SyncDeps {
+  pool: Pool;
+  clock: Clock;
+  logger: Logger;
+  limiters: Limiters;
+  adapters: AdapterRegistry;
+}
+
+export interface SyncInput {
+  connectionId: string;
+  /** The connection's configuration with its secrets (the caller decrypts them). */
+  config: unknown;
+  /** Default: the school year so far (1 September to today, school-local). */
+  range?: DateRange;
+  streams?: StreamName[];
+  signal?: AbortSignal;
+}
+
+export interface StreamResult {
+  stream: StreamName;
+  batches: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  deleted: number;
+  rejected: Rejection[];
+}
+
+export interface SyncResult {
+  streams: StreamResult[];
+  requests: number;
+}
+
+/**
+ * Reads every stream of a connection's adapter, in dependency order, and applies each batch through
+ * applyBatch with the stream's cursor. A failing request fails the run (after the client's retries);
+ * batches already applied stay applied, with their cursor.
+ */
+export async function syncStreams(deps: SyncDeps, input: SyncInput): Promise<SyncResult> {
+  const connection = await readConnection(deps.pool, input.connectionId);
+  const adapter = deps.adapters.get(connection.platform);
+  if (!adapter) throw new NotFoundError(`adapter "${connection.platform}"`);
+  const ctx = createAdapterContext({
+    adapter, config: input.config, timeZone: connection.timeZone, signal: input.signal ?? new AbortController().signal,
+    range: input.range ?? schoolYearSoFar(connection.timeZone, deps.clock.now()), clock: deps.clock, logger: deps.logger,
+    limiters: deps.limiters,
+  });
+  const results: StreamResult[] = [];
+  for (const name of STREAM_ORDER) {
+    const stream = adapter.streams[name];
+    if (!stream || (input.streams && !input.streams.includes(name))) continue;
+    const result: StreamResult = { stream: name, batches: 0, created: 0, updated: 0, unchanged: 0, deleted: 0, rejected: [] };
+    for await (const batch of stream.read(ctx, null)) {
+      const applied = await applyBatch(deps.pool, deps.clock, {
+        connectionId: input.connectionId, stream: name, records: batch.records, goneIds: batch.goneIds, cursor: batch.nextCursor,
+      });
+      add(result, applied);
+    }
+    results.push(result);
+  }
+  return { streams: results, requests: ctx.stats.requests };
+}
+
+function add(result: StreamResult, applied: ApplyBatchResult): void {
+  result.batches += 1;
+  result.created += applied.created;
+  result.updated += applied.updated;
+  result.unchanged += applied.unchanged;
+  result.deleted += applied.deleted;
+  result.rejected.push(...applied.rejected);
+}
+
+/** From 1 September of the current school year to today, in the school's time zone. */
+export function schoolYearSoFar(timeZone: string, now: Date): DateRange {
+  const today = todayIn(timeZone, now);
+  const year = Number(today.slice(0, 4)) - (Number(today.slice(5, 7)) < 9 ? 1 : 0);
+  const from = `${year}-09-01`;
+  return { from, to: today < from ? shiftDays(from, 0) : today };
+}
+
+async function readConnection(pool: Pool, connectionId: string): Promise<{ platform: string; timeZone: string }> {
+  const { rows } = await pool.query<{ platform: string; timeZone: string }>(
+    'SELECT c.platform, s.time_zone AS "timeZone" FROM connection c JOIN school s ON s.id = c.school_id WHERE c.id = $1',
+    [connectionId],
+  );
+  if (!rows[0]) throw new NotFoundError(`connection ${connectionId}`);
+  return rows[0];
+}

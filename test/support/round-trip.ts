@@ -1,0 +1,115 @@
+import { generateLessonFacts, generateLessons, generatePeriodMarks, type DemoSchool } from '../../src/demo/generator.js';
+import type { Pool } from '../../src/db/pool.js';
+import { systemClock } from '../../src/lib/clock.js';
+import { createLogger } from '../../src/lib/logger.js';
+import type { DateRange } from '../../src/ports/adapter.js';
+import type { SimulatorHandle } from '../../src/ports/simulator.js';
+import { Limiters } from '../../src/sync/http-client.js';
+import { syncStreams, type SyncResult } from '../../src/sync/run-streams.js';
+import type { AdapterHarness } from './adapter-harness.js';
+import { createConnection, createSchool } from './fixtures.js';
+
+/**
+ * The round trip: generated school → simulator → adapter → applyBatch → canonical journal, and the
+ * comparison of the journal with the generated truth by natural keys (names, class, date, slot,
+ * subject), since every platform has its own ids.
+ */
+
+export interface PlatformSpelling {
+  /** The raw mark value the platform reports for a generated one (NetSchool has no «5-», for instance). */
+  markValue?(value: string): string;
+  /** The raw attendance code the platform reports for a generated one. */
+  absenceCode?(code: string): string;
+}
+
+export async function syncFromSimulator(
+  pool: Pool,
+  harness: AdapterHarness,
+  sim: SimulatorHandle,
+  range: DateRange,
+): Promise<{ schoolId: string; connectionId: string; result: SyncResult }> {
+  const schoolId = await createSchool(pool, { name: `${harness.adapter.id} school` });
+  const connectionId = await createConnection(pool, schoolId, harness.adapter.id);
+  const adapters = new Map([[harness.adapter.id, harness.adapter]]);
+  const limiters = new Limiters();
+  try {
+    const result = await syncStreams(
+      { pool, clock: systemClock, logger: createLogger('silent'), limiters, adapters },
+      { connectionId, config: harness.config(sim), range },
+    );
+    return { schoolId, connectionId, result };
+  } finally {
+    await limiters.stop();
+  }
+}
+
+export interface Difference {
+  what: string;
+  /** In the truth, not in the journal. */
+  missing: string[];
+  /** In the journal, not in the truth. */
+  extra: string[];
+  truth: number;
+  journal: number;
+}
+
+/** Compares pupils, lessons, marks, absences and period marks of the journal with the truth. */
+export async function compareWithTruth(pool: Pool, schoolId: string, truth: DemoSchool, range: DateRange, spelling: PlatformSpelling = {}): Promise<Difference[]> {
+  const expected = truthKeys(truth, range, spelling);
+  const actual = await journalKeys(pool, schoolId, range);
+  return (Object.keys(expected) as Array<keyof typeof expected>).map((what) => diff(what, expected[what], actual[what]));
+}
+
+type Keys = Record<'pupils' | 'lessons' | 'marks' | 'absences' | 'periodMarks', string[]>;
+
+function truthKeys(truth: DemoSchool, range: DateRange, spelling: PlatformSpelling): Keys {
+  const groups = new Map(truth.groups.map((g) => [g.id, g.name]));
+  const subjects = new Map(truth.subjects.map((s) => [s.id, s.name]));
+  const pupils = new Map(truth.pupils.map((p) => [p.id, `${p.lastName} ${p.firstName} ${p.middleName}|${groups.get(p.classId)}`]));
+  const keys: Keys = { pupils: [], lessons: [], marks: [], absences: [], periodMarks: [] };
+  for (const p of truth.pupils) if (p.enrolledFrom <= range.to && (!p.leftOn || p.leftOn > range.from)) keys.pupils.push(pupils.get(p.id)!);
+  for (const lesson of generateLessons(truth, { from: range.from, to: range.to })) {
+    const at = `${groups.get(lesson.groupId)}|${lesson.date}|${lesson.slot}|${subjects.get(lesson.subjectId)}`;
+    keys.lessons.push(`${at}|${lesson.topic}`);
+    const facts = generateLessonFacts(truth, lesson);
+    for (const m of facts.marks) keys.marks.push(`${pupils.get(m.pupilId)}|${at}|${spelling.markValue?.(m.value) ?? m.value}`);
+    for (const a of facts.absences) keys.absences.push(`${pupils.get(a.pupilId)}|${at}|${spelling.absenceCode?.(a.code) ?? a.code}`);
+  }
+  const periods = new Map(truth.periods.map((p) => [p.id, p.title]));
+  for (const pm of generatePeriodMarks(truth)) {
+    keys.periodMarks.push(`${pupils.get(pm.pupilId)}|${subjects.get(pm.subjectId)}|${periods.get(pm.periodId)}|${spelling.markValue?.(pm.value) ?? pm.value}`);
+  }
+  return keys;
+}
+
+async function journalKeys(pool: Pool, schoolId: string, range: DateRange): Promise<Keys> {
+  const pupil = `p.last_name || ' ' || p.first_name || ' ' || coalesce(p.middle_name, '') || '|' || c.name`;
+  const classOf = `JOIN enrollment e ON e.person_id = p.id JOIN class_group c ON c.id = e.class_group_id AND c.kind = 'class'`;
+  const at = `g.name || '|' || l.date::text || '|' || l.slot || '|' || s.name`;
+  const lessonJoin = `JOIN class_group g ON g.id = l.class_group_id JOIN subject s ON s.id = l.subject_id`;
+  const query = async (sql: string) => (await pool.query<{ k: string }>(sql, [schoolId, range.from, range.to])).rows.map((r) => r.k);
+  return {
+    pupils: await query(`SELECT ${pupil} AS k FROM person p ${classOf} WHERE p.school_id = $1 AND $2::date IS NOT NULL AND $3::date IS NOT NULL`),
+    lessons: await query(`SELECT ${at} || '|' || coalesce(l.topic, '') AS k FROM lesson l ${lessonJoin} WHERE l.school_id = $1 AND l.date BETWEEN $2 AND $3 AND l.deleted_at IS NULL`),
+    marks: await query(`SELECT ${pupil} || '|' || ${at} || '|' || m.raw AS k FROM mark m JOIN lesson l ON l.id = m.lesson_id ${lessonJoin}
+                          JOIN person p ON p.id = m.pupil_id ${classOf} WHERE m.school_id = $1 AND l.date BETWEEN $2 AND $3 AND m.deleted_at IS NULL`),
+    absences: await query(`SELECT ${pupil} || '|' || ${at} || '|' || a.raw AS k FROM attendance a JOIN lesson l ON l.id = a.lesson_id ${lessonJoin}
+                          JOIN person p ON p.id = a.pupil_id ${classOf} WHERE a.school_id = $1 AND l.date BETWEEN $2 AND $3 AND a.deleted_at IS NULL`),
+    periodMarks: await query(`SELECT ${pupil} || '|' || s.name || '|' || pr.title || '|' || pm.raw AS k FROM period_mark pm JOIN subject s ON s.id = pm.subject_id
+                          JOIN period pr ON pr.id = pm.period_id JOIN person p ON p.id = pm.pupil_id ${classOf}
+                          WHERE pm.school_id = $1 AND $2::date IS NOT NULL AND $3::date IS NOT NULL AND pm.deleted_at IS NULL`),
+  };
+}
+
+function diff(what: string, expected: string[], actual: string[]): Difference {
+  const counts = new Map<string, number>();
+  for (const k of expected) counts.set(k, (counts.get(k) ?? 0) + 1);
+  const extra: string[] = [];
+  for (const k of actual) {
+    const n = counts.get(k) ?? 0;
+    if (n > 0) counts.set(k, n - 1);
+    else extra.push(k);
+  }
+  const missing = [...counts].flatMap(([k, n]) => Array.from({ length: n }, () => k));
+  return { what, missing: missing.slice(0, 20), extra: extra.slice(0, 20), truth: expected.length, journal: actual.length };
+}
