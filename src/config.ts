@@ -22,6 +22,27 @@ export const ConfigSchema = z.object({
   /** Port of the embedded Postgres; 0 picks a free one at each start. */
   EMBEDDED_PG_PORT: intInRange(0, 65535).default(0),
   DB_POOL_MAX: intInRange(1, 200).default(10),
+  /** base64 of 32 random bytes sealing connection secrets; unset = a key file generated in DATA_DIR. */
+  CONNECTION_SECRETS_KEY: z
+    .string()
+    .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be base64 of exactly 32 bytes')
+    .optional(),
+  /** Days before a stream's cursor that an incremental sync reads again (marks arrive late). */
+  SYNC_LOOKBACK_DAYS: intInRange(0, 120).default(14),
+  /** Attempts after the first for a sync failing transiently, and the first back-off (doubling). */
+  SYNC_RETRY_LIMIT: intInRange(0, 20).default(4),
+  SYNC_RETRY_DELAY_SECONDS: intInRange(1, 3600).default(30),
+  /** A running sync renews its lease this often; a worker silent for SYNC_DEAD_AFTER_SECONDS is presumed dead. */
+  SYNC_HEARTBEAT_SECONDS: intInRange(1, 300).default(10),
+  SYNC_DEAD_AFTER_SECONDS: intInRange(3, 3600).default(60),
+  /** Sync jobs one worker process runs at once (different connections). */
+  SYNC_CONCURRENCY: intInRange(1, 32).default(2),
+  /** Roles of this process: api, worker, scheduler (comma-separated); npm start runs all three. */
+  ROLES: z
+    .string()
+    .default('api,worker,scheduler')
+    .transform((v) => v.split(',').map((r) => r.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(['api', 'worker', 'scheduler'])).min(1)),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** auto: load the demo school when the database has no school; on: always ensure it; off: never. */
   DEMO: z.enum(['auto', 'on', 'off']).default('auto'),

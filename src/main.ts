@@ -2,6 +2,8 @@ import type { Server } from 'node:http';
 import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { createSchoolRepository } from './db/repositories/schools.js';
+import { adapters } from '../adapters/index.js';
+import { startSync, type SyncService } from './sync/service.js';
 import { hasSchools, loadDemoSchool } from './demo/load.js';
 import { createApp } from './http/app.js';
 import type { DemoStatus } from './http/routes/health.js';
@@ -12,6 +14,7 @@ import type { Logger } from './lib/logger.js';
 export interface Service {
   url: string;
   db: Database;
+  sync: SyncService;
   /** Resolves when the demo school (if any) has finished loading. */
   demoLoaded: Promise<void>;
   close(): Promise<void>;
@@ -46,7 +49,11 @@ export async function startService(config: Config, logger: Logger, clock: Clock 
     }
   }
 
-  const app = createApp({ pool: db.pool, schools: createSchoolRepository(db.prisma), logger, embedded: db.embedded, demoStatus: () => demo });
+  const sync = await startSync(config, { pool: db.pool, clock, logger, adapters });
+  const app = createApp({
+    pool: db.pool, schools: createSchoolRepository(db.prisma), logger, embedded: db.embedded, demoStatus: () => demo,
+    sync: { connections: sync.connections, queue: sync.queue },
+  });
   const server = await listen(app, config.HOST, config.PORT);
   const address = server.address();
   const url = `http://${config.HOST}:${typeof address === 'object' && address ? address.port : config.PORT}`;
@@ -54,11 +61,13 @@ export async function startService(config: Config, logger: Logger, clock: Clock 
   return {
     url,
     db,
+    sync,
     demoLoaded,
     close: async () => {
       abort.abort();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await demoLoaded;
+      await sync.stop();
       await db.close();
     },
   };

@@ -7,6 +7,9 @@ import { errorHandler, notFound } from './errors.js';
 import { healthRouter, type DemoStatus } from './routes/health.js';
 import { journalRouter } from './routes/journal.js';
 import { schoolsRouter } from './routes/schools.js';
+import { connectionsRouter } from './routes/connections.js';
+import type { ConnectionService } from '../sync/connections.js';
+import type { SyncQueue } from '../sync/queue.js';
 
 export interface AppDeps {
   pool: Pool;
@@ -14,6 +17,8 @@ export interface AppDeps {
   logger: Logger;
   embedded: boolean;
   demoStatus(): DemoStatus;
+  /** The sync engine's parts the API exposes; without them the connection routes are absent. */
+  sync?: { connections: ConnectionService; queue: SyncQueue };
 }
 
 /** The HTTP API (openapi/openapi.yaml): one router per resource, one error envelope. */
@@ -36,6 +41,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRouter({ pool: deps.pool, embedded: deps.embedded, demoStatus: deps.demoStatus }));
   app.use(schoolsRouter(deps.schools));
   app.use(journalRouter(deps.pool));
+  if (deps.sync) app.use(connectionsRouter({ pool: deps.pool, ...deps.sync }));
   app.use(notFound);
   app.use(errorHandler(deps.logger));
   return app;

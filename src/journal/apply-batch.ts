@@ -1,6 +1,6 @@
 import { withTransaction, type Pool, type PoolClient } from '../db/pool.js';
 import type { Clock } from '../lib/clock.js';
-import { NotFoundError } from '../lib/errors.js';
+import { AppError, NotFoundError } from '../lib/errors.js';
 import {
   MAX_EXTERNAL_ID, SourceRecordSchemas, type ClassRecord, type GoneId, type RecordType, type SourceRecord,
 } from '../ports/records.js';
@@ -30,6 +30,11 @@ export interface ApplyBatchInput {
   cursor?: unknown;
   /** Who made the change when it is not the source itself (recorded in the history). */
   actor?: string;
+  /**
+   * The writing run's fencing token: the batch is refused (StaleRunError) unless it is still the
+   * connection's lease (see src/sync/lease.ts), so a run that lost its job cannot write late.
+   */
+  fence?: string;
 }
 
 export interface ApplyBatchResult extends Omit<Counts, 'rejected'> {
@@ -62,7 +67,7 @@ const ORDER: RecordType[] = [
  */
 export async function applyBatch(pool: Pool, clock: Clock, input: ApplyBatchInput): Promise<ApplyBatchResult> {
   return withTransaction(pool, async (client) => {
-    const source = await readSource(client, input.connectionId);
+    const source = await readSource(client, input.connectionId, input.fence);
     const head = await lockChainHead(client, source.schoolId);
     const now = clock.now();
     const ctx = new BatchContext(client, source, now);
@@ -81,14 +86,27 @@ export async function applyBatch(pool: Pool, clock: Clock, input: ApplyBatchInpu
   });
 }
 
-async function readSource(client: PoolClient, connectionId: string): Promise<SourceInfo> {
-  const { rows } = await client.query<SourceInfo>(
-    `SELECT c.id::text AS id, c.school_id::text AS "schoolId", c.platform, s.time_zone AS "timeZone"
-       FROM connection c JOIN school s ON s.id = c.school_id WHERE c.id = $1`,
+/**
+ * The connection and its school. With a fence, the connection row is share-locked until commit, so a
+ * new run cannot take the lease over while this batch writes, and this batch cannot write after it has.
+ */
+async function readSource(client: PoolClient, connectionId: string, fence: string | undefined): Promise<SourceInfo> {
+  const { rows } = await client.query<SourceInfo & { lease: string | null }>(
+    `SELECT c.id::text AS id, c.school_id::text AS "schoolId", c.platform, s.time_zone AS "timeZone", c.lease_token AS lease
+       FROM connection c JOIN school s ON s.id = c.school_id WHERE c.id = $1 ${fence === undefined ? '' : 'FOR SHARE OF c'}`,
     [connectionId],
   );
-  if (!rows[0]) throw new NotFoundError(`connection ${connectionId}`);
-  return rows[0];
+  const row = rows[0];
+  if (!row) throw new NotFoundError(`connection ${connectionId}`);
+  if (fence !== undefined && row.lease !== fence) throw new StaleRunError(connectionId);
+  return { id: row.id, schoolId: row.schoolId, platform: row.platform, timeZone: row.timeZone };
+}
+
+/** A batch of a run that no longer holds its connection's lease. Nothing of it was written. */
+export class StaleRunError extends AppError {
+  constructor(connectionId: string) {
+    super('stale_run', `this run no longer holds the lease of connection ${connectionId}; its writes are refused`, 409);
+  }
 }
 
 /**

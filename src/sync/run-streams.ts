@@ -6,6 +6,8 @@ import { shiftDays, todayIn } from '../lib/dates.js';
 import { NotFoundError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { STREAM_ORDER, type AdapterRegistry, type DateRange, type StreamName } from '../ports/adapter.js';
+import type { RecordType } from '../ports/records.js';
+import { findGone } from './gone.js';
 import { createAdapterContext } from './adapter-context.js';
 import type { Limiters } from './http-client.js';
 
@@ -25,6 +27,11 @@ export interface SyncInput {
   range?: DateRange;
   streams?: StreamName[];
   signal?: AbortSignal;
+  /** The run's fencing token (see lease.ts); batches are refused once another run holds the lease. */
+  fence?: string;
+  /** After each stream is read completely, tombstone what the source no longer has in the range. */
+  detectGone?: boolean;
+  onProgress?(stream: StreamName, progress: StreamResult): void;
 }
 
 export interface StreamResult {
@@ -35,6 +42,8 @@ export interface StreamResult {
   unchanged: number;
   deleted: number;
   rejected: Rejection[];
+  /** Record types whose deletions were held back as implausible (see gone.ts). */
+  guarded: RecordType[];
 }
 
 export interface SyncResult {
@@ -60,16 +69,36 @@ export async function syncStreams(deps: SyncDeps, input: SyncInput): Promise<Syn
   for (const name of STREAM_ORDER) {
     const stream = adapter.streams[name];
     if (!stream || (input.streams && !input.streams.includes(name))) continue;
-    const result: StreamResult = { stream: name, batches: 0, created: 0, updated: 0, unchanged: 0, deleted: 0, rejected: [] };
+    const result: StreamResult = { stream: name, batches: 0, created: 0, updated: 0, unchanged: 0, deleted: 0, rejected: [], guarded: [] };
+    const seen = new Map<RecordType, Set<string>>(STREAM_TYPES[name].map((type) => [type, new Set<string>()]));
     for await (const batch of stream.read(ctx, null)) {
+      for (const record of batch.records) seen.get(record.type)?.add(record.externalId);
       const applied = await applyBatch(deps.pool, deps.clock, {
-        connectionId: input.connectionId, stream: name, records: batch.records, goneIds: batch.goneIds, cursor: batch.nextCursor,
+        connectionId: input.connectionId, stream: name, records: batch.records, goneIds: batch.goneIds, cursor: batch.nextCursor, fence: input.fence,
       });
       add(result, applied);
+      input.onProgress?.(name, result);
     }
+    if (input.detectGone) await applyGoneIds(deps, input, ctx.range, name, seen, result);
     results.push(result);
   }
   return { streams: results, requests: ctx.stats.requests };
+}
+
+/** The record types whose deletions a complete read of a stream reveals. */
+const STREAM_TYPES: Record<StreamName, RecordType[]> = {
+  roster: ['enrollment'], schedule: ['lesson'], homework: [], marks: ['mark'], attendance: ['attendance'], periodMarks: [],
+};
+
+async function applyGoneIds(
+  deps: SyncDeps, input: SyncInput, range: DateRange, name: StreamName, seen: Map<RecordType, Set<string>>, result: StreamResult,
+): Promise<void> {
+  const { gone, guarded } = await findGone(deps.pool, input.connectionId, range, seen);
+  result.guarded.push(...guarded);
+  if (guarded.length > 0) deps.logger.warn({ connectionId: input.connectionId, stream: name, guarded }, 'implausibly many records gone at once: deletions not applied');
+  if (gone.length === 0) return;
+  const applied = await applyBatch(deps.pool, deps.clock, { connectionId: input.connectionId, stream: name, records: [], goneIds: gone, fence: input.fence });
+  add(result, applied);
 }
 
 function add(result: StreamResult, applied: ApplyBatchResult): void {

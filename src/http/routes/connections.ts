@@ -1,0 +1,71 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { NotFoundError } from '../../lib/errors.js';
+import type { ConnectionService } from '../../sync/connections.js';
+import type { SyncQueue } from '../../sync/queue.js';
+import { getRun, listRuns } from '../../sync/runs.js';
+import type { Pool } from '../../db/pool.js';
+import { parseRequest } from '../errors.js';
+
+const Id = z.object({ id: z.uuid() });
+const Config = z.record(z.string(), z.unknown());
+const Schedule = z.string().min(1).max(100).nullable();
+const CreateBody = z.object({
+  schoolId: z.uuid(), platform: z.string().min(1), title: z.string().min(1).max(200).optional(), config: Config,
+  schedule: Schedule.optional(), enabled: z.boolean().optional(), check: z.boolean().optional(),
+}).strict();
+const PatchBody = z.object({ title: z.string().min(1).max(200).optional(), config: Config.optional(), schedule: Schedule.optional(), enabled: z.boolean().optional() }).strict();
+const SyncBody = z.object({ mode: z.enum(['incremental', 'full']).default('incremental') }).strict();
+const RunsQuery = z.object({
+  connection: z.uuid().optional(),
+  status: z.enum(['queued', 'running', 'succeeded', 'partial', 'failed']).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+export interface ConnectionRoutesDeps {
+  pool: Pool;
+  connections: ConnectionService;
+  queue: SyncQueue;
+}
+
+/** /v1/connections and /v1/sync-runs. Secrets go in, never out (`secretsSet` names the keys that are set). */
+export function connectionsRouter(deps: ConnectionRoutesDeps): Router {
+  const router = Router();
+  router.get('/v1/connections', async (req, res) => {
+    const { school } = parseRequest(z.object({ school: z.uuid().optional() }), req.query, 'query');
+    res.json({ data: await deps.connections.list({ schoolId: school }) });
+  });
+  router.post('/v1/connections', async (req, res) => {
+    const { check, ...input } = parseRequest(CreateBody, req.body, 'body');
+    res.status(201).json(await deps.connections.create(input, { check }));
+  });
+  router.get('/v1/connections/:id', async (req, res) => {
+    res.json(await deps.connections.get(parseRequest(Id, req.params, 'path').id));
+  });
+  router.patch('/v1/connections/:id', async (req, res) => {
+    const { id } = parseRequest(Id, req.params, 'path');
+    res.json(await deps.connections.update(id, parseRequest(PatchBody, req.body, 'body')));
+  });
+  router.delete('/v1/connections/:id', async (req, res) => {
+    await deps.connections.delete(parseRequest(Id, req.params, 'path').id);
+    res.status(204).end();
+  });
+  router.post('/v1/connections/:id/sync', async (req, res) => {
+    const { id } = parseRequest(Id, req.params, 'path');
+    const { mode } = parseRequest(SyncBody, req.body ?? {}, 'body');
+    await deps.connections.get(id);
+    const { run, created } = await deps.queue.enqueue(id, 'manual', mode);
+    res.status(created ? 202 : 200).json(run);
+  });
+  router.get('/v1/sync-runs', async (req, res) => {
+    const query = parseRequest(RunsQuery, req.query, 'query');
+    res.json({ data: await listRuns(deps.pool, { connectionId: query.connection, status: query.status, limit: query.limit }) });
+  });
+  router.get('/v1/sync-runs/:id', async (req, res) => {
+    const { id } = parseRequest(Id, req.params, 'path');
+    const run = await getRun(deps.pool, id);
+    if (!run) throw new NotFoundError(`sync run ${id}`);
+    res.json(run);
+  });
+  return router;
+}

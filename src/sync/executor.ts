@@ -1,0 +1,122 @@
+import type { Pool } from '../db/pool.js';
+import { StaleRunError } from '../journal/apply-batch.js';
+import type { Clock } from '../lib/clock.js';
+import { shiftDays, todayIn } from '../lib/dates.js';
+import { describeError } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
+import { AdapterError, type AdapterRegistry, type DateRange } from '../ports/adapter.js';
+import type { ConnectionService } from './connections.js';
+import type { Limiters } from './http-client.js';
+import { heartbeat, releaseLease, takeLease } from './lease.js';
+import { finishRun, getRun, markRunning, raiseAlert, resolveAlerts, saveProgress, type RunMode, type RunView } from './runs.js';
+import { schoolYearSoFar, syncStreams } from './run-streams.js';
+
+export interface ExecutorDeps {
+  pool: Pool;
+  clock: Clock;
+  logger: Logger;
+  limiters: Limiters;
+  adapters: AdapterRegistry;
+  connections: ConnectionService;
+  /** Days an incremental run re-reads before the last window's end (late marks). */
+  lookbackDays: number;
+  heartbeatSeconds: number;
+  deadAfterSeconds: number;
+}
+
+export type AttemptResult =
+  | { outcome: 'done'; run: RunView }
+  /** A retryable failure: the caller retries the attempt later (pg-boss backoff). */
+  | { outcome: 'retry'; error: AdapterError | Error }
+  /** Another live run holds the connection; try again later. */
+  | { outcome: 'busy' }
+  /** This attempt lost the lease to a newer one (it was presumed dead); the newer one owns the run. */
+  | { outcome: 'superseded' };
+
+/**
+ * Executes one attempt of a sync run: takes the connection's lease (one writer per connection), keeps
+ * it alive with heartbeats, reads the window (incremental: from the last window's end minus the
+ * look-back; full: the school year) through the adapter into applyBatch under the lease's fence,
+ * detects deletions, and records counts, rejections, requests and the end on the run.
+ */
+export async function executeRun(deps: ExecutorDeps, runId: string, attempt: { jobId: string | null; number: number; final: boolean }, onProgress?: (run: Pick<RunView, 'progress'>) => void): Promise<AttemptResult> {
+  const run = await getRun(deps.pool, runId);
+  if (!run) throw new Error(`sync run ${runId} does not exist`);
+  const token = `${runId}:${attempt.jobId ?? 'inline'}:${attempt.number}`;
+  if (!(await takeLease(deps.pool, run.connectionId, runId, token, { deadAfterSeconds: deps.deadAfterSeconds }))) return { outcome: 'busy' };
+  const abort = new AbortController();
+  const beat = setInterval(() => {
+    heartbeat(deps.pool, run.connectionId, token).then((held) => held || abort.abort(new Error('the lease was taken over')), () => undefined);
+  }, deps.heartbeatSeconds * 1000);
+  await markRunning(deps.pool, runId, attempt.jobId, attempt.number);
+  const progress: RunView['progress'] = {};
+  let requests = run.requests;
+  try {
+    const { adapter, config, timeZone } = await deps.connections.resolveConfig(run.connectionId);
+    const range = await windowOf(deps, run.connectionId, run.mode, timeZone);
+    const result = await syncStreams(deps, {
+      connectionId: run.connectionId, config, range, signal: abort.signal, fence: token, detectGone: true,
+      onProgress: (stream, r) => {
+        progress[stream] = { batches: r.batches, records: r.created + r.updated + r.unchanged + r.rejected.length, done: false };
+        onProgress?.({ progress });
+        void saveProgress(deps.pool, runId, progress, requests).catch(() => undefined);
+      },
+    });
+    requests += result.requests;
+    for (const s of result.streams) progress[s.stream] = { ...(progress[s.stream] ?? { batches: 0, records: 0 }), done: true };
+    await saveProgress(deps.pool, runId, progress, requests);
+    await saveWindow(deps.pool, run.connectionId, range);
+    const status = result.streams.some((s) => s.rejected.length > 0 || s.guarded.length > 0) ? 'partial' : 'succeeded';
+    await finishRun(deps.pool, runId, { status, streams: result.streams, requests });
+    await resolveAlerts(deps.pool, run.connectionId);
+    deps.logger.info({ runId, connectionId: run.connectionId, adapter: adapter.id, status, requests }, 'sync run finished');
+    return { outcome: 'done', run: (await getRun(deps.pool, runId))! };
+  } catch (error) {
+    if (error instanceof StaleRunError || abort.signal.aborted) {
+      deps.logger.warn({ runId, connectionId: run.connectionId }, 'sync attempt superseded: another attempt holds the lease');
+      return { outcome: 'superseded' };
+    }
+    return await failAttempt(deps, run, attempt, error, requests);
+  } finally {
+    clearInterval(beat);
+    await releaseLease(deps.pool, run.connectionId, token);
+  }
+}
+
+async function failAttempt(deps: ExecutorDeps, run: RunView, attempt: { final: boolean }, error: unknown, requests: number): Promise<AttemptResult> {
+  const kind = error instanceof AdapterError ? error.kind : error instanceof StaleRunError ? 'stale' : 'internal';
+  const message = describeError(error);
+  const retryable = (error instanceof AdapterError && error.retryable) || kind === 'internal';
+  deps.logger.warn({ runId: run.id, connectionId: run.connectionId, kind, final: attempt.final || !retryable, error: message }, 'sync attempt failed');
+  if (retryable && !attempt.final) {
+    await finishRun(deps.pool, run.id, { status: 'queued', streams: [], requests, error: message, errorKind: kind });
+    return { outcome: 'retry', error: error as Error };
+  }
+  await finishRun(deps.pool, run.id, { status: 'failed', streams: [], requests, error: message, errorKind: kind });
+  if (kind === 'auth' || kind === 'permanent') await raiseAlert(deps.pool, run.connectionId, run.id, kind, message);
+  else if (retryable) await raiseAlert(deps.pool, run.connectionId, run.id, 'dead_letter', `gave up after the retries: ${message}`);
+  return { outcome: 'done', run: (await getRun(deps.pool, run.id))! };
+}
+
+const WINDOW_STREAM = '_window';
+
+/** Incremental: from the last completed window's end minus the look-back, to today; full: the school year. */
+async function windowOf(deps: ExecutorDeps, connectionId: string, mode: RunMode, timeZone: string): Promise<DateRange> {
+  const year = schoolYearSoFar(timeZone, deps.clock.now());
+  if (mode === 'full') return year;
+  const { rows } = await deps.pool.query<{ cursor: { until?: string } }>(
+    'SELECT cursor FROM sync_cursor WHERE connection_id = $1 AND stream = $2', [connectionId, WINDOW_STREAM],
+  );
+  const until = rows[0]?.cursor.until;
+  if (!until) return year;
+  const from = shiftDays(until, -deps.lookbackDays);
+  return { from: from < year.from ? year.from : from, to: todayIn(timeZone, deps.clock.now()) };
+}
+
+async function saveWindow(pool: Pool, connectionId: string, range: DateRange): Promise<void> {
+  await pool.query(
+    `INSERT INTO sync_cursor (connection_id, stream, cursor) VALUES ($1, $2, $3)
+     ON CONFLICT (connection_id, stream) DO UPDATE SET cursor = EXCLUDED.cursor, updated_at = now()`,
+    [connectionId, WINDOW_STREAM, JSON.stringify({ until: range.to })],
+  );
+}

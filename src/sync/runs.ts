@@ -1,0 +1,123 @@
+import type { Pool, PoolClient } from '../db/pool.js';
+import type { Rejection } from '../journal/context.js';
+import type { StreamResult } from './run-streams.js';
+
+/** SyncRun rows: what ran, why, how far it got, what it changed, what it refused, how it ended. */
+
+export type RunTrigger = 'schedule' | 'manual' | 'retry' | 'demo';
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'partial' | 'failed';
+export type RunMode = 'incremental' | 'full';
+
+export interface RunView {
+  id: string;
+  connectionId: string;
+  trigger: RunTrigger;
+  mode: RunMode;
+  status: RunStatus;
+  scheduledFor: string | null;
+  attempts: number;
+  counts: Record<string, Omit<StreamResult, 'rejected' | 'stream'> & { rejected: number }>;
+  rejected: Rejection[];
+  progress: Record<string, { batches: number; records: number; done: boolean }>;
+  requests: number;
+  error: string | null;
+  errorKind: string | null;
+  queuedAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+}
+
+const MAX_REJECTED_KEPT = 200;
+
+const COLUMNS = `id::text, connection_id::text AS "connectionId", trigger, mode, status, scheduled_for AS "scheduledFor", attempts,
+  counts, rejected, progress, requests, error, error_kind AS "errorKind", queued_at AS "queuedAt", started_at AS "startedAt",
+  finished_at AS "finishedAt"`;
+
+type RawRun = Omit<RunView, 'scheduledFor' | 'queuedAt' | 'startedAt' | 'finishedAt' | 'durationMs'> & {
+  scheduledFor: Date | null; queuedAt: Date; startedAt: Date | null; finishedAt: Date | null;
+};
+
+function view(row: RawRun): RunView {
+  return {
+    ...row,
+    scheduledFor: row.scheduledFor?.toISOString() ?? null,
+    queuedAt: row.queuedAt.toISOString(),
+    startedAt: row.startedAt?.toISOString() ?? null,
+    finishedAt: row.finishedAt?.toISOString() ?? null,
+    durationMs: row.startedAt && row.finishedAt ? row.finishedAt.getTime() - row.startedAt.getTime() : null,
+  };
+}
+
+/**
+ * Inserts a queued run. A scheduled run names its period: a second insert for the same period is a
+ * no-op (null), which is what makes one run per period whatever the number of schedulers.
+ */
+export async function insertRun(
+  db: Pool | PoolClient, connectionId: string, trigger: RunTrigger, mode: RunMode, scheduledFor?: Date,
+): Promise<string | null> {
+  const { rows } = await db.query<{ id: string }>(
+    `INSERT INTO sync_run (connection_id, trigger, mode, status, scheduled_for) VALUES ($1, $2, $3, 'queued', $4)
+     ON CONFLICT (connection_id, scheduled_for) DO NOTHING RETURNING id::text`,
+    [connectionId, trigger, mode, scheduledFor ?? null],
+  );
+  return rows[0]?.id ?? null;
+}
+
+export async function getRun(pool: Pool, id: string): Promise<RunView | null> {
+  const { rows } = await pool.query<RawRun>(`SELECT ${COLUMNS} FROM sync_run WHERE id = $1`, [id]);
+  return rows[0] ? view(rows[0]) : null;
+}
+
+export async function listRuns(pool: Pool, filter: { connectionId?: string; status?: RunStatus; limit?: number }): Promise<RunView[]> {
+  const { rows } = await pool.query<RawRun>(
+    `SELECT ${COLUMNS} FROM sync_run WHERE ($1::uuid IS NULL OR connection_id = $1) AND ($2::text IS NULL OR status = $2)
+      ORDER BY queued_at DESC, id LIMIT $3`,
+    [filter.connectionId ?? null, filter.status ?? null, filter.limit ?? 50],
+  );
+  return rows.map(view);
+}
+
+export async function markRunning(pool: Pool, id: string, jobId: string | null, attempt: number): Promise<void> {
+  await pool.query(
+    `UPDATE sync_run SET status = 'running', job_id = $2, attempts = $3, started_at = COALESCE(started_at, now()), error = NULL, error_kind = NULL
+      WHERE id = $1`,
+    [id, jobId, attempt],
+  );
+}
+
+export async function saveProgress(pool: Pool, id: string, progress: RunView['progress'], requests: number): Promise<void> {
+  await pool.query('UPDATE sync_run SET progress = $2, requests = $3 WHERE id = $1', [id, JSON.stringify(progress), requests]);
+}
+
+export interface RunOutcome {
+  status: RunStatus;
+  streams: StreamResult[];
+  requests: number;
+  error?: string;
+  errorKind?: string;
+}
+
+/** Ends a run (or, with status 'queued', an attempt that will be retried) with its counts and rejections. */
+export async function finishRun(pool: Pool, id: string, outcome: RunOutcome): Promise<void> {
+  const counts = Object.fromEntries(outcome.streams.map(({ stream, rejected, ...rest }) => [stream, { ...rest, rejected: rejected.length }]));
+  const rejected = outcome.streams.flatMap((s) => s.rejected.map((r) => ({ stream: s.stream, ...r }))).slice(0, MAX_REJECTED_KEPT);
+  await pool.query(
+    `UPDATE sync_run SET status = $2, counts = $3, rejected = $4, requests = $5, error = $6, error_kind = $7,
+            finished_at = CASE WHEN $2 IN ('succeeded', 'partial', 'failed') THEN now() END
+      WHERE id = $1`,
+    [id, outcome.status, JSON.stringify(counts), JSON.stringify(rejected), outcome.requests, outcome.error ?? null, outcome.errorKind ?? null],
+  );
+}
+
+export async function raiseAlert(pool: Pool, connectionId: string, runId: string | null, kind: string, message: string): Promise<void> {
+  await pool.query('INSERT INTO alert (connection_id, run_id, kind, message) VALUES ($1, $2, $3, $4)', [connectionId, runId, kind, message]);
+}
+
+/** A successful run closes the connection's open credential and failure alerts. */
+export async function resolveAlerts(pool: Pool, connectionId: string): Promise<void> {
+  await pool.query(
+    `UPDATE alert SET resolved_at = now() WHERE connection_id = $1 AND resolved_at IS NULL AND kind IN ('auth', 'permanent', 'dead_letter')`,
+    [connectionId],
+  );
+}
