@@ -9,6 +9,7 @@ import { systemClock } from './lib/clock.js';
 import { describeError } from './lib/errors.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { startService } from './main.js';
+import { registerSyncCommands } from './cli-sync.js';
 
 /** The command line: `start` runs the service; the others do one job against the same database. */
 
@@ -86,6 +87,8 @@ journal
       return reports.every((r) => r.ok) ? 0 : 1;
     }),
   );
+
+registerSyncCommands(program, withDatabase);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`${describeError(error)}\n`);

@@ -5,9 +5,10 @@ import { executeRun, type ExecutorDeps } from './executor.js';
 import { getRun, insertRun, type RunMode, type RunTrigger, type RunView } from './runs.js';
 
 /**
- * Sync jobs on Postgres (pg-boss 10). The `sync` queue is "stately" with the connection as singleton
- * key: per connection at most one job waits and one runs, so triggers coalesce. A run row and its job
- * are inserted in one transaction; scheduled runs are unique per (connection, period). Retryable
+ * Sync jobs on Postgres (pg-boss 10). The `sync` queue has the "singleton" policy with the connection as
+ * singleton key: per connection one job runs at a time, the others wait their turn. A run row and its
+ * job are inserted in one transaction; scheduled runs are unique per (connection, period); a manual
+ * trigger while a run of the connection is still waiting returns that run instead of queueing another. Retryable
  * failures back off exponentially; a run out of retries lands in `sync-dead` for `sync redrive`.
  * Workers whose heartbeat stops are noticed by the monitor of any other worker, which fails their job
  * so that it is retried; the lease's fence keeps the presumed-dead one from writing if it wakes up.
@@ -50,7 +51,7 @@ export class SyncQueue {
     await boss.start();
     await boss.createQueue(DEAD_QUEUE);
     const options = {
-      name: SYNC_QUEUE, policy: 'stately' as const, retryLimit: settings.retryLimit, retryDelay: settings.retryDelaySeconds,
+      name: SYNC_QUEUE, policy: 'singleton' as const, retryLimit: settings.retryLimit, retryDelay: settings.retryDelaySeconds,
       retryBackoff: true, expireInSeconds: settings.expireSeconds, deadLetter: DEAD_QUEUE,
     };
     await boss.createQueue(SYNC_QUEUE, options);
@@ -67,6 +68,12 @@ export class SyncQueue {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
+      // Serializes the triggers of one connection, so two "sync now" never both see no waiting run.
+      await client.query(`SELECT pg_advisory_xact_lock(hashtextextended('sync:' || $1, 0))`, [connectionId]);
+      if (!scheduledFor && (await waitingRun(client, connectionId, mode))) {
+        await client.query('ROLLBACK');
+        return { run: await this.existing(connectionId, undefined), created: false };
+      }
       const runId = await insertRun(client, connectionId, trigger, mode, scheduledFor);
       const jobId = runId ? await this.boss.send(SYNC_QUEUE, { runId } satisfies SyncJob, { singletonKey: connectionId, db: dbOf(client) }) : null;
       if (!runId || !jobId) {
@@ -87,7 +94,7 @@ export class SyncQueue {
   private async existing(connectionId: string, scheduledFor: Date | undefined): Promise<RunView> {
     const { rows } = await this.pool.query<{ id: string }>(
       `SELECT id::text FROM sync_run WHERE connection_id = $1 AND ($2::timestamptz IS NULL AND status = 'queued' OR scheduled_for = $2)
-        ORDER BY queued_at DESC LIMIT 1`,
+        ORDER BY queued_at LIMIT 1`,
       [connectionId, scheduledFor ?? null],
     );
     if (!rows[0]) throw new Error(`no waiting run for connection ${connectionId}, yet the queue refused a new one`);
@@ -154,6 +161,14 @@ export class SyncQueue {
     clearInterval(this.monitorTimer);
     await this.boss.stop({ graceful: true, wait: true, timeout: 30_000, close: false });
   }
+}
+
+async function waitingRun(client: PoolClient, connectionId: string, mode: string): Promise<boolean> {
+  const { rowCount } = await client.query(
+    `SELECT 1 FROM sync_run WHERE connection_id = $1 AND status = 'queued' AND started_at IS NULL AND mode = $2`,
+    [connectionId, mode],
+  );
+  return (rowCount ?? 0) > 0;
 }
 
 function dbOf(client: PoolClient): PgBoss.Db {

@@ -24,6 +24,7 @@ export interface SyncService {
  */
 export async function startSync(
   config: Config, deps: { pool: Pool; clock: Clock; logger: Logger; adapters: AdapterRegistry },
+  roles: readonly string[] = config.ROLES,
 ): Promise<SyncService> {
   const limiters = new Limiters();
   const box = await loadSecretBox(config.CONNECTION_SECRETS_KEY, config.DATA_DIR);
@@ -35,8 +36,8 @@ export async function startSync(
     ...deps, limiters, connections, lookbackDays: config.SYNC_LOOKBACK_DAYS,
     heartbeatSeconds: config.SYNC_HEARTBEAT_SECONDS, deadAfterSeconds: config.SYNC_DEAD_AFTER_SECONDS,
   };
-  if (config.ROLES.includes('worker')) await queue.work(executor, config.SYNC_CONCURRENCY);
-  const scheduler = config.ROLES.includes('scheduler') ? new Scheduler(deps.pool, queue, deps.clock, deps.logger) : undefined;
+  if (roles.includes('worker')) await queue.work(executor, config.SYNC_CONCURRENCY);
+  const scheduler = roles.includes('scheduler') ? new Scheduler(deps.pool, queue, deps.clock, deps.logger) : undefined;
   await scheduler?.start();
   return {
     connections, queue, executor, scheduler,
