@@ -1,5 +1,5 @@
 // ESLint: typescript-eslint's recommended rules plus the project's dependency rules (ARCHITECTURE.md):
-// adapters import only src/ports (their simulators also the demo generator and Express); only the data
+// adapters import only src/ports (their simulator*.ts files also the demo generator and Express); only the data
 // layer (src/db) imports the Prisma client; only src/config.ts reads process.env.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
@@ -49,6 +49,6 @@ export default tseslint.config(
       'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read configuration through src/config.ts.' }],
     },
   },
-  { files: ['adapters/**/*.ts'], ignores: ['adapters/**/simulator.ts'], rules: { 'no-restricted-imports': ['error', adapterRule(false)] } },
-  { files: ['adapters/**/simulator.ts'], rules: { 'no-restricted-imports': ['error', adapterRule(true)] } },
+  { files: ['adapters/**/*.ts'], ignores: ['adapters/**/simulator*.ts'], rules: { 'no-restricted-imports': ['error', adapterRule(false)] } },
+  { files: ['adapters/**/simulator*.ts'], rules: { 'no-restricted-imports': ['error', adapterRule(true)] } },
 );

@@ -85,7 +85,7 @@ async function send<T>(instance: AxiosInstance, options: HttpClientOptions, deps
   };
   deps.logger.debug({ method: request.method ?? 'GET', path: pathOf(request.url), status: response.status }, 'platform request');
   const failure = options.classify(response) ?? byStatus(response, request);
-  if (failure) throw failure;
+  if (failure) throw withRetryAfter(failure, response);
   return response;
 }
 
@@ -116,6 +116,13 @@ function byStatus(response: HttpResponse, request: HttpRequest): AdapterError | 
   if (status === 404) return new AdapterError('not_found', `HTTP 404 on ${where}`, { status });
   if (status >= 300) return new AdapterError('permanent', `HTTP ${status} on ${where}`, { status });
   return undefined;
+}
+
+/** A platform's own error classes keep the Retry-After the HTTP layer carried. */
+function withRetryAfter(error: AdapterError, response: HttpResponse): AdapterError {
+  const retryAfterMs = retryAfterOf(response);
+  if (!error.retryable || error.retryAfterMs !== undefined || retryAfterMs === undefined) return error;
+  return new AdapterError(error.kind, error.message, { status: error.status, retryAfterMs, cause: error.cause });
 }
 
 /** Retry-After in seconds or as an HTTP date. */
