@@ -191,7 +191,7 @@ async function naiveUpserts(pool: Pool, prisma: PrismaClient, schoolId: string):
   return { rows: sample.length, seconds: (performance.now() - started) / 1000 };
 }
 
-async function createTenant(pool: Pool, school: DemoSchool, platform: string): Promise<{ schoolId: string; connectionId: string }> {
+export async function createTenant(pool: Pool, school: DemoSchool, platform: string): Promise<{ schoolId: string; connectionId: string }> {
   const { rows } = await pool.query<{ id: string }>(
     'INSERT INTO school (name, region, time_zone) VALUES ($1, $2, $3) RETURNING id::text',
     [school.school.name, school.school.region, school.school.timeZone],

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 
 /** One benchmark figure, as written to bench/results.json. */
 export interface Metric {
@@ -12,6 +12,9 @@ export function formatTable(metrics: readonly Metric[]): string {
   return metrics.map((m) => `${m.name.padEnd(width)}  ${String(m.value).padStart(12)}  ${m.unit}`).join('\n');
 }
 
+/** Writes the figures, keeping those of the parts not run this time (BENCH_ONLY). */
 export async function writeResults(file: string, metrics: readonly Metric[]): Promise<void> {
-  await writeFile(file, `${JSON.stringify(metrics, null, 2)}\n`);
+  const previous = await readFile(file, 'utf8').then((text) => JSON.parse(text) as Metric[], () => []);
+  const names = new Set(metrics.map((m) => m.name));
+  await writeFile(file, `${JSON.stringify([...previous.filter((m) => !names.has(m.name)), ...metrics], null, 2)}\n`);
 }

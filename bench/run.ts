@@ -8,12 +8,13 @@ import { createPool } from '../src/db/pool.js';
 import { createPrisma } from '../src/db/prisma.js';
 import { createLogger } from '../src/lib/logger.js';
 import { benchJournal } from './journal.js';
+import { benchSync } from './sync.js';
 import { formatTable, writeResults, type Metric } from './metrics.js';
 
 /**
  * `npm run bench`: every figure measured in one run, on one freshly started embedded Postgres (or
  * BENCH_DATABASE_URL, a database it may fill), so ratios compare like with like. Prints a table and
- * writes bench/results.json. BENCH_PUPILS scales the school (default 1,000).
+ * writes bench/results.json. BENCH_PUPILS scales the school (default 1,000); BENCH_ONLY=journal|sync runs one part.
  */
 const RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));
 
@@ -31,9 +32,18 @@ async function main(): Promise<void> {
   const log = (message: string) => process.stderr.write(`  ${message}\n`);
   try {
     await migrate(pool, logger);
-    process.stderr.write(`journal write path, ${pupils}-pupil full year:\n`);
-    const metrics: Metric[] = await benchJournal({ pool, prisma, pupils, tmpDir, log });
-    metrics.push({ name: 'journal.peak_rss_mb', value: Math.round(process.resourceUsage().maxRSS / 1024), unit: 'MB' });
+    const only = process.env.BENCH_ONLY;
+    const metrics: Metric[] = [];
+    if (!only || only === 'journal') {
+      process.stderr.write(`journal write path, ${pupils}-pupil full year:\n`);
+      metrics.push(...(await benchJournal({ pool, prisma, pupils, tmpDir, log })));
+      metrics.push({ name: 'journal.peak_rss_mb', value: Math.round(process.resourceUsage().maxRSS / 1024), unit: 'MB' });
+    }
+    if (!only || only === 'sync') metrics.push(...(await benchSync({ url, pupils, log })));
+    // The baseline of the sync figures: applyBatch fed directly, measured in the same run.
+    const apply = metrics.find((m) => m.name === 'journal.apply_rows_per_s');
+    const sync = metrics.find((m) => m.name === 'sync.full_year_rows_per_s');
+    if (apply && sync) metrics.push({ name: 'sync.full_year_vs_direct_apply', value: Number((sync.value / apply.value).toFixed(3)), unit: 'ratio' });
     process.stdout.write(`\n${formatTable(metrics)}\n`);
     await writeResults(RESULTS, metrics);
     process.stderr.write(`\nwritten to ${path.relative(process.cwd(), RESULTS)}\n`);

@@ -78,7 +78,7 @@ export function registerSyncCommands(program: Command, withDatabase: WithDatabas
   sync.command('redrive').description('send the dead-lettered syncs back to the queue').action(() =>
     withSync(async (s) => {
       const runs = await s.queue.redrive();
-      process.stdout.write(`${runs.length} run(s) queued again${runs.length ? `: ${runs.join(', ')}` : ''}\n`);
+      process.stdout.write(`${runs.length} dead-lettered sync(s) queued again\n`);
     }));
 }
 

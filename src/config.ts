@@ -37,6 +37,8 @@ export const ConfigSchema = z.object({
   SYNC_DEAD_AFTER_SECONDS: intInRange(3, 3600).default(60),
   /** Sync jobs one worker process runs at once (different connections). */
   SYNC_CONCURRENCY: intInRange(1, 32).default(2),
+  /** How often an idle worker asks the queue for work. */
+  SYNC_POLL_SECONDS: z.coerce.number().min(0.5).max(60).default(2),
   /** Roles of this process: api, worker, scheduler (comma-separated); npm start runs all three. */
   ROLES: z
     .string()

@@ -25,11 +25,12 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
     embedded = await startEmbeddedPostgres({ dataDir: config.DATA_DIR, port: config.EMBEDDED_PG_PORT, database: 'journal', logger });
     url = embedded.url;
   }
-  const pool = createPool(url, config.DB_POOL_MAX);
-  pool.on('error', (error: Error & { code?: string }) => {
-    // 57P01: the server is shutting down (on SIGTERM the embedded Postgres may stop before our pool).
-    const level = error.code === '57P01' ? 'debug' : 'warn';
-    logger[level]({ error: error.message }, 'idle database connection failed');
+  const pool = createPool(url, config.DB_POOL_MAX, {
+    onError: (error) => {
+      // 57P01: the server is shutting down (on SIGTERM the embedded Postgres may stop before our pool).
+      const level = error.code === '57P01' ? 'debug' : 'warn';
+      logger[level]({ error: error.message }, 'idle database connection failed');
+    },
   });
   try {
     await migrate(pool, logger);

@@ -16,9 +16,21 @@ const types = {
   }) as typeof pg.types.getTypeParser,
 };
 
-/** A connection pool with the project's type parsers and an application name for pg_stat_activity. */
-export function createPool(connectionString: string, max = 10, applicationName = 'journal-bridge'): Pool {
-  return new pg.Pool({ connectionString, max, types, application_name: applicationName });
+export type PoolErrorHandler = (error: Error & { code?: string }) => void;
+
+/**
+ * A connection pool with the project's type parsers and an application name for pg_stat_activity.
+ *
+ * An idle connection that the server closes (a restart, `pg_terminate_backend`, `DROP DATABASE … WITH
+ * (FORCE)` while `pool.end()` is still closing sockets — pg-pool resolves `end()` before they are
+ * closed) makes the pool emit `error`; the pool has already dropped that connection, so it is not
+ * fatal, but an `error` event without a listener would crash the process. Every pool therefore has
+ * one: `onError`, or by default one that ignores it.
+ */
+export function createPool(connectionString: string, max = 10, options: { applicationName?: string; onError?: PoolErrorHandler } = {}): Pool {
+  const pool = new pg.Pool({ connectionString, max, types, application_name: options.applicationName ?? 'journal-bridge' });
+  pool.on('error', options.onError ?? (() => undefined));
+  return pool;
 }
 
 /**

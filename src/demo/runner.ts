@@ -1,8 +1,12 @@
 import type { Pool } from '../db/pool.js';
 import type { Clock } from '../lib/clock.js';
+import { schoolYearSoFar } from '../lib/dates.js';
 import { describeError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import type { SyncService } from '../sync/service.js';
+import { generateSchool } from './generator.js';
 import { hasSchools, loadDemoSchool } from './load.js';
+import { startDemoPlatforms, type DemoPlatforms } from './platforms.js';
 
 export type DemoState = { status: 'off' | 'loading' | 'ready' } | { status: 'failed'; error: string };
 
@@ -21,7 +25,10 @@ export class DemoRunner {
   private readonly abort = new AbortController();
   private running: Promise<void> = Promise.resolve();
 
-  constructor(private readonly deps: { pool: Pool; clock: Clock; logger: Logger }, private readonly settings: DemoSettings) {}
+  private platforms?: DemoPlatforms;
+
+  /** With `sync`, the demo also runs the platform simulators and syncs the demo school from them. */
+  constructor(private readonly deps: { pool: Pool; clock: Clock; logger: Logger; sync?: Pick<SyncService, 'connections' | 'queue'> }, private readonly settings: DemoSettings) {}
 
   state(): DemoState {
     return this.current;
@@ -30,6 +37,7 @@ export class DemoRunner {
   async start(): Promise<void> {
     const wanted = this.settings.mode === 'on' || (this.settings.mode === 'auto' && !(await hasSchools(this.deps.pool)));
     if (wanted) this.running = this.load();
+    else if (this.settings.mode !== 'off') this.running = this.resumePlatforms();
   }
 
   /** Resolves when the demo is loaded (or failed, or was never wanted). */
@@ -40,19 +48,42 @@ export class DemoRunner {
   async stop(): Promise<void> {
     this.abort.abort();
     await this.running;
+    await this.platforms?.close();
+  }
+
+  /** The current school year up to today (the generated school lives in Moscow time). */
+  private options() {
+    const { from, to } = schoolYearSoFar('Europe/Moscow', this.deps.clock.now());
+    return { seed: this.settings.seed, pupils: this.settings.pupils, year: Number(from.slice(0, 4)), until: to };
+  }
+
+  /** A restart of a process whose database already holds the demo school: its simulators come back. */
+  private async resumePlatforms(): Promise<void> {
+    if (!this.deps.sync) return;
+    const { rows } = await this.deps.pool.query<{ school_id: string }>(`SELECT school_id::text FROM connection WHERE platform = 'demo' ORDER BY created_at LIMIT 1`);
+    if (rows[0]) await this.startPlatforms(this.options(), rows[0].school_id);
+  }
+
+  /** The platform simulators and the demo school's connections to them; without them the demo still has its own source. */
+  private async startPlatforms(options: ReturnType<DemoRunner['options']>, schoolId: string): Promise<void> {
+    if (!this.deps.sync || this.abort.signal.aborted) return;
+    try {
+      this.platforms = await startDemoPlatforms({ ...this.deps, sync: this.deps.sync }, generateSchool(options), schoolId);
+    } catch (error) {
+      this.deps.logger.warn({ error: describeError(error) }, 'the demo platform simulators did not start');
+    }
   }
 
   private async load(): Promise<void> {
     this.current = { status: 'loading' };
     const started = performance.now();
-    const now = this.deps.clock.now();
-    const year = now.getUTCMonth() >= 8 ? now.getUTCFullYear() : now.getUTCFullYear() - 1;
     try {
-      const result = await loadDemoSchool(this.deps, {
-        seed: this.settings.seed, pupils: this.settings.pupils, year, until: now.toISOString().slice(0, 10),
-      }, { signal: this.abort.signal });
-      this.current = { status: 'ready' };
+      const options = this.options();
+      const result = await loadDemoSchool(this.deps, options, { signal: this.abort.signal });
       this.deps.logger.info({ ...result, seconds: Math.round(performance.now() - started) / 1000 }, 'demo school loaded');
+      // Ready once the platforms are connected too.
+      await this.startPlatforms(options, result.schoolId);
+      this.current = { status: 'ready' };
     } catch (error) {
       this.current = { status: 'failed', error: describeError(error) };
       if (!this.abort.signal.aborted) this.deps.logger.error({ error: describeError(error) }, 'loading the demo school failed');

@@ -10,3 +10,10 @@ export function shiftDays(date: string, days: number): string {
   d.setUTCDate(d.getUTCDate() + days);
   return d.toISOString().slice(0, 10);
 }
+
+/** From 1 September of the current school year to today, in the school's time zone. */
+export function schoolYearSoFar(timeZone: string, now: Date): { from: string; to: string } {
+  const today = todayIn(timeZone, now);
+  const year = Number(today.slice(0, 4)) - (Number(today.slice(5, 7)) < 9 ? 1 : 0);
+  return { from: `${year}-09-01`, to: today };
+}

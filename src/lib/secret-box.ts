@@ -27,7 +27,12 @@ export class SecretBox {
     if (sealed[0] !== SecretBox.VERSION || sealed.length < 29) throw new Error('sealed secrets have an unknown format');
     const decipher = createDecipheriv('aes-256-gcm', this.key, sealed.subarray(1, 13));
     decipher.setAuthTag(sealed.subarray(13, 29));
-    const json = Buffer.concat([decipher.update(sealed.subarray(29)), decipher.final()]).toString('utf8');
+    let json: string;
+    try {
+      json = Buffer.concat([decipher.update(sealed.subarray(29)), decipher.final()]).toString('utf8');
+    } catch {
+      throw new Error('connection secrets cannot be opened: CONNECTION_SECRETS_KEY (or .data/connection-secrets.key) is not the key they were sealed with');
+    }
     return JSON.parse(json) as Record<string, unknown>;
   }
 }

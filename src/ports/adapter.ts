@@ -117,6 +117,8 @@ export interface AdapterContext<Config> {
   range: DateRange;
   /** The school's IANA time zone. */
   timeZone: string;
+  /** Counts a platform request made outside `http` (a WebSocket connection, for instance). */
+  countRequest(): void;
   /** A per-run scratchpad shared by the streams of one sync (a login, the school's id), never persisted. */
   session: Map<string, unknown>;
 }

@@ -19,6 +19,8 @@ export interface SimulatorFaults {
 export interface SimulatorHandle {
   /** Base URL the adapter's config points at. */
   url: string;
+  /** A connection config that works against this simulator, secrets included (no rate limit needed on loopback). */
+  connectionConfig(): Record<string, unknown>;
   /** Requests served so far (all of them, faulty ones included). */
   requests(): number;
   /** Replaces the active faults; `{}` clears them. */

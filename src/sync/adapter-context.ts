@@ -38,6 +38,9 @@ export function createAdapterContext(options: ContextOptions): AdapterContext<un
     timeZone: options.timeZone,
     session: new Map(),
     stats,
+    countRequest: () => {
+      stats.requests += 1;
+    },
     http: (httpOptions) => createHttpClient(httpOptions, { limiters: options.limiters, signal: options.signal, logger, stats }),
   };
 }

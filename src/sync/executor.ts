@@ -1,7 +1,7 @@
 import type { Pool } from '../db/pool.js';
 import { StaleRunError } from '../journal/apply-batch.js';
 import type { Clock } from '../lib/clock.js';
-import { shiftDays, todayIn } from '../lib/dates.js';
+import { schoolYearSoFar, shiftDays } from '../lib/dates.js';
 import { describeError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { AdapterError, type AdapterRegistry, type DateRange } from '../ports/adapter.js';
@@ -9,7 +9,7 @@ import type { ConnectionService } from './connections.js';
 import type { Limiters } from './http-client.js';
 import { heartbeat, releaseLease, takeLease } from './lease.js';
 import { finishRun, getRun, markRunning, raiseAlert, resolveAlerts, saveProgress, type RunMode, type RunView } from './runs.js';
-import { schoolYearSoFar, syncStreams } from './run-streams.js';
+import { syncStreams } from './run-streams.js';
 
 export interface ExecutorDeps {
   pool: Pool;
@@ -48,10 +48,11 @@ export async function executeRun(deps: ExecutorDeps, runId: string, attempt: { j
   const beat = setInterval(() => {
     heartbeat(deps.pool, run.connectionId, token).then((held) => held || abort.abort(new Error('the lease was taken over')), () => undefined);
   }, deps.heartbeatSeconds * 1000);
-  await markRunning(deps.pool, runId, attempt.jobId, attempt.number);
   const progress: RunView['progress'] = {};
   let requests = run.requests;
   try {
+    // Inside the try: whatever fails from here on, the finally gives the lease back.
+    await markRunning(deps.pool, runId, attempt.jobId, attempt.number);
     const { adapter, config, timeZone } = await deps.connections.resolveConfig(run.connectionId);
     const range = await windowOf(deps, run.connectionId, run.mode, timeZone);
     const result = await syncStreams(deps, {
@@ -79,7 +80,10 @@ export async function executeRun(deps: ExecutorDeps, runId: string, attempt: { j
     return await failAttempt(deps, run, attempt, error, requests);
   } finally {
     clearInterval(beat);
-    await releaseLease(deps.pool, run.connectionId, token);
+    await releaseLease(deps.pool, run.connectionId, token).catch((error: unknown) => {
+      // The lease then lapses after deadAfterSeconds without heartbeats; the next run takes it over.
+      deps.logger.warn({ runId, connectionId: run.connectionId, error: describeError(error) }, 'could not release the sync lease');
+    });
   }
 }
 
@@ -88,11 +92,9 @@ async function failAttempt(deps: ExecutorDeps, run: RunView, attempt: { final: b
   const message = describeError(error);
   const retryable = (error instanceof AdapterError && error.retryable) || kind === 'internal';
   deps.logger.warn({ runId: run.id, connectionId: run.connectionId, kind, final: attempt.final || !retryable, error: message }, 'sync attempt failed');
-  if (retryable && !attempt.final) {
-    await finishRun(deps.pool, run.id, { status: 'queued', streams: [], requests, error: message, errorKind: kind });
-    return { outcome: 'retry', error: error as Error };
-  }
+  // This attempt's run ends here either way; a retry is a run of its own (trigger "retry").
   await finishRun(deps.pool, run.id, { status: 'failed', streams: [], requests, error: message, errorKind: kind });
+  if (retryable && !attempt.final) return { outcome: 'retry', error: error as Error };
   if (kind === 'auth' || kind === 'permanent') await raiseAlert(deps.pool, run.connectionId, run.id, kind, message);
   else if (retryable) await raiseAlert(deps.pool, run.connectionId, run.id, 'dead_letter', `gave up after the retries: ${message}`);
   return { outcome: 'done', run: (await getRun(deps.pool, run.id))! };
@@ -110,7 +112,7 @@ async function windowOf(deps: ExecutorDeps, connectionId: string, mode: RunMode,
   const until = rows[0]?.cursor.until;
   if (!until) return year;
   const from = shiftDays(until, -deps.lookbackDays);
-  return { from: from < year.from ? year.from : from, to: todayIn(timeZone, deps.clock.now()) };
+  return { from: from < year.from ? year.from : from, to: year.to };
 }
 
 async function saveWindow(pool: Pool, connectionId: string, range: DateRange): Promise<void> {

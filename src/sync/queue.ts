@@ -1,12 +1,15 @@
 import PgBoss from 'pg-boss';
-import type { Pool, PoolClient } from '../db/pool.js';
+import { withTransaction, type Pool, type PoolClient } from '../db/pool.js';
 import type { Logger } from '../lib/logger.js';
 import { executeRun, type ExecutorDeps } from './executor.js';
-import { getRun, insertRun, type RunMode, type RunTrigger, type RunView } from './runs.js';
+import { getRun, insertRun, retryRunOf, type RunMode, type RunTrigger, type RunView } from './runs.js';
 
 /**
- * Sync jobs on Postgres (pg-boss 10). The `sync` queue has the "singleton" policy with the connection as
- * singleton key: per connection one job runs at a time, the others wait their turn. A run row and its
+ * Sync jobs on Postgres (pg-boss 10). One run per connection at a time is kept by the connection's lease
+ * (taken by the executor, with a fencing token), not by pg-boss's "singleton" policy: that policy fetches
+ * the oldest job of the whole queue and gives up when its key is busy, so one connection's waiting run
+ * would stall every other school's. A job that finds its connection busy is deferred (a new job for the
+ * same run a few seconds later, no retry spent). A run row and its
  * job are inserted in one transaction; scheduled runs are unique per (connection, period); a manual
  * trigger while a run of the connection is still waiting returns that run instead of queueing another. Retryable
  * failures back off exponentially; a run out of retries lands in `sync-dead` for `sync redrive`.
@@ -15,6 +18,7 @@ import { getRun, insertRun, type RunMode, type RunTrigger, type RunView } from '
  */
 export const SYNC_QUEUE = 'sync';
 export const DEAD_QUEUE = 'sync-dead';
+const BUSY_DEFER_SECONDS = 3;
 
 export interface QueueSettings {
   retryLimit: number;
@@ -28,6 +32,8 @@ export const DEFAULT_QUEUE_SETTINGS: QueueSettings = { retryLimit: 4, retryDelay
 
 interface SyncJob {
   runId: string;
+  /** Sent by `redrive`: the attempt gets a new run. */
+  redriven?: boolean;
 }
 
 export interface EnqueueResult {
@@ -43,6 +49,7 @@ export class SyncQueue {
     private readonly boss: PgBoss,
     private readonly pool: Pool,
     private readonly logger: Logger,
+    private readonly pollingSeconds: number,
   ) {}
 
   static async start(pool: Pool, logger: Logger, settings: QueueSettings = DEFAULT_QUEUE_SETTINGS): Promise<SyncQueue> {
@@ -51,52 +58,51 @@ export class SyncQueue {
     await boss.start();
     await boss.createQueue(DEAD_QUEUE);
     const options = {
-      name: SYNC_QUEUE, policy: 'singleton' as const, retryLimit: settings.retryLimit, retryDelay: settings.retryDelaySeconds,
+      name: SYNC_QUEUE, policy: 'standard' as const, retryLimit: settings.retryLimit, retryDelay: settings.retryDelaySeconds,
       retryBackoff: true, expireInSeconds: settings.expireSeconds, deadLetter: DEAD_QUEUE,
     };
     await boss.createQueue(SYNC_QUEUE, options);
     await boss.updateQueue(SYNC_QUEUE, options);
-    const queue = new SyncQueue(boss, pool, logger);
-    queue.pollingSeconds = settings.pollingSeconds;
-    return queue;
+    return new SyncQueue(boss, pool, logger, settings.pollingSeconds);
   }
-
-  private pollingSeconds = DEFAULT_QUEUE_SETTINGS.pollingSeconds;
 
   /** Queues a run for a connection (or returns the one already waiting / made for this period). */
   async enqueue(connectionId: string, trigger: RunTrigger, mode: RunMode = 'incremental', scheduledFor?: Date): Promise<EnqueueResult> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      // Serializes the triggers of one connection, so two "sync now" never both see no waiting run.
-      await client.query(`SELECT pg_advisory_xact_lock(hashtextextended('sync:' || $1, 0))`, [connectionId]);
-      if (!scheduledFor && (await waitingRun(client, connectionId, mode))) {
-        await client.query('ROLLBACK');
-        return { run: await this.existing(connectionId, undefined), created: false };
-      }
-      const runId = await insertRun(client, connectionId, trigger, mode, scheduledFor);
-      const jobId = runId ? await this.boss.send(SYNC_QUEUE, { runId } satisfies SyncJob, { singletonKey: connectionId, db: dbOf(client) }) : null;
-      if (!runId || !jobId) {
-        await client.query('ROLLBACK');
-        return { run: await this.existing(connectionId, scheduledFor), created: false };
-      }
-      await client.query('UPDATE sync_run SET job_id = $2 WHERE id = $1', [runId, jobId]);
-      await client.query('COMMIT');
-      return { run: (await getRun(this.pool, runId))!, created: true };
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    // The transaction's client is released before the run is read back: holding it while taking a
+    // second connection would exhaust the pool under a burst of triggers.
+    const runId = await this.insertQueued(connectionId, trigger, mode, scheduledFor);
+    if (runId) return { run: (await getRun(this.pool, runId))!, created: true };
+    return { run: await this.existing(connectionId, mode, scheduledFor), created: false };
   }
 
-  private async existing(connectionId: string, scheduledFor: Date | undefined): Promise<RunView> {
+  /** The new run's id, or null when an equal run is already waiting or this period's run exists. */
+  private insertQueued(connectionId: string, trigger: RunTrigger, mode: RunMode, scheduledFor: Date | undefined): Promise<string | null> {
+    return withTransaction(this.pool, async (client) => {
+      // Serializes the triggers of one connection, so two "sync now" never both see no waiting run.
+      await client.query(`SELECT pg_advisory_xact_lock(hashtextextended('sync:' || $1, 0))`, [connectionId]);
+      if (!scheduledFor && (await waitingRun(client, connectionId, mode))) return null;
+      const runId = await insertRun(client, connectionId, trigger, mode, scheduledFor);
+      if (!runId) return null;
+      await this.sendJob(client, runId, connectionId);
+      return runId;
+    });
+  }
+
+  /** A job for the run, in the caller's transaction, recorded on the run. */
+  private async sendJob(client: PoolClient, runId: string, connectionId: string, startAfterSeconds?: number): Promise<void> {
+    const jobId = await this.boss.send(SYNC_QUEUE, { runId } satisfies SyncJob, { singletonKey: connectionId, startAfter: startAfterSeconds, db: dbOf(client) });
+    if (!jobId) throw new Error(`the queue refused a job for sync run ${runId}`);
+    await client.query('UPDATE sync_run SET job_id = $2 WHERE id = $1', [runId, jobId]);
+  }
+
+  private async existing(connectionId: string, mode: RunMode, scheduledFor: Date | undefined): Promise<RunView> {
     const { rows } = await this.pool.query<{ id: string }>(
-      `SELECT id::text FROM sync_run WHERE connection_id = $1 AND ($2::timestamptz IS NULL AND status = 'queued' OR scheduled_for = $2)
-        ORDER BY queued_at LIMIT 1`,
-      [connectionId, scheduledFor ?? null],
+      `SELECT id::text FROM sync_run
+        WHERE connection_id = $1 AND ($2::timestamptz IS NULL AND mode = $3 OR scheduled_for = $2)
+        ORDER BY queued_at DESC LIMIT 1`,
+      [connectionId, scheduledFor ?? null, mode],
     );
+    // The waiting run, or the one it became if a worker started it meanwhile.
     if (!rows[0]) throw new Error(`no waiting run for connection ${connectionId}, yet the queue refused a new one`);
     return (await getRun(this.pool, rows[0].id))!;
   }
@@ -107,9 +113,10 @@ export class SyncQueue {
       await this.boss.work<SyncJob>(SYNC_QUEUE, { batchSize: 1, pollingIntervalSeconds: this.pollingSeconds, includeMetadata: true }, async ([job]) => {
         if (!job) return;
         const final = job.retryCount >= job.retryLimit;
-        const result = await executeRun(deps, job.data.runId, { jobId: job.id, number: job.retryCount + 1, final });
+        const runId = job.retryCount === 0 && !job.data.redriven ? job.data.runId : await retryRunOf(this.pool, job.id, job.data.runId);
+        const result = await executeRun(deps, runId, { jobId: job.id, number: job.retryCount + 1, final });
         if (result.outcome === 'retry') throw result.error;
-        if (result.outcome === 'busy') throw new Error('another run holds this connection; retrying later');
+        if (result.outcome === 'busy') await this.defer(job, runId);
         if (result.outcome === 'done' && result.run.status === 'failed' && final && result.run.errorKind !== 'auth' && result.run.errorKind !== 'permanent') {
           // Out of retries: fail the job so pg-boss moves it to the dead letters for `sync redrive`.
           throw new Error(result.run.error ?? 'sync failed');
@@ -117,6 +124,13 @@ export class SyncQueue {
       });
     }
     this.monitorTimer = setInterval(() => void this.reapDeadWorkers(deps.deadAfterSeconds).catch(() => undefined), deps.heartbeatSeconds * 1000);
+  }
+
+  /** The connection is busy with another run: this run waits for a later job (same run, no retry spent). */
+  private async defer(job: PgBoss.JobWithMetadata<SyncJob>, runId: string): Promise<void> {
+    const connectionId = job.singletonKey!;
+    await withTransaction(this.pool, (client) => this.sendJob(client, runId, connectionId, BUSY_DEFER_SECONDS));
+    this.logger.debug({ runId, connectionId, after: job.id }, 'connection busy: run deferred');
   }
 
   /** Jobs whose worker stopped heart-beating are failed, hence retried (the lease fences the old one). */
@@ -129,13 +143,17 @@ export class SyncQueue {
     );
     for (const row of rows) {
       this.logger.warn({ runId: row.run_id, connectionId: row.connection_id }, 'sync worker stopped heart-beating: retrying its run');
-      await this.pool.query(`UPDATE sync_run SET status = 'queued', error = 'the worker stopped (no heartbeat)', error_kind = 'transient' WHERE id = $1 AND status = 'running'`, [row.run_id]);
+      await this.pool.query(
+        `UPDATE sync_run SET status = 'failed', error = 'the worker stopped (no heartbeat)', error_kind = 'transient', finished_at = now()
+          WHERE id = $1 AND status = 'running'`,
+        [row.run_id],
+      );
       await this.boss.fail(SYNC_QUEUE, row.job_id, { message: 'worker stopped heart-beating' });
     }
     return rows.length;
   }
 
-  /** Moves every dead-lettered sync back to the queue; returns the runs queued again. */
+  /** Moves every dead-lettered sync back to the queue (each gets a new run when it starts); returns the new jobs. */
   async redrive(): Promise<string[]> {
     const runs: string[] = [];
     for (;;) {
@@ -144,9 +162,8 @@ export class SyncQueue {
       for (const job of jobs) {
         const run = await getRun(this.pool, job.data.runId);
         if (run) {
-          await this.pool.query(`UPDATE sync_run SET status = 'queued', trigger = 'retry', finished_at = NULL WHERE id = $1`, [run.id]);
-          await this.boss.send(SYNC_QUEUE, { runId: run.id } satisfies SyncJob, { singletonKey: run.connectionId });
-          runs.push(run.id);
+          const jobId = await this.boss.send(SYNC_QUEUE, { runId: run.id, redriven: true } satisfies SyncJob, { singletonKey: run.connectionId });
+          if (jobId) runs.push(jobId);
         }
         await this.boss.complete(DEAD_QUEUE, job.id);
       }

@@ -2,7 +2,7 @@ import type { Pool } from '../db/pool.js';
 import { applyBatch, type ApplyBatchResult } from '../journal/apply-batch.js';
 import type { Rejection } from '../journal/context.js';
 import type { Clock } from '../lib/clock.js';
-import { shiftDays, todayIn } from '../lib/dates.js';
+import { schoolYearSoFar } from '../lib/dates.js';
 import { NotFoundError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { STREAM_ORDER, type AdapterRegistry, type DateRange, type StreamName } from '../ports/adapter.js';
@@ -108,14 +108,6 @@ function add(result: StreamResult, applied: ApplyBatchResult): void {
   result.unchanged += applied.unchanged;
   result.deleted += applied.deleted;
   result.rejected.push(...applied.rejected);
-}
-
-/** From 1 September of the current school year to today, in the school's time zone. */
-export function schoolYearSoFar(timeZone: string, now: Date): DateRange {
-  const today = todayIn(timeZone, now);
-  const year = Number(today.slice(0, 4)) - (Number(today.slice(5, 7)) < 9 ? 1 : 0);
-  const from = `${year}-09-01`;
-  return { from, to: today < from ? shiftDays(from, 0) : today };
 }
 
 async function readConnection(pool: Pool, connectionId: string): Promise<{ platform: string; timeZone: string }> {

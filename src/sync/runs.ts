@@ -64,6 +64,31 @@ export async function insertRun(
   return rows[0]?.id ?? null;
 }
 
+/**
+ * The run of a job's next attempt: the job's previous run, if a dead worker left it unfinished, is
+ * closed as failed, and the attempt gets a new run (trigger "retry").
+ */
+export async function retryRunOf(pool: Pool, jobId: string, fallbackRunId: string): Promise<string> {
+  const { rows } = await pool.query<{ id: string; connection_id: string; mode: RunMode; status: RunStatus }>(
+    `SELECT id::text, connection_id::text, mode, status FROM sync_run WHERE job_id = $1 OR id = $2 ORDER BY queued_at DESC LIMIT 1`,
+    [jobId, fallbackRunId],
+  );
+  const previous = rows[0];
+  if (!previous) throw new Error(`no run for sync job ${jobId}`);
+  if (previous.status === 'queued' || previous.status === 'running') {
+    await pool.query(
+      `UPDATE sync_run SET status = 'failed', error = COALESCE(error, 'interrupted: the worker stopped'), error_kind = COALESCE(error_kind, 'transient'),
+              finished_at = now() WHERE id = $1`,
+      [previous.id],
+    );
+  }
+  const { rows: created } = await pool.query<{ id: string }>(
+    `INSERT INTO sync_run (connection_id, trigger, mode, status, job_id) VALUES ($1, 'retry', $2, 'queued', $3) RETURNING id::text`,
+    [previous.connection_id, previous.mode, jobId],
+  );
+  return created[0]!.id;
+}
+
 export async function getRun(pool: Pool, id: string): Promise<RunView | null> {
   const { rows } = await pool.query<RawRun>(`SELECT ${COLUMNS} FROM sync_run WHERE id = $1`, [id]);
   return rows[0] ? view(rows[0]) : null;

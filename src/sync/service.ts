@@ -30,7 +30,7 @@ export async function startSync(
   const box = await loadSecretBox(config.CONNECTION_SECRETS_KEY, config.DATA_DIR);
   const connections = new ConnectionService({ ...deps, box, limiters });
   const queue = await SyncQueue.start(deps.pool, deps.logger, {
-    ...DEFAULT_QUEUE_SETTINGS, retryLimit: config.SYNC_RETRY_LIMIT, retryDelaySeconds: config.SYNC_RETRY_DELAY_SECONDS,
+    ...DEFAULT_QUEUE_SETTINGS, retryLimit: config.SYNC_RETRY_LIMIT, retryDelaySeconds: config.SYNC_RETRY_DELAY_SECONDS, pollingSeconds: config.SYNC_POLL_SECONDS,
   });
   const executor: ExecutorDeps = {
     ...deps, limiters, connections, lookbackDays: config.SYNC_LOOKBACK_DAYS,

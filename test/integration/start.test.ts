@@ -28,7 +28,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms:
 }
 
 describe('npm start on a fresh machine', () => {
-  it('serves /health and a filled journal page within 60 s, and stops cleanly', async () => {
+  it('serves /health and a filled journal page within 60 s, syncs the demo platforms through their adapters, and stops cleanly', async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'jb-start-'));
     await chmod(dataDir, 0o755);
     const port = 20000 + Math.floor(Math.random() * 20000);
@@ -51,9 +51,26 @@ describe('npm start on a fresh machine', () => {
     expect(page.lessons.length).toBeGreaterThan(0);
     expect(page.rows.flatMap((r) => r.cells).some((c) => c.marks.length > 0)).toBe(true);
     expect(Date.now() - started).toBeLessThan(60_000);
+
+    // The demo's platforms: the simulators' connections, synced through the adapters.
+    const connections = await waitFor('the demo connections', async () => {
+      const list = (await (await fetch(`${base}/v1/connections`)).json()) as { data: Array<{ id: string; platform: string; title: string; secretsSet: string[] }> };
+      return list.data.length >= 2 ? list : undefined;
+    }, 30_000);
+    expect(connections.data.map((c) => c.platform).sort()).toEqual(['dnevnikru', 'netschool']);
+    expect(JSON.stringify(connections.data)).not.toMatch(/"password"\s*:/);
+    for (const connection of connections.data) {
+      const run = await waitFor(`the first ${connection.platform} sync`, async () => {
+        const runs = (await (await fetch(`${base}/v1/sync-runs?connection=${connection.id}`)).json()) as { data: Array<{ status: string; counts: Record<string, { created: number }> }> };
+        const done = runs.data.find((r) => r.status !== 'queued' && r.status !== 'running');
+        return done;
+      }, 150_000);
+      expect(run.status).toBe('succeeded');
+      expect(Object.values(run.counts).reduce((n, c) => n + c.created, 0)).toBeGreaterThan(100);
+    }
     const exit = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect(await exit).toBe(0);
     expect(existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
-  });
+  }, 240_000);
 });

@@ -1,12 +1,16 @@
-import { generateLessonFacts, generateLessons, generatePeriodMarks, type DemoSchool } from '../../src/demo/generator.js';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { generateLessonFacts, generateLessons, generatePeriodMarks, generateSchool, type DemoSchool } from '../../src/demo/generator.js';
+import type { DemoGroup } from '../../src/demo/types.js';
 import type { Pool } from '../../src/db/pool.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
-import type { DateRange } from '../../src/ports/adapter.js';
+import { shiftDays } from '../../src/lib/dates.js';
+import { AdapterError, type DateRange } from '../../src/ports/adapter.js';
 import type { SimulatorHandle } from '../../src/ports/simulator.js';
 import { Limiters } from '../../src/sync/http-client.js';
 import { syncStreams, type SyncResult } from '../../src/sync/run-streams.js';
 import type { AdapterHarness } from './adapter-harness.js';
+import { createTestDatabase, type TestDatabase } from './db.js';
 import { createConnection, createSchool } from './fixtures.js';
 
 /**
@@ -20,6 +24,10 @@ export interface PlatformSpelling {
   markValue?(value: string): string;
   /** The raw attendance code the platform reports for a generated one. */
   absenceCode?(code: string): string;
+  /** The lesson topic as the platform shows it (NetSchool's diary has none). */
+  topic?(topic: string): string;
+  /** The name a class or subgroup reaches the journal under. */
+  groupName?(group: DemoGroup): string;
 }
 
 export async function syncFromSimulator(
@@ -63,14 +71,14 @@ export async function compareWithTruth(pool: Pool, schoolId: string, truth: Demo
 type Keys = Record<'pupils' | 'lessons' | 'marks' | 'absences' | 'periodMarks', string[]>;
 
 function truthKeys(truth: DemoSchool, range: DateRange, spelling: PlatformSpelling): Keys {
-  const groups = new Map(truth.groups.map((g) => [g.id, g.name]));
+  const groups = new Map(truth.groups.map((g) => [g.id, spelling.groupName?.(g) ?? g.name]));
   const subjects = new Map(truth.subjects.map((s) => [s.id, s.name]));
   const pupils = new Map(truth.pupils.map((p) => [p.id, `${p.lastName} ${p.firstName} ${p.middleName}|${groups.get(p.classId)}`]));
   const keys: Keys = { pupils: [], lessons: [], marks: [], absences: [], periodMarks: [] };
   for (const p of truth.pupils) if (p.enrolledFrom <= range.to && (!p.leftOn || p.leftOn > range.from)) keys.pupils.push(pupils.get(p.id)!);
   for (const lesson of generateLessons(truth, { from: range.from, to: range.to })) {
     const at = `${groups.get(lesson.groupId)}|${lesson.date}|${lesson.slot}|${subjects.get(lesson.subjectId)}`;
-    keys.lessons.push(`${at}|${lesson.topic}`);
+    keys.lessons.push(`${at}|${spelling.topic?.(lesson.topic) ?? lesson.topic}`);
     const facts = generateLessonFacts(truth, lesson);
     for (const m of facts.marks) keys.marks.push(`${pupils.get(m.pupilId)}|${at}|${spelling.markValue?.(m.value) ?? m.value}`);
     for (const a of facts.absences) keys.absences.push(`${pupils.get(a.pupilId)}|${at}|${spelling.absenceCode?.(a.code) ?? a.code}`);
@@ -112,4 +120,92 @@ function diff(what: string, expected: string[], actual: string[]): Difference {
   }
   const missing = [...counts].flatMap(([k, n]) => Array.from({ length: n }, () => k));
   return { what, missing: missing.slice(0, 20), extra: extra.slice(0, 20), truth: expected.length, journal: actual.length };
+}
+
+export interface RoundTripSetup {
+  harness: AdapterHarness;
+  /** How the platform spells the generated school. */
+  spelling(truth: DemoSchool): PlatformSpelling;
+  seed: number;
+  pupils: number;
+  range: DateRange;
+}
+
+export interface RoundTripState {
+  db: TestDatabase;
+  truth: DemoSchool;
+  sim: SimulatorHandle;
+}
+
+/**
+ * The round trip every adapter passes: the generated school reaches the journal exactly (every mark
+ * weighted and categorised, every request counted), the recoverable faults recover, a malformed mark is
+ * rejected alone with a reason, bad credentials are `auth`, endless maintenance is `transient`. Returns
+ * the suite's state for the adapter's own extra cases.
+ */
+export function describeRoundTrip(title: string, setup: RoundTripSetup, extra?: (state: () => RoundTripState) => void): void {
+  const { harness, range } = setup;
+  let state: RoundTripState;
+
+  describe(`${title} round trip: generated school → simulator → adapter → applyBatch`, () => {
+    beforeAll(async () => {
+      const db = await createTestDatabase();
+      const truth = generateSchool({ seed: setup.seed, pupils: setup.pupils, year: Number(range.from.slice(0, 4)), until: range.to });
+      state = { db, truth, sim: await harness.start(truth) };
+    });
+    afterAll(async () => {
+      await state.sim.close();
+      await state.db.drop();
+    });
+
+    async function expectJournalEqualsTruth(schoolId: string): Promise<void> {
+      for (const d of await compareWithTruth(state.db.pool, schoolId, state.truth, range, setup.spelling(state.truth))) {
+        expect({ what: d.what, missing: d.missing, extra: d.extra }).toEqual({ what: d.what, missing: [], extra: [] });
+        expect(d.truth).toBeGreaterThan(0);
+      }
+    }
+
+    it('brings the school into the journal exactly as generated', async () => {
+      const before = state.sim.requests();
+      const { schoolId, result } = await syncFromSimulator(state.db.pool, harness, state.sim, range);
+      expect(result.streams.flatMap((s) => s.rejected)).toEqual([]);
+      await expectJournalEqualsTruth(schoolId);
+      const marks = await state.db.pool.query(
+        `SELECT count(*) FILTER (WHERE weight IS NULL)::int AS unweighted, count(*) FILTER (WHERE work_category IS NULL)::int AS uncategorised
+           FROM mark WHERE school_id = $1`, [schoolId]);
+      expect(marks.rows[0]).toMatchObject({ unweighted: 0, uncategorised: 0 });
+      expect(result.requests).toBe(state.sim.requests() - before);
+    });
+
+    it('recovers from an expired session, rate limiting and a short maintenance', async () => {
+      state.sim.setFaults({ expireSessions: true, rateLimit: { requests: 2, retryAfterSeconds: 1 }, maintenance: { requests: 2, style: 'html' } });
+      const { schoolId } = await syncFromSimulator(state.db.pool, harness, state.sim, range);
+      state.sim.setFaults({});
+      await expectJournalEqualsTruth(schoolId);
+    });
+
+    it('rejects a malformed mark alone, with a reason', async () => {
+      state.sim.setFaults({ malformedRecord: true });
+      const { result } = await syncFromSimulator(state.db.pool, harness, state.sim, { from: range.from, to: shiftDays(range.from, 4) });
+      state.sim.setFaults({});
+      const rejected = result.streams.flatMap((s) => s.rejected);
+      expect(rejected.length).toBeGreaterThan(0);
+      expect(rejected.every((r) => r.type === 'mark' && /value: empty mark value/.test(r.reason))).toBe(true);
+    });
+
+    it('fails with a clear auth error on bad credentials', async () => {
+      const failure = await syncFromSimulator(state.db.pool, { ...harness, config: harness.badConfig }, state.sim, range).catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(AdapterError);
+      expect((failure as AdapterError).kind).toBe('auth');
+    });
+
+    it('fails as transient when maintenance outlasts the retries', async () => {
+      state.sim.setFaults({ maintenance: { requests: Infinity } });
+      const failure = await syncFromSimulator(state.db.pool, harness, state.sim, range).catch((e: unknown) => e);
+      state.sim.setFaults({});
+      expect((failure as AdapterError).kind).toBe('transient');
+    });
+
+    extra?.(() => state);
+  });
 }

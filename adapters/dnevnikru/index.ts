@@ -1,5 +1,6 @@
 import { AdapterError, type Adapter, type AdapterContext, type AdapterStream, type SourceBatch } from '../../src/ports/adapter.js';
 import { mapLimit } from '../../src/ports/concurrency.js';
+import { once } from '../../src/ports/session.js';
 import type { SourceRecord } from '../../src/ports/records.js';
 import { DnevnikClient, DnevnikConfigSchema, type DnevnikConfig } from './client.js';
 import {
@@ -91,17 +92,6 @@ function byGroupAndRange(map: (ctx: Ctx, group: EduGroup, from: string, to: stri
       }
     },
   };
-}
-
-/** Reads something once per run, even when several group reads ask for it at the same time. */
-function once<T>(ctx: Ctx, key: string, read: () => Promise<T>): Promise<T> {
-  let pending = ctx.session.get(key) as Promise<T> | undefined;
-  if (!pending) {
-    pending = read();
-    ctx.session.set(key, pending);
-    pending.catch(() => ctx.session.delete(key));
-  }
-  return pending;
 }
 
 function bells(ctx: Ctx, schoolId: string): Promise<Map<number, TimetableItem>> {

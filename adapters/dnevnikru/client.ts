@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as cheerio from 'cheerio';
 import { z } from 'zod';
+import { perRun } from '../../src/ports/session.js';
 import { AdapterError, type AdapterContext, type HttpClient, type HttpResponse } from '../../src/ports/adapter.js';
 
 export const DnevnikConfigSchema = z
@@ -69,12 +70,7 @@ export class DnevnikClient {
   }
 
   static of(ctx: AdapterContext<DnevnikConfig>): DnevnikClient {
-    let client = ctx.session.get('dnevnik.client') as DnevnikClient | undefined;
-    if (!client) {
-      client = new DnevnikClient(ctx);
-      ctx.session.set('dnevnik.client', client);
-    }
-    return client;
+    return perRun(ctx, 'dnevnik.client', () => new DnevnikClient(ctx));
   }
 
   async get<T>(path: string, query?: Record<string, string>): Promise<T> {

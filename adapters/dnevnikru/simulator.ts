@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { DemoSchool } from '../../src/demo/generator.js';
 import type { SimulatorFaults, SimulatorHandle } from '../../src/ports/simulator.js';
-import { DnevnikData, toJson } from './simulator-data.js';
+import { DnevnikData, toJson, type PlatformEdits } from './simulator-data.js';
 
 export interface DnevnikSimulatorOptions {
   port?: number;
@@ -20,6 +20,8 @@ export interface DnevnikSimulator extends SimulatorHandle {
   clientSecret: string;
   /** A long-lived token, as a partner application's OAuth2 flow would have issued (it never expires). */
   staticToken: string;
+  /** Teachers' edits on the platform after the fact (a changed or deleted mark, an added lesson). */
+  edits: PlatformEdits;
 }
 
 /**
@@ -59,7 +61,8 @@ export async function startDnevnikSimulator(school: DemoSchool, options: Dnevnik
   await new Promise((resolve) => server.once('listening', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
-    url, ...creds, staticToken,
+    url, ...creds, staticToken, edits: data.edits,
+    connectionConfig: () => ({ baseUrl: url, ...creds, requestsPerSecond: 1000 }),
     requests: () => state.requests,
     setFaults: (faults) => {
       state.faults = { ...faults };

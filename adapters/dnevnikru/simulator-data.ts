@@ -62,8 +62,16 @@ export const LOG_STATUS: Record<string, string> = { Н: 'Absent', Б: 'Ill', У�
 
 const PERIOD_TYPE: Record<string, string> = { quarter: 'Quarter', half_year: 'HalfYear', year: 'Year' };
 
+/** Changes a test makes to what the platform says, on top of the generated school. */
+export interface PlatformEdits {
+  markValues: Map<string, string>;
+  deletedMarks: Set<string>;
+  extraLessons: DemoLesson[];
+}
+
 export class DnevnikData {
   readonly schoolId = bigIdOf('school', 'school');
+  readonly edits: PlatformEdits = { markValues: new Map(), deletedMarks: new Set(), extraLessons: [] };
   private readonly groupsByDigits = new Map<string, string>();
 
   constructor(readonly school: DemoSchool) {
@@ -139,7 +147,8 @@ export class DnevnikData {
   }
 
   lessonsOf(groupId: string, from: string, to: string): DemoLesson[] {
-    return [...generateLessons(this.school, { groupIds: [groupId], from, to })];
+    const extra = this.edits.extraLessons.filter((l) => l.groupId === groupId && l.date >= from && l.date <= to);
+    return [...generateLessons(this.school, { groupIds: [groupId], from, to }), ...extra];
   }
 
   lesson(l: DemoLesson) {
@@ -155,10 +164,10 @@ export class DnevnikData {
   }
 
   marksOf(lessons: DemoLesson[], malformed: boolean) {
-    const marks = lessons.flatMap((l) => generateLessonFacts(this.school, l).marks.map((m) => {
+    const marks = lessons.flatMap((l) => generateLessonFacts(this.school, l).marks.filter((m) => !this.edits.deletedMarks.has(m.id)).map((m) => {
       const type = WORK_TYPES.findIndex((w) => w.category === m.workCategory);
       return {
-        ...id('mark', m.id), type: 'Mark', value: m.value, textValue: m.value, person: bigIdOf('person', m.pupilId), person_str: bigIdOf('person', m.pupilId).digits,
+        ...id('mark', m.id), type: 'Mark', value: this.edits.markValues.get(m.id) ?? m.value, textValue: this.edits.markValues.get(m.id) ?? m.value, person: bigIdOf('person', m.pupilId), person_str: bigIdOf('person', m.pupilId).digits,
         work: bigIdOf('work', `${l.id}/${m.workCategory}`), work_str: bigIdOf('work', `${l.id}/${m.workCategory}`).digits,
         lesson: bigIdOf('lesson', l.id), lesson_str: bigIdOf('lesson', l.id).digits, number: 0, date: m.enteredAt.slice(0, 19),
         workType: type + 1, mood: moodOf(m.value), use_avg_calc: true,

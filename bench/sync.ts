@@ -1,0 +1,94 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { Metric } from './metrics.js';
+
+/**
+ * Syncs through the adapters, each against its simulator, both in processes of their own:
+ * - `sync.*`: the initial full-year sync of a `pupils`-pupil school from the Дневник.ру simulator and the
+ *   daily incremental run when nothing changed (issue: sync engine);
+ * - `adapter.<id>.full_year_300_*`: the requests and time of a full-year round trip of a 300-pupil school
+ *   per adapter (issue: adapters).
+ */
+interface SyncFigures {
+  fullSeconds: number;
+  fullRequests: number;
+  created: number;
+  rejected: number;
+  rejections: string[];
+  noopSeconds: number;
+  noopOwnCpuSeconds: number;
+  noopRequests: number;
+  noopChanged: number;
+  classes: number;
+  peakRssMb: number;
+}
+
+const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+
+function node(script: string, args: string[], heapMb?: number): ChildProcess {
+  const flags = ['--import', 'tsx', ...(heapMb ? [`--max-old-space-size=${heapMb}`] : [])];
+  return spawn(process.execPath, [...flags, here(script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+async function firstLine(child: ChildProcess): Promise<string> {
+  const lines = createInterface({ input: child.stdout! });
+  for await (const line of lines) if (line.trim()) return line;
+  throw new Error('the child process ended without output');
+}
+
+async function run(platform: string, pupils: number, url: string): Promise<SyncFigures> {
+  const simulator = node('./simulator.ts', [platform, String(pupils)]);
+  try {
+    const config = await firstLine(simulator);
+    // The sync with the 256 MB V8 heap of a small container, like the journal part of the bench.
+    const sync = node('./sync-run.ts', [platform, String(pupils), url, config], 256);
+    const figures = JSON.parse(await firstLine(sync)) as SyncFigures;
+    await new Promise((resolve) => sync.once('exit', resolve));
+    return figures;
+  } finally {
+    simulator.kill('SIGTERM');
+  }
+}
+
+export async function benchSync(o: { url: string; pupils: number; log: (m: string) => void }): Promise<Metric[]> {
+  const metrics: Metric[] = [];
+  const platforms = (process.env.BENCH_SYNC_PLATFORMS ?? 'dnevnikru,netschool').split(',');
+  if (process.env.BENCH_SYNC_BIG !== '0') metrics.push(...(await benchBig(o)));
+  for (const platform of platforms) {
+    o.log(`adapter ${platform}: full year of a 300-pupil school`);
+    const small = await run(platform, 300, o.url);
+    o.log(`  ${small.fullSeconds.toFixed(1)} s, ${small.fullRequests} requests, ${small.rejected} rejected; no-op daily ${small.noopRequests} requests`);
+    for (const r of small.rejections) o.log(`  rejected: ${r}`);
+    metrics.push(
+      { name: `adapter.${platform}.full_year_300_s`, value: round(small.fullSeconds, 1), unit: 's' },
+      { name: `adapter.${platform}.full_year_300_requests`, value: small.fullRequests, unit: 'requests' },
+      { name: `adapter.${platform}.noop_daily_300_requests`, value: small.noopRequests, unit: 'requests' },
+    );
+  }
+  return metrics;
+}
+
+async function benchBig(o: { url: string; pupils: number; log: (m: string) => void }): Promise<Metric[]> {
+  const metrics: Metric[] = [];
+  o.log(`sync: full year of a ${o.pupils}-pupil school from the Дневник.ру simulator, then a no-op daily run`);
+  const big = await run('dnevnikru', o.pupils, o.url);
+  o.log(`  full year: ${big.fullSeconds.toFixed(1)} s, ${big.fullRequests} requests, ${big.rejected} rejected, peak RSS ${big.peakRssMb} MB`);
+  for (const r of big.rejections) o.log(`  rejected: ${r}`);
+  o.log(`  no-op daily: ${big.noopSeconds.toFixed(2)} s (${big.noopOwnCpuSeconds.toFixed(2)} s CPU), ${big.noopRequests} requests for ${big.classes} classes, ${big.noopChanged} changes`);
+  metrics.push(
+    { name: 'sync.full_year_s', value: round(big.fullSeconds, 1), unit: 's' },
+    { name: 'sync.full_year_requests', value: big.fullRequests, unit: 'requests' },
+    { name: 'sync.full_year_rows_per_s', value: Math.round(big.created / big.fullSeconds), unit: 'rows/s' },
+    { name: 'sync.peak_rss_mb', value: big.peakRssMb, unit: 'MB' },
+    { name: 'sync.noop_daily_s', value: round(big.noopSeconds, 2), unit: 's' },
+    { name: 'sync.noop_daily_cpu_s', value: round(big.noopOwnCpuSeconds, 2), unit: 's' },
+    { name: 'sync.noop_daily_requests_per_class', value: round(big.noopRequests / big.classes, 1), unit: 'requests' },
+    { name: 'sync.noop_daily_changes', value: big.noopChanged, unit: 'rows' },
+  );
+  return metrics;
+}
+
+function round(value: number, digits: number): number {
+  return Number(value.toFixed(digits));
+}

@@ -1,0 +1,63 @@
+import { startDnevnikSimulator } from '../../adapters/dnevnikru/simulator.js';
+import { startNetSchoolSimulator } from '../../adapters/netschool/simulator.js';
+import type { Logger } from '../lib/logger.js';
+import type { SimulatorHandle } from '../ports/simulator.js';
+import type { SyncService } from '../sync/service.js';
+import type { DemoSchool } from './types.js';
+
+/**
+ * The demo's platforms: the Дневник.ру and NetSchool simulators serve the demo school on loopback ports,
+ * and the demo school gets a connection to each, synced on a schedule by the ordinary sync engine — so
+ * what the journal shows of them arrived through the adapters. On a restart the simulators come back on
+ * new ports and the connections are pointed at them.
+ */
+export const DEMO_TITLE_PREFIX = 'Демо · ';
+/** Every 30 minutes during the school day, Monday to Saturday (school time zone). */
+export const DEMO_SCHEDULE = '0 */30 7-20 * * 1-6';
+
+interface DemoPlatform {
+  platform: string;
+  title: string;
+  start(school: DemoSchool): Promise<SimulatorHandle>;
+}
+
+const PLATFORMS: DemoPlatform[] = [
+  { platform: 'dnevnikru', title: 'Дневник.ру (симулятор)', start: (school) => startDnevnikSimulator(school) },
+  { platform: 'netschool', title: 'Сетевой Город (симулятор)', start: (school) => startNetSchoolSimulator(school) },
+];
+
+/** Gentler than the simulators allow: the demo's simulators share the process with the API. */
+const DEMO_REQUESTS_PER_SECOND = 200;
+
+export interface DemoPlatforms {
+  close(): Promise<void>;
+}
+
+export async function startDemoPlatforms(
+  deps: { sync: Pick<SyncService, 'connections' | 'queue'>; logger: Logger },
+  school: DemoSchool,
+  schoolId: string,
+): Promise<DemoPlatforms> {
+  const started: SimulatorHandle[] = [];
+  const demoConnections = (await deps.sync.connections.list({ schoolId })).filter((c) => c.title.startsWith(DEMO_TITLE_PREFIX));
+  try {
+    for (const p of PLATFORMS) {
+      const sim = await p.start(school);
+      started.push(sim);
+      const config = { ...sim.connectionConfig(), requestsPerSecond: DEMO_REQUESTS_PER_SECOND };
+      const existing = demoConnections.find((c) => c.platform === p.platform);
+      if (existing) {
+        await deps.sync.connections.update(existing.id, { config });
+        deps.logger.info({ platform: p.platform, url: sim.url }, 'demo platform simulator restarted');
+        continue;
+      }
+      const connection = await deps.sync.connections.create({ schoolId, platform: p.platform, title: `${DEMO_TITLE_PREFIX}${p.title}`, config, schedule: DEMO_SCHEDULE }, { check: true });
+      await deps.sync.queue.enqueue(connection.id, 'manual', 'full');
+      deps.logger.info({ platform: p.platform, url: sim.url, connectionId: connection.id }, 'demo platform simulator started and its first sync queued');
+    }
+  } catch (error) {
+    await Promise.all(started.map((s) => s.close()));
+    throw error;
+  }
+  return { close: async () => void (await Promise.all(started.map((s) => s.close()))) };
+}

@@ -1,0 +1,173 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startDnevnikSimulator, type DnevnikSimulator } from '../../adapters/dnevnikru/simulator.js';
+import { generateLessonFacts, generateLessons, generateSchool, type DemoSchool } from '../../src/demo/generator.js';
+import { applyBatch, StaleRunError } from '../../src/journal/apply-batch.js';
+import { fixedClock } from '../../src/lib/clock.js';
+import type { RunView } from '../../src/sync/runs.js';
+import { listRuns } from '../../src/sync/runs.js';
+import type { SyncService } from '../../src/sync/service.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { createSchool } from '../support/fixtures.js';
+import { dnevnikSpelling } from '../support/harness-dnevnik.js';
+import { waitFor } from '../support/processes.js';
+import { compareWithTruth } from '../support/round-trip.js';
+import { startTestEngine } from '../support/sync-engine.js';
+
+const TODAY = '2025-10-31';
+const RANGE = { from: '2025-09-01', to: TODAY };
+const clock = fixedClock(new Date(`${TODAY}T16:00:00+03:00`));
+let db: TestDatabase;
+let truth: DemoSchool;
+let sim: DnevnikSimulator;
+let engine: SyncService;
+
+beforeAll(async () => {
+  db = await createTestDatabase({ poolSize: 10 });
+  truth = generateSchool({ seed: 21, pupils: 40, year: 2025, until: TODAY });
+  sim = await startDnevnikSimulator(truth);
+  engine = await startTestEngine(db, clock);
+});
+afterAll(async () => {
+  await engine.stop();
+  await sim.close();
+  await db.drop();
+});
+
+const config = (overrides: Record<string, unknown> = {}) => ({ ...sim.connectionConfig(), ...overrides });
+
+async function newConnection(overrides: Record<string, unknown> = {}, check = true): Promise<{ schoolId: string; connectionId: string }> {
+  const schoolId = await createSchool(db.pool);
+  const connection = await engine.connections.create({ schoolId, platform: 'dnevnikru', config: config(overrides) }, { check });
+  return { schoolId, connectionId: connection.id };
+}
+
+async function settled(connectionId: string, ms = 60_000): Promise<RunView[]> {
+  return waitFor('the runs to settle', async () => {
+    const runs = await listRuns(db.pool, { connectionId });
+    const busy = runs.some((r) => r.status === 'queued' || r.status === 'running');
+    return runs.length > 0 && !busy ? runs.reverse() : undefined;
+  }, ms, 200);
+}
+
+describe('the sync engine', () => {
+  it('syncs a connection through the queue, and an unchanged re-run writes nothing', async () => {
+    const { schoolId, connectionId } = await newConnection();
+    const first = await engine.queue.enqueue(connectionId, 'manual', 'full');
+    expect(first.created).toBe(true);
+    const [run] = await settled(connectionId);
+    expect(run).toMatchObject({ status: 'succeeded', trigger: 'manual', mode: 'full', attempts: 1 });
+    expect(run!.requests).toBeGreaterThan(50);
+    expect(run!.counts.marks!.created).toBeGreaterThan(1000);
+    for (const d of await compareWithTruth(db.pool, schoolId, truth, RANGE, dnevnikSpelling)) expect([d.what, d.missing, d.extra]).toEqual([d.what, [], []]);
+
+    await engine.queue.enqueue(connectionId, 'manual', 'incremental');
+    const runs = await settled(connectionId);
+    const second = runs[1]!;
+    expect(second.status).toBe('succeeded');
+    for (const counts of Object.values(second.counts)) expect(counts).toMatchObject({ created: 0, updated: 0, deleted: 0, rejected: 0 });
+  });
+
+  it('picks up a changed mark, a deleted mark and an added lesson inside the window, and nothing else', async () => {
+    const { connectionId } = await newConnection();
+    await engine.queue.enqueue(connectionId, 'manual', 'full');
+    await settled(connectionId);
+    const late = [...generateLessons(truth, { from: '2025-10-20', to: '2025-10-24' })];
+    const marks = late.flatMap((l) => generateLessonFacts(truth, l).marks).filter((m) => /^[2-5]$/.test(m.value));
+    sim.edits.markValues.set(marks[0]!.id, marks[0]!.value === '2' ? '3' : '2');
+    sim.edits.deletedMarks.add(marks[1]!.id);
+    const base = late[0]!;
+    const extra = { ...base, id: `${base.id}-extra`, slot: 8, topic: 'Дополнительное занятие', homework: '', startsAt: base.startsAt, endsAt: base.endsAt };
+    sim.edits.extraLessons.push(extra);
+    // The added lesson comes with its own marks and absences, as a real late-entered lesson would.
+    const extraFacts = generateLessonFacts(truth, extra);
+    try {
+      await engine.queue.enqueue(connectionId, 'manual', 'incremental');
+      const runs = await settled(connectionId);
+      const run = runs[runs.length - 1]!;
+      expect(run.status).toBe('succeeded');
+      expect(run.counts.marks).toMatchObject({ created: extraFacts.marks.length, updated: 1, deleted: 1 });
+      expect(run.counts.schedule).toMatchObject({ created: 1, updated: 0, deleted: 0 });
+      expect(run.counts.attendance).toMatchObject({ created: extraFacts.absences.length, updated: 0, deleted: 0 });
+      expect(run.counts.roster).toMatchObject({ created: 0, updated: 0, deleted: 0 });
+    } finally {
+      sim.edits.markValues.clear();
+      sim.edits.deletedMarks.clear();
+      sim.edits.extraLessons.length = 0;
+    }
+  });
+
+  it('fails a run with bad credentials at once, with an auth alert and no retry', async () => {
+    const { connectionId } = await newConnection({ password: 'wrong' }, false);
+    await engine.queue.enqueue(connectionId, 'manual');
+    const runs = await settled(connectionId);
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatchObject({ status: 'failed', errorKind: 'auth', attempts: 1 });
+    const alerts = await db.pool.query('SELECT kind FROM alert WHERE connection_id = $1', [connectionId]);
+    expect(alerts.rows).toEqual([{ kind: 'auth' }]);
+  });
+
+  it('dead-letters a sync that outlasts its retries, and redrive completes it once the platform is back', async () => {
+    const { connectionId } = await newConnection();
+    sim.setFaults({ maintenance: { requests: Infinity } });
+    await engine.queue.enqueue(connectionId, 'manual');
+    await waitFor('the dead letter', async () => ((await engine.queue.deadLetters()) > 0 ? true : undefined), 60_000);
+    const failed = await settled(connectionId);
+    expect(failed.map((r) => [r.trigger, r.status, r.errorKind])).toEqual([['manual', 'failed', 'transient'], ['retry', 'failed', 'transient']]);
+    const alerts = await db.pool.query('SELECT kind FROM alert WHERE connection_id = $1 AND resolved_at IS NULL', [connectionId]);
+    expect(alerts.rows).toEqual([{ kind: 'dead_letter' }]);
+    sim.setFaults({});
+    expect(await engine.queue.redrive()).toHaveLength(1);
+    const runs = await waitFor('the redriven run', async () => {
+      const all = await settled(connectionId);
+      return all.length === 3 ? all : undefined;
+    }, 60_000);
+    expect(runs[2]).toMatchObject({ trigger: 'retry', status: 'succeeded' });
+    const open = await db.pool.query('SELECT count(*)::int AS n FROM alert WHERE connection_id = $1 AND resolved_at IS NULL', [connectionId]);
+    expect(open.rows[0].n).toBe(0);
+  });
+
+  it('waits out rate limiting (Retry-After) and completes', async () => {
+    const { connectionId } = await newConnection();
+    sim.setFaults({ rateLimit: { requests: 3, retryAfterSeconds: 1 } });
+    await engine.queue.enqueue(connectionId, 'manual');
+    const [run] = await settled(connectionId);
+    expect(run).toMatchObject({ status: 'succeeded', attempts: 1 });
+    expect(run!.durationMs).toBeGreaterThanOrEqual(2500);
+  });
+
+  it('refuses the late writes of a run that lost its lease', async () => {
+    const { connectionId } = await newConnection();
+    await db.pool.query(`UPDATE connection SET lease_token = 'new-run', lease_heartbeat_at = now() WHERE id = $1`, [connectionId]);
+    const late = applyBatch(db.pool, clock, {
+      connectionId, stream: 'roster', fence: 'old-run',
+      records: [{ type: 'subject', externalId: 'x', name: 'Астрономия' }],
+    });
+    await expect(late).rejects.toBeInstanceOf(StaleRunError);
+    const subjects = await db.pool.query(`SELECT count(*)::int AS n FROM subject WHERE name = 'Астрономия'`);
+    expect(subjects.rows[0].n).toBe(0);
+  });
+
+  it('never runs two syncs of one connection at once, whatever the triggers', async () => {
+    const { connectionId } = await newConnection();
+    const second = await startTestEngine(db, clock);
+    try {
+      const triggers = Array.from({ length: 50 }, (_, i) => engine.queue.enqueue(connectionId, 'manual', i % 5 === 0 ? 'full' : 'incremental'));
+      const results = await Promise.all(triggers);
+      // Triggers of one mode coalesce while a run of that mode waits.
+      expect(results.filter((r) => r.created).length).toBeLessThan(50);
+      await sleepUntilIdle(connectionId);
+      const more = await Promise.all(Array.from({ length: 10 }, () => second.queue.enqueue(connectionId, 'manual')));
+      expect(more.some((r) => r.created)).toBe(true);
+      const runs = (await sleepUntilIdle(connectionId)).filter((r) => r.startedAt);
+      const spans = runs.map((r) => [Date.parse(r.startedAt!), Date.parse(r.finishedAt!)] as const).sort((a, b) => a[0] - b[0]);
+      for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBeGreaterThanOrEqual(spans[i - 1]![1]);
+      expect(runs.map((r) => [r.status, r.error])).toEqual(runs.map(() => ['succeeded', null]));
+    } finally {
+      await second.stop();
+    }
+  }, 300_000);
+});
+
+async function sleepUntilIdle(connectionId: string): Promise<RunView[]> {
+  return settled(connectionId, 120_000);
+}
