@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../lib/logger.js';
-import type { Pool, PoolClient } from './pool.js';
+import { withAdvisoryLock, type Pool, type PoolClient } from './pool.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../prisma/migrations', import.meta.url));
 
@@ -60,18 +60,10 @@ export async function readMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]>
  */
 export async function migrate(pool: Pool, logger: Logger, dir = MIGRATIONS_DIR): Promise<MigrateResult> {
   const migrations = await readMigrations(dir);
-  const client = await pool.connect();
-  try {
-    await client.query('SELECT pg_advisory_lock($1)', [PRISMA_MIGRATE_LOCK]);
-    try {
-      await client.query(CREATE_MIGRATIONS_TABLE);
-      return await applyPending(client, migrations, logger);
-    } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [PRISMA_MIGRATE_LOCK]);
-    }
-  } finally {
-    client.release();
-  }
+  return withAdvisoryLock(pool, PRISMA_MIGRATE_LOCK, async (client) => {
+    await client.query(CREATE_MIGRATIONS_TABLE);
+    return applyPending(client, migrations, logger);
+  });
 }
 
 async function applyPending(client: PoolClient, migrations: Migration[], logger: Logger): Promise<MigrateResult> {

@@ -51,3 +51,21 @@ export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) 
     client.release();
   }
 }
+
+/**
+ * Runs `work` while holding a session-level advisory lock on its own pooled connection, so that the
+ * processes of one deployment starting together (migrations, the job queue's schema) take turns.
+ */
+export async function withAdvisoryLock<T>(pool: Pool, key: number | string, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1::bigint)', [key]);
+    try {
+      return await work(client);
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]);
+    }
+  } finally {
+    client.release();
+  }
+}

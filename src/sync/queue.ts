@@ -1,5 +1,5 @@
 import PgBoss from 'pg-boss';
-import { withTransaction, type Pool, type PoolClient } from '../db/pool.js';
+import { withAdvisoryLock, withTransaction, type Pool, type PoolClient } from '../db/pool.js';
 import type { Logger } from '../lib/logger.js';
 import { executeRun, type ExecutorDeps } from './executor.js';
 import { getRun, insertRun, retryRunOf, type RunMode, type RunTrigger, type RunView } from './runs.js';
@@ -19,6 +19,8 @@ import { getRun, insertRun, retryRunOf, type RunMode, type RunTrigger, type RunV
 export const SYNC_QUEUE = 'sync';
 export const DEAD_QUEUE = 'sync-dead';
 const BUSY_DEFER_SECONDS = 3;
+/** The advisory lock under which a process sets up the job queue's schema and queues. */
+const QUEUE_SETUP_LOCK = 72707370;
 
 export interface QueueSettings {
   retryLimit: number;
@@ -55,14 +57,18 @@ export class SyncQueue {
   static async start(pool: Pool, logger: Logger, settings: QueueSettings = DEFAULT_QUEUE_SETTINGS): Promise<SyncQueue> {
     const boss = new PgBoss({ db: { executeSql: (text, values) => pool.query(text, values) }, schema: 'pgboss', supervise: true, migrate: true });
     boss.on('error', (error) => logger.warn({ error: error.message }, 'job queue error'));
-    await boss.start();
-    await boss.createQueue(DEAD_QUEUE);
     const options = {
       name: SYNC_QUEUE, policy: 'standard' as const, retryLimit: settings.retryLimit, retryDelay: settings.retryDelaySeconds,
       retryBackoff: true, expireInSeconds: settings.expireSeconds, deadLetter: DEAD_QUEUE,
     };
-    await boss.createQueue(SYNC_QUEUE, options);
-    await boss.updateQueue(SYNC_QUEUE, options);
+    // pg-boss creates its schema with CREATE SCHEMA IF NOT EXISTS, which still fails ("duplicate key …
+    // pg_namespace_nspname_index") when several processes of a fresh deployment start at once.
+    await withAdvisoryLock(pool, QUEUE_SETUP_LOCK, async () => {
+      await boss.start();
+      await boss.createQueue(DEAD_QUEUE);
+      await boss.createQueue(SYNC_QUEUE, options);
+      await boss.updateQueue(SYNC_QUEUE, options);
+    });
     return new SyncQueue(boss, pool, logger, settings.pollingSeconds);
   }
 
