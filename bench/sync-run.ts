@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { adapters } from '../adapters/index.js';
 import { createPool } from '../src/db/pool.js';
 import { fixedClock } from '../src/lib/clock.js';
@@ -6,6 +8,15 @@ import { Limiters } from '../src/sync/http-client.js';
 import { syncStreams } from '../src/sync/run-streams.js';
 import { createTenant } from './journal.js';
 import { generateSchool } from '../src/demo/generator.js';
+
+/** A CPU profile of what follows (BENCH_CPU_PROFILE=<file>: where the no-op run's own time goes). */
+async function startProfiler(): Promise<{ stop(): Promise<unknown> }> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return { stop: async () => (await session.post('Profiler.stop')).profile };
+}
 
 /**
  * One platform's sync in a process of its own (its peak RSS is the sync's): the initial full-year
@@ -31,11 +42,13 @@ const created = full.streams.reduce((n, s) => n + s.created, 0);
 const rejections = full.streams.flatMap((s) => s.rejected.slice(0, 3).map((r) => `${s.stream}: ${r.type ?? '?'} ${r.reason}`));
 
 const window = { from: '2026-05-18', to: year.to };
+const profiler = process.env.BENCH_CPU_PROFILE ? await startProfiler() : undefined;
 const cpu = process.cpuUsage();
 const noopStarted = performance.now();
 const noop = await syncStreams(deps, { connectionId, config, range: window, detectGone: true });
 const noopSeconds = (performance.now() - noopStarted) / 1000;
 const ownCpu = process.cpuUsage(cpu);
+if (profiler) await writeFile(process.env.BENCH_CPU_PROFILE!, JSON.stringify(await profiler.stop()));
 const changed = noop.streams.reduce((n, s) => n + s.created + s.updated + s.deleted, 0);
 const classes = school.groups.filter((g) => g.kind === 'class').length;
 process.stdout.write(`${JSON.stringify({

@@ -41,6 +41,9 @@ export function classifyDnevnik(response: HttpResponse): AdapterError | undefine
     return new AdapterError(status === 404 ? 'not_found' : 'transient', `Дневник.ру: ${message}`, { status });
   }
   if (status === 550) return new AdapterError('transient', 'Дневник.ру is under maintenance (HTTP 550 Server Work)', { status });
+  if (status >= 300 && status < 400) {
+    return new AdapterError('permanent', `Дневник.ру redirected to ${String(response.headers.location ?? '').split('?')[0] || 'another page'} (HTTP ${status})`, { status });
+  }
   const body = data as { type?: unknown; description?: unknown } | null;
   if (status >= 400 && body && typeof body === 'object' && typeof body.type === 'string') {
     const kind = status === 429 ? 'rate_limited' : (ERROR_KINDS[body.type] ?? (status >= 500 ? 'transient' : 'permanent'));

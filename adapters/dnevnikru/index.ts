@@ -32,6 +32,11 @@ function school(ctx: Ctx): Promise<SchoolView> {
   });
 }
 
+/** A class's reporting periods (read once per run: the roster and the final marks both need them). */
+function reportingPeriods(ctx: Ctx, group: EduGroup): Promise<ReportingPeriod[]> {
+  return once(ctx, `dnevnik.periods.${group.id_str}`, () => DnevnikClient.of(ctx).get<ReportingPeriod[]>(`edu-groups/${group.id_str}/reporting-periods`));
+}
+
 /** Roster: classes and subgroups, subjects, staff with roles, pupils with their enrollments, periods. */
 const roster: AdapterStream<DnevnikConfig> = {
   granularity: 'school',
@@ -46,7 +51,7 @@ const roster: AdapterStream<DnevnikConfig> = {
       const persons = await client.get<Person[]>(`edu-groups/${group.id_str}/persons`);
       if (group.type === 'Group') {
         records.push(...persons.map((p) => pupilRecord(p, group.id_str)));
-        for (const p of await client.get<ReportingPeriod[]>(`edu-groups/${group.id_str}/reporting-periods`)) periods.set(p.id_str, periodRecord(p));
+        for (const p of await reportingPeriods(ctx, group)) periods.set(p.id_str, periodRecord(p));
       }
       records.push(...persons.map((p) => enrollmentRecord(p.id_str, group.id_str)));
     }
@@ -124,13 +129,21 @@ const attendance = byGroupAndRange(async (ctx, group, from, to) => {
   return entries.map(attendanceRecord);
 });
 
+/**
+ * Final marks per class. The API answers a class's whole year at once; only the periods the read range
+ * touches are passed on (a daily run's window: the current term and the year; a full run: all of them),
+ * as lesson marks outside the window are not re-read either.
+ */
 const periodMarks: AdapterStream<DnevnikConfig> = {
   granularity: 'class',
   async *read(ctx) {
     const { groups } = await school(ctx);
     for (const group of groups.filter((g) => g.type === 'Group')) {
+      const inRange = new Set((await reportingPeriods(ctx, group))
+        .filter((p) => p.start.slice(0, 10) <= ctx.range.to && p.finish.slice(0, 10) >= ctx.range.from).map((p) => p.id_str));
       const finals = await DnevnikClient.of(ctx).get<PersonFinalMark[]>(`edu-groups/${group.id_str}/final-marks`);
-      yield { records: finals.flatMap((f) => periodMarkRecords(f, ctx.timeZone, ctx.config.scale)), nextCursor: { group: group.id_str } };
+      const touched = finals.filter((f) => f.reportingPeriod_str && inRange.has(f.reportingPeriod_str));
+      yield { records: touched.flatMap((f) => periodMarkRecords(f, ctx.timeZone, ctx.config.scale)), nextCursor: { group: group.id_str } };
     }
   },
 };

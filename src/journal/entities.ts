@@ -48,15 +48,21 @@ export const classSpec: SharedSpec<ClassRecord> = {
   }),
 };
 
+/** Alternative names as stored: JSON with sorted keys, so equal names always compare equal. */
+function altNamesText(names: Record<string, string> | undefined): string | undefined {
+  if (!names || Object.keys(names).length === 0) return undefined;
+  return JSON.stringify(Object.fromEntries(Object.entries(names).sort(([a], [b]) => a.localeCompare(b))));
+}
+
 export const subjectSpec: SharedSpec<SubjectRecord> = {
   type: 'subject',
   entity: 'subject',
   table: 'subject',
-  columns: cols(['name', 'text'], ['short_name', 'text'], ['name_key', 'text'], ['deleted_at', 'instant']),
+  columns: cols(['name', 'text'], ['short_name', 'text'], ['alt_names', 'text'], ['name_key', 'text'], ['deleted_at', 'instant']),
   key: ['name_key'],
   required: ['name', 'name_key'],
   references: () => [],
-  toRow: (r) => ({ name: r.name, short_name: r.shortName, name_key: subjectNameKey(r.name) }),
+  toRow: (r) => ({ name: r.name, short_name: r.shortName, alt_names: altNamesText(r.altNames), name_key: subjectNameKey(r.name) }),
 };
 
 export const personSpec: SharedSpec<PersonRecord> = {

@@ -72,6 +72,8 @@ export const SubjectRecordSchema = z.object({
   externalId: ExternalIdSchema,
   name: text(200).min(1),
   shortName: text(50).optional(),
+  /** The name in the platform's other languages, by ISO 639-1 code: Kundoluk's Kyrgyz `{ ky: 'Тарых' }` beside the Russian `name`. */
+  altNames: z.record(z.string().regex(/^[a-z]{2}$/, 'expected an ISO 639-1 language code'), text(200).min(1)).optional(),
 });
 
 export const PersonRecordSchema = z.object({

@@ -114,7 +114,9 @@ function byStatus(response: HttpResponse, request: HttpRequest): AdapterError | 
   if (status >= 500) return new AdapterError('transient', `HTTP ${status} on ${where}`, { status, retryAfterMs: retryAfterOf(response) });
   if (status === 401 || status === 403) return new AdapterError('auth', `HTTP ${status} on ${where}`, { status });
   if (status === 404) return new AdapterError('not_found', `HTTP 404 on ${where}`, { status });
-  if (status >= 300) return new AdapterError('permanent', `HTTP ${status} on ${where}`, { status });
+  if (status >= 400) return new AdapterError('permanent', `HTTP ${status} on ${where}`, { status });
+  // 3xx come back as responses (a form login answers 302 with its cookie); an adapter that does not
+  // expect one says so in its classifier.
   return undefined;
 }
 

@@ -92,6 +92,24 @@ describe('Дневник.ру fixtures', () => {
     expect(byId(records, 'period_mark', '7000000000000999001')).toMatchObject({ value: '5', periodExternalId: '8000000000000000011', subjectExternalId: '4000000000000000501', setAt: '2025-10-24T15:00:00+03:00' });
   });
 
+  it('passes on the final marks of the periods the read range touches only', async () => {
+    const api = nock(HOST, { reqheaders: { 'access-token': TOKEN } });
+    api.get('/v2/users/me/context').times(2).reply(200, fixture('context.json'), json);
+    api.get(`/v2/schools/${SCHOOL}/edu-groups`).times(2).reply(200, fixture('edu-groups.json'), json);
+    api.get(`/v2/edu-groups/${CLASS}/reporting-periods`).times(2).reply(200, fixture('reporting-periods.json'), json);
+    api.get(`/v2/edu-groups/${CLASS}/final-marks`).times(2).reply(200, fixture('final-marks-5a.json'), json);
+    const read = async (range: { from: string; to: string }) => {
+      const records: SourceRecord[] = [];
+      const ctx = harnessContext(harness, { config: { baseUrl: HOST, token: TOKEN }, range });
+      for await (const batch of adapter.streams.periodMarks!.read(ctx, null)) records.push(...batch.records);
+      return records;
+    };
+    // A daily window in the second quarter: the first quarter's final mark is not re-sent.
+    expect(await read({ from: '2025-11-10', to: '2025-11-24' })).toEqual([]);
+    // A window that still reaches into the first quarter's last days sends it.
+    expect((await read({ from: '2025-10-20', to: '2025-11-03' })).map((r) => r.externalId)).toEqual(['7000000000000999001']);
+  });
+
   it('logs in by credentials when there is no token', async () => {
     const login = nock(HOST).post('/v2/authorizations/bycredentials', (body: Record<string, string>) =>
       body.username === 'admin' && body.password === 'Пароль' && body.client_id === 'app' && body.client_secret === 'secret' && typeof body.scope === 'string',

@@ -22,6 +22,8 @@ import { createConnection, createSchool } from './fixtures.js';
 export interface PlatformSpelling {
   /** The raw mark value the platform reports for a generated one (NetSchool has no «5-», for instance). */
   markValue?(value: string): string;
+  /** Whether the platform shows a generated mark at all (default: every mark is shown). */
+  markShown?(value: string): boolean;
   /** The raw attendance code the platform reports for a generated one. */
   absenceCode?(code: string): string;
   /** The lesson topic as the platform shows it (NetSchool's diary has none). */
@@ -80,7 +82,7 @@ function truthKeys(truth: DemoSchool, range: DateRange, spelling: PlatformSpelli
     const at = `${groups.get(lesson.groupId)}|${lesson.date}|${lesson.slot}|${subjects.get(lesson.subjectId)}`;
     keys.lessons.push(`${at}|${spelling.topic?.(lesson.topic) ?? lesson.topic}`);
     const facts = generateLessonFacts(truth, lesson);
-    for (const m of facts.marks) keys.marks.push(`${pupils.get(m.pupilId)}|${at}|${spelling.markValue?.(m.value) ?? m.value}`);
+    for (const m of facts.marks) if (spelling.markShown?.(m.value) ?? true) keys.marks.push(`${pupils.get(m.pupilId)}|${at}|${spelling.markValue?.(m.value) ?? m.value}`);
     for (const a of facts.absences) keys.absences.push(`${pupils.get(a.pupilId)}|${at}|${spelling.absenceCode?.(a.code) ?? a.code}`);
   }
   const periods = new Map(truth.periods.map((p) => [p.id, p.title]));

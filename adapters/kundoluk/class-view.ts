@@ -1,0 +1,78 @@
+import type { DateRange } from '../../src/ports/adapter.js';
+import type { ClassRecord, LessonRecord, PersonRecord, SourceRecord, SubjectRecord } from '../../src/ports/records.js';
+import { entryRecords, lessonDateOf, lessonIdOf, lessonRecord, placeLesson, subjectRecord, teacherRecord } from './mapping.js';
+import type { KundolukLesson, Pupil } from './types.js';
+
+/**
+ * The class view assembled from what each pupil sees: every pupil's diary shows the lessons of the class
+ * and of the pupil's subgroups, so a lesson arrives once per pupil and is kept once; a subgroup is named by
+ * the lesson's `groupId` / `subjectGroupName`.
+ */
+
+export interface ViewOptions {
+  range: DateRange;
+  year: number;
+  timeZone: string;
+}
+
+/** A pupil's lessons within the range, with their id and date; club lessons (`isKrujok`) are not the class's. */
+export function* lessonsInRange(lessons: KundolukLesson[] | null | undefined, range: DateRange): Generator<{ lesson: KundolukLesson; id: string; date: string }> {
+  for (const lesson of lessons ?? []) {
+    const date = lessonDateOf(lesson);
+    if (!date || date < range.from || date > range.to || lesson.isKrujok) continue;
+    const id = lessonIdOf(lesson, date);
+    if (id) yield { lesson, id, date };
+  }
+}
+
+/**
+ * Subjects, subgroups, teachers and lessons of the pupils' answers, each once, taken in answer by answer
+ * (so that no answer is kept); and per pupil the groups (class or subgroups) whose lessons it was shown,
+ * so that pupils who see the same lessons are known.
+ */
+export class LessonAssembler {
+  private readonly subjects = new Map<string, SubjectRecord>();
+  private readonly subgroups = new Map<string, ClassRecord>();
+  private readonly teachers = new Map<string, PersonRecord>();
+  private readonly lessons = new Map<string, LessonRecord>();
+  readonly groupsOf = new Map<number, string[]>();
+
+  constructor(private readonly o: ViewOptions) {}
+
+  add(pupil: Pupil, answer: KundolukLesson[] | null | undefined): void {
+    const groups = new Set<string>();
+    for (const { lesson, id, date } of lessonsInRange(answer, this.o.range)) {
+      const place = placeLesson(lesson, pupil, this.o.year);
+      groups.add(place.classId);
+      if (this.lessons.has(id)) continue;
+      const record = lessonRecord(lesson, id, place.classId, date, this.o.timeZone);
+      if (!record) continue;
+      this.lessons.set(id, record);
+      keep(this.subjects, subjectRecord(lesson.subject));
+      keep(this.subgroups, place.subgroup);
+      keep(this.teachers, teacherRecord(lesson.teacher));
+    }
+    this.groupsOf.set(pupil.index, [...groups].sort());
+  }
+
+  records(): SourceRecord[] {
+    return [...this.subjects.values(), ...this.subgroups.values(), ...this.teachers.values(), ...this.lessons.values()];
+  }
+}
+
+function keep<T extends { externalId: string }>(map: Map<string, T>, record: T | undefined): void {
+  if (record && !map.has(record.externalId)) map.set(record.externalId, record);
+}
+
+/** A pupil's marks or attendance notes of a term answer within the range, each once. */
+export function entriesOf(pupil: Pupil, answer: KundolukLesson[] | null | undefined, o: ViewOptions, type: 'mark' | 'attendance'): SourceRecord[] {
+  const records = new Map<string, SourceRecord>();
+  for (const { lesson, id } of lessonsInRange(answer, o.range)) {
+    for (const entry of lesson.marks ?? []) {
+      for (const record of entryRecords(pupil.id, id, entry, o.timeZone)) {
+        if (record.type === type && !records.has(record.externalId)) records.set(record.externalId, record);
+      }
+    }
+  }
+  return [...records.values()];
+}

@@ -1,0 +1,185 @@
+import type { Adapter, AdapterContext, AdapterStream, SourceBatch } from '../../src/ports/adapter.js';
+import { mapLimit } from '../../src/ports/concurrency.js';
+import type { HomeworkRecord, SourceRecord } from '../../src/ports/records.js';
+import { once, perRun } from '../../src/ports/session.js';
+import { chunksOf, periodId, periodRecords, schoolYearOf, termsMeeting, termsOf, type Term } from './calendar.js';
+import { entriesOf, LessonAssembler, lessonsInRange, type ViewOptions } from './class-view.js';
+import { KundolukClient, KundolukConfigSchema, type KundolukConfig } from './client.js';
+import { classRecord, homeworkText, pupilOf, pupilRecord, quarterMarkRecords, quarterMarkSubjects } from './mapping.js';
+import type { KundolukLesson, KundolukQuarterMark, Pupil } from './types.js';
+
+/**
+ * Kundoluk (Күндөлүк, Kyrgyzstan) through the mobile app's JSON API (platforms.md §4.1). The API is
+ * pupil-scoped: the connection holds every pupil's login, the adapter signs in as each and assembles the
+ * class view from what the pupils see. Terms only, current school year only. See README.md.
+ */
+type Ctx = AdapterContext<KundolukConfig>;
+type QuarterMarkGroup = { quarterMarks?: KundolukQuarterMark[] | null };
+
+/** `mapLimit` that starts nothing more once a call has failed (the run fails anyway). */
+async function mapUntilFailure<T, R>(ctx: Ctx, items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  let failed = false;
+  return mapLimit(items, ctx.config.parallelPupils, async (item) => {
+    if (failed) throw new Error('not started: an earlier call failed');
+    try {
+      return await fn(item);
+    } catch (error) {
+      failed = true;
+      throw error;
+    }
+  });
+}
+
+/**
+ * The pupils of the connection, one per account (the same pupil twice — a parent's copy — is read once).
+ * The first account logs in alone: bad settings or a server that is down fail on one login, not on all.
+ */
+function pupils(ctx: Ctx): Promise<Pupil[]> {
+  return once(ctx, 'kundoluk.pupils', async () => {
+    const client = KundolukClient.of(ctx);
+    const first = await client.login(0);
+    const rest = await mapUntilFailure(ctx, ctx.config.accounts.slice(1).map((_, i) => i + 1), (i) => client.login(i));
+    const accounts = [first, ...rest];
+    const byId = new Map<string, Pupil>();
+    accounts.forEach((account, i) => {
+      const pupil = pupilOf(i, account);
+      if (!byId.has(pupil.id)) byId.set(pupil.id, pupil);
+    });
+    return [...byId.values()];
+  });
+}
+
+/** The run's school year and quarters; a range in an earlier year than today's is read, but the API answers the current year only. */
+function view(ctx: Ctx): ViewOptions & { terms: Term[] } {
+  return perRun(ctx, 'kundoluk.view', () => {
+    const year = schoolYearOf(ctx.range.from);
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: ctx.timeZone }).format(ctx.now());
+    if (year < schoolYearOf(today)) ctx.logger.warn({ year }, 'Kundoluk answers the current school year only: an earlier year\'s marks and absences cannot be read');
+    return { range: ctx.range, year, timeZone: ctx.timeZone, terms: termsOf(ctx.config.terms, year) };
+  });
+}
+
+/** Pupils class by class, so that a batch holds a class and the platform serves one class at a time. */
+function byClass(list: Pupil[]): Pupil[][] {
+  const classes = new Map<string, Pupil[]>();
+  for (const p of list) {
+    const members = classes.get(p.classId);
+    if (members) members.push(p);
+    else classes.set(p.classId, [p]);
+  }
+  return [...classes.values()];
+}
+
+/** Each pupil's answer to a GET, at most `parallelPupils` at once, handed to `use` as it comes (answers are not kept). */
+function readEach<T, R>(ctx: Ctx, list: Pupil[], request: { url: string; query?: Record<string, string | number> }, use: (pupil: Pupil, answer: T) => R): Promise<R[]> {
+  const client = KundolukClient.of(ctx);
+  return mapUntilFailure(ctx, list, async (pupil) => use(pupil, await client.get<T>(pupil.index, request.url, request.query)));
+}
+
+/** Roster: the quarters, the pupils' classes, the pupils from their login answers. */
+const roster: AdapterStream<KundolukConfig> = {
+  granularity: 'pupil',
+  async *read(ctx) {
+    const list = await pupils(ctx);
+    const { year, terms } = view(ctx);
+    const records: SourceRecord[] = [...periodRecords(terms, year)];
+    const classes = new Map(list.map((p) => [p.classId, classRecord(p.grade, p.letter, year)]));
+    records.push(...classes.values());
+    for (const p of list) {
+      records.push(pupilRecord(p), { type: 'enrollment', externalId: `${p.id}@${p.classId}`, pupilExternalId: p.id, classExternalId: p.classId });
+    }
+    yield { records, nextCursor: { complete: true } };
+  },
+};
+
+/** Pupils whose diaries showed the same groups see the same lessons (and homework); this run's schedule knows them. */
+const groupsSeen = (ctx: Ctx) => perRun(ctx, 'kundoluk.groups', () => new Map<number, string[]>());
+
+/** The pupils' schedules (`gradebook/list`) piece by piece: subjects, subgroups, teachers, lessons with topics. */
+const schedule: AdapterStream<KundolukConfig> = {
+  granularity: 'pupil',
+  async *read(ctx): AsyncGenerator<SourceBatch> {
+    const list = await pupils(ctx);
+    const seen = groupsSeen(ctx);
+    for (const chunk of chunksOf(ctx.range, ctx.config.weeksPerRequest)) {
+      const assembler = new LessonAssembler(view(ctx));
+      const query = { start_date: chunk.from, end_date: chunk.to };
+      await readEach(ctx, list, { url: 'student/gradebook/list', query }, (pupil, answer: KundolukLesson[]) => assembler.add(pupil, answer));
+      for (const [index, groups] of assembler.groupsOf) seen.set(index, [...new Set([...(seen.get(index) ?? []), ...groups])].sort());
+      yield { records: assembler.records(), nextCursor: { until: chunk.to } };
+    }
+  },
+};
+
+/** Marks (`absent=0`) or attendance notes (`absent=1`) of the terms that meet the range, class by class. */
+function termStream(absent: 0 | 1, type: 'mark' | 'attendance'): AdapterStream<KundolukConfig> {
+  return {
+    granularity: 'pupil',
+    async *read(ctx): AsyncGenerator<SourceBatch> {
+      const list = await pupils(ctx);
+      const o = view(ctx);
+      for (const term of termsMeeting(o.terms, ctx.range)) {
+        for (const members of byClass(list)) {
+          const request = { url: `student/gradebook/term/${term.number}`, query: { absent } };
+          const records = await readEach(ctx, members, request, (pupil, answer: KundolukLesson[]) => entriesOf(pupil, answer, o, type));
+          yield { records: records.flat(), nextCursor: { term: term.number, classId: members[0]!.classId } };
+        }
+      }
+    },
+  };
+}
+
+/**
+ * Homework (`homework/list` per term) read as one pupil per set of groups: pupils who saw the same
+ * class and subgroups in this run's schedule get the same homework. Without a schedule read, every pupil.
+ */
+const homework: AdapterStream<KundolukConfig> = {
+  granularity: 'pupil',
+  async *read(ctx): AsyncGenerator<SourceBatch> {
+    const list = await pupils(ctx);
+    const seen = groupsSeen(ctx);
+    const readers = new Map(list.map((p) => [seen.has(p.index) ? seen.get(p.index)!.join(',') : `#${p.index}`, p]));
+    for (const term of termsMeeting(view(ctx).terms, ctx.range)) {
+      const records = new Map<string, HomeworkRecord>();
+      await readEach(ctx, [...readers.values()], { url: 'student/homework/list', query: { term_no: term.number } }, (_pupil, answer: KundolukLesson[]) => {
+        for (const { lesson, id } of lessonsInRange(answer, ctx.range)) {
+          const text = homeworkText(lesson);
+          if (text && !records.has(id)) records.set(id, { type: 'homework', externalId: id, lessonExternalId: id, text });
+        }
+      });
+      yield { records: [...records.values()], nextCursor: { term: term.number } };
+    }
+  },
+};
+
+/** Quarter marks (`qmarks/all`, deduplicated) of the quarters that began by the range's end. */
+const periodMarks: AdapterStream<KundolukConfig> = {
+  granularity: 'pupil',
+  async *read(ctx): AsyncGenerator<SourceBatch> {
+    const list = await pupils(ctx);
+    const { year, terms } = view(ctx);
+    const periodOf = (quarter: number) => (terms.some((t) => t.number === quarter && t.start <= ctx.range.to) ? periodId(year, quarter) : undefined);
+    for (const members of byClass(list)) {
+      const marks = await readEach(ctx, members, { url: 'student/qmarks/all' }, (pupil, answer: QuarterMarkGroup[] | null) => ({
+        pupil, marks: (answer ?? []).flatMap((group) => group.quarterMarks ?? []),
+      }));
+      const records: SourceRecord[] = [
+        ...quarterMarkSubjects(marks.flatMap((m) => m.marks)),
+        ...marks.flatMap((m) => quarterMarkRecords(m.pupil.id, m.marks, periodOf, ctx.timeZone)),
+      ];
+      yield { records, nextCursor: { classId: members[0]!.classId } };
+    }
+  },
+};
+
+export const kundoluk: Adapter<KundolukConfig> = {
+  id: 'kundoluk',
+  title: 'Kundoluk (Күндөлүк)',
+  configSchema: KundolukConfigSchema,
+  // The accounts (pupils' logins and passwords) are sealed whole; `password` blanks each password in logs.
+  secretKeys: ['accounts', 'password'],
+  streams: { roster, schedule, homework, marks: termStream(0, 'mark'), attendance: termStream(1, 'attendance'), periodMarks },
+  async checkConnection(ctx) {
+    await pupils(ctx);
+  },
+};

@@ -1,0 +1,48 @@
+import { expect, it } from '@jest/globals';
+import { startEduTatarSimulator, type EduTatarSimulator } from '../../adapters/edutatar/simulator.js';
+import { AdapterError } from '../../src/ports/adapter.js';
+import { harnessContext } from '../support/adapter-harness.js';
+import { edutatarHarness, edutatarSpelling } from '../support/harness-edutatar.js';
+import { compareWithTruth, describeRoundTrip, syncFromSimulator } from '../support/round-trip.js';
+
+// Two whole weeks after the first quarter's end, so that term marks are on the journal pages too.
+const RANGE = { from: '2025-09-01', to: '2025-11-14' };
+const WEEK = { from: '2025-09-01', to: '2025-09-07' };
+
+describeRoundTrip('edu.tatar.ru', { harness: edutatarHarness, spelling: edutatarSpelling, seed: 5, pupils: 40, range: RANGE }, (state) => {
+  it('logs in through the later form (main_login2 / main_password2), read from the login page', async () => {
+    const sim = await startEduTatarSimulator(state().truth, { loginFields: 'main_login2' });
+    try {
+      const { schoolId, result } = await syncFromSimulator(state().db.pool, edutatarHarness, sim, WEEK);
+      expect(result.streams.flatMap((s) => s.rejected)).toEqual([]);
+      const differences = await compareWithTruth(state().db.pool, schoolId, state().truth, WEEK, edutatarSpelling());
+      expect(differences.map((d) => ({ what: d.what, missing: d.missing, extra: d.extra }))).toEqual(differences.map((d) => ({ what: d.what, missing: [], extra: [] })));
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('reports an account with two-factor authentication as a configuration error telling to turn it off', async () => {
+    const sim = await startEduTatarSimulator(state().truth, { twoFactor: true });
+    try {
+      const ctx = harnessContext(edutatarHarness, { config: edutatarHarness.config(sim), range: WEEK });
+      const failure = await edutatarHarness.adapter.checkConnection(ctx).catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(AdapterError);
+      expect(failure).toMatchObject({ kind: 'permanent', message: expect.stringMatching(/two-factor authentication.*turn .*off/i) });
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('logs in again once when the session expires in the middle of a sync, and loses nothing', async () => {
+    const sim = state().sim as EduTatarSimulator;
+    const logins = sim.logins();
+    sim.expireSessionsAfter(60);
+    const { schoolId, result } = await syncFromSimulator(state().db.pool, edutatarHarness, sim, RANGE);
+    expect(result.streams.flatMap((s) => s.rejected)).toEqual([]);
+    expect(sim.logins() - logins).toBe(2);
+    for (const d of await compareWithTruth(state().db.pool, schoolId, state().truth, RANGE, edutatarSpelling())) {
+      expect({ what: d.what, missing: d.missing, extra: d.extra }).toEqual({ what: d.what, missing: [], extra: [] });
+    }
+  });
+});

@@ -1,0 +1,99 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  WORK_TYPES, attendanceRecord, isAbsenceCode, markRecord, periodMarkRecord, workTypeOf,
+} from '../../adapters/edutatar/mapping.js';
+import { mapMarkValue } from '../../src/ports/values.js';
+
+/**
+ * edu.tatar.ru's values: the text of a mark cell (1–5 as integer strings, anything else kept raw) → the
+ * canonical kind, numeric value and scale (src/ports/values.ts, vocabulary `edutatar`); the work-type
+ * code of the lesson's header → the mark's category, weight and title; the absence codes of a cell.
+ */
+
+/** [cell text, kind, numeric, scale] */
+const VALUES: Array<[string, string, number | null, number | null]> = [
+  ['5', 'mark', 5, 5],
+  ['4', 'mark', 4, 5],
+  ['3', 'mark', 3, 5],
+  ['2', 'mark', 2, 5],
+  ['1', 'mark', 1, 5],
+  [' 4 ', 'mark', 4, 5],
+  ['5-', 'mark', 5, 5],
+  ['4+', 'mark', 4, 5],
+  ['2/5', 'mark', null, 5],
+  ['6', 'other', null, null],
+  ['0', 'other', null, null],
+  ['зч', 'pass', null, null],
+  ['з', 'pass', null, null],
+  ['Зачёт', 'pass', null, null],
+  ['нз', 'fail', null, null],
+  ['осв', 'exempt', null, null],
+  ['н/а', 'not_assessed', null, null],
+  ['✓', 'other', null, null],
+];
+
+describe('edu.tatar.ru mark values', () => {
+  it.each(VALUES)('«%s» → %s %s/%s', (value, kind, numeric, scale) => {
+    expect(mapMarkValue(value, 'edutatar', 5)).toEqual({ kind, numeric, scale });
+    const record = markRecord('51234', 'lesson-1', 1, value, workTypeOf(''));
+    expect(record).toMatchObject({ value: value.trim(), kind });
+    expect(record.scale).toBe(kind === 'mark' ? 5 : undefined);
+  });
+
+  it('writes term and year marks the same way', () => {
+    expect(periodMarkRecord('51234', '101', 'quarter-1', '4', 4.33)).toMatchObject({ kind: 'mark', scale: 5, average: 4.33 });
+    expect(periodMarkRecord('51234', '101', 'year', 'н/а')).toMatchObject({ kind: 'not_assessed' });
+    expect(periodMarkRecord('51234', '101', 'year', 'н/а')).not.toHaveProperty('scale');
+  });
+});
+
+/** [code in the header, its title on the page, category, weight, workTitle] */
+const CODES: Array<[string, string | undefined, string, number, string | undefined]> = [
+  ['КР', 'Контрольная работа', 'control', 2, 'Контрольная работа'],
+  ['Д', 'Диктант', 'control', 2, 'Диктант'],
+  ['З', 'Зачёт', 'control', 2, 'Зачёт'],
+  ['С', 'Сочинение', 'essay', 2, 'Сочинение'],
+  ['И', 'Изложение', 'essay', 2, 'Изложение'],
+  ['ЛР', 'Лабораторная работа', 'lab', 1.5, 'Лабораторная работа'],
+  ['СР', 'Самостоятельная работа', 'written', 1.5, 'Самостоятельная работа'],
+  ['СД', 'Словарный диктант', 'written', 1.5, 'Словарный диктант'],
+  ['Т', 'Тест', 'test', 1.5, 'Тест'],
+  ['ПР', 'Практическая работа', 'practical', 1, 'Практическая работа'],
+  [' кр ', undefined, 'control', 2, 'Контрольная работа'],
+  ['', undefined, 'oral', 1, undefined],
+  ['РО', 'Работа над ошибками', 'other', 1, 'Работа над ошибками'],
+  ['ВПР', undefined, 'other', 1, 'ВПР'],
+];
+
+describe('edu.tatar.ru work-type codes', () => {
+  it.each(CODES)('«%s» (%s) → %s, weight %s, «%s»', (code, title, category, weight, workTitle) => {
+    const record = markRecord('51234', 'lesson-1', 1, '5', workTypeOf(code, title));
+    expect(record).toMatchObject({ weight, workCategory: category });
+    expect(record.workTitle).toBe(workTitle);
+  });
+
+  it('knows every code platforms.md lists', () => {
+    expect(Object.keys(WORK_TYPES).sort()).toEqual(['Д', 'З', 'И', 'КР', 'ЛР', 'ПР', 'С', 'СД', 'СР', 'Т']);
+  });
+});
+
+/** [token of a mark cell, is an absence, attendance kind] */
+const ABSENCES: Array<[string, boolean, string | undefined]> = [
+  ['н', true, 'unexcused'],
+  ['Н', true, 'unexcused'],
+  ['б', true, 'ill'],
+  ['у', true, 'valid'],
+  ['уп', true, 'valid'],
+  ['оп', true, 'late'],
+  ['5', false, undefined],
+  ['зч', false, undefined],
+  ['осв', false, undefined],
+  ['н/а', false, undefined],
+];
+
+describe('edu.tatar.ru absences in mark cells', () => {
+  it.each(ABSENCES)('«%s» → absence %s, %s', (token, absence, kind) => {
+    expect(isAbsenceCode(token)).toBe(absence);
+    if (kind) expect(attendanceRecord('51234', 'lesson-1', token)).toMatchObject({ code: token, kind });
+  });
+});
