@@ -53,7 +53,7 @@ async function run(platform: string, pupils: number, url: string): Promise<SyncF
 
 export async function benchSync(o: { url: string; pupils: number; log: (m: string) => void }): Promise<Metric[]> {
   const metrics: Metric[] = [];
-  const platforms = (process.env.BENCH_SYNC_PLATFORMS ?? 'dnevnikru,netschool').split(',');
+  const platforms = (process.env.BENCH_SYNC_PLATFORMS ?? 'dnevnikru,netschool,edutatar,kundoluk').split(',');
   if (process.env.BENCH_SYNC_BIG !== '0') metrics.push(...(await benchBig(o)));
   for (const platform of platforms) {
     o.log(`adapter ${platform}: full year of a 300-pupil school`);

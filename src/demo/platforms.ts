@@ -1,4 +1,6 @@
 import { startDnevnikSimulator } from '../../adapters/dnevnikru/simulator.js';
+import { startEduTatarSimulator } from '../../adapters/edutatar/simulator.js';
+import { startKundolukSimulator } from '../../adapters/kundoluk/simulator.js';
 import { startNetSchoolSimulator } from '../../adapters/netschool/simulator.js';
 import type { Logger } from '../lib/logger.js';
 import type { SimulatorHandle } from '../ports/simulator.js';
@@ -6,8 +8,8 @@ import type { SyncService } from '../sync/service.js';
 import type { DemoSchool } from './types.js';
 
 /**
- * The demo's platforms: the Дневник.ру and NetSchool simulators serve the demo school on loopback ports,
- * and the demo school gets a connection to each, synced on a schedule by the ordinary sync engine — so
+ * The demo's platforms: the Дневник.ру, NetSchool, edu.tatar.ru and Kundoluk simulators serve the demo
+ * school on loopback ports, and the demo school gets a connection to each, synced on a schedule by the ordinary sync engine — so
  * what the journal shows of them arrived through the adapters. On a restart the simulators come back on
  * new ports and the connections are pointed at them.
  */
@@ -24,6 +26,8 @@ interface DemoPlatform {
 const PLATFORMS: DemoPlatform[] = [
   { platform: 'dnevnikru', title: 'Дневник.ру (симулятор)', start: (school) => startDnevnikSimulator(school) },
   { platform: 'netschool', title: 'Сетевой Город (симулятор)', start: (school) => startNetSchoolSimulator(school) },
+  { platform: 'edutatar', title: 'Электронное образование в РТ (симулятор)', start: (school) => startEduTatarSimulator(school) },
+  { platform: 'kundoluk', title: 'Күндөлүк (симулятор)', start: (school) => startKundolukSimulator(school) },
 ];
 
 /** Gentler than the simulators allow: the demo's simulators share the process with the API. */

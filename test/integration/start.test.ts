@@ -55,9 +55,9 @@ describe('npm start on a fresh machine', () => {
     // The demo's platforms: the simulators' connections, synced through the adapters.
     const connections = await waitFor('the demo connections', async () => {
       const list = (await (await fetch(`${base}/v1/connections`)).json()) as { data: Array<{ id: string; platform: string; title: string; secretsSet: string[] }> };
-      return list.data.length >= 2 ? list : undefined;
+      return list.data.length >= 4 ? list : undefined;
     }, 30_000);
-    expect(connections.data.map((c) => c.platform).sort()).toEqual(['dnevnikru', 'netschool']);
+    expect(connections.data.map((c) => c.platform).sort()).toEqual(['dnevnikru', 'edutatar', 'kundoluk', 'netschool']);
     expect(JSON.stringify(connections.data)).not.toMatch(/"password"\s*:/);
     for (const connection of connections.data) {
       const run = await waitFor(`the first ${connection.platform} sync`, async () => {
