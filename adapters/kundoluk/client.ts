@@ -26,6 +26,15 @@ export const KundolukConfigSchema = z.object({
   parallelPupils: z.number().int().min(1).max(16).default(4),
   /** Weeks covered by one schedule request (`gradebook/list`). */
   weeksPerRequest: z.number().int().min(1).max(5).default(2),
+  /**
+   * Optional: a teacher's (or deputy head's) login to the legacy web journal, whose class journals list
+   * every pupil of a class, those without an account in `accounts` too (see web.ts).
+   */
+  teacher: z.object({
+    baseUrl: z.url().default('https://kundoluk.edu.kg/'),
+    login: z.string().trim().min(1),
+    password: z.string().min(1),
+  }).optional(),
 });
 
 export type KundolukConfig = z.infer<typeof KundolukConfigSchema>;

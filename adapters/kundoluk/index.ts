@@ -1,17 +1,20 @@
 import type { Adapter, AdapterContext, AdapterStream, SourceBatch } from '../../src/ports/adapter.js';
 import { mapLimit } from '../../src/ports/concurrency.js';
-import type { HomeworkRecord, SourceRecord } from '../../src/ports/records.js';
+import type { EnrollmentRecord, GoneId, HomeworkRecord, SourceRecord } from '../../src/ports/records.js';
 import { once, perRun } from '../../src/ports/session.js';
 import { chunksOf, periodId, periodRecords, schoolYearOf, termsMeeting, termsOf, type Term } from './calendar.js';
 import { entriesOf, LessonAssembler, lessonsInRange, type ViewOptions } from './class-view.js';
 import { KundolukClient, KundolukConfigSchema, type KundolukConfig } from './client.js';
 import { classRecord, homeworkText, pupilOf, pupilRecord, quarterMarkRecords, quarterMarkSubjects } from './mapping.js';
 import type { KundolukLesson, KundolukQuarterMark, Pupil } from './types.js';
+import { classesOf, KundolukWeb, matchRoster, pupilsOf, webPupilId, webPupilRecords, type WebClass, type WebPupil } from './web.js';
 
 /**
  * Kundoluk (Күндөлүк, Kyrgyzstan) through the mobile app's JSON API (platforms.md §4.1). The API is
  * pupil-scoped: the connection holds every pupil's login, the adapter signs in as each and assembles the
- * class view from what the pupils see. Terms only, current school year only. See README.md.
+ * class view from what the pupils see. Terms only, current school year only. Optionally, a teacher's
+ * login to the legacy web journal (§4.2, web.ts) completes the roster with the pupils who have no
+ * account. See README.md.
  */
 type Ctx = AdapterContext<KundolukConfig>;
 type QuarterMarkGroup = { quarterMarks?: KundolukQuarterMark[] | null };
@@ -76,19 +79,56 @@ function readEach<T, R>(ctx: Ctx, list: Pupil[], request: { url: string; query?:
   return mapUntilFailure(ctx, list, async (pupil) => use(pupil, await client.get<T>(pupil.index, request.url, request.query)));
 }
 
-/** Roster: the quarters, the pupils' classes, the pupils from their login answers. */
+/** The class journals the teacher sees in the web journal, with their pupils (platforms.md §4.2; the pages' structure is assumed). */
+function webRoster(ctx: Ctx): Promise<{ classes: WebClass[]; pupils: WebPupil[] }> {
+  return once(ctx, 'kundoluk.webRoster', async () => {
+    const web = KundolukWeb.of(ctx);
+    const base = ctx.config.teacher!.baseUrl;
+    const { classes, unreadable } = classesOf(await web.page('journal2'), base);
+    if (unreadable > 0) ctx.logger.warn({ unreadable }, 'class journals of the Kundoluk web journal whose caption names no class were not read');
+    if (classes.length === 0) ctx.logger.warn({}, 'the teacher sees no class journal in the Kundoluk web journal: the roster is the accounts\' pupils only');
+    const pupils = new Map<string, WebPupil>();
+    let skipped = 0;
+    for (const c of classes) {
+      const page = pupilsOf(await web.page('journal2', { class: c.webId }), c.id);
+      skipped += page.skipped;
+      for (const p of page.pupils) if (!pupils.has(p.webId)) pupils.set(p.webId, p);
+    }
+    if (skipped > 0) ctx.logger.warn({ skipped }, 'rows of the Kundoluk web journal without a pupil id or a full name were skipped');
+    return { classes, pupils: [...pupils.values()] };
+  });
+}
+
+const enrollmentOf = (p: Pupil): EnrollmentRecord => ({ type: 'enrollment', externalId: `${p.id}@${p.classId}`, pupilExternalId: p.id, classExternalId: p.classId });
+
+/**
+ * Roster: the quarters, the classes, the pupils from their login answers; with a teacher login, also
+ * every pupil of the class journals the teacher sees in the web journal who has no account in the
+ * connection (as `web-<id>`). A pupil with an account keeps the API's id; the web journal's id it had
+ * while it had no account is retired first, so the journal hands the person over to the new id.
+ */
 const roster: AdapterStream<KundolukConfig> = {
   granularity: 'pupil',
   async *read(ctx) {
     const list = await pupils(ctx);
     const { year, terms } = view(ctx);
-    const records: SourceRecord[] = [...periodRecords(terms, year)];
+    const web = ctx.config.teacher ? await webRoster(ctx) : undefined;
     const classes = new Map(list.map((p) => [p.classId, classRecord(p.grade, p.letter, year)]));
-    records.push(...classes.values());
-    for (const p of list) {
-      records.push(pupilRecord(p), { type: 'enrollment', externalId: `${p.id}@${p.classId}`, pupilExternalId: p.id, classExternalId: p.classId });
+    for (const c of web?.classes ?? []) if (!classes.has(c.id)) classes.set(c.id, classRecord(c.grade, c.letter, year));
+    const people: SourceRecord[] = list.flatMap((p) => [pupilRecord(p), enrollmentOf(p)]);
+    if (!web) {
+      yield { records: [...periodRecords(terms, year), ...classes.values(), ...people], nextCursor: { complete: true } };
+      return;
     }
-    yield { records, nextCursor: { complete: true } };
+    const match = matchRoster(web.pupils, list);
+    people.push(...match.webOnly.flatMap(webPupilRecords));
+    if (match.unresolved.length > 0) {
+      ctx.logger.warn({ rows: match.unresolved.length }, 'pupils of the Kundoluk web journal whose names (class, last, first and middle name) do not tell them apart from pupils with accounts were left out');
+    }
+    ctx.logger.info({ classes: web.classes.length, rows: web.pupils.length, withAccount: match.matched.size, withoutAccount: match.webOnly.length }, 'read the Kundoluk web journal\'s class journals');
+    const handedOver = [...match.matched.keys()].map((id): GoneId => ({ type: 'person', externalId: webPupilId(id) }));
+    yield { records: [...periodRecords(terms, year), ...classes.values()], goneIds: handedOver, nextCursor: { classes: true } };
+    yield { records: people, nextCursor: { complete: true } };
   },
 };
 
@@ -176,10 +216,12 @@ export const kundoluk: Adapter<KundolukConfig> = {
   id: 'kundoluk',
   title: 'Kundoluk (Күндөлүк)',
   configSchema: KundolukConfigSchema,
-  // The accounts (pupils' logins and passwords) are sealed whole; `password` blanks each password in logs.
-  secretKeys: ['accounts', 'password'],
+  // Storage seals top-level keys whole: the accounts (pupils' logins and passwords) and the teacher's web
+  // login (`teacher.password` is nested, so `teacher` is sealed); `password` blanks every password in logs.
+  secretKeys: ['accounts', 'teacher', 'password'],
   streams: { roster, schedule, homework, marks: termStream(0, 'mark'), attendance: termStream(1, 'attendance'), periodMarks },
   async checkConnection(ctx) {
     await pupils(ctx);
+    if (ctx.config.teacher) await KundolukWeb.of(ctx).login();
   },
 };

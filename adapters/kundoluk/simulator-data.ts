@@ -58,6 +58,12 @@ export interface Credential {
   password: string;
 }
 
+/** The deputy head's login to the legacy web journal (sees every class journal). */
+export interface TeacherCredential {
+  login: string;
+  password: string;
+}
+
 /** Remembers the last few answers' building blocks (a class's lessons of a range, their facts). */
 class Recent<V> {
   private readonly map = new Map<string, V>();
@@ -77,6 +83,7 @@ type Json = Record<string, unknown>;
 
 export class KundolukData {
   readonly credentials: Credential[];
+  readonly teacher: TeacherCredential;
   private readonly byLogin = new Map<string, DemoPupil>();
   private readonly lessons = new Recent<Array<{ lesson: DemoLesson; json: Json }>>(64);
   private readonly facts = new Recent<Map<string, DemoLessonFacts>>(24);
@@ -88,6 +95,7 @@ export class KundolukData {
   constructor(readonly school: DemoSchool) {
     this.credentials = school.pupils.map((p) => ({ username: `u${p.id.replace(/\D/g, '')}`, password: `Kd-${hex('password', `${school.options.seed}/${p.id}`).slice(0, 10)}!` }));
     school.pupils.forEach((p, i) => this.byLogin.set(this.credentials[i]!.username, p));
+    this.teacher = { login: 'zavuch', password: `Kw-${hex('teacher', String(school.options.seed)).slice(0, 12)}#` };
     this.groups = new Map(school.groups.map((g) => [g.id, g]));
     this.subjects = new Map(school.subjects.map((s) => [s.id, {
       code: uuidOf('subject', s.id), name: KYRGYZ_NAMES[s.name] ?? s.name, nameKg: KYRGYZ_NAMES[s.name] ?? s.name, nameRu: s.name,
@@ -100,6 +108,16 @@ export class KundolukData {
     const pupil = this.byLogin.get(credential.username);
     const expected = this.credentials.find((c) => c.username === credential.username);
     return pupil && expected?.password === credential.password ? pupil : undefined;
+  }
+
+  /** The web journal's class journals: its own numeric ids [I], and the class as the page captions it («7-А»). */
+  webClasses(): Array<{ webId: string; caption: string; group: DemoGroup }> {
+    return this.school.groups.filter((g) => g.kind === 'class').map((g, i) => ({ webId: String(1001 + i), caption: `${g.grade}-${g.letter}`, group: g }));
+  }
+
+  /** The pupils of a class journal, each with the web journal's own numeric id [I]; pupils who left are listed too. */
+  webPupils(classId: string): Array<{ webId: string; pupil: DemoPupil }> {
+    return this.school.pupils.filter((p) => p.classId === classId).map((pupil) => ({ webId: String(parseInt(hex('web-student', pupil.id).slice(0, 7), 16)), pupil }));
   }
 
   /** The login answer's account fields (the token is added by the server). */

@@ -4,8 +4,10 @@ import nock from 'nock';
 import { classifyKundoluk } from '../../adapters/kundoluk/client.js';
 import { kundoluk } from '../../adapters/kundoluk/index.js';
 import { quarterMarkSubjects } from '../../adapters/kundoluk/mapping.js';
+import { classOfCaption, LOGIN_REFUSED, splitName } from '../../adapters/kundoluk/web.js';
 import { fixedClock } from '../../src/lib/clock.js';
 import type { AnyAdapter, StreamName } from '../../src/ports/adapter.js';
+import type { SourceBatch } from '../../src/ports/adapter.js';
 import type { SourceRecord } from '../../src/ports/records.js';
 import { createAdapterContext } from '../../src/sync/adapter-context.js';
 import { Limiters } from '../../src/sync/http-client.js';
@@ -27,11 +29,14 @@ const json = { 'Content-Type': 'application/json; charset=utf-8' };
 const adapter: AnyAdapter = kundoluk;
 const limiters = new Limiters();
 const PUPILS = [{ name: 'asanov', account: ACCOUNTS[0]! }, { name: 'ivanova', account: ACCOUNTS[1]! }];
+const WEB = 'https://kundoluk-web.example.test';
+const TEACHER = { baseUrl: `${WEB}/`, login: 'toktogulova.g', password: 'Мугалим#2025' };
+const html = { 'Content-Type': 'text/html; charset=utf-8' };
 
-function context() {
+function context(options: { teacher?: boolean } = {}) {
   const log = memoryLogger('debug');
   const ctx = createAdapterContext({
-    adapter, config, range: RANGE, timeZone: 'Asia/Bishkek', signal: new AbortController().signal,
+    adapter, config: options.teacher ? { ...config, teacher: TEACHER } : config, range: RANGE, timeZone: 'Asia/Bishkek', signal: new AbortController().signal,
     clock: fixedClock(new Date('2025-09-05T18:00:00+06:00')), logger: log.logger, limiters,
   });
   return { ctx, log };
@@ -182,5 +187,98 @@ describe('Kundoluk fixtures', () => {
     expect(classifyKundoluk({ status: 502, headers: {}, url: '', data: fixture('bad-gateway.html') }))
       .toMatchObject({ kind: 'transient', message: 'Kundoluk answered with an HTML page «502 Bad Gateway» (HTTP 502)' });
     expect(classifyKundoluk({ status: 200, headers: {}, url: '', data: JSON.parse(fixture('qmarks-ivanova.json')) })).toBeUndefined();
+  });
+});
+
+/**
+ * The legacy web journal (platforms.md §4.2): the teacher's form login (302 + session cookie, or the
+ * login page again with «Ысымыңыз же сыр сөзүңүз туура эмес!») is known; the pages `journal2` and
+ * `journal2?class=` are of an assumed structure [I] (fixtures web-*.html).
+ */
+describe('Kundoluk web journal roster', () => {
+  const FORM = { login: TEACHER.login, password: TEACHER.password, language: 'ru', type: 'default' };
+
+  function signIn(scope: nock.Scope, session: string): nock.Scope {
+    return scope.post('/account/login', FORM).reply(302, 'Found. Redirecting to /', { ...html, Location: '/', 'Set-Cookie': [`session=${session}; Path=/; HttpOnly`, 'lang=ru; Path=/'] });
+  }
+
+  function pages(session: string): nock.Scope {
+    return nock(WEB, { reqheaders: { cookie: `session=${session}; lang=ru` } })
+      .get('/journal2').reply(200, fixture('web-journal2.html'), html)
+      .get('/journal2').query({ class: '1042' }).reply(200, fixture('web-journal2-class-1042.html'), html)
+      .get('/journal2').query({ class: '1043' }).reply(200, fixture('web-journal2-class-1043.html'), html);
+  }
+
+  async function roster(ctx: ReturnType<typeof context>['ctx']): Promise<SourceBatch[]> {
+    const batches: SourceBatch[] = [];
+    for await (const batch of adapter.streams.roster!.read(ctx, null)) batches.push(batch);
+    return batches;
+  }
+
+  it('signs the teacher in (302 + session cookie) and lists every pupil of the class journals, those without an account too', async () => {
+    const auth = PUPILS.reduce((scope, p) => login(scope, p), nock(HOST));
+    const web = signIn(nock(WEB), 's3ss10n-1');
+    const read = pages('s3ss10n-1');
+    const { ctx, log } = context({ teacher: true });
+    const batches = await roster(ctx);
+    for (const scope of [auth, web, read]) expect(scope.pendingMocks()).toEqual([]);
+    for (const secret of [TEACHER.password, TEACHER.login, 's3ss10n-1', ...ACCOUNTS.map((a) => a.password)]) expect(log.text()).not.toContain(secret);
+
+    // First the quarters and classes (7Б from the web journal only), and the web ids of the pupils who have accounts retired,
+    // so that a person the journal knew by the web id is handed over to the account's id.
+    const [first, second] = batches;
+    expect(batches).toHaveLength(2);
+    expect(ofType(first!.records, 'class').map((c) => c.externalId)).toEqual(['7А', '7Б']);
+    expect(byId(first!.records, 'class', '7Б')).toEqual({ type: 'class', externalId: '7Б', year: 2025, name: '7Б', grade: 7, letter: 'Б' });
+    expect(first!.goneIds).toEqual([{ type: 'person', externalId: 'web-51234' }, { type: 'person', externalId: 'web-51236' }]);
+
+    const records = second!.records;
+    const pupils = ofType(records, 'person').map((p) => [p.externalId, p.classExternalId, p.lastName, p.firstName, p.middleName]);
+    expect(pupils).toEqual([
+      // The accounts' pupils, by the API's id (Асанов and «ИВАНОВА Алина» of the web journal are they: same class and name).
+      ['7f1e2d3c-0001-4b5a-8c9d-000000000001', '7А', 'Асанов', 'Бакыт', 'Нурланович'],
+      ['7f1e2d3c-0002-4b5a-8c9d-000000000002', '7А', 'Иванова', 'Алина', 'Сергеевна'],
+      // The pupils without an account, by the web journal's id: a Kyrgyz surname «… уулу», a patronymic «… кызы».
+      ['web-51240', '7А', 'Бакытбек уулу', 'Нурсултан', undefined],
+      ['web-51241', '7А', 'Жумабаева', 'Айпери', 'Нурбек кызы'],
+      ['web-51250', '7А', 'Кадыров', 'Эрлан', 'Маратович'],
+      ['web-52001', '7Б', 'Осмонова', 'Элиза', 'Таалайбековна'],
+      ['web-52002', '7Б', 'Сыдыков', 'Адилет', undefined],
+    ]);
+    expect(byId(records, 'person', 'web-51240')).toEqual({ type: 'person', externalId: 'web-51240', role: 'pupil', lastName: 'Бакытбек уулу', firstName: 'Нурсултан', classExternalId: '7А' });
+    expect(ofType(records, 'enrollment').map((e) => e.externalId)).toEqual([
+      '7f1e2d3c-0001-4b5a-8c9d-000000000001@7А', '7f1e2d3c-0002-4b5a-8c9d-000000000002@7А', 'web-51240@7А', 'web-51241@7А', 'web-51250@7А', 'web-52001@7Б', 'web-52002@7Б',
+    ]);
+    // The row with an empty name cell is skipped; the link captioned with no class is not read.
+    expect(log.text()).toContain('"skipped":1');
+    expect(log.text()).toContain('"unreadable":1');
+    expect(log.text()).toContain('"withAccount":2,"withoutAccount":5');
+  });
+
+  it('turns the login page\'s «Ысымыңыз же сыр сөзүңүз туура эмес!» into an auth error', async () => {
+    PUPILS.reduce((scope, p) => login(scope, p), nock(HOST));
+    const web = nock(WEB).post('/account/login', FORM).reply(200, fixture('web-login-refused.html'), html);
+    const failure = await adapter.checkConnection(context({ teacher: true }).ctx).catch((e: unknown) => e);
+    expect(web.isDone()).toBe(true);
+    expect(failure).toMatchObject({ kind: 'auth', message: `the Kundoluk web journal refused the teacher's login: «${LOGIN_REFUSED}» (wrong login or password)` });
+  });
+
+  it('logs the teacher in again when a page sends it to the login form, and goes on', async () => {
+    PUPILS.reduce((scope, p) => login(scope, p), nock(HOST));
+    const web = signIn(signIn(nock(WEB), 'old'), 'new');
+    const ended = nock(WEB, { reqheaders: { cookie: 'session=old; lang=ru' } }).get('/journal2').reply(302, '', { Location: '/account/login?ReturnUrl=%2Fjournal2' });
+    const read = pages('new');
+    const batches = await roster(context({ teacher: true }).ctx);
+    for (const scope of [web, ended, read]) expect(scope.pendingMocks()).toEqual([]);
+    expect(ofType(batches.flatMap((b) => b.records), 'person')).toHaveLength(7);
+  });
+
+  it('reads class captions and Kyrgyz names', () => {
+    expect(['7А', '7 а', '7-А', '7 «Б» класс', '11A', '7 класс', 'Ийрим'].map(classOfCaption)).toEqual([
+      { grade: 7, letter: 'А' }, { grade: 7, letter: 'А' }, { grade: 7, letter: 'А' }, { grade: 7, letter: 'Б' }, { grade: 11, letter: 'А' }, { grade: 7 }, undefined,
+    ]);
+    expect(splitName('Бакытбек уулу Нурсултан')).toEqual({ lastName: 'Бакытбек уулу', firstName: 'Нурсултан' });
+    expect(splitName(' Жумабаева Айпери  Нурбек кызы ')).toEqual({ lastName: 'Жумабаева', firstName: 'Айпери', middleName: 'Нурбек кызы' });
+    expect(splitName('Асанов')).toBeUndefined();
   });
 });

@@ -1,11 +1,25 @@
 import { expect, it } from '@jest/globals';
+import { KYRGYZ_NAMES } from '../../adapters/kundoluk/simulator-data.js';
+import type { KundolukSimulator } from '../../adapters/kundoluk/simulator.js';
+import { systemClock } from '../../src/lib/clock.js';
+import { shiftDays } from '../../src/lib/dates.js';
+import { createLogger } from '../../src/lib/logger.js';
 import { AdapterError } from '../../src/ports/adapter.js';
+import { Limiters } from '../../src/sync/http-client.js';
+import { syncStreams } from '../../src/sync/run-streams.js';
 import { harnessContext } from '../support/adapter-harness.js';
 import { kundolukHarness, kundolukSpelling } from '../support/harness-kundoluk.js';
 import { compareWithTruth, describeRoundTrip, syncFromSimulator } from '../support/round-trip.js';
 
 // Through the end of the first quarter (26 October) and two weeks on, so that quarter marks are there too.
 const RANGE = { from: '2025-09-01', to: '2025-11-14' };
+
+type Config = { accounts: unknown[]; teacher?: unknown };
+
+/** The connection without the teacher's web journal login: pupils' accounts only. */
+function apiOnly(config: Config): Config {
+  return Object.fromEntries(Object.entries(config).filter(([key]) => key !== 'teacher')) as Config;
+}
 
 describeRoundTrip('Kundoluk', { harness: kundolukHarness, spelling: kundolukSpelling, seed: 7, pupils: 40, range: RANGE }, (state) => {
   it('turns an HTTP 400 list of {errorMessage} into a clear error', async () => {
@@ -16,12 +30,23 @@ describeRoundTrip('Kundoluk', { harness: kundolukHarness, spelling: kundolukSpel
     expect(failure).toMatchObject({ kind: 'permanent', status: 400, message: expect.stringContaining('Логин не должен содержать пробелов') });
   });
 
-  it('syncs the other pupils when one pupil has no account in the connection', async () => {
+  it('keeps the subjects\' Kyrgyz names beside the Russian ones', async () => {
+    const { sim, db } = state();
+    const { schoolId } = await syncFromSimulator(db.pool, kundolukHarness, sim, { from: RANGE.from, to: shiftDays(RANGE.from, 6) });
+    const { rows } = await db.pool.query<{ name: string; alt_names: string | null }>('SELECT name, alt_names FROM subject WHERE school_id = $1', [schoolId]);
+    expect(rows.length).toBeGreaterThan(5);
+    // Every subject of the demo curriculum has its Kyrgyz name in the simulator's table; the journal stores it as JSON.
+    expect(rows.filter((r) => !(r.name in KYRGYZ_NAMES))).toEqual([]);
+    expect(rows).toEqual(rows.map((r) => ({ name: r.name, alt_names: JSON.stringify({ ky: KYRGYZ_NAMES[r.name] }) })));
+    expect(rows.filter((r) => KYRGYZ_NAMES[r.name] !== r.name).length).toBeGreaterThan(3);
+  });
+
+  it('syncs the other pupils when one pupil has no account in the connection (no teacher login)', async () => {
     const { truth, sim, db } = state();
     const fifth = truth.groups.find((g) => g.kind === 'class' && g.grade === 5)!;
     const index = truth.pupils.findIndex((p) => p.classId === fifth.id);
     const missing = truth.pupils[index]!;
-    const config = kundolukHarness.config(sim) as { accounts: unknown[] };
+    const config = apiOnly(kundolukHarness.config(sim) as Config);
     const harness = { ...kundolukHarness, config: () => ({ ...config, accounts: config.accounts.filter((_, i) => i !== index) }) };
     const { schoolId, result } = await syncFromSimulator(db.pool, harness, sim, RANGE);
     expect(result.streams.flatMap((s) => s.rejected)).toEqual([]);
@@ -32,5 +57,54 @@ describeRoundTrip('Kundoluk', { harness: kundolukHarness, spelling: kundolukSpel
       expect(d.missing.filter((k) => !k.startsWith(name))).toEqual([]);
       if (['pupils', 'marks', 'periodMarks'].includes(d.what)) expect(d.missing.length).toBeGreaterThan(0);
     }
+  });
+
+  it('with a teacher login, knows every pupil of the classes from the web journal, and marks of the pupils with accounts; an account added later takes the pupil over', async () => {
+    const { truth, sim, db } = state();
+    const config = kundolukHarness.config(sim) as Config;
+    expect(config.teacher).toMatchObject({ login: (sim as KundolukSimulator).teacher.login });
+    const withAccount = (i: number) => i % 3 !== 0;
+    const className = new Map(truth.groups.map((g) => [g.id, g.name]));
+    const withoutAccount = truth.pupils.filter((_, i) => !withAccount(i)).map((p) => `${p.lastName} ${p.firstName} ${p.middleName}|${className.get(p.classId)}|`);
+    const some = { ...config, accounts: config.accounts.filter((_, i) => withAccount(i)) };
+    const { schoolId, connectionId, result } = await syncFromSimulator(db.pool, { ...kundolukHarness, config: () => some }, sim, RANGE);
+    expect(result.streams.flatMap((s) => s.rejected)).toEqual([]);
+    for (const d of await compareWithTruth(db.pool, schoolId, truth, RANGE, kundolukSpelling())) {
+      expect({ what: d.what, extra: d.extra }).toEqual({ what: d.what, extra: [] });
+      if (d.what === 'pupils' || d.what === 'lessons') {
+        // The roster holds every pupil; the lessons come through the pupils with accounts (each class and subgroup has some).
+        expect({ what: d.what, missing: d.missing }).toEqual({ what: d.what, missing: [] });
+      } else {
+        // Marks, absences and quarter marks are missing only for the pupils without an account.
+        expect(d.missing.filter((k) => !withoutAccount.some((pupil) => `${k}|`.startsWith(pupil))).map((k) => `${d.what}: ${k}`)).toEqual([]);
+        expect(d.missing.length).toBeGreaterThan(0);
+      }
+    }
+    const refs = async () => (await db.pool.query<{ external_id: string; gone: boolean }>(
+      `SELECT external_id, gone_at IS NOT NULL AS gone FROM external_ref WHERE connection_id = $1 AND entity_type = 'person' AND external_id LIKE 'web-%'`,
+      [connectionId],
+    )).rows;
+    expect((await refs()).filter((r) => !r.gone)).toHaveLength(withoutAccount.length);
+
+    // Every pupil's account added: the journal's persons of the web journal are handed over to the accounts' ids, no one twice.
+    const limiters = new Limiters();
+    try {
+      const again = await syncStreams(
+        { pool: db.pool, clock: systemClock, logger: createLogger('silent'), limiters, adapters: new Map([[kundolukHarness.adapter.id, kundolukHarness.adapter]]) },
+        { connectionId, config, range: RANGE },
+      );
+      expect(again.streams.flatMap((s) => s.rejected)).toEqual([]);
+    } finally {
+      await limiters.stop();
+    }
+    for (const d of await compareWithTruth(db.pool, schoolId, truth, RANGE, kundolukSpelling())) {
+      expect({ what: d.what, missing: d.missing, extra: d.extra }).toEqual({ what: d.what, missing: [], extra: [] });
+    }
+    const after = await refs();
+    expect(after).toHaveLength(withoutAccount.length);
+    expect(after.filter((r) => !r.gone)).toEqual([]);
+    const pupils = await db.pool.query<{ n: number }>(
+      `SELECT count(DISTINCT e.person_id)::int AS n FROM enrollment e JOIN person p ON p.id = e.person_id WHERE p.school_id = $1 AND e.end_date IS NULL`, [schoolId]);
+    expect(pupils.rows[0]!.n).toBe(truth.pupils.length);
   });
 });

@@ -9,10 +9,10 @@ export const kundolukHarness: AdapterHarness = {
   start: (school) => startKundolukSimulator(school),
   config: (sim) => sim.connectionConfig(),
   badConfig: (sim) => {
-    const config = sim.connectionConfig() as { accounts: Array<{ username: string; password: string }> };
-    return { ...config, accounts: config.accounts.map((a) => ({ ...a, password: 'not-the-password' })) };
+    const config = sim.connectionConfig() as { accounts: Array<{ username: string; password: string }>; teacher: Record<string, string> };
+    return { ...config, accounts: config.accounts.map((a) => ({ ...a, password: 'not-the-password' })), teacher: { ...config.teacher, password: 'not-the-password' } };
   },
-  secrets: (sim) => (sim as KundolukSimulator).credentials.map((c) => c.password),
+  secrets: (sim) => [...(sim as KundolukSimulator).credentials.map((c) => c.password), (sim as KundolukSimulator).teacher.password],
 };
 
 /**
