@@ -99,7 +99,7 @@ async function benchBig(o: { url: string; pupils: number; log: (m: string) => vo
   const daily = noop!.warm;
   o.log(`  full year: ${big.fullSeconds.toFixed(1)} s, ${big.fullRequests} requests, ${big.rejected} rejected, peak RSS ${big.peakRssMb} MB`);
   for (const r of big.rejections) o.log(`  rejected: ${r}`);
-  o.log(`  no-op daily, worker process: ${daily.seconds.toFixed(2)} s (${daily.cpuSeconds.toFixed(2)} s CPU; cold process ${noop!.cold.cpuSeconds.toFixed(2)} s), ${daily.requests} requests for ${noop!.classes} classes, ${daily.changed} changes`);
+  o.log(`  no-op daily, worker process (median of 3 warm runs): ${daily.seconds.toFixed(2)} s (${daily.cpuSeconds.toFixed(2)} s CPU; cold process ${noop!.cold.cpuSeconds.toFixed(2)} s), ${daily.requests} requests for ${noop!.classes} classes, ${daily.changed} changes`);
   o.log(`  no-op daily right after the import, 256 MB heap: ${big.noopSeconds.toFixed(2)} s (${big.noopOwnCpuSeconds.toFixed(2)} s CPU)`);
   metrics.push(
     { name: 'sync.full_year_s', value: round(big.fullSeconds, 1), unit: 's' },

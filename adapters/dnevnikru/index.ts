@@ -132,19 +132,26 @@ const attendance = byGroupAndRange(async (ctx, group, from, to) => {
 /**
  * Final marks per class. The API answers a class's whole year at once; only the periods the read range
  * touches are passed on (a daily run's window: the current term and the year; a full run: all of them),
- * as lesson marks outside the window are not re-read either.
+ * as lesson marks outside the window are not re-read either. Classes are gathered into batches of about
+ * BATCH_RECORDS, as the other streams' answers are.
  */
 const periodMarks: AdapterStream<DnevnikConfig> = {
   granularity: 'class',
   async *read(ctx) {
     const { groups } = await school(ctx);
+    let records: SourceRecord[] = [];
     for (const group of groups.filter((g) => g.type === 'Group')) {
       const inRange = new Set((await reportingPeriods(ctx, group))
         .filter((p) => p.start.slice(0, 10) <= ctx.range.to && p.finish.slice(0, 10) >= ctx.range.from).map((p) => p.id_str));
       const finals = await DnevnikClient.of(ctx).get<PersonFinalMark[]>(`edu-groups/${group.id_str}/final-marks`);
       const touched = finals.filter((f) => f.reportingPeriod_str && inRange.has(f.reportingPeriod_str));
-      yield { records: touched.flatMap((f) => periodMarkRecords(f, ctx.timeZone, ctx.config.scale)), nextCursor: { group: group.id_str } };
+      records.push(...touched.flatMap((f) => periodMarkRecords(f, ctx.timeZone, ctx.config.scale)));
+      if (records.length >= BATCH_RECORDS) {
+        yield { records, nextCursor: { group: group.id_str } };
+        records = [];
+      }
     }
+    if (records.length > 0) yield { records, nextCursor: { complete: true } };
   },
 };
 

@@ -161,12 +161,12 @@ async function applyType(ctx: BatchContext, type: RecordType, entries: Entry[]):
   const fact = FACTS.get(type);
   if (fact) return applyFacts(ctx, fact, entries);
   const spec = SHARED.get(type)!;
-  const valid = validateAll(ctx, type, entries);
-  if (type !== 'class') return applyShared(ctx, spec, valid);
+  const validate = (list: Entry[]) => validateAll(ctx, type, list);
+  if (type !== 'class') return applyShared(ctx, spec, entries, validate);
   // Subgroups name their class: classes first.
-  const isSubgroup = (e: Entry) => (e.record as ClassRecord).parentExternalId !== undefined;
-  await applyShared(ctx, spec, valid.filter((e) => !isSubgroup(e)));
-  await applyShared(ctx, spec, valid.filter(isSubgroup));
+  const isSubgroup = (e: Entry) => (e.record as Partial<ClassRecord>).parentExternalId !== undefined;
+  await applyShared(ctx, spec, entries.filter((e) => !isSubgroup(e)), validate);
+  await applyShared(ctx, spec, entries.filter(isSubgroup), validate);
 }
 
 function validateAll(ctx: BatchContext, type: RecordType, entries: Entry[]): Entry[] {

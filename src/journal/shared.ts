@@ -50,17 +50,25 @@ export interface SharedSpec<R extends SourceRecord> {
   locate?(ctx: BatchContext, pending: Pending<R>[]): Promise<void>;
 }
 
-export async function applyShared<R extends SourceRecord>(ctx: BatchContext, spec: SharedSpec<R>, entries: Entry<R>[]): Promise<void> {
+/**
+ * Applies records of one shared type. A record whose digest equals what this source said last time is
+ * unchanged and only touched; the others are validated (`validate` rejects the malformed ones with their
+ * reasons), mapped and written.
+ */
+export async function applyShared<R extends SourceRecord>(
+  ctx: BatchContext, spec: SharedSpec<R>, entries: Entry<R>[], validate: (entries: Entry<R>[]) => Entry<R>[],
+): Promise<void> {
   await ctx.refs.load(spec.type, entries.map((e) => e.record.externalId));
   const unchanged: string[] = [];
-  const todo: Entry<R>[] = [];
+  const changed: Entry<R>[] = [];
   for (const entry of entries) {
     const ref = ctx.refs.get(spec.type, entry.record.externalId);
     if (ref && !ref.gone && ref.payloadHash === entry.hash) unchanged.push(entry.record.externalId);
-    else todo.push(entry);
+    else changed.push(entry);
   }
   ctx.count(spec.type, 'unchanged', unchanged.length);
   await ctx.refs.touch(spec.type, unchanged);
+  const todo = validate(changed);
   if (todo.length === 0) return;
   await loadReferences(ctx, spec, todo);
   const pending = buildRows(ctx, spec, todo);
