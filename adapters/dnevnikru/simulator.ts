@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type Request, type Response } from 'express';
 import type { DemoSchool } from '../../src/demo/generator.js';
-import type { SimulatorFaults, SimulatorHandle } from '../../src/ports/simulator.js';
+import { copyFaults, faultGate, type FaultAnswers, type SimulatorFaults, type SimulatorHandle } from '../../src/ports/simulator.js';
 import { DnevnikData, toJson, type PlatformEdits } from './simulator-data.js';
 
 export interface DnevnikSimulatorOptions {
@@ -37,7 +37,7 @@ export async function startDnevnikSimulator(school: DemoSchool, options: Dnevnik
   const state = { requests: 0, faults: {} as SimulatorFaults, issued: new Set<string>([staticToken]), failedLogins: 0 };
   const app = express();
   app.use(express.json());
-  app.use((req, res, next) => countAndInjectFaults(state, req, res, next));
+  app.use(faultGate<Request, Response>(state, FAULT_ANSWERS));
   app.post('/v2/authorizations/bycredentials', (req, res) => {
     const body = req.body as Record<string, string>;
     if (state.failedLogins >= 5) return error(res, 400, 'maxAttempsExceeded', 'Превышено количество попыток входа');
@@ -65,7 +65,7 @@ export async function startDnevnikSimulator(school: DemoSchool, options: Dnevnik
     connectionConfig: () => ({ baseUrl: url, ...creds, requestsPerSecond: 1000 }),
     requests: () => state.requests,
     setFaults: (faults) => {
-      state.faults = { ...faults };
+      state.faults = copyFaults(faults);
       if (faults.expireSessions) state.issued = new Set([staticToken]);
     },
     close: () => new Promise((resolve) => server.close(() => resolve())),
@@ -74,25 +74,17 @@ export async function startDnevnikSimulator(school: DemoSchool, options: Dnevnik
 
 type State = { requests: number; faults: SimulatorFaults; issued: Set<string>; failedLogins: number };
 
-function countAndInjectFaults(state: State, _req: Request, res: Response, next: NextFunction): void {
-  state.requests += 1;
-  const { faults } = state;
-  if (faults.rateLimit && faults.rateLimit.requests > 0) {
-    faults.rateLimit.requests -= 1;
-    res.status(429).set('Retry-After', String(faults.rateLimit.retryAfterSeconds));
-    return error(res, 429, 'Error', 'Too many requests');
-  }
-  if (faults.maintenance && faults.maintenance.requests > 0) {
-    faults.maintenance.requests -= 1;
-    if (faults.maintenance.style === 'html') {
-      res.status(503).type('text/html').send('<html><body><div class="error__description"><p>Сервис временно недоступен. Ведутся технические работы.</p></div></body></html>');
-      return;
-    }
-    return error(res, 550, 'Error', 'Server Work');
-  }
-  if (faults.slowMs) setTimeout(next, faults.slowMs);
-  else next();
-}
+/** Дневник.ру's answers to the faults: 429 with a `{type, description}` body; 550 "Server Work", or an HTML error page. */
+const FAULT_ANSWERS: FaultAnswers<Response> = {
+  rateLimited: (res, retryAfterSeconds) => {
+    res.status(429).set('Retry-After', String(retryAfterSeconds));
+    error(res, 429, 'Error', 'Too many requests');
+  },
+  maintenance: (res, style) => {
+    if (style === 'html') res.status(503).type('text/html').send('<html><body><div class="error__description"><p>Сервис временно недоступен. Ведутся технические работы.</p></div></body></html>');
+    else error(res, 550, 'Error', 'Server Work');
+  },
+};
 
 function mountRoutes(app: express.Express, data: DnevnikData, state: State): void {
   const group = (req: Request) => data.groupOf(String(req.params.g));

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { DemoSchool } from '../../src/demo/generator.js';
-import type { SimulatorFaults, SimulatorHandle } from '../../src/ports/simulator.js';
+import { copyFaults, faultGate, type FaultAnswers, type SimulatorFaults, type SimulatorHandle } from '../../src/ports/simulator.js';
 import { EduTatarData, type SimClass } from './simulator-data.js';
 import {
   JOURNAL_URL, cabinetPage, classesPage, journalPage, loginPage, messagePage, notFoundPage, pupilsPage, schoolPage, sessionGonePage,
@@ -55,7 +55,8 @@ export async function startEduTatarSimulator(school: DemoSchool, options: EduTat
   const state: State = { requests: 0, faults: {}, sessions: new Map(), logins: 0 };
   const app = express();
   app.use(express.urlencoded({ extended: false }));
-  app.use((req, res, next) => countAndInjectFaults(state, req, res, next));
+  app.use(faultGate<Request, Response>(state, FAULT_ANSWERS));
+  app.use((_req, _res, next) => endPlannedSessions(state, next));
   const html = (res: Response, page: string, status = 200) => void res.status(status).type('text/html; charset=utf-8').send(page);
 
   app.get('/logon', (_req, res) => {
@@ -107,7 +108,7 @@ export async function startEduTatarSimulator(school: DemoSchool, options: EduTat
       state.expireAt = state.requests + requests;
     },
     setFaults: (faults) => {
-      state.faults = { ...faults, ...(faults.rateLimit ? { rateLimit: { ...faults.rateLimit } } : {}), ...(faults.maintenance ? { maintenance: { ...faults.maintenance } } : {}) };
+      state.faults = copyFaults(faults);
       if (faults.expireSessions) state.sessions.clear();
     },
     close: async () => {
@@ -133,28 +134,23 @@ function sessionCookie(req: Request): string | undefined {
   return new RegExp(`(?:^|;\\s*)${SESSION_COOKIE}=([^;]+)`).exec(req.header('cookie') ?? '')?.[1];
 }
 
-function countAndInjectFaults(state: State, _req: Request, res: Response, next: NextFunction): void {
-  state.requests += 1;
+/** edu.tatar.ru's answers to the faults [I]: 429 with a message page; 503 HTML page or a bare 502 from the proxy. */
+const FAULT_ANSWERS: FaultAnswers<Response> = {
+  rateLimited: (res, retryAfterSeconds) => {
+    res.status(429).set('Retry-After', String(retryAfterSeconds)).type('text/html; charset=utf-8')
+      .send(messagePage('Слишком много запросов', 'Превышено число запросов. Повторите попытку позже.'));
+  },
+  maintenance: (res, style) => {
+    if (style === 'html') res.status(503).type('text/html; charset=utf-8').send(messagePage('Технические работы', 'Сайт временно недоступен. Ведутся технические работы.'));
+    else res.status(502).type('text/plain').send('Bad Gateway');
+  },
+};
+
+/** Sessions planned to end after a number of requests (`expireAfterRequests`) end here. */
+function endPlannedSessions(state: State, next: NextFunction): void {
   if (state.expireAt !== undefined && state.requests > state.expireAt) {
     state.sessions.clear();
     state.expireAt = undefined;
   }
-  const { faults } = state;
-  if (faults.rateLimit && faults.rateLimit.requests > 0) {
-    faults.rateLimit.requests -= 1;
-    res.status(429).set('Retry-After', String(faults.rateLimit.retryAfterSeconds)).type('text/html; charset=utf-8')
-      .send(messagePage('Слишком много запросов', 'Превышено число запросов. Повторите попытку позже.'));
-    return;
-  }
-  if (faults.maintenance && faults.maintenance.requests > 0) {
-    faults.maintenance.requests -= 1;
-    if (faults.maintenance.style === 'html') {
-      res.status(503).type('text/html; charset=utf-8').send(messagePage('Технические работы', 'Сайт временно недоступен. Ведутся технические работы.'));
-    } else {
-      res.status(502).type('text/plain').send('Bad Gateway');
-    }
-    return;
-  }
-  if (faults.slowMs) setTimeout(next, faults.slowMs);
-  else next();
+  next();
 }

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { DemoSchool } from '../../src/demo/generator.js';
 import type { DemoPupil } from '../../src/demo/types.js';
-import type { SimulatorFaults, SimulatorHandle } from '../../src/ports/simulator.js';
+import { copyFaults, faultGate, type FaultAnswers, type SimulatorFaults, type SimulatorHandle } from '../../src/ports/simulator.js';
 import { KundolukData, type Credential, type TeacherCredential } from './simulator-data.js';
 
 export interface KundolukSimulatorOptions {
@@ -40,7 +40,7 @@ export async function startKundolukSimulator(school: DemoSchool, options: Kundol
   const data = new KundolukData(school);
   const state: State = { requests: 0, faults: {}, tokens: new Map(), sessions: new Set() };
   const app = express();
-  app.use((req, res, next) => countAndInjectFaults(state, req, res, next));
+  app.use(faultGate<Request, Response>(state, FAULT_ANSWERS));
   app.use(express.json());
   app.use(express.urlencoded({ extended: false }));
 
@@ -99,7 +99,7 @@ export async function startKundolukSimulator(school: DemoSchool, options: Kundol
     }),
     requests: () => state.requests,
     setFaults: (faults) => {
-      state.faults = { ...faults };
+      state.faults = copyFaults(faults);
       if (faults.expireSessions) {
         state.tokens.clear();
         state.sessions.clear();
@@ -173,20 +173,13 @@ function isDate(value: string): boolean {
   return /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`)) && new Date(`${value}T00:00:00Z`).toISOString().startsWith(value);
 }
 
-function countAndInjectFaults(state: State, _req: Request, res: Response, next: NextFunction): void {
-  state.requests += 1;
-  const { faults } = state;
-  if (faults.rateLimit && faults.rateLimit.requests > 0) {
-    faults.rateLimit.requests -= 1;
-    res.status(429).set('Retry-After', String(faults.rateLimit.retryAfterSeconds)).json({ resultCode: 429, resultMessage: 'Too Many Requests', actionResult: null });
-    return;
-  }
-  if (faults.maintenance && faults.maintenance.requests > 0) {
-    faults.maintenance.requests -= 1;
-    if (faults.maintenance.style === 'html') res.status(503).type('text/html').send(MAINTENANCE_PAGE);
+/** Kundoluk's answers to the faults: 429 in its envelope; 503 in its envelope or nginx's HTML page. */
+const FAULT_ANSWERS: FaultAnswers<Response> = {
+  rateLimited: (res, retryAfterSeconds) => {
+    res.status(429).set('Retry-After', String(retryAfterSeconds)).json({ resultCode: 429, resultMessage: 'Too Many Requests', actionResult: null });
+  },
+  maintenance: (res, style) => {
+    if (style === 'html') res.status(503).type('text/html').send(MAINTENANCE_PAGE);
     else res.status(503).json({ resultCode: 503, resultMessage: 'Service Unavailable', actionResult: null });
-    return;
-  }
-  if (faults.slowMs) setTimeout(next, faults.slowMs);
-  else next();
-}
+  },
+};

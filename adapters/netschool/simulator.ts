@@ -1,10 +1,10 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type Request, type Response } from 'express';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { DemoSchool } from '../../src/demo/generator.js';
-import type { SimulatorFaults, SimulatorHandle } from '../../src/ports/simulator.js';
+import { copyFaults, faultGate, type FaultAnswers, type SimulatorFaults, type SimulatorHandle } from '../../src/ports/simulator.js';
 import { passwordHash } from './client.js';
 import { NetSchoolData, type NetSchoolEdits } from './simulator-data.js';
 
@@ -57,7 +57,7 @@ export async function startNetSchoolSimulator(school: DemoSchool, options: NetSc
   const app = express();
   app.use(express.json());
   app.use(express.urlencoded({ extended: false }));
-  app.use((req, res, next) => countAndInjectFaults(state, req, res, next));
+  app.use(faultGate<Request, Response>(state, FAULT_ANSWERS));
 
   app.get('/webapi/logindata', (_req, res) => {
     const cookie = randomBytes(12).toString('hex');
@@ -155,7 +155,7 @@ export async function startNetSchoolSimulator(school: DemoSchool, options: NetSc
     connectionConfig: () => ({ baseUrl: url, schoolId: SCHOOL_ID, ...creds, requestsPerSecond: 1000 }),
     requests: () => state.requests,
     setFaults: (faults) => {
-      state.faults = { ...faults };
+      state.faults = copyFaults(faults);
       if (faults.expireSessions) state.sessions.clear();
     },
     close: async () => {
@@ -212,23 +212,16 @@ function sessionOfHeader(state: State, req: IncomingMessage): Session | undefine
   return cookie ? state.sessions.get(cookie) : undefined;
 }
 
-function countAndInjectFaults(state: State, _req: Request, res: Response, next: NextFunction): void {
-  state.requests += 1;
-  const { faults } = state;
-  if (faults.rateLimit && faults.rateLimit.requests > 0) {
-    faults.rateLimit.requests -= 1;
-    res.status(429).set('Retry-After', String(faults.rateLimit.retryAfterSeconds)).json({ code: 429, message: 'Слишком много запросов', details: null });
-    return;
-  }
-  if (faults.maintenance && faults.maintenance.requests > 0) {
-    faults.maintenance.requests -= 1;
-    if (faults.maintenance.style === 'html') {
+/** NetSchool's answers to the faults: 429 with its JSON error; 503 as JSON or an HTML page. */
+const FAULT_ANSWERS: FaultAnswers<Response> = {
+  rateLimited: (res, retryAfterSeconds) => {
+    res.status(429).set('Retry-After', String(retryAfterSeconds)).json({ code: 429, message: 'Слишком много запросов', details: null });
+  },
+  maintenance: (res, style) => {
+    if (style === 'html') {
       res.status(503).type('text/html').send('<!DOCTYPE html><html><head><title>Технические работы</title></head><body><h1>Технические работы</h1><p>Сервис временно недоступен.</p></body></html>');
-      return;
+    } else {
+      res.status(503).json({ code: 503, message: 'Service Unavailable', details: null });
     }
-    res.status(503).json({ code: 503, message: 'Service Unavailable', details: null });
-    return;
-  }
-  if (faults.slowMs) setTimeout(next, faults.slowMs);
-  else next();
-}
+  },
+};

@@ -27,3 +27,45 @@ export interface SimulatorHandle {
   setFaults(faults: SimulatorFaults): void;
   close(): Promise<void>;
 }
+
+/** How a platform answers the faults that replace a response (its own status codes and bodies). */
+export interface FaultAnswers<Res> {
+  rateLimited(res: Res, retryAfterSeconds: number): void;
+  maintenance(res: Res, style: 'status' | 'html'): void;
+}
+
+/**
+ * The front of a simulator's request handling (an Express-style middleware): counts the request, then
+ * answers it with the next rate-limit or maintenance fault (spending one of its count) the platform's
+ * way, or lets it through — after `slowMs` when the faults ask for slowness.
+ */
+export function faultGate<Req, Res>(
+  state: { requests: number; faults: SimulatorFaults },
+  answers: FaultAnswers<Res>,
+): (req: Req, res: Res, next: () => void) => void {
+  return (_req, res, next) => {
+    state.requests += 1;
+    const { faults } = state;
+    if (faults.rateLimit && faults.rateLimit.requests > 0) {
+      faults.rateLimit.requests -= 1;
+      answers.rateLimited(res, faults.rateLimit.retryAfterSeconds);
+      return;
+    }
+    if (faults.maintenance && faults.maintenance.requests > 0) {
+      faults.maintenance.requests -= 1;
+      answers.maintenance(res, faults.maintenance.style ?? 'status');
+      return;
+    }
+    if (faults.slowMs) setTimeout(next, faults.slowMs);
+    else next();
+  };
+}
+
+/** The simulator's own copy of the faults it was given: it spends their counters, not the caller's. */
+export function copyFaults(faults: SimulatorFaults): SimulatorFaults {
+  return {
+    ...faults,
+    ...(faults.rateLimit ? { rateLimit: { ...faults.rateLimit } } : {}),
+    ...(faults.maintenance ? { maintenance: { ...faults.maintenance } } : {}),
+  };
+}
