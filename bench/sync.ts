@@ -57,21 +57,27 @@ async function output<T>(child: ChildProcess): Promise<T> {
   return figures;
 }
 
-/**
- * The full-year sync with the 256 MB V8 heap of a small container (like the journal part of the bench);
- * with `noop`, then the daily no-op runs in a process of their own started as the service's worker is
- * (Node's default heap), since a capped heap right after a year's import measures its garbage collector.
- */
-async function run(platform: string, pupils: number, url: string, noop = false): Promise<{ full: SyncFigures; noop?: NoopFigures }> {
+/** A platform's simulator in a process of its own while `work` runs against its connection config. */
+async function withSimulator<T>(platform: string, pupils: number, work: (config: string) => Promise<T>): Promise<T> {
   const simulator = node('./simulator.ts', [platform, String(pupils)]);
   try {
-    const config = await firstLine(simulator);
-    const full = await output<SyncFigures>(node('./sync-run.ts', [platform, String(pupils), url, config, 'full'], 256));
-    if (!noop) return { full };
-    return { full, noop: await output<NoopFigures>(node('./sync-run.ts', [platform, String(pupils), url, config, 'noop', full.connectionId])) };
+    return await work(await firstLine(simulator));
   } finally {
     simulator.kill('SIGTERM');
   }
+}
+
+/** The full-year sync with the 256 MB V8 heap of a small container (like the journal part of the bench). */
+function fullSync(platform: string, pupils: number, url: string, config: string): Promise<SyncFigures> {
+  return output<SyncFigures>(node('./sync-run.ts', [platform, String(pupils), url, config, 'full'], 256));
+}
+
+/**
+ * The daily no-op runs in a process of their own started as the service's worker is (Node's default
+ * heap), since a capped heap right after a year's import measures its garbage collector.
+ */
+function noopSyncs(platform: string, pupils: number, url: string, config: string, connectionId: string): Promise<NoopFigures> {
+  return output<NoopFigures>(node('./sync-run.ts', [platform, String(pupils), url, config, 'noop', connectionId]));
 }
 
 export async function benchSync(o: { url: string; pupils: number; log: (m: string) => void }): Promise<Metric[]> {
@@ -80,7 +86,7 @@ export async function benchSync(o: { url: string; pupils: number; log: (m: strin
   if (process.env.BENCH_SYNC_BIG !== '0') metrics.push(...(await benchBig(o)));
   for (const platform of platforms) {
     o.log(`adapter ${platform}: full year of a 300-pupil school`);
-    const { full: small } = await run(platform, 300, o.url);
+    const small = await withSimulator(platform, 300, (config) => fullSync(platform, 300, o.url, config));
     o.log(`  ${small.fullSeconds.toFixed(1)} s, ${small.fullRequests} requests, ${small.rejected} rejected; no-op daily ${small.noopRequests} requests`);
     for (const r of small.rejections) o.log(`  rejected: ${r}`);
     metrics.push(
@@ -95,11 +101,14 @@ export async function benchSync(o: { url: string; pupils: number; log: (m: strin
 async function benchBig(o: { url: string; pupils: number; log: (m: string) => void }): Promise<Metric[]> {
   const metrics: Metric[] = [];
   o.log(`sync: full year of a ${o.pupils}-pupil school from the Дневник.ру simulator, then a no-op daily run`);
-  const { full: big, noop } = await run('dnevnikru', o.pupils, o.url, true);
-  const daily = noop!.warm;
+  const { big, noop } = await withSimulator('dnevnikru', o.pupils, async (config) => {
+    const full = await fullSync('dnevnikru', o.pupils, o.url, config);
+    return { big: full, noop: await noopSyncs('dnevnikru', o.pupils, o.url, config, full.connectionId) };
+  });
+  const daily = noop.warm;
   o.log(`  full year: ${big.fullSeconds.toFixed(1)} s, ${big.fullRequests} requests, ${big.rejected} rejected, peak RSS ${big.peakRssMb} MB`);
   for (const r of big.rejections) o.log(`  rejected: ${r}`);
-  o.log(`  no-op daily, worker process (median of 3 warm runs): ${daily.seconds.toFixed(2)} s (${daily.cpuSeconds.toFixed(2)} s CPU; cold process ${noop!.cold.cpuSeconds.toFixed(2)} s), ${daily.requests} requests for ${noop!.classes} classes, ${daily.changed} changes`);
+  o.log(`  no-op daily, worker process (median of 3 warm runs): ${daily.seconds.toFixed(2)} s (${daily.cpuSeconds.toFixed(2)} s CPU; cold process ${noop.cold.cpuSeconds.toFixed(2)} s), ${daily.requests} requests for ${noop.classes} classes, ${daily.changed} changes`);
   o.log(`  no-op daily right after the import, 256 MB heap: ${big.noopSeconds.toFixed(2)} s (${big.noopOwnCpuSeconds.toFixed(2)} s CPU)`);
   metrics.push(
     { name: 'sync.full_year_s', value: round(big.fullSeconds, 1), unit: 's' },
@@ -108,9 +117,9 @@ async function benchBig(o: { url: string; pupils: number; log: (m: string) => vo
     { name: 'sync.peak_rss_mb', value: big.peakRssMb, unit: 'MB' },
     { name: 'sync.noop_daily_s', value: round(daily.seconds, 2), unit: 's' },
     { name: 'sync.noop_daily_cpu_s', value: round(daily.cpuSeconds, 2), unit: 's' },
-    { name: 'sync.noop_daily_cold_cpu_s', value: round(noop!.cold.cpuSeconds, 2), unit: 's' },
+    { name: 'sync.noop_daily_cold_cpu_s', value: round(noop.cold.cpuSeconds, 2), unit: 's' },
     { name: 'sync.noop_daily_256mb_cpu_s', value: round(big.noopOwnCpuSeconds, 2), unit: 's' },
-    { name: 'sync.noop_daily_requests_per_class', value: round(daily.requests / noop!.classes, 1), unit: 'requests' },
+    { name: 'sync.noop_daily_requests_per_class', value: round(daily.requests / noop.classes, 1), unit: 'requests' },
     { name: 'sync.noop_daily_changes', value: daily.changed, unit: 'rows' },
   );
   return metrics;

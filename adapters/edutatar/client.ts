@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as cheerio from 'cheerio';
 import { z } from 'zod';
 import { AdapterError, type AdapterContext, type HttpClient, type HttpRequest, type HttpResponse } from '../../src/ports/adapter.js';
+import { CookieJar } from '../../src/ports/cookies.js';
 import { perRun } from '../../src/ports/session.js';
 import { textOf } from './mapping.js';
 
@@ -20,13 +21,8 @@ export const EduTatarConfigSchema = z.object({
 export type EduTatarConfig = z.infer<typeof EduTatarConfigSchema>;
 
 /** What a page says when its session cookie is unknown or expired (platforms.md §3.2). */
-export const SESSION_GONE = 'Пользователь не найден';
+const SESSION_GONE = 'Пользователь не найден';
 const SESSION_COOKIE = 'DNSID';
-
-function cookieLines(response: HttpResponse): string[] {
-  const set = response.headers['set-cookie'];
-  return Array.isArray(set) ? set : set ? [set] : [];
-}
 
 function locationOf(response: HttpResponse): string {
   return String(response.headers.location ?? '');
@@ -51,7 +47,7 @@ export function classifyEduTatar(response: HttpResponse): AdapterError | undefin
 }
 
 /** The login form's field names, as configured or as the form at `/logon` names them. */
-export function loginFieldsOf(html: string, configured: EduTatarConfig['loginFields']): { login: string; password: string; action?: string } {
+function loginFieldsOf(html: string, configured: EduTatarConfig['loginFields']): { login: string; password: string; action?: string } {
   const $ = cheerio.load(html);
   const variant = configured !== 'auto' ? configured : $('input[name="main_login2"]').length > 0 ? 'main_login2' : 'main_login';
   const action = $(`input[name="${variant}"]`).closest('form').attr('action')?.trim();
@@ -63,7 +59,7 @@ const TWO_FACTOR_MESSAGE = 'edu.tatar.ru asks this account for a second factor (
   + 'or give the service another account without it.';
 
 /** What the page after the login form says: «Личный кабинет» (in), «Неверный логин или пароль.» / `.err_text`, or a second factor. */
-export function loginOutcome(html: string): AdapterError | undefined {
+function loginOutcome(html: string): AdapterError | undefined {
   const $ = cheerio.load(html);
   const error = textOf($('.err_text').first());
   const text = textOf($('body'));
@@ -80,7 +76,7 @@ export function loginOutcome(html: string): AdapterError | undefined {
  */
 export class EduTatarClient {
   private readonly http: HttpClient;
-  private readonly cookies = new Map<string, string>();
+  private readonly cookies = new CookieJar();
   /** The DNSID of the logged-in session; undefined until a login succeeds. */
   private session?: string;
   private loggingIn?: Promise<void>;
@@ -131,21 +127,9 @@ export class EduTatarClient {
 
   /** One request with the session's cookies; the cookies it sets are kept. */
   private async exchange(request: HttpRequest): Promise<HttpResponse<string>> {
-    const response = await this.http.request<string>({ ...request, headers: this.cookieHeader(), responseType: 'text' });
-    this.keepCookies(cookieLines(response));
+    const response = await this.http.request<string>({ ...request, headers: this.cookies.header(), responseType: 'text' });
+    this.cookies.keep(response);
     return response;
-  }
-
-  private cookieHeader(): Record<string, string> {
-    return this.cookies.size > 0 ? { Cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } : {};
-  }
-
-  private keepCookies(lines: string[]): void {
-    for (const line of lines) {
-      const [pair = ''] = line.split(';');
-      const eq = pair.indexOf('=');
-      if (eq > 0) this.cookies.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
-    }
   }
 
   private login(): Promise<void> {

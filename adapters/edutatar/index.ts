@@ -102,13 +102,13 @@ async function readTable(ctx: Ctx, view: SchoolView, cls: ClassView, course: Cou
     page = (parsed.lessons.at(-1)?.date ?? '') > ctx.range.to ? undefined : nextPage(parsed, page);
   }
   const inRange = lessons.map((l, i) => ({ l, i })).filter(({ l }) => l.date >= ctx.range.from && l.date <= ctx.range.to);
-  const table: JournalTable = {
-    course, term, finals,
+  // Strings cut out of a page keep the whole page alive; a copy of what the pages gave keeps only what a year of tables needs.
+  const read = structuredClone({
+    finals,
     lessons: lessonRecords(ctx, course, inRange.map(({ l }) => l)),
     rows: [...rows.values()].map((row) => ({ ...row, cells: inRange.map(({ i }) => row.cells[i] ?? '') })),
-  };
-  // Strings cut out of a page keep the whole page alive; a copy keeps only what a year of tables needs.
-  return structuredClone(table);
+  });
+  return { course, term, ...read };
 }
 
 /** A pupil's row of a later page continues the row of the earlier pages (padded where the pupil had none). */

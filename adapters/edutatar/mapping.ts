@@ -3,14 +3,12 @@ import type { AnyNode, Element } from 'domhandler';
 import type {
   AttendanceRecord, ClassRecord, MarkRecord, PeriodMarkRecord, PeriodRecord, PersonRecord, SubjectRecord,
 } from '../../src/ports/records.js';
-import { mapAttendanceCode, mapMarkValue, normalizeCode } from '../../src/ports/values.js';
+import { mapAttendanceCode, mapMarkValue, normalizeCode, type MarkKind } from '../../src/ports/values.js';
 
 /**
  * edu.tatar.ru staff pages (platforms.md §3.2) → source records. Pure: HTML strings in, records out.
  * Everything is parsed with cheerio; regular expressions only ever see a cell's text, never HTML.
  */
-
-const SCALE = 5;
 
 /** A cell's or element's text with every run of whitespace (non-breaking spaces included) made one space. */
 export function textOf(node: cheerio.Cheerio<AnyNode>): string {
@@ -207,11 +205,16 @@ export function isAbsenceCode(token: string): boolean {
   return ABSENCE_CODES.has(normalizeCode(token));
 }
 
+/** A mark value's kind, and its scale when it is a points mark (edu.tatar.ru marks 1–5: values.ts's default scale). */
+function valueFields(value: string): { kind: MarkKind; scale?: number } {
+  const { kind, scale } = mapMarkValue(value, 'edutatar');
+  return { kind, ...(scale !== null ? { scale } : {}) };
+}
+
 export function markRecord(pupilId: string, lessonId: string, index: number, value: string, work: WorkType): MarkRecord {
-  const mapped = mapMarkValue(value, 'edutatar', SCALE);
   return {
     type: 'mark', externalId: `${pupilId}@${lessonId}#${index}`, pupilExternalId: pupilId, lessonExternalId: lessonId,
-    value: value.trim(), kind: mapped.kind, ...(mapped.kind === 'mark' ? { scale: SCALE } : {}),
+    value: value.trim(), ...valueFields(value),
     weight: work.weight, workCategory: work.category, ...(work.title ? { workTitle: work.title } : {}),
   };
 }
@@ -223,10 +226,9 @@ export function attendanceRecord(pupilId: string, lessonId: string, code: string
 export function periodMarkRecord(
   pupilId: string, subjectId: string, periodId: string, value: string, average?: number,
 ): PeriodMarkRecord {
-  const mapped = mapMarkValue(value, 'edutatar', SCALE);
   return {
     type: 'period_mark', externalId: `${pupilId}/${periodId}/${subjectId}`, pupilExternalId: pupilId, subjectExternalId: subjectId,
-    periodExternalId: periodId, value, kind: mapped.kind, ...(mapped.kind === 'mark' ? { scale: SCALE } : {}),
+    periodExternalId: periodId, value, ...valueFields(value),
     ...(average !== undefined ? { average } : {}),
   };
 }

@@ -7,7 +7,7 @@ import { numericId, type EduTatarData, type JournalView, type SimClass } from '.
  * («Личный кабинет», `.err_text`, «Пользователь не найден»).
  */
 
-export function escape(text: string): string {
+function escape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
@@ -154,13 +154,15 @@ function spans(view: JournalView, key: (date: string) => string): Array<[string,
   return out;
 }
 
+/** The titles of the work-type codes the simulator writes. */
+const WORK_TITLES: Readonly<Record<string, string>> = { КР: 'Контрольная работа', Д: 'Диктант', ЛР: 'Лабораторная работа', С: 'Сочинение' };
+
 function journalHead(view: JournalView): string {
   const months = spans(view, (d) => d.slice(0, 7)).map(([m, n]) => `<td colspan="${n}">${MONTHS[Number(m.slice(5)) - 1]}</td>`);
   const days = spans(view, (d) => d).map(([d, n]) => `<td colspan="${n}">${Number(d.slice(8))}</td>`);
-  const workTitles: Record<string, string> = { КР: 'Контрольная работа', Д: 'Диктант', ЛР: 'Лабораторная работа', С: 'Сочинение' };
   const lessons = view.columns.map(({ lesson, code }) => {
     const title = `Тема: ${lesson.topic}\n\nЗадание: ${lesson.homework}\n\nУрок № ${lesson.slot}`;
-    return `<td class="lesson" title="${escape(title).replace(/\n/g, '&#10;')}">${code ? `<span title="${workTitles[code] ?? code}">${code}</span>` : ''}</td>`;
+    return `<td class="lesson" title="${escape(title).replace(/\n/g, '&#10;')}">${code ? `<span title="${WORK_TITLES[code] ?? code}">${code}</span>` : ''}</td>`;
   });
   const finals = [`<td rowspan="3" class="term-mark">${escape(view.term.period.title)}</td>`, ...(view.withYear ? ['<td rowspan="3" class="term-mark">Год</td>'] : [])];
   return `        <thead>

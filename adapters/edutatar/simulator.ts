@@ -67,10 +67,11 @@ export async function startEduTatarSimulator(school: DemoSchool, options: EduTat
   });
   app.post('/logon', (req, res) => {
     const form = req.body as Record<string, string | undefined>;
-    if (!state.sessions.has(sessionCookie(req) ?? '')) return html(res, loginPage(fields, 'Время сессии истекло. Повторите вход.'));
+    const anonymous = sessionCookie(req);
+    if (anonymous === undefined || !state.sessions.has(anonymous)) return html(res, loginPage(fields, 'Время сессии истекло. Повторите вход.'));
     if (form[fields.login] !== creds.login || form[fields.password] !== creds.password) return html(res, loginPage(fields, 'Неверный логин или пароль.'));
     if (options.twoFactor) return html(res, twoFactorPage());
-    state.sessions.delete(sessionCookie(req)!);
+    state.sessions.delete(anonymous);
     const cookie = randomBytes(16).toString('hex');
     state.sessions.set(cookie, true);
     state.logins += 1;
@@ -130,8 +131,10 @@ function journalOf(data: EduTatarData, cls: SimClass, query: Record<string, stri
   return data.journal(cls, course, term, page, { showMoved: query.show_moved_pupils === '1', malformed: Boolean(state.faults.malformedRecord) });
 }
 
+const SESSION_COOKIE_PATTERN = new RegExp(`(?:^|;\\s*)${SESSION_COOKIE}=([^;]+)`);
+
 function sessionCookie(req: Request): string | undefined {
-  return new RegExp(`(?:^|;\\s*)${SESSION_COOKIE}=([^;]+)`).exec(req.header('cookie') ?? '')?.[1];
+  return SESSION_COOKIE_PATTERN.exec(req.header('cookie') ?? '')?.[1];
 }
 
 /** edu.tatar.ru's answers to the faults [I]: 429 with a message page; 503 HTML page or a bare 502 from the proxy. */
@@ -146,7 +149,7 @@ const FAULT_ANSWERS: FaultAnswers<Response> = {
   },
 };
 
-/** Sessions planned to end after a number of requests (`expireAfterRequests`) end here. */
+/** Sessions planned to end after a number of requests (`expireSessionsAfter`) end here. */
 function endPlannedSessions(state: State, next: NextFunction): void {
   if (state.expireAt !== undefined && state.requests > state.expireAt) {
     state.sessions.clear();

@@ -10,7 +10,7 @@ const MonthDaySchema = z.string().regex(/^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$
  * The quarter table of the mobile app (kundoluk-plus `school_year.dart`): the API names terms by number
  * only and gives no dates, so the app keeps its own.
  */
-export const APP_TERMS = [
+const APP_TERMS = [
   { from: '09-01', to: '11-04' }, { from: '11-10', to: '12-30' }, { from: '01-12', to: '03-05' }, { from: '03-09', to: '05-31' },
 ];
 
@@ -52,6 +52,9 @@ function isEnvelope(data: unknown): data is Envelope {
   return typeof data === 'object' && data !== null && !Array.isArray(data) && 'resultCode' in data;
 }
 
+/** The payload of an answer: `actionResult` of the envelope, or the answer itself when it has none. */
+const payloadOf = (data: unknown): unknown => (isEnvelope(data) ? data.actionResult : data);
+
 /** The server's own words: a list of `{errorMessage}` (HTTP 400), or `message` / `resultMessage`. */
 export function serverMessage(data: unknown): string | undefined {
   if (Array.isArray(data)) {
@@ -83,12 +86,6 @@ export function classifyKundoluk(response: HttpResponse): AdapterError | undefin
     return new AdapterError('permanent', `Kundoluk: ${serverMessage(data) ?? 'the request failed'} (resultCode ${String(data.resultCode)})`, { status });
   }
   return undefined;
-}
-
-/** A signed-in pupil: the account's position in the config (logs name accounts by it, never by login). */
-export interface AccountSession {
-  index: number;
-  account: KundolukAccount;
 }
 
 interface TokenState {
@@ -150,7 +147,7 @@ export class KundolukClient {
 
   private async send<T>(state: TokenState, request: HttpRequest): Promise<T> {
     const response = await this.http.request<unknown>({ ...request, headers: { authorization: `Bearer ${state.token ?? ''}` } });
-    return (isEnvelope(response.data) ? response.data.actionResult : response.data) as T;
+    return payloadOf(response.data) as T;
   }
 
   private stateOf(index: number): TokenState {
@@ -172,7 +169,7 @@ export class KundolukClient {
       }
       throw error;
     }
-    const body = (isEnvelope(response.data) ? response.data.actionResult : response.data) as (KundolukAccount & { token?: unknown }) | null;
+    const body = payloadOf(response.data) as (KundolukAccount & { token?: unknown }) | null;
     if (!body || typeof body.token !== 'string' || body.token === '') {
       throw new AdapterError('auth', `Kundoluk gave account #${index + 1} of ${total} no token: ${serverMessage(response.data) ?? 'the login failed'}`);
     }

@@ -7,7 +7,7 @@ import { entriesOf, LessonAssembler, lessonsInRange, type ViewOptions } from './
 import { KundolukClient, KundolukConfigSchema, type KundolukConfig } from './client.js';
 import { classRecord, homeworkText, pupilOf, pupilRecord, quarterMarkRecords, quarterMarkSubjects } from './mapping.js';
 import type { KundolukLesson, KundolukQuarterMark, Pupil } from './types.js';
-import { classesOf, KundolukWeb, matchRoster, pupilsOf, webPupilId, webPupilRecords, type WebClass, type WebPupil } from './web.js';
+import { classesOf, groupBy, KundolukWeb, matchRoster, pupilsOf, webPupilId, webPupilRecords, type WebClass, type WebPupil } from './web.js';
 
 /**
  * Kundoluk (Күндөлүк, Kyrgyzstan) through the mobile app's JSON API (platforms.md §4.1). The API is
@@ -19,20 +19,6 @@ import { classesOf, KundolukWeb, matchRoster, pupilsOf, webPupilId, webPupilReco
 type Ctx = AdapterContext<KundolukConfig>;
 type QuarterMarkGroup = { quarterMarks?: KundolukQuarterMark[] | null };
 
-/** `mapLimit` that starts nothing more once a call has failed (the run fails anyway). */
-async function mapUntilFailure<T, R>(ctx: Ctx, items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
-  let failed = false;
-  return mapLimit(items, ctx.config.parallelPupils, async (item) => {
-    if (failed) throw new Error('not started: an earlier call failed');
-    try {
-      return await fn(item);
-    } catch (error) {
-      failed = true;
-      throw error;
-    }
-  });
-}
-
 /**
  * The pupils of the connection, one per account (the same pupil twice — a parent's copy — is read once).
  * The first account logs in alone: bad settings or a server that is down fail on one login, not on all.
@@ -41,7 +27,7 @@ function pupils(ctx: Ctx): Promise<Pupil[]> {
   return once(ctx, 'kundoluk.pupils', async () => {
     const client = KundolukClient.of(ctx);
     const first = await client.login(0);
-    const rest = await mapUntilFailure(ctx, ctx.config.accounts.slice(1).map((_, i) => i + 1), (i) => client.login(i));
+    const rest = await mapLimit(ctx.config.accounts.slice(1).map((_, i) => i + 1), ctx.config.parallelPupils, (i) => client.login(i));
     const accounts = [first, ...rest];
     const byId = new Map<string, Pupil>();
     accounts.forEach((account, i) => {
@@ -63,20 +49,12 @@ function view(ctx: Ctx): ViewOptions & { terms: Term[] } {
 }
 
 /** Pupils class by class, so that a batch holds a class and the platform serves one class at a time. */
-function byClass(list: Pupil[]): Pupil[][] {
-  const classes = new Map<string, Pupil[]>();
-  for (const p of list) {
-    const members = classes.get(p.classId);
-    if (members) members.push(p);
-    else classes.set(p.classId, [p]);
-  }
-  return [...classes.values()];
-}
+const byClass = (list: Pupil[]): Pupil[][] => [...groupBy(list, (p) => p.classId).values()];
 
 /** Each pupil's answer to a GET, at most `parallelPupils` at once, handed to `use` as it comes (answers are not kept). */
 function readEach<T, R>(ctx: Ctx, list: Pupil[], request: { url: string; query?: Record<string, string | number> }, use: (pupil: Pupil, answer: T) => R): Promise<R[]> {
   const client = KundolukClient.of(ctx);
-  return mapUntilFailure(ctx, list, async (pupil) => use(pupil, await client.get<T>(pupil.index, request.url, request.query)));
+  return mapLimit(list, ctx.config.parallelPupils, async (pupil) => use(pupil, await client.get<T>(pupil.index, request.url, request.query)));
 }
 
 /** The class journals the teacher sees in the web journal, with their pupils (platforms.md §4.2; the pages' structure is assumed). */
@@ -152,14 +130,15 @@ const schedule: AdapterStream<KundolukConfig> = {
 };
 
 /** Marks (`absent=0`) or attendance notes (`absent=1`) of the terms that meet the range, class by class. */
-function termStream(absent: 0 | 1, type: 'mark' | 'attendance'): AdapterStream<KundolukConfig> {
+function termStream(type: 'mark' | 'attendance'): AdapterStream<KundolukConfig> {
+  const absent = type === 'attendance' ? 1 : 0;
   return {
     granularity: 'pupil',
     async *read(ctx): AsyncGenerator<SourceBatch> {
-      const list = await pupils(ctx);
+      const classes = byClass(await pupils(ctx));
       const o = view(ctx);
       for (const term of termsMeeting(o.terms, ctx.range)) {
-        for (const members of byClass(list)) {
+        for (const members of classes) {
           const request = { url: `student/gradebook/term/${term.number}`, query: { absent } };
           const records = await readEach(ctx, members, request, (pupil, answer: KundolukLesson[]) => entriesOf(pupil, answer, o, type));
           yield { records: records.flat(), nextCursor: { term: term.number, classId: members[0]!.classId } };
@@ -219,7 +198,7 @@ export const kundoluk: Adapter<KundolukConfig> = {
   // Storage seals top-level keys whole: the accounts (pupils' logins and passwords) and the teacher's web
   // login (`teacher.password` is nested, so `teacher` is sealed); `password` blanks every password in logs.
   secretKeys: ['accounts', 'teacher', 'password'],
-  streams: { roster, schedule, homework, marks: termStream(0, 'mark'), attendance: termStream(1, 'attendance'), periodMarks },
+  streams: { roster, schedule, homework, marks: termStream('mark'), attendance: termStream('attendance'), periodMarks },
   async checkConnection(ctx) {
     await pupils(ctx);
     if (ctx.config.teacher) await KundolukWeb.of(ctx).login();

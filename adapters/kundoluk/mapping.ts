@@ -4,7 +4,7 @@ import type {
   AttendanceRecord, ClassRecord, LessonRecord, MarkRecord, PeriodMarkRecord, PersonRecord, SubjectRecord,
 } from '../../src/ports/records.js';
 import { localDateTime, localInstant } from '../../src/ports/time.js';
-import { DEFAULT_SCALE, mapAttendanceCode, mapMarkValue } from '../../src/ports/values.js';
+import { mapAttendanceCode, mapMarkValue } from '../../src/ports/values.js';
 import type { KundolukAccount, KundolukLesson, KundolukMark, KundolukQuarterMark, KundolukSubject, KundolukTeacher, Pupil } from './types.js';
 
 /** Kundoluk answers → source records: pure functions, no I/O. */
@@ -199,7 +199,7 @@ function markRecord(pupilId: string, lessonId: string, m: KundolukMark, value: s
   const modifiedAt = instantOf(m.updated_at, timeZone);
   return {
     type: 'mark', externalId: text(m.uid) ?? text(m.mark_id) ?? `${pupilId}@${lessonId}/${m.created_at ?? ''}`,
-    pupilExternalId: pupilId, lessonExternalId: lessonId, value, kind: mapped.kind, ...(mapped.kind === 'mark' ? { scale: DEFAULT_SCALE } : {}),
+    pupilExternalId: pupilId, lessonExternalId: lessonId, value, kind: mapped.kind, ...(mapped.scale !== null ? { scale: mapped.scale } : {}),
     weight: 1, workCategory: type.category, ...(type.title ? { workTitle: type.title } : {}),
     ...(enteredAt ? { enteredAt } : {}), ...(modifiedAt && modifiedAt !== enteredAt ? { modifiedAt } : {}),
   };
@@ -216,16 +216,17 @@ export function quarterMarkRecords(pupilId: string, marks: KundolukQuarterMark[]
     const period = periodOf(q.quarter ?? 0);
     const value = typeof q.quarterMark === 'number' && q.quarterMark > 0 ? String(q.quarterMark) : text(q.customMark);
     if (!name || !period || !value) continue;
-    const key = `${subjectId(name)}|${period}`;
+    const subject = subjectId(name);
+    const key = `${subject}|${period}`;
     const seen = latest.get(key);
-    if (!seen || (q.quarterDate ?? '') > (seen.q.quarterDate ?? '')) latest.set(key, { q, subject: subjectId(name), period, value });
+    if (!seen || (q.quarterDate ?? '') > (seen.q.quarterDate ?? '')) latest.set(key, { q, subject, period, value });
   }
   return [...latest.values()].map(({ q, subject, period, value }) => {
     const mapped = mapMarkValue(value, 'kundoluk');
     const setAt = instantOf(q.quarterDate, timeZone);
     return {
       type: 'period_mark', externalId: `${pupilId}/${period}/${subject}`, pupilExternalId: pupilId, subjectExternalId: subject, periodExternalId: period,
-      value, kind: mapped.kind, ...(mapped.kind === 'mark' ? { scale: DEFAULT_SCALE } : {}),
+      value, kind: mapped.kind, ...(mapped.scale !== null ? { scale: mapped.scale } : {}),
       ...(typeof q.quarterAvg === 'number' && q.quarterAvg > 0 ? { average: q.quarterAvg } : {}), ...(setAt ? { setAt } : {}),
     };
   });

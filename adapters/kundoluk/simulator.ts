@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { DemoSchool } from '../../src/demo/generator.js';
 import type { DemoPupil } from '../../src/demo/types.js';
+import { IsoDateSchema } from '../../src/ports/records.js';
 import { copyFaults, faultGate, type FaultAnswers, type SimulatorFaults, type SimulatorHandle } from '../../src/ports/simulator.js';
 import { KundolukData, type Credential, type TeacherCredential } from './simulator-data.js';
 
@@ -170,7 +171,7 @@ function badRequest(res: Response, ...messages: string[]): void {
 }
 
 function isDate(value: string): boolean {
-  return /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`)) && new Date(`${value}T00:00:00Z`).toISOString().startsWith(value);
+  return IsoDateSchema.safeParse(value).success;
 }
 
 /** Kundoluk's answers to the faults: 429 in its envelope; 503 in its envelope or nginx's HTML page. */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as cheerio from 'cheerio';
 import { AdapterError, type AdapterContext, type HttpClient, type HttpRequest, type HttpResponse } from '../../src/ports/adapter.js';
+import { CookieJar } from '../../src/ports/cookies.js';
 import type { EnrollmentRecord, PersonRecord } from '../../src/ports/records.js';
 import { perRun } from '../../src/ports/session.js';
 import type { KundolukConfig } from './client.js';
@@ -30,7 +31,7 @@ const isLoginPath = (url: string, base: string) => /\/account\/login\b/i.test(UR
  * redirects come back to the client (a good login is one, an ended session another); 429 and 5xx are
  * the HTTP client's defaults.
  */
-export function classifyKundolukWeb(response: HttpResponse): AdapterError | undefined {
+function classifyKundolukWeb(response: HttpResponse): AdapterError | undefined {
   const { status, data, url } = response;
   if (status === 200 && isLoginPath(url, url) && typeof data === 'string' && data.includes(LOGIN_REFUSED)) {
     return new AdapterError('auth', `the Kundoluk web journal refused the teacher's login: «${LOGIN_REFUSED}» (wrong login or password)`, { status });
@@ -44,18 +45,13 @@ function sessionEnded(response: HttpResponse): boolean {
   return response.status === 200 && typeof response.data === 'string' && /<form[^>]+action="[^"]*account\/login/i.test(response.data);
 }
 
-function cookieLines(response: HttpResponse): string[] {
-  const set = response.headers['set-cookie'];
-  return Array.isArray(set) ? set : set ? [set] : [];
-}
-
 /**
  * The teacher's session with the web journal, one per sync run (kept in ctx.session): the cookie jar,
  * a login with the stored password when the session ends, the connection's rate limit.
  */
 export class KundolukWeb {
   private readonly http: HttpClient;
-  private readonly cookies = new Map<string, string>();
+  private readonly cookies = new CookieJar();
   private loggingIn?: Promise<void>;
   private signedIn = false;
   /** Counts logins, so that one ended session leads to one new login however many pages notice it. */
@@ -107,21 +103,9 @@ export class KundolukWeb {
   }
 
   private async get(url: string, query?: HttpRequest['query']): Promise<HttpResponse> {
-    const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    const response = await this.http.request({ url, query, responseType: 'text', headers: cookie ? { cookie } : {} });
-    this.keepCookies(response);
+    const response = await this.http.request({ url, query, responseType: 'text', headers: this.cookies.header() });
+    this.cookies.keep(response);
     return response;
-  }
-
-  private keepCookies(response: HttpResponse): void {
-    for (const line of cookieLines(response)) {
-      const pair = line.split(';')[0] ?? '';
-      const eq = pair.indexOf('=');
-      if (eq <= 0) continue;
-      const [name, value] = [pair.slice(0, eq).trim(), pair.slice(eq + 1).trim()];
-      if (value) this.cookies.set(name, value);
-      else this.cookies.delete(name);
-    }
   }
 
   /** `POST account/login` (form `login, password, language, type`): a 302 with the session cookie, or the login page with LOGIN_REFUSED. */
@@ -132,10 +116,11 @@ export class KundolukWeb {
       method: 'POST', url: 'account/login', form: { login, password, language: 'ru', type: 'default' }, responseType: 'text',
     });
     const { status } = response;
-    if (status < 300 || status >= 400 || sessionEnded(response)) {
-      throw new AdapterError('auth', `the Kundoluk web journal did not sign the teacher in (HTTP ${status}${status < 300 || status >= 400 ? ', not the redirect of a good login' : ', back to the login page'})`, { status });
+    const redirect = status >= 300 && status < 400;
+    if (!redirect || sessionEnded(response)) {
+      throw new AdapterError('auth', `the Kundoluk web journal did not sign the teacher in (HTTP ${status}, ${redirect ? 'back to the login page' : 'not the redirect of a good login'})`, { status });
     }
-    this.keepCookies(response);
+    this.cookies.keep(response);
     if (this.cookies.size === 0) throw new AdapterError('auth', 'the Kundoluk web journal answered the teacher\'s login without a session cookie', { status });
     this.signedIn = true;
     this.session += 1;
@@ -243,6 +228,18 @@ export function webPupilRecords(p: WebPupil): [PersonRecord, EnrollmentRecord] {
   ];
 }
 
+/** The items by key, in their order (Map.groupBy is Node 21+). */
+export function groupBy<T>(items: Iterable<T>, key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}
+
 const words = (value: string | undefined) => squash(value ?? '').toLowerCase().replace(/ё/g, 'е');
 const middleNamesAgree = (a: string | undefined, b: string | undefined) => !a || !b || words(a) === words(b);
 
@@ -262,17 +259,9 @@ export interface RosterMatch {
  * candidate; a row without a candidate is a pupil without an account; the rest are left out.
  */
 export function matchRoster(rows: WebPupil[], accounts: Pupil[]): RosterMatch {
-  const key = (classId: string, lastName: string, firstName: string) => `${classId}|${words(lastName)}|${words(firstName)}`;
-  const byKey = new Map<string, Pupil[]>();
-  for (const p of accounts) {
-    const k = key(p.classId, p.lastName, p.firstName);
-    byKey.set(k, [...(byKey.get(k) ?? []), p]);
-  }
-  const rowsByKey = new Map<string, WebPupil[]>();
-  for (const r of rows) {
-    const k = key(r.classId, r.lastName, r.firstName);
-    rowsByKey.set(k, [...(rowsByKey.get(k) ?? []), r]);
-  }
+  const key = (p: { classId: string; lastName: string; firstName: string }) => `${p.classId}|${words(p.lastName)}|${words(p.firstName)}`;
+  const byKey = groupBy(accounts, key);
+  const rowsByKey = groupBy(rows, key);
   const match: RosterMatch = { matched: new Map(), webOnly: [], unresolved: [] };
   for (const [k, group] of rowsByKey) {
     const pupils = byKey.get(k) ?? [];

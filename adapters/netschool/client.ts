@@ -5,6 +5,7 @@ import WebSocket from 'ws';
 import { z } from 'zod';
 import { perRun } from '../../src/ports/session.js';
 import { AdapterError, type AdapterContext, type HttpClient, type HttpRequest, type HttpResponse } from '../../src/ports/adapter.js';
+import { CookieJar } from '../../src/ports/cookies.js';
 
 export const NetSchoolConfigSchema = z.object({
   /** The region's server, without /webapi: https://sgo.edu-74.ru, https://asurso.ru … */
@@ -90,7 +91,7 @@ interface LoginAnswer {
  */
 export class NetSchoolClient {
   readonly http: HttpClient;
-  private readonly cookies = new Map<string, string>();
+  private readonly cookies = new CookieJar();
   private at?: string;
   private ver?: string;
   private loggingIn?: Promise<void>;
@@ -139,28 +140,16 @@ export class NetSchoolClient {
 
   private async send<T>(request: HttpRequest): Promise<T> {
     const response = await this.http.request<T>({ ...request, headers: { ...request.headers, ...this.sessionHeaders() } });
-    this.keepCookies(response);
+    this.cookies.keep(response);
     return response.data;
   }
 
   sessionHeaders(): Record<string, string> {
-    const headers: Record<string, string> = {};
-    if (this.at) headers.at = this.at;
-    if (this.cookies.size > 0) headers.Cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    return headers;
+    return { ...(this.at ? { at: this.at } : {}), ...this.cookies.header() };
   }
 
   get token(): string | undefined {
     return this.at;
-  }
-
-  private keepCookies(response: HttpResponse): void {
-    const set = response.headers['set-cookie'];
-    for (const line of Array.isArray(set) ? set : set ? [set] : []) {
-      const [pair] = line.split(';');
-      const eq = pair!.indexOf('=');
-      if (eq > 0) this.cookies.set(pair!.slice(0, eq).trim(), pair!.slice(eq + 1).trim());
-    }
   }
 
   private login(): Promise<void> {

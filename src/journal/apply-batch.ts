@@ -2,7 +2,7 @@ import { withTransaction, type Pool, type PoolClient } from '../db/pool.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError, NotFoundError } from '../lib/errors.js';
 import {
-  MAX_EXTERNAL_ID, SourceRecordSchemas, type ClassRecord, type GoneId, type RecordType, type SourceRecord,
+  MAX_EXTERNAL_ID, type ClassRecord, type GoneId, type RecordType, type SourceRecord,
 } from '../ports/records.js';
 import { prepareAcademicYears } from './academic-years.js';
 import { BatchContext, emptyCounts, isRecordType, type Counts, type Entry, type Rejection, type SourceInfo } from './context.js';
@@ -11,7 +11,7 @@ import {
   subjectSpec, teachingAssignmentSpec,
 } from './entities.js';
 import { attendanceSpec, markSpec, periodMarkSpec } from './fact-specs.js';
-import { applyFacts, describeIssues, type FactSpec } from './facts.js';
+import { applyFacts, type FactSpec } from './facts.js';
 import { applyGone } from './gone.js';
 import { appendEvents, lockChainHead } from './history.js';
 import { payloadHash } from './ids.js';
@@ -161,23 +161,11 @@ async function applyType(ctx: BatchContext, type: RecordType, entries: Entry[]):
   const fact = FACTS.get(type);
   if (fact) return applyFacts(ctx, fact, entries);
   const spec = SHARED.get(type)!;
-  const validate = (list: Entry[]) => validateAll(ctx, type, list);
-  if (type !== 'class') return applyShared(ctx, spec, entries, validate);
+  if (type !== 'class') return applyShared(ctx, spec, entries);
   // Subgroups name their class: classes first.
   const isSubgroup = (e: Entry) => (e.record as Partial<ClassRecord>).parentExternalId !== undefined;
-  await applyShared(ctx, spec, entries.filter((e) => !isSubgroup(e)), validate);
-  await applyShared(ctx, spec, entries.filter(isSubgroup), validate);
-}
-
-function validateAll(ctx: BatchContext, type: RecordType, entries: Entry[]): Entry[] {
-  const schema = SourceRecordSchemas[type];
-  const valid: Entry[] = [];
-  for (const entry of entries) {
-    const parsed = schema.safeParse(entry.record);
-    if (parsed.success) valid.push({ ...entry, record: parsed.data as SourceRecord });
-    else ctx.reject(entry, describeIssues(parsed.error));
-  }
-  return valid;
+  await applyShared(ctx, spec, entries.filter((e) => !isSubgroup(e)));
+  await applyShared(ctx, spec, entries.filter(isSubgroup));
 }
 
 async function saveCursor(client: PoolClient, connectionId: string, stream: string, cursor: unknown): Promise<void> {

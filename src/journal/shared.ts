@@ -1,9 +1,10 @@
-import type { SourceRecord } from '../ports/records.js';
+import { SourceRecordSchemas, type SourceRecord } from '../ports/records.js';
 import {
   canonicalSelect, canonicalValue, columnArrays, payloadOf, unnestFrom,
   type CanonicalRow, type Column,
 } from './columns.js';
 import type { BatchContext, Entry } from './context.js';
+import { describeIssues } from './facts.js';
 import { newId, UNRESOLVED_HASH } from './ids.js';
 import type { RefWrite } from './refs.js';
 import { RejectRecord, Resolver } from './resolver.js';
@@ -52,12 +53,10 @@ export interface SharedSpec<R extends SourceRecord> {
 
 /**
  * Applies records of one shared type. A record whose digest equals what this source said last time is
- * unchanged and only touched; the others are validated (`validate` rejects the malformed ones with their
- * reasons), mapped and written.
+ * unchanged and only touched; the others are validated (the malformed ones rejected with their reasons),
+ * mapped and written.
  */
-export async function applyShared<R extends SourceRecord>(
-  ctx: BatchContext, spec: SharedSpec<R>, entries: Entry<R>[], validate: (entries: Entry<R>[]) => Entry<R>[],
-): Promise<void> {
+export async function applyShared<R extends SourceRecord>(ctx: BatchContext, spec: SharedSpec<R>, entries: Entry<R>[]): Promise<void> {
   await ctx.refs.load(spec.type, entries.map((e) => e.record.externalId));
   const unchanged: string[] = [];
   const changed: Entry<R>[] = [];
@@ -68,7 +67,7 @@ export async function applyShared<R extends SourceRecord>(
   }
   ctx.count(spec.type, 'unchanged', unchanged.length);
   await ctx.refs.touch(spec.type, unchanged);
-  const todo = validate(changed);
+  const todo = validate(ctx, spec, changed);
   if (todo.length === 0) return;
   await loadReferences(ctx, spec, todo);
   const pending = buildRows(ctx, spec, todo);
@@ -77,6 +76,17 @@ export async function applyShared<R extends SourceRecord>(
   const { rows, refs } = mergeAndRecord(ctx, spec, pending, existing);
   await writeRows(ctx, spec, rows, existing);
   await ctx.refs.write(spec.type, refs);
+}
+
+function validate<R extends SourceRecord>(ctx: BatchContext, spec: SharedSpec<R>, entries: Entry<R>[]): Entry<R>[] {
+  const schema = SourceRecordSchemas[spec.type];
+  const valid: Entry<R>[] = [];
+  for (const entry of entries) {
+    const parsed = schema.safeParse(entry.record);
+    if (parsed.success) valid.push({ ...entry, record: parsed.data as R });
+    else ctx.reject(entry, describeIssues(parsed.error));
+  }
+  return valid;
 }
 
 async function loadReferences<R extends SourceRecord>(ctx: BatchContext, spec: SharedSpec<R>, entries: Entry<R>[]): Promise<void> {

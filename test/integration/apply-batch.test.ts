@@ -177,4 +177,25 @@ describe('applyBatch', () => {
     const persons = await db.pool.query('SELECT count(*)::int AS n FROM person WHERE school_id = $1', [school]);
     expect(persons.rows[0].n).toBe(2);
   });
+
+  it('rejects malformed roster records with reasons each time they come, and lands the well-formed ones', async () => {
+    const records: unknown[] = [
+      { type: 'class', externalId: 'bad-class', year: 1999, name: '6Б', grade: 6 },
+      { type: 'person', externalId: 'bad-person', role: 'pupil', lastName: '', firstName: 'Олег', classExternalId: 'c5a' },
+      { type: 'subject', externalId: 'rus', name: 'Русский язык', altNames: { ky: 'Орус тили' } },
+    ];
+    // A school of its own, so that this test's rows stay out of the others' counts.
+    const otherSchool = await createSchool(db.pool);
+    const otherConnection = await createConnection(db.pool, otherSchool, 'dnevnikru');
+    for (const round of [1, 2]) {
+      const result = await apply({ connectionId: otherConnection, records });
+      expect(result.rejected.map((r) => [r.index, r.reason])).toEqual([
+        [0, expect.stringMatching(/^year: /)],
+        [1, expect.stringMatching(/^lastName: /)],
+      ]);
+      expect(result.created).toBe(round === 1 ? 1 : 0);
+    }
+    const { rows } = await db.pool.query(`SELECT alt_names FROM subject WHERE school_id = $1`, [otherSchool]);
+    expect(rows).toEqual([{ alt_names: '{"ky":"Орус тили"}' }]);
+  });
 });
