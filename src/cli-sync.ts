@@ -6,6 +6,7 @@ import type { Database } from './db/database.js';
 import type { Logger } from './lib/logger.js';
 import { systemClock } from './lib/clock.js';
 import { executeRun } from './sync/executor.js';
+import { listAlerts, readSyncHealth } from './sync/alerts.js';
 import { insertRun, listRuns, type RunView } from './sync/runs.js';
 import { startSync, type SyncService } from './sync/service.js';
 
@@ -75,6 +76,15 @@ export function registerSyncCommands(program: Command, withDatabase: WithDatabas
     .option('--connection <id>')
     .option('--status <status>')
     .action((o: { connection?: string; status?: RunView['status'] }) => withSync(async (_s, db) => print(await listRuns(db.pool, { connectionId: o.connection, status: o.status }))));
+  sync
+    .command('alerts')
+    .description('open alerts (credentials refused, dead-lettered syncs) and the dead letters waiting for redrive')
+    .option('--connection <id>')
+    .option('--all', 'closed alerts too')
+    .action((o: { connection?: string; all?: boolean }) => withSync(async (_s, db) => print({
+      alerts: await listAlerts(db.pool, { connectionId: o.connection, open: !o.all }),
+      ...(await readSyncHealth(db.pool)),
+    })));
   sync.command('redrive').description('send the dead-lettered syncs back to the queue').action(() =>
     withSync(async (s) => {
       const runs = await s.queue.redrive();

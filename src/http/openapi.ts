@@ -178,6 +178,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Alerts for the school's IT administrator (credentials refused, configuration broken, syncs dead-lettered), newest first
+         * @description An alert stays open until the connection's next successful run closes it.
+         */
+        get: operations["listAlerts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -224,6 +244,21 @@ export interface components {
         };
         /** @enum {string} */
         SyncRunStatus: "queued" | "running" | "succeeded" | "partial" | "failed";
+        Alert: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            connectionId: string;
+            /** Format: uuid */
+            runId: string | null;
+            /** @enum {string} */
+            kind: "auth" | "permanent" | "dead_letter";
+            message: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            resolvedAt: string | null;
+        };
         SyncRun: {
             /** Format: uuid */
             id: string;
@@ -303,6 +338,16 @@ export interface components {
             };
             counts?: {
                 [key: string]: number;
+            };
+            sync?: {
+                /** @description open alerts (GET /v1/alerts) */
+                openAlerts: number;
+                /** @description syncs that outlasted their retries, waiting for `sync redrive` */
+                deadLetters: {
+                    count: number;
+                    /** Format: date-time */
+                    oldestAt: string | null;
+                };
             };
             demo?: {
                 /** @enum {string} */
@@ -789,6 +834,34 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             404: components["responses"]["NotFound"];
+        };
+    };
+    listAlerts: {
+        parameters: {
+            query?: {
+                connection?: string;
+                /** @description true (default): open alerts only; false: all */
+                open?: "true" | "false";
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The alerts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Alert"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
         };
     };
 }

@@ -8,7 +8,8 @@ import { AdapterError, type AdapterRegistry, type DateRange } from '../ports/ada
 import type { ConnectionService } from './connections.js';
 import type { Limiters } from './http-client.js';
 import { heartbeat, releaseLease, takeLease } from './lease.js';
-import { finishRun, getRun, markRunning, raiseAlert, resolveAlerts, saveProgress, type RunMode, type RunView } from './runs.js';
+import { raiseAlert, resolveAlerts } from './alerts.js';
+import { finishRun, getRun, markRunning, saveProgress, type RunMode, type RunView } from './runs.js';
 import { syncStreams } from './run-streams.js';
 
 export interface ExecutorDeps {

@@ -1,30 +1,63 @@
 import axios, { type AxiosInstance } from 'axios';
-import Bottleneck from 'bottleneck';
+import pLimit, { type LimitFunction } from 'p-limit';
 import pRetry, { AbortError } from 'p-retry';
+import pThrottle from 'p-throttle';
 import { AdapterError, type HttpClient, type HttpClientOptions, type HttpRequest, type HttpResponse } from '../ports/adapter.js';
 import type { AdapterLogger } from '../ports/adapter.js';
 
 /**
- * The HTTP client adapters get (src/ports HttpClient): axios underneath, a bottleneck limiter per
- * platform host and credential (shared by every run of this process through `Limiters`), p-retry for
- * transient and rate-limited failures honouring Retry-After, the run's abort signal, a timeout, no
- * redirects, and a request count.
+ * The HTTP client adapters get (src/ports HttpClient): axios underneath, a limiter per platform host
+ * and credential (shared by every run of this process through `Limiters`), p-retry for transient and
+ * rate-limited failures honouring Retry-After, the run's abort signal, a timeout, no redirects, and a
+ * request count.
  */
 
-export class Limiters {
-  private readonly byKey = new Map<string, Bottleneck>();
+/**
+ * At most `concurrency` requests at once (p-limit), started at least 1/requestsPerSecond apart
+ * (p-throttle). Bottleneck did the same before; it cost about 0.6 ms of CPU and 3.5 ms of latency per
+ * request here (its local datastore yields to the event loop with timers several times per job), a
+ * sixth of a no-op daily sync's CPU, and it has had no release since 2019.
+ */
+export class HostLimiter {
+  private readonly slots: LimitFunction;
+  private readonly startTurn: () => Promise<void>;
 
-  get(key: string, requestsPerSecond: number, concurrency: number): Bottleneck {
+  constructor(requestsPerSecond: number, concurrency: number) {
+    this.slots = pLimit(concurrency);
+    this.startTurn = pThrottle({ limit: 1, interval: Math.ceil(1000 / requestsPerSecond), strict: true })(async () => undefined);
+  }
+
+  schedule<T>(work: () => Promise<T>): Promise<T> {
+    return this.slots(async () => {
+      await this.startTurn();
+      return work();
+    });
+  }
+
+  /** Requests waiting for their turn. */
+  get waiting(): number {
+    return this.slots.pendingCount;
+  }
+
+  stop(): void {
+    this.slots.clearQueue();
+  }
+}
+
+export class Limiters {
+  private readonly byKey = new Map<string, HostLimiter>();
+
+  get(key: string, requestsPerSecond: number, concurrency: number): HostLimiter {
     let limiter = this.byKey.get(key);
     if (!limiter) {
-      limiter = new Bottleneck({ maxConcurrent: concurrency, minTime: Math.ceil(1000 / requestsPerSecond) });
+      limiter = new HostLimiter(requestsPerSecond, concurrency);
       this.byKey.set(key, limiter);
     }
     return limiter;
   }
 
   async stop(): Promise<void> {
-    await Promise.all([...this.byKey.values()].map((l) => l.disconnect()));
+    for (const limiter of this.byKey.values()) limiter.stop();
     this.byKey.clear();
   }
 }
@@ -80,13 +113,18 @@ async function send<T>(instance: AxiosInstance, options: HttpClientOptions, deps
   const response: HttpResponse<T> = {
     status: raw.status,
     headers: raw.headers as HttpResponse['headers'],
-    data: decode(Buffer.from(raw.data as ArrayBuffer), String(raw.headers['content-type'] ?? ''), request.responseType) as T,
+    data: decode(bytesOf(raw.data), String(raw.headers['content-type'] ?? ''), request.responseType) as T,
     url: new URL(request.url, options.baseUrl).toString(),
   };
   deps.logger.debug({ method: request.method ?? 'GET', path: pathOf(request.url), status: response.status }, 'platform request');
   const failure = options.classify(response) ?? byStatus(response, request);
   if (failure) throw withRetryAfter(failure, response);
   return response;
+}
+
+/** axios hands Node's Buffer back for `arraybuffer`; copying it again cost a tenth of a no-op sync's CPU. */
+function bytesOf(data: unknown): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer);
 }
 
 function bodyOf(request: HttpRequest): { data?: string; headers: Record<string, string> } {

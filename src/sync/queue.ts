@@ -2,6 +2,7 @@ import PgBoss from 'pg-boss';
 import { withAdvisoryLock, withTransaction, type Pool, type PoolClient } from '../db/pool.js';
 import type { Logger } from '../lib/logger.js';
 import { executeRun, type ExecutorDeps } from './executor.js';
+import { DEAD_QUEUE, SYNC_QUEUE } from './queue-names.js';
 import { getRun, insertRun, retryRunOf, type RunMode, type RunTrigger, type RunView } from './runs.js';
 
 /**
@@ -16,8 +17,6 @@ import { getRun, insertRun, retryRunOf, type RunMode, type RunTrigger, type RunV
  * Workers whose heartbeat stops are noticed by the monitor of any other worker, which fails their job
  * so that it is retried; the lease's fence keeps the presumed-dead one from writing if it wakes up.
  */
-export const SYNC_QUEUE = 'sync';
-export const DEAD_QUEUE = 'sync-dead';
 const BUSY_DEFER_SECONDS = 3;
 /** The advisory lock under which a process sets up the job queue's schema and queues. */
 const QUEUE_SETUP_LOCK = 72707370;

@@ -134,15 +134,3 @@ export async function finishRun(pool: Pool, id: string, outcome: RunOutcome): Pr
     [id, outcome.status, JSON.stringify(counts), JSON.stringify(rejected), outcome.requests, outcome.error ?? null, outcome.errorKind ?? null],
   );
 }
-
-export async function raiseAlert(pool: Pool, connectionId: string, runId: string | null, kind: string, message: string): Promise<void> {
-  await pool.query('INSERT INTO alert (connection_id, run_id, kind, message) VALUES ($1, $2, $3, $4)', [connectionId, runId, kind, message]);
-}
-
-/** A successful run closes the connection's open credential and failure alerts. */
-export async function resolveAlerts(pool: Pool, connectionId: string): Promise<void> {
-  await pool.query(
-    `UPDATE alert SET resolved_at = now() WHERE connection_id = $1 AND resolved_at IS NULL AND kind IN ('auth', 'permanent', 'dead_letter')`,
-    [connectionId],
-  );
-}

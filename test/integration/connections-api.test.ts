@@ -8,6 +8,7 @@ import { generateSchool } from '../../src/demo/generator.js';
 import { createApp } from '../../src/http/app.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
+import { raiseAlert, resolveAlerts } from '../../src/sync/alerts.js';
 import type { SyncService } from '../../src/sync/service.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { createSchool } from '../support/fixtures.js';
@@ -87,5 +88,24 @@ describe('connections API', () => {
     await request(app).get('/v1/sync-runs?status=lost').expect(400);
     await request(app).delete(`/v1/connections/${id}`).expect(204);
     await request(app).get(`/v1/connections/${id}`).expect(404);
+  });
+
+  it('lists the alerts a person must look at, open ones by default, and reports them in /health', async () => {
+    const created = await request(app).post('/v1/connections').send({ schoolId, platform: 'dnevnikru', config: config(), title: 'С тревогой' }).expect(201);
+    const id = created.body.id as string;
+    await raiseAlert(db.pool, id, null, 'auth', 'Дневник.ру authorizationFailed: Неверный логин или пароль');
+    await raiseAlert(db.pool, id, null, 'dead_letter', 'gave up after the retries: HTTP 550');
+    await resolveAlerts(db.pool, id);
+    await raiseAlert(db.pool, id, null, 'auth', 'Дневник.ру authorizationFailed: again');
+
+    const open = await request(app).get(`/v1/alerts?connection=${id}`).expect(200);
+    expect(open.body.data).toEqual([expect.objectContaining({ connectionId: id, kind: 'auth', message: 'Дневник.ру authorizationFailed: again', resolvedAt: null, runId: null })]);
+    const all = await request(app).get(`/v1/alerts?connection=${id}&open=false`).expect(200);
+    expect(all.body.data.map((a: { kind: string; resolvedAt: string | null }) => [a.kind, a.resolvedAt === null])).toEqual([['auth', true], ['dead_letter', false], ['auth', false]]);
+    await request(app).get('/v1/alerts?open=maybe').expect(400);
+    await request(app).get('/v1/alerts?connection=nope').expect(400);
+
+    const health = await request(app).get('/health').expect(200);
+    expect(health.body.sync).toEqual({ openAlerts: 1, deadLetters: { count: 0, oldestAt: null } });
   });
 });

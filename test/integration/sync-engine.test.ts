@@ -3,6 +3,7 @@ import { startDnevnikSimulator, type DnevnikSimulator } from '../../adapters/dne
 import { generateLessonFacts, generateLessons, generateSchool, type DemoSchool } from '../../src/demo/generator.js';
 import { applyBatch, StaleRunError } from '../../src/journal/apply-batch.js';
 import { fixedClock } from '../../src/lib/clock.js';
+import { listAlerts, readSyncHealth } from '../../src/sync/alerts.js';
 import type { RunView } from '../../src/sync/runs.js';
 import { listRuns } from '../../src/sync/runs.js';
 import type { SyncService } from '../../src/sync/service.js';
@@ -113,8 +114,10 @@ describe('the sync engine', () => {
     await waitFor('the dead letter', async () => ((await engine.queue.deadLetters()) > 0 ? true : undefined), 60_000);
     const failed = await settled(connectionId);
     expect(failed.map((r) => [r.trigger, r.status, r.errorKind])).toEqual([['manual', 'failed', 'transient'], ['retry', 'failed', 'transient']]);
-    const alerts = await db.pool.query('SELECT kind FROM alert WHERE connection_id = $1 AND resolved_at IS NULL', [connectionId]);
-    expect(alerts.rows).toEqual([{ kind: 'dead_letter' }]);
+    expect((await listAlerts(db.pool, { connectionId })).map((a) => [a.kind, a.runId])).toEqual([['dead_letter', failed[1]!.id]]);
+    const health = await readSyncHealth(db.pool);
+    expect(health.deadLetters.count).toBe(1);
+    expect(Date.parse(health.deadLetters.oldestAt!)).toBeLessThanOrEqual(Date.now());
     sim.setFaults({});
     expect(await engine.queue.redrive()).toHaveLength(1);
     const runs = await waitFor('the redriven run', async () => {
@@ -122,8 +125,9 @@ describe('the sync engine', () => {
       return all.length === 3 ? all : undefined;
     }, 60_000);
     expect(runs[2]).toMatchObject({ trigger: 'retry', status: 'succeeded' });
-    const open = await db.pool.query('SELECT count(*)::int AS n FROM alert WHERE connection_id = $1 AND resolved_at IS NULL', [connectionId]);
-    expect(open.rows[0].n).toBe(0);
+    expect(await listAlerts(db.pool, { connectionId })).toEqual([]);
+    expect((await listAlerts(db.pool, { connectionId, open: false })).map((a) => [a.kind, a.resolvedAt !== null])).toEqual([['dead_letter', true]]);
+    expect((await readSyncHealth(db.pool)).deadLetters).toEqual({ count: 0, oldestAt: null });
   });
 
   it('waits out rate limiting (Retry-After) and completes', async () => {

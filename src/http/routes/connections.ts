@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { NotFoundError } from '../../lib/errors.js';
 import type { ConnectionService } from '../../sync/connections.js';
 import type { SyncQueue } from '../../sync/queue.js';
+import { listAlerts } from '../../sync/alerts.js';
 import { getRun, listRuns } from '../../sync/runs.js';
 import type { Pool } from '../../db/pool.js';
 import { parseRequest } from '../errors.js';
@@ -22,13 +23,19 @@ const RunsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
+const AlertsQuery = z.object({
+  connection: z.uuid().optional(),
+  open: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
 export interface ConnectionRoutesDeps {
   pool: Pool;
   connections: ConnectionService;
   queue: SyncQueue;
 }
 
-/** /v1/connections and /v1/sync-runs. Secrets go in, never out (`secretsSet` names the keys that are set). */
+/** /v1/connections, /v1/sync-runs and /v1/alerts. Secrets go in, never out (`secretsSet` names the keys that are set). */
 export function connectionsRouter(deps: ConnectionRoutesDeps): Router {
   const router = Router();
   router.get('/v1/connections', async (req, res) => {
@@ -66,6 +73,10 @@ export function connectionsRouter(deps: ConnectionRoutesDeps): Router {
     const run = await getRun(deps.pool, id);
     if (!run) throw new NotFoundError(`sync run ${id}`);
     res.json(run);
+  });
+  router.get('/v1/alerts', async (req, res) => {
+    const query = parseRequest(AlertsQuery, req.query, 'query');
+    res.json({ data: await listAlerts(deps.pool, { connectionId: query.connection, open: query.open, limit: query.limit }) });
   });
   return router;
 }

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { Pool } from '../../db/pool.js';
 import { readCounts } from '../../journal/queries.js';
+import { readSyncHealth } from '../../sync/alerts.js';
 import type { components } from '../openapi.js';
 
 type Health = components['schemas']['Health'];
@@ -24,6 +25,7 @@ export function healthRouter(deps: HealthDeps): Router {
         status: 'ok',
         database: { status: 'up', embedded: deps.embedded, latencyMs: Math.round(performance.now() - started) },
         counts,
+        sync: await readSyncHealth(deps.pool),
         demo: deps.demoStatus(),
       };
     } catch (error) {

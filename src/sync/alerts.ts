@@ -1,0 +1,76 @@
+import type { Pool } from '../db/pool.js';
+import { DEAD_QUEUE } from './queue-names.js';
+
+/**
+ * Alerts: what the school's IT administrator must look at — a connection whose credentials or
+ * configuration stopped working (`auth`, `permanent`), a sync that went to the dead letters after its
+ * retries (`dead_letter`). Raised by the executor, closed by the connection's next successful run.
+ */
+export type AlertKind = 'auth' | 'permanent' | 'dead_letter';
+
+export interface AlertView {
+  id: string;
+  connectionId: string;
+  runId: string | null;
+  kind: AlertKind;
+  message: string;
+  createdAt: string;
+  resolvedAt: string | null;
+}
+
+export async function raiseAlert(pool: Pool, connectionId: string, runId: string | null, kind: AlertKind, message: string): Promise<void> {
+  await pool.query('INSERT INTO alert (connection_id, run_id, kind, message) VALUES ($1, $2, $3, $4)', [connectionId, runId, kind, message]);
+}
+
+/** A successful run closes the connection's open credential and failure alerts. */
+export async function resolveAlerts(pool: Pool, connectionId: string): Promise<void> {
+  await pool.query(
+    `UPDATE alert SET resolved_at = now() WHERE connection_id = $1 AND resolved_at IS NULL AND kind IN ('auth', 'permanent', 'dead_letter')`,
+    [connectionId],
+  );
+}
+
+export interface AlertFilter {
+  connectionId?: string;
+  /** Only the open ones (default), or all. */
+  open?: boolean;
+  limit?: number;
+}
+
+/** Alerts, newest first. */
+export async function listAlerts(pool: Pool, filter: AlertFilter = {}): Promise<AlertView[]> {
+  const { rows } = await pool.query<Omit<AlertView, 'createdAt' | 'resolvedAt'> & { createdAt: Date; resolvedAt: Date | null }>(
+    `SELECT id::text, connection_id::text AS "connectionId", run_id::text AS "runId", kind, message,
+            created_at AS "createdAt", resolved_at AS "resolvedAt"
+       FROM alert
+      WHERE ($1::uuid IS NULL OR connection_id = $1) AND (NOT $2 OR resolved_at IS NULL)
+      ORDER BY created_at DESC, id LIMIT $3`,
+    [filter.connectionId ?? null, filter.open ?? true, filter.limit ?? 50],
+  );
+  return rows.map((r) => ({ ...r, createdAt: r.createdAt.toISOString(), resolvedAt: r.resolvedAt?.toISOString() ?? null }));
+}
+
+export interface SyncHealth {
+  openAlerts: number;
+  /** Syncs waiting in the dead letters for `sync redrive`, and since when the oldest has waited. */
+  deadLetters: { count: number; oldestAt: string | null };
+}
+
+/**
+ * The figures an operator watches: open alerts and the dead letters' size and age. Read straight from
+ * the tables, so an API-only process (no job queue of its own) reports them too; before any worker has
+ * created the job queue's schema there are no dead letters.
+ */
+export async function readSyncHealth(pool: Pool): Promise<SyncHealth> {
+  const alerts = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM alert WHERE resolved_at IS NULL');
+  const queue = await pool.query<{ exists: boolean }>(`SELECT to_regclass('pgboss.job') IS NOT NULL AS exists`);
+  let deadLetters: SyncHealth['deadLetters'] = { count: 0, oldestAt: null };
+  if (queue.rows[0]?.exists) {
+    const { rows } = await pool.query<{ n: number; oldest: Date | null }>(
+      `SELECT count(*)::int AS n, min(created_on) AS oldest FROM pgboss.job WHERE name = $1 AND state IN ('created', 'retry')`,
+      [DEAD_QUEUE],
+    );
+    deadLetters = { count: rows[0]!.n, oldestAt: rows[0]!.oldest?.toISOString() ?? null };
+  }
+  return { openAlerts: alerts.rows[0]!.n, deadLetters };
+}
