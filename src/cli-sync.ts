@@ -81,9 +81,9 @@ export function registerSyncCommands(program: Command, withDatabase: WithDatabas
     .description('open alerts (credentials refused, dead-lettered syncs) and the dead letters waiting for redrive')
     .option('--connection <id>')
     .option('--all', 'closed alerts too')
-    .action((o: { connection?: string; all?: boolean }) => withSync(async (_s, db) => print({
+    .action((o: { connection?: string; all?: boolean }) => withSync(async (s, db) => print({
       alerts: await listAlerts(db.pool, { connectionId: o.connection, open: !o.all }),
-      ...(await readSyncHealth(db.pool)),
+      ...(await readSyncHealth(db.pool, s.queue)),
     })));
   sync.command('redrive').description('send the dead-lettered syncs back to the queue').action(() =>
     withSync(async (s) => {

@@ -9,6 +9,7 @@ import { journalRouter } from './routes/journal.js';
 import { schoolsRouter } from './routes/schools.js';
 import { connectionsRouter } from './routes/connections.js';
 import type { ConnectionService } from '../sync/connections.js';
+import { readSyncHealth } from '../sync/alerts.js';
 import type { SyncQueue } from '../sync/queue.js';
 
 export interface AppDeps {
@@ -38,10 +39,12 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(express.json({ limit: '1mb' }));
-  app.use(healthRouter({ pool: deps.pool, embedded: deps.embedded, demoStatus: deps.demoStatus }));
+  const sync = deps.sync;
+  const syncHealth = sync ? () => readSyncHealth(deps.pool, sync.queue) : undefined;
+  app.use(healthRouter({ pool: deps.pool, embedded: deps.embedded, demoStatus: deps.demoStatus, syncHealth }));
   app.use(schoolsRouter(deps.schools));
   app.use(journalRouter(deps.pool));
-  if (deps.sync) app.use(connectionsRouter({ pool: deps.pool, ...deps.sync }));
+  if (sync) app.use(connectionsRouter({ pool: deps.pool, ...sync }));
   app.use(notFound);
   app.use(errorHandler(deps.logger));
   return app;

@@ -339,6 +339,7 @@ export interface components {
             counts?: {
                 [key: string]: number;
             };
+            /** @description present where the process runs the sync engine */
             sync?: {
                 /** @description open alerts (GET /v1/alerts) */
                 openAlerts: number;

@@ -1,5 +1,5 @@
 import type { Pool } from '../db/pool.js';
-import { DEAD_QUEUE } from './queue-names.js';
+import type { DeadLetters, SyncQueue } from './queue.js';
 
 /**
  * Alerts: what the school's IT administrator must look at — a connection whose credentials or
@@ -22,10 +22,10 @@ export async function raiseAlert(pool: Pool, connectionId: string, runId: string
   await pool.query('INSERT INTO alert (connection_id, run_id, kind, message) VALUES ($1, $2, $3, $4)', [connectionId, runId, kind, message]);
 }
 
-/** A successful run closes the connection's open credential and failure alerts. */
+/** A successful run closes the connection's open alerts (every kind is a failure it disproves). */
 export async function resolveAlerts(pool: Pool, connectionId: string): Promise<void> {
   await pool.query(
-    `UPDATE alert SET resolved_at = now() WHERE connection_id = $1 AND resolved_at IS NULL AND kind IN ('auth', 'permanent', 'dead_letter')`,
+    'UPDATE alert SET resolved_at = now() WHERE connection_id = $1 AND resolved_at IS NULL',
     [connectionId],
   );
 }
@@ -52,25 +52,11 @@ export async function listAlerts(pool: Pool, filter: AlertFilter = {}): Promise<
 
 export interface SyncHealth {
   openAlerts: number;
-  /** Syncs waiting in the dead letters for `sync redrive`, and since when the oldest has waited. */
-  deadLetters: { count: number; oldestAt: string | null };
+  deadLetters: DeadLetters;
 }
 
-/**
- * The figures an operator watches: open alerts and the dead letters' size and age. Read straight from
- * the tables, so an API-only process (no job queue of its own) reports them too; before any worker has
- * created the job queue's schema there are no dead letters.
- */
-export async function readSyncHealth(pool: Pool): Promise<SyncHealth> {
-  const alerts = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM alert WHERE resolved_at IS NULL');
-  const queue = await pool.query<{ exists: boolean }>(`SELECT to_regclass('pgboss.job') IS NOT NULL AS exists`);
-  let deadLetters: SyncHealth['deadLetters'] = { count: 0, oldestAt: null };
-  if (queue.rows[0]?.exists) {
-    const { rows } = await pool.query<{ n: number; oldest: Date | null }>(
-      `SELECT count(*)::int AS n, min(created_on) AS oldest FROM pgboss.job WHERE name = $1 AND state IN ('created', 'retry')`,
-      [DEAD_QUEUE],
-    );
-    deadLetters = { count: rows[0]!.n, oldestAt: rows[0]!.oldest?.toISOString() ?? null };
-  }
-  return { openAlerts: alerts.rows[0]!.n, deadLetters };
+/** The figures an operator watches: open alerts, and the dead letters' size and age. */
+export async function readSyncHealth(pool: Pool, queue: SyncQueue): Promise<SyncHealth> {
+  const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM alert WHERE resolved_at IS NULL');
+  return { openAlerts: rows[0]!.n, deadLetters: await queue.deadLetters() };
 }

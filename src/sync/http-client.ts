@@ -34,11 +34,6 @@ export class HostLimiter {
     });
   }
 
-  /** Requests waiting for their turn. */
-  get waiting(): number {
-    return this.slots.pendingCount;
-  }
-
   stop(): void {
     this.slots.clearQueue();
   }

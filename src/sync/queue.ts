@@ -2,7 +2,6 @@ import PgBoss from 'pg-boss';
 import { withAdvisoryLock, withTransaction, type Pool, type PoolClient } from '../db/pool.js';
 import type { Logger } from '../lib/logger.js';
 import { executeRun, type ExecutorDeps } from './executor.js';
-import { DEAD_QUEUE, SYNC_QUEUE } from './queue-names.js';
 import { getRun, insertRun, retryRunOf, type RunMode, type RunTrigger, type RunView } from './runs.js';
 
 /**
@@ -17,6 +16,8 @@ import { getRun, insertRun, retryRunOf, type RunMode, type RunTrigger, type RunV
  * Workers whose heartbeat stops are noticed by the monitor of any other worker, which fails their job
  * so that it is retried; the lease's fence keeps the presumed-dead one from writing if it wakes up.
  */
+export const SYNC_QUEUE = 'sync';
+export const DEAD_QUEUE = 'sync-dead';
 const BUSY_DEFER_SECONDS = 3;
 /** The advisory lock under which a process sets up the job queue's schema and queues. */
 const QUEUE_SETUP_LOCK = 72707370;
@@ -35,6 +36,11 @@ interface SyncJob {
   runId: string;
   /** Sent by `redrive`: the attempt gets a new run. */
   redriven?: boolean;
+}
+
+export interface DeadLetters {
+  count: number;
+  oldestAt: string | null;
 }
 
 export interface EnqueueResult {
@@ -175,8 +181,13 @@ export class SyncQueue {
     }
   }
 
-  async deadLetters(): Promise<number> {
-    return this.boss.getQueueSize(DEAD_QUEUE);
+  /** Syncs waiting in the dead letters for `redrive`, and since when the oldest has waited (pg-boss counts, not ages). */
+  async deadLetters(): Promise<DeadLetters> {
+    const { rows } = await this.pool.query<{ n: number; oldest: Date | null }>(
+      `SELECT count(*)::int AS n, min(created_on) AS oldest FROM pgboss.job WHERE name = $1 AND state IN ('created', 'retry')`,
+      [DEAD_QUEUE],
+    );
+    return { count: rows[0]!.n, oldestAt: rows[0]!.oldest?.toISOString() ?? null };
   }
 
   async stop(): Promise<void> {

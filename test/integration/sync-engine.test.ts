@@ -111,13 +111,14 @@ describe('the sync engine', () => {
     const { connectionId } = await newConnection();
     sim.setFaults({ maintenance: { requests: Infinity } });
     await engine.queue.enqueue(connectionId, 'manual');
-    await waitFor('the dead letter', async () => ((await engine.queue.deadLetters()) > 0 ? true : undefined), 60_000);
+    await waitFor('the dead letter', async () => ((await engine.queue.deadLetters()).count > 0 ? true : undefined), 60_000);
     const failed = await settled(connectionId);
     expect(failed.map((r) => [r.trigger, r.status, r.errorKind])).toEqual([['manual', 'failed', 'transient'], ['retry', 'failed', 'transient']]);
     expect((await listAlerts(db.pool, { connectionId })).map((a) => [a.kind, a.runId])).toEqual([['dead_letter', failed[1]!.id]]);
-    const health = await readSyncHealth(db.pool);
+    const health = await readSyncHealth(db.pool, engine.queue);
     expect(health.deadLetters.count).toBe(1);
-    expect(Date.parse(health.deadLetters.oldestAt!)).toBeLessThanOrEqual(Date.now());
+    // The dead letter was made when the last attempt gave up: after the first run was queued.
+    expect(Date.parse(health.deadLetters.oldestAt!)).toBeGreaterThanOrEqual(Date.parse(failed[0]!.queuedAt));
     sim.setFaults({});
     expect(await engine.queue.redrive()).toHaveLength(1);
     const runs = await waitFor('the redriven run', async () => {
@@ -127,7 +128,7 @@ describe('the sync engine', () => {
     expect(runs[2]).toMatchObject({ trigger: 'retry', status: 'succeeded' });
     expect(await listAlerts(db.pool, { connectionId })).toEqual([]);
     expect((await listAlerts(db.pool, { connectionId, open: false })).map((a) => [a.kind, a.resolvedAt !== null])).toEqual([['dead_letter', true]]);
-    expect((await readSyncHealth(db.pool)).deadLetters).toEqual({ count: 0, oldestAt: null });
+    expect((await readSyncHealth(db.pool, engine.queue)).deadLetters).toEqual({ count: 0, oldestAt: null });
   });
 
   it('waits out rate limiting (Retry-After) and completes', async () => {
