@@ -1,7 +1,4 @@
-import { startDnevnikSimulator } from '../adapters/dnevnikru/simulator.js';
-import { startEduTatarSimulator } from '../adapters/edutatar/simulator.js';
-import { startKundolukSimulator } from '../adapters/kundoluk/simulator.js';
-import { startNetSchoolSimulator } from '../adapters/netschool/simulator.js';
+import { adapters } from '../adapters/index.js';
 import { generateSchool } from '../src/demo/generator.js';
 
 /**
@@ -11,7 +8,7 @@ import { generateSchool } from '../src/demo/generator.js';
  */
 const [platform = 'dnevnikru', pupilsArg = '300'] = process.argv.slice(2);
 const school = generateSchool({ seed: 2025, pupils: Number(pupilsArg), year: 2025 });
-const start = { dnevnikru: startDnevnikSimulator, netschool: startNetSchoolSimulator, edutatar: startEduTatarSimulator, kundoluk: startKundolukSimulator }[platform];
-if (!start) throw new Error(`no simulator for ${platform}`);
-const sim = await start(school);
+const adapter = adapters.get(platform);
+if (!adapter) throw new Error(`no adapter ${platform}`);
+const sim = await (await adapter.simulator()).start(school);
 process.stdout.write(`${JSON.stringify({ ...sim.connectionConfig(), parallelPupils: 8 })}\n`);

@@ -26,7 +26,7 @@ export interface Service {
 export async function startService(config: Config, logger: Logger, clock: Clock = systemClock): Promise<Service> {
   const db = await openDatabase(config, logger);
   const sync = await startSync(config, { pool: db.pool, clock, logger, adapters });
-  const demo = new DemoRunner({ pool: db.pool, clock, logger, sync }, { mode: config.DEMO, seed: config.DEMO_SEED, pupils: config.DEMO_PUPILS });
+  const demo = new DemoRunner({ pool: db.pool, clock, logger, adapters, sync }, { mode: config.DEMO, seed: config.DEMO_SEED, pupils: config.DEMO_PUPILS });
   let server: Server | undefined;
   let url: string | undefined;
   if (config.ROLES.includes('api')) {

@@ -4,7 +4,7 @@ import { once } from '../../src/ports/session.js';
 import type { SourceRecord } from '../../src/ports/records.js';
 import { DnevnikClient, DnevnikConfigSchema, type DnevnikConfig } from './client.js';
 import {
-  attendanceRecord, classRecord, enrollmentRecord, lessonRecord, markRecord, periodMarkRecords, periodRecord, pupilRecord,
+  VOCABULARY, attendanceRecord, classRecord, enrollmentRecord, lessonRecord, markRecord, periodMarkRecords, periodRecord, pupilRecord,
   subjectRecord, teacherRecords,
   type EduGroup, type Lesson, type LogEntry, type Mark, type Person, type PersonFinalMark, type ReportingPeriod, type Subject,
   type Teacher, type TimetableItem, type WorkType,
@@ -56,7 +56,7 @@ const roster: AdapterStream<DnevnikConfig> = {
       records.push(...persons.map((p) => enrollmentRecord(p.id_str, group.id_str)));
     }
     records.push(...periods.values());
-    yield { records, nextCursor: { complete: true } };
+    yield { records };
   },
 };
 
@@ -89,11 +89,11 @@ function byGroupAndRange(map: (ctx: Ctx, group: EduGroup, from: string, to: stri
           const answers = await mapLimit(groups.slice(i, i + PARALLEL_GROUPS * 4), PARALLEL_GROUPS, (g) => map(ctx, g, from, to));
           records.push(...answers.flat());
           if (records.length >= BATCH_RECORDS) {
-            yield { records, nextCursor: { until: from } };
+            yield { records };
             records = [];
           }
         }
-        if (records.length > 0) yield { records, nextCursor: { until: to } };
+        if (records.length > 0) yield { records };
       }
     },
   };
@@ -147,11 +147,11 @@ const periodMarks: AdapterStream<DnevnikConfig> = {
       const touched = finals.filter((f) => f.reportingPeriod_str && inRange.has(f.reportingPeriod_str));
       records.push(...touched.flatMap((f) => periodMarkRecords(f, ctx.timeZone, ctx.config.scale)));
       if (records.length >= BATCH_RECORDS) {
-        yield { records, nextCursor: { group: group.id_str } };
+        yield { records };
         records = [];
       }
     }
-    if (records.length > 0) yield { records, nextCursor: { complete: true } };
+    if (records.length > 0) yield { records };
   },
 };
 
@@ -160,6 +160,9 @@ export const dnevnikru: Adapter<DnevnikConfig> = {
   title: 'Дневник.ру',
   configSchema: DnevnikConfigSchema,
   secretKeys: ['token', 'password', 'clientSecret'],
+  endpoints: [],
+  vocabulary: VOCABULARY,
+  simulator: () => import('./simulator.js').then((m) => m.simulator),
   streams: { roster, schedule, marks, attendance, periodMarks },
   async checkConnection(ctx) {
     await school(ctx);

@@ -1,5 +1,6 @@
 import type { SourceRecord } from '../../src/ports/records.js';
 import { localDateTime, localInstant } from '../../src/ports/time.js';
+import { mapAttendanceCode, type Vocabulary } from '../../src/ports/values.js';
 
 /**
  * Pure mapping: Дневник.ру API v2 JSON → source records. Ids are always read from the `*_str` twins
@@ -19,6 +20,9 @@ export interface WorkType { id: number; kind: string; weight: number }
 export interface Mark { id_str: string; value: string; person_str: string; lesson_str: string; date?: string; workType?: number }
 export interface LogEntry { person_str: string; lesson_str: string; status: string; comment?: string | null }
 export interface PersonFinalMark { person_str: string; reportingPeriod_str?: string | null; 'per-subject-final-marks': Array<{ subject_str: string; 'final-mark': Mark }> }
+
+/** Lesson log entry statuses (English enum names) [I]. */
+export const VOCABULARY: Vocabulary = { attendance: { absent: 'unexcused', ill: 'ill', late: 'late', pass: 'valid', attend: 'unknown' } };
 
 export function classRecord(g: EduGroup): SourceRecord {
   const letter = /^\d+\s*([А-ЯЁA-Z])/i.exec(g.name)?.[1];
@@ -100,7 +104,7 @@ export function markRecord(m: Mark, workTypes: Map<number, WorkType>, timeZone: 
 
 /** A lesson log entry; its status (Absent, Ill, Late, Pass …) is the raw code. */
 export function attendanceRecord(e: LogEntry): SourceRecord {
-  return { type: 'attendance', externalId: `${e.lesson_str}:${e.person_str}`, pupilExternalId: e.person_str, lessonExternalId: e.lesson_str, code: e.status, reason: e.comment || undefined };
+  return { type: 'attendance', externalId: `${e.lesson_str}:${e.person_str}`, pupilExternalId: e.person_str, lessonExternalId: e.lesson_str, code: e.status, kind: mapAttendanceCode(e.status ?? '', VOCABULARY), reason: e.comment || undefined };
 }
 
 export function periodMarkRecords(f: PersonFinalMark, timeZone: string, scale: number): SourceRecord[] {

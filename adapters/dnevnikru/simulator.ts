@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import express, { type Request, type Response } from 'express';
 import type { DemoSchool } from '../../src/demo/generator.js';
-import { copyFaults, faultGate, type FaultAnswers, type SimulatorFaults, type SimulatorHandle } from '../../src/ports/simulator.js';
+import { copyFaults, faultGate, type FaultAnswers, type SimulatorFactory, type SimulatorFaults, type SimulatorHandle } from '../../src/ports/simulator.js';
 import { DnevnikData, toJson, type PlatformEdits } from './simulator-data.js';
 
 export interface DnevnikSimulatorOptions {
@@ -63,6 +63,8 @@ export async function startDnevnikSimulator(school: DemoSchool, options: Dnevnik
   return {
     url, ...creds, staticToken, edits: data.edits,
     connectionConfig: () => ({ baseUrl: url, ...creds, requestsPerSecond: 1000 }),
+    badConfig: () => ({ baseUrl: url, ...creds, password: 'not-the-password', requestsPerSecond: 1000 }),
+    secrets: () => [creds.password, creds.clientSecret],
     requests: () => state.requests,
     setFaults: (faults) => {
       state.faults = copyFaults(faults);
@@ -128,3 +130,9 @@ function send(res: Response, body: unknown): void {
 function error(res: Response, status: number, type: string, description: string): void {
   res.status(status).type('application/json').send(JSON.stringify({ type, description }));
 }
+
+/** The simulator as the registry offers it (`dnevnikru.simulator()`): absences spelled as the lesson log's statuses. */
+export const simulator: SimulatorFactory = {
+  start: (school, options) => startDnevnikSimulator(school as DemoSchool, options as DnevnikSimulatorOptions),
+  spelling: () => ({ absenceCode: (code) => ({ Н: 'Absent', Б: 'Ill', УП: 'Pass', ОП: 'Late' } as Record<string, string>)[code] ?? code }),
+};

@@ -5,7 +5,7 @@ import { perRun } from '../../src/ports/session.js';
 import { EduTatarClient, EduTatarConfigSchema, type EduTatarConfig } from './client.js';
 import { cellTokens, nextPage, parseJournal, type FinalColumn, type LessonColumn, type PupilRow } from './journal.js';
 import {
-  attendanceRecord, averageOf, classRecord, isAbsenceCode, markRecord, parsePupils, periodMarkRecord, pupilRecord, workTypeOf,
+  VOCABULARY, attendanceRecord, averageOf, classRecord, isAbsenceCode, markRecord, parsePupils, periodMarkRecord, pupilRecord, workTypeOf,
   type WorkType,
 } from './mapping.js';
 import { JOURNAL_PATH, YEAR_PERIOD_ID, school, schoolYear, termMeets, type ClassView, type Course, type SchoolView, type Term } from './school.js';
@@ -44,7 +44,7 @@ const roster: AdapterStream<EduTatarConfig> = {
         });
       }
     }
-    yield { records, nextCursor: { complete: true } };
+    yield { records };
   },
 };
 
@@ -149,9 +149,9 @@ function journalStream(recordsOf: (table: JournalTable) => SourceRecord[]): Adap
   return {
     granularity: 'class',
     async *read(ctx): AsyncGenerator<SourceBatch> {
-      for await (const { classId, tables } of journals(ctx)) {
+      for await (const { tables } of journals(ctx)) {
         const records = tables.flatMap(recordsOf);
-        if (records.length > 0) yield { records, nextCursor: { classId } };
+        if (records.length > 0) yield { records };
       }
     },
   };
@@ -195,6 +195,9 @@ export const edutatar: Adapter<EduTatarConfig> = {
   title: 'Электронное образование в РТ (edu.tatar.ru)',
   configSchema: EduTatarConfigSchema,
   secretKeys: ['password'],
+  endpoints: [],
+  vocabulary: VOCABULARY,
+  simulator: () => import('./simulator.js').then((m) => m.simulator),
   streams: {
     roster,
     schedule: journalStream((table) => table.lessons.map((l) => l.record)),

@@ -3,7 +3,7 @@ import type { AnyNode, Element } from 'domhandler';
 import type {
   AttendanceRecord, ClassRecord, MarkRecord, PeriodMarkRecord, PeriodRecord, PersonRecord, SubjectRecord,
 } from '../../src/ports/records.js';
-import { mapAttendanceCode, mapMarkValue, normalizeCode, type MarkKind } from '../../src/ports/values.js';
+import { mapAttendanceCode, mapMarkValue, normalizeCode, type MarkKind, type Vocabulary } from '../../src/ports/values.js';
 
 /**
  * edu.tatar.ru staff pages (platforms.md §3.2) → source records. Pure: HTML strings in, records out.
@@ -11,6 +11,9 @@ import { mapAttendanceCode, mapMarkValue, normalizeCode, type MarkKind } from '.
  */
 
 /** A cell's or element's text with every run of whitespace (non-breaking spaces included) made one space. */
+/** edu.tatar.ru shows «з» for зачёт in term columns (and «н» only in attendance cells). */
+export const VOCABULARY: Vocabulary = { marks: { з: 'pass' } };
+
 export function textOf(node: cheerio.Cheerio<AnyNode>): string {
   return node.text().replace(/\s+/g, ' ').trim();
 }
@@ -207,7 +210,7 @@ export function isAbsenceCode(token: string): boolean {
 
 /** A mark value's kind, and its scale when it is a points mark (edu.tatar.ru marks 1–5: values.ts's default scale). */
 function valueFields(value: string): { kind: MarkKind; scale?: number } {
-  const { kind, scale } = mapMarkValue(value, 'edutatar');
+  const { kind, scale } = mapMarkValue(value, VOCABULARY);
   return { kind, ...(scale !== null ? { scale } : {}) };
 }
 
@@ -220,7 +223,7 @@ export function markRecord(pupilId: string, lessonId: string, index: number, val
 }
 
 export function attendanceRecord(pupilId: string, lessonId: string, code: string): AttendanceRecord {
-  return { type: 'attendance', externalId: `${pupilId}@${lessonId}`, pupilExternalId: pupilId, lessonExternalId: lessonId, code, kind: mapAttendanceCode(code, 'edutatar') };
+  return { type: 'attendance', externalId: `${pupilId}@${lessonId}`, pupilExternalId: pupilId, lessonExternalId: lessonId, code, kind: mapAttendanceCode(code, VOCABULARY) };
 }
 
 export function periodMarkRecord(

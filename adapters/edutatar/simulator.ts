@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { DemoSchool } from '../../src/demo/generator.js';
-import { copyFaults, faultGate, type FaultAnswers, type SimulatorFaults, type SimulatorHandle } from '../../src/ports/simulator.js';
+import { copyFaults, faultGate, type FaultAnswers, type SimulatorFactory, type SimulatorFaults, type SimulatorHandle } from '../../src/ports/simulator.js';
 import { EduTatarData, type SimClass } from './simulator-data.js';
 import {
   JOURNAL_URL, cabinetPage, classesPage, journalPage, loginPage, messagePage, notFoundPage, pupilsPage, schoolPage, sessionGonePage,
@@ -103,6 +103,8 @@ export async function startEduTatarSimulator(school: DemoSchool, options: EduTat
   return {
     url, ...creds,
     connectionConfig: () => ({ baseUrl: url, ...creds, requestsPerSecond: 1000 }),
+    badConfig: () => ({ baseUrl: url, ...creds, password: 'not-the-password', requestsPerSecond: 1000 }),
+    secrets: () => [creds.password],
     requests: () => state.requests,
     logins: () => state.logins,
     expireSessionsAfter: (requests) => {
@@ -157,3 +159,13 @@ function endPlannedSessions(state: State, next: NextFunction): void {
   }
   next();
 }
+
+/**
+ * The simulator as the registry offers it (`edutatar.simulator()`). edu.tatar.ru shows absence codes
+ * lower-case in the mark cells, and no mark «н» of its own (a pupil absent from a test has the cell's
+ * absence code, not a second «н»).
+ */
+export const simulator: SimulatorFactory = {
+  start: (school, options) => startEduTatarSimulator(school as DemoSchool, options as EduTatarSimulatorOptions),
+  spelling: () => ({ absenceCode: (code) => code.toLowerCase(), markShown: (value) => value !== 'н' }),
+};

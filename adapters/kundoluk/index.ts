@@ -5,7 +5,7 @@ import { once, perRun } from '../../src/ports/session.js';
 import { chunksOf, periodId, periodRecords, schoolYearOf, termsMeeting, termsOf, type Term } from './calendar.js';
 import { entriesOf, LessonAssembler, lessonsInRange, type ViewOptions } from './class-view.js';
 import { KundolukClient, KundolukConfigSchema, type KundolukConfig } from './client.js';
-import { classRecord, homeworkText, pupilOf, pupilRecord, quarterMarkRecords, quarterMarkSubjects } from './mapping.js';
+import { VOCABULARY, classRecord, homeworkText, pupilOf, pupilRecord, quarterMarkRecords, quarterMarkSubjects } from './mapping.js';
 import type { KundolukLesson, KundolukQuarterMark, Pupil } from './types.js';
 import { classesOf, groupBy, KundolukWeb, matchRoster, pupilsOf, webPupilId, webPupilRecords, type WebClass, type WebPupil } from './web.js';
 
@@ -95,7 +95,7 @@ const roster: AdapterStream<KundolukConfig> = {
     for (const c of web?.classes ?? []) if (!classes.has(c.id)) classes.set(c.id, classRecord(c.grade, c.letter, year));
     const people: SourceRecord[] = list.flatMap((p) => [pupilRecord(p), enrollmentOf(p)]);
     if (!web) {
-      yield { records: [...periodRecords(terms, year), ...classes.values(), ...people], nextCursor: { complete: true } };
+      yield { records: [...periodRecords(terms, year), ...classes.values(), ...people] };
       return;
     }
     const match = matchRoster(web.pupils, list);
@@ -105,8 +105,8 @@ const roster: AdapterStream<KundolukConfig> = {
     }
     ctx.logger.info({ classes: web.classes.length, rows: web.pupils.length, withAccount: match.matched.size, withoutAccount: match.webOnly.length }, 'read the Kundoluk web journal\'s class journals');
     const handedOver = [...match.matched.keys()].map((id): GoneId => ({ type: 'person', externalId: webPupilId(id) }));
-    yield { records: [...periodRecords(terms, year), ...classes.values()], goneIds: handedOver, nextCursor: { classes: true } };
-    yield { records: people, nextCursor: { complete: true } };
+    yield { records: [...periodRecords(terms, year), ...classes.values()], goneIds: handedOver };
+    yield { records: people };
   },
 };
 
@@ -124,7 +124,7 @@ const schedule: AdapterStream<KundolukConfig> = {
       const query = { start_date: chunk.from, end_date: chunk.to };
       await readEach(ctx, list, { url: 'student/gradebook/list', query }, (pupil, answer: KundolukLesson[]) => assembler.add(pupil, answer));
       for (const [index, groups] of assembler.groupsOf) seen.set(index, [...new Set([...(seen.get(index) ?? []), ...groups])].sort());
-      yield { records: assembler.records(), nextCursor: { until: chunk.to } };
+      yield { records: assembler.records() };
     }
   },
 };
@@ -141,7 +141,7 @@ function termStream(type: 'mark' | 'attendance'): AdapterStream<KundolukConfig> 
         for (const members of classes) {
           const request = { url: `student/gradebook/term/${term.number}`, query: { absent } };
           const records = await readEach(ctx, members, request, (pupil, answer: KundolukLesson[]) => entriesOf(pupil, answer, o, type));
-          yield { records: records.flat(), nextCursor: { term: term.number, classId: members[0]!.classId } };
+          yield { records: records.flat() };
         }
       }
     },
@@ -166,7 +166,7 @@ const homework: AdapterStream<KundolukConfig> = {
           if (text && !records.has(id)) records.set(id, { type: 'homework', externalId: id, lessonExternalId: id, text });
         }
       });
-      yield { records: [...records.values()], nextCursor: { term: term.number } };
+      yield { records: [...records.values()] };
     }
   },
 };
@@ -186,7 +186,7 @@ const periodMarks: AdapterStream<KundolukConfig> = {
         ...quarterMarkSubjects(marks.flatMap((m) => m.marks)),
         ...marks.flatMap((m) => quarterMarkRecords(m.pupil.id, m.marks, periodOf, ctx.timeZone)),
       ];
-      yield { records, nextCursor: { classId: members[0]!.classId } };
+      yield { records };
     }
   },
 };
@@ -198,6 +198,9 @@ export const kundoluk: Adapter<KundolukConfig> = {
   // Storage seals top-level keys whole: the accounts (pupils' logins and passwords) and the teacher's web
   // login (`teacher.password` is nested, so `teacher` is sealed); `password` blanks every password in logs.
   secretKeys: ['accounts', 'teacher', 'password'],
+  endpoints: [],
+  vocabulary: VOCABULARY,
+  simulator: () => import('./simulator.js').then((m) => m.simulator),
   streams: { roster, schedule, homework, marks: termStream('mark'), attendance: termStream('attendance'), periodMarks },
   async checkConnection(ctx) {
     await pupils(ctx);

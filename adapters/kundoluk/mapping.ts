@@ -4,7 +4,7 @@ import type {
   AttendanceRecord, ClassRecord, LessonRecord, MarkRecord, PeriodMarkRecord, PersonRecord, SubjectRecord,
 } from '../../src/ports/records.js';
 import { localDateTime, localInstant } from '../../src/ports/time.js';
-import { mapAttendanceCode, mapMarkValue } from '../../src/ports/values.js';
+import { mapAttendanceCode, mapMarkValue, type Vocabulary } from '../../src/ports/values.js';
 import type { KundolukAccount, KundolukLesson, KundolukMark, KundolukQuarterMark, KundolukSubject, KundolukTeacher, Pupil } from './types.js';
 
 /** Kundoluk answers → source records: pure functions, no I/O. */
@@ -15,6 +15,9 @@ const text = (value: unknown): string | undefined => {
 };
 
 /** «5» + «а» → «5А»: the class is known by grade and letter only, so that is its id. */
+/** Kundoluk's `absent_type` values as the app's strings show them [I]. */
+export const VOCABULARY: Vocabulary = { attendance: { sick: 'ill', reason: 'valid', noreason: 'unexcused', late: 'late' } };
+
 export function classIdOf(grade: number, letter: string | undefined): string {
   return `${grade}${letter ?? ''}`;
 }
@@ -185,7 +188,7 @@ export function entryRecords(pupilId: string, lessonId: string, m: KundolukMark,
     const reason = text(m.absent_reason);
     records.push({
       type: 'attendance', externalId: `${pupilId}@${lessonId}`, pupilExternalId: pupilId, lessonExternalId: lessonId, code,
-      kind: mapAttendanceCode(code, 'kundoluk', late), ...(late ? { lateMinutes: late } : {}), ...(reason ? { reason } : {}),
+      kind: mapAttendanceCode(code, VOCABULARY, late), ...(late ? { lateMinutes: late } : {}), ...(reason ? { reason } : {}),
     });
   }
   return records;
@@ -193,7 +196,7 @@ export function entryRecords(pupilId: string, lessonId: string, m: KundolukMark,
 
 /** Kundoluk has no weights (the app averages plainly), so every mark weighs 1. */
 function markRecord(pupilId: string, lessonId: string, m: KundolukMark, value: string, timeZone: string): MarkRecord {
-  const mapped = mapMarkValue(value, 'kundoluk');
+  const mapped = mapMarkValue(value, VOCABULARY);
   const type = markTypeOf(m.mark_type);
   const enteredAt = instantOf(m.created_at, timeZone);
   const modifiedAt = instantOf(m.updated_at, timeZone);
@@ -222,7 +225,7 @@ export function quarterMarkRecords(pupilId: string, marks: KundolukQuarterMark[]
     if (!seen || (q.quarterDate ?? '') > (seen.q.quarterDate ?? '')) latest.set(key, { q, subject, period, value });
   }
   return [...latest.values()].map(({ q, subject, period, value }) => {
-    const mapped = mapMarkValue(value, 'kundoluk');
+    const mapped = mapMarkValue(value, VOCABULARY);
     const setAt = instantOf(q.quarterDate, timeZone);
     return {
       type: 'period_mark', externalId: `${pupilId}/${period}/${subject}`, pupilExternalId: pupilId, subjectExternalId: subject, periodExternalId: period,

@@ -4,8 +4,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { DemoSchool } from '../../src/demo/generator.js';
 import type { DemoPupil } from '../../src/demo/types.js';
 import { IsoDateSchema } from '../../src/ports/records.js';
-import { copyFaults, faultGate, type FaultAnswers, type SimulatorFaults, type SimulatorHandle } from '../../src/ports/simulator.js';
-import { KundolukData, type Credential, type TeacherCredential } from './simulator-data.js';
+import { copyFaults, faultGate, type FaultAnswers, type SimulatorFactory, type SimulatorFaults, type SimulatorHandle } from '../../src/ports/simulator.js';
+import { KundolukData, kundolukMark, type Credential, type TeacherCredential } from './simulator-data.js';
 
 export interface KundolukSimulatorOptions {
   port?: number;
@@ -92,12 +92,15 @@ export async function startKundolukSimulator(school: DemoSchool, options: Kundol
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const terms = school.periods.filter((p) => p.kind === 'quarter').sort((a, b) => a.number - b.number)
     .map((p) => ({ from: p.startDate.slice(5), to: p.endDate.slice(5) }));
+  const connectionConfig = (password?: string) => ({
+    baseUrl: `${url}/api/`, accounts: data.credentials.map((c) => ({ ...c, ...(password ? { password } : {}) })), terms, requestsPerSecond: 1000, parallelPupils: 8,
+    teacher: { baseUrl: `${url}/`, ...data.teacher, ...(password ? { password } : {}) },
+  });
   return {
     url, credentials: data.credentials, teacher: data.teacher,
-    connectionConfig: () => ({
-      baseUrl: `${url}/api/`, accounts: data.credentials.map((c) => ({ ...c })), terms, requestsPerSecond: 1000, parallelPupils: 8,
-      teacher: { baseUrl: `${url}/`, ...data.teacher },
-    }),
+    connectionConfig: () => connectionConfig(),
+    badConfig: () => connectionConfig('not-the-password'),
+    secrets: () => [...data.credentials.map((c) => c.password), data.teacher.password],
     requests: () => state.requests,
     setFaults: (faults) => {
       state.faults = copyFaults(faults);
@@ -183,4 +186,20 @@ const FAULT_ANSWERS: FaultAnswers<Response> = {
     if (style === 'html') res.status(503).type('text/html').send(MAINTENANCE_PAGE);
     else res.status(503).json({ resultCode: 503, resultMessage: 'Service Unavailable', actionResult: null });
   },
+};
+
+/**
+ * The simulator as the registry offers it (`kundoluk.simulator()`). Kundoluk shows integer marks (no
+ * «5-»; words and «2/5» as `custom_mark`) and absences by `absent_type` («sick», «reason», «noreason»;
+ * lateness as the app's «ОП»).
+ */
+export const simulator: SimulatorFactory = {
+  start: (school, options) => startKundolukSimulator(school as DemoSchool, options as KundolukSimulatorOptions),
+  spelling: () => ({
+    markValue: (value) => {
+      const { mark, custom_mark } = kundolukMark(value);
+      return mark > 0 ? String(mark) : custom_mark ?? value;
+    },
+    absenceCode: (code) => ({ Н: 'noreason', Б: 'sick', УП: 'reason' } as Record<string, string>)[code] ?? code,
+  }),
 };

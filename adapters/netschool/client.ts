@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import * as cheerio from 'cheerio';
 import iconv from 'iconv-lite';
-import WebSocket from 'ws';
 import { z } from 'zod';
 import { perRun } from '../../src/ports/session.js';
-import { AdapterError, type AdapterContext, type HttpClient, type HttpRequest, type HttpResponse } from '../../src/ports/adapter.js';
+import { AdapterError, type AdapterContext, type HttpClient, type HttpRequest, type HttpResponse, type PlatformSocket } from '../../src/ports/adapter.js';
 import { CookieJar } from '../../src/ports/cookies.js';
 
 export const NetSchoolConfigSchema = z.object({
@@ -217,8 +216,8 @@ const RS = '\u001e';
  * socket per run, `startTask` per report, `complete` (or `error`) back per task.
  */
 class ReportHub {
-  private socket?: WebSocket;
-  private ready?: Promise<WebSocket>;
+  private socket?: PlatformSocket;
+  private ready?: Promise<PlatformSocket>;
   private readonly waiting = new Map<string, { resolve: (code: string) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }>();
 
   constructor(private readonly client: NetSchoolClient, private readonly ctx: AdapterContext<NetSchoolConfig>) {}
@@ -235,28 +234,22 @@ class ReportHub {
     });
   }
 
-  private open(): Promise<WebSocket> {
+  private open(): Promise<PlatformSocket> {
     // Opening or open: every report of the run shares the one socket.
     if (this.ready) return this.ready;
     const url = `${this.client.origin.replace(/^http/, 'ws')}/webapi/signalr/queueHub?at=${encodeURIComponent(this.client.token ?? '')}`;
-    this.ready = new Promise<WebSocket>((resolve, reject) => {
-      const socket = new WebSocket(url, { headers: this.client.sessionHeaders(), handshakeTimeout: 30_000 });
+    this.ready = new Promise<PlatformSocket>((resolve, reject) => {
+      const socket = this.ctx.socket(url, { headers: this.client.sessionHeaders() });
       this.socket = socket;
-      this.ctx.countRequest();
-      const onAbort = () => socket.terminate();
-      this.ctx.signal.addEventListener('abort', onAbort, { once: true });
       socket.on('open', () => socket.send(JSON.stringify({ protocol: 'json', version: 1 }) + RS));
-      socket.on('unexpected-response', (_req, res) => {
-        reject(new AdapterError(res.statusCode === 401 ? 'auth' : 'transient', `NetSchool report hub refused the connection (HTTP ${res.statusCode})`, { status: res.statusCode }));
+      socket.on('refused', (status) => {
+        reject(new AdapterError(status === 401 ? 'auth' : 'transient', `NetSchool report hub refused the connection (HTTP ${status})`, { status }));
       });
       socket.on('error', (error) => this.failAll(new AdapterError('transient', `NetSchool report hub: ${error.message}`), reject));
-      socket.on('close', () => {
-        this.ctx.signal.removeEventListener('abort', onAbort);
-        this.failAll(new AdapterError('transient', 'NetSchool report hub closed the connection'), reject);
-      });
+      socket.on('close', () => this.failAll(new AdapterError('transient', 'NetSchool report hub closed the connection'), reject));
       let handshaken = false;
       socket.on('message', (raw) => {
-        for (const frame of raw.toString().split(RS)) {
+        for (const frame of raw.split(RS)) {
           if (!frame) continue;
           const message = JSON.parse(frame) as { type?: number; target?: string; arguments?: unknown[]; error?: string };
           if (!handshaken) {

@@ -5,7 +5,7 @@ import type { LessonRecord, SourceRecord } from '../../src/ports/records.js';
 import { offsetOf } from '../../src/ports/time.js';
 import { NetSchoolClient, NetSchoolConfigSchema, type NetSchoolConfig } from './client.js';
 import {
-  attendanceCodes, attendanceRecord, classRecord, isHomeworkType, lessonTimes, markRecord, parseStudentTotal, periodMarkRecord,
+  VOCABULARY, attendanceCodes, attendanceRecord, classRecord, isHomeworkType, lessonTimes, markRecord, parseStudentTotal, periodMarkRecord,
   periodRecord, pupilRecord, realName, subjectId,
   type AssignmentType, type Diary, type DiaryInit, type DiaryLesson, type FilterSource,
 } from './mapping.js';
@@ -95,7 +95,7 @@ const roster: AdapterStream<NetSchoolConfig> = {
       records.push(pupilRecord({ studentId: Number(s.id), nickName: s.nickName, classId: Number(s.classId) }));
       records.push({ type: 'enrollment', externalId: `${s.id}@${s.classId}`, pupilExternalId: s.id, classExternalId: s.classId });
     }
-    yield { records, nextCursor: { complete: true } };
+    yield { records };
   },
 };
 
@@ -202,7 +202,7 @@ const schedule: AdapterStream<NetSchoolConfig> = {
         });
       }
       const subjectRecords = [...subjects].map((name): SourceRecord => ({ type: 'subject', externalId: name, name }));
-      yield { records: [...subjectRecords, ...groups.values(), ...lessonRecords, ...marks], nextCursor: { until: week.end } };
+      yield { records: [...subjectRecords, ...groups.values(), ...lessonRecords, ...marks] };
     }
   },
 };
@@ -225,7 +225,7 @@ const attendance: AdapterStream<NetSchoolConfig> = {
             const html = await client.report('reports/studenttotal/queue', reportBody(ctx, view, pupil, classId, term));
             return recordsOfReport(ctx, view, pupil, term, html);
           });
-          yield { records: (await Promise.all(perPupil)).flat(), nextCursor: { classId, termId: term.id } };
+          yield { records: (await Promise.all(perPupil)).flat() };
         }
       }
     } finally {
@@ -284,6 +284,9 @@ export const netschool: Adapter<NetSchoolConfig> = {
   title: 'NetSchool «Сетевой Город. Образование»',
   configSchema: NetSchoolConfigSchema,
   secretKeys: ['password'],
+  endpoints: [],
+  vocabulary: VOCABULARY,
+  simulator: () => import('./simulator.js').then((m) => m.simulator),
   streams: { roster, schedule, attendance },
   async checkConnection(ctx) {
     await school(ctx);

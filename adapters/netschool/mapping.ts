@@ -3,7 +3,7 @@ import type {
   AttendanceRecord, ClassRecord, MarkRecord, PeriodMarkRecord, PeriodRecord, PersonRecord,
 } from '../../src/ports/records.js';
 import { localInstant } from '../../src/ports/time.js';
-import { mapAttendanceCode, mapMarkValue } from '../../src/ports/values.js';
+import { mapAttendanceCode, mapMarkValue, type Vocabulary } from '../../src/ports/values.js';
 
 /** NetSchool `/webapi` shapes (platforms.md §2.3–2.5), as far as the adapter reads them. */
 
@@ -69,6 +69,9 @@ export interface FilterSource {
 
 /** Assignment names teachers leave unset. */
 const PLACEHOLDER_NAMES = /^(-+\s*не указана\s*-+|не задано|не указано)$/i;
+
+/** NetSchool writes the generic codes («Н», «Б», «УП», «ОП») and integer marks: nothing of its own. */
+export const VOCABULARY: Vocabulary = {};
 
 export function realName(name: string | null | undefined): string | undefined {
   const trimmed = name?.trim();
@@ -139,7 +142,7 @@ export function lessonTimes(lesson: DiaryLesson, timeZone: string): { startsAt?:
  */
 export function markRecord(mark: DiaryMark, assignment: Assignment, type: AssignmentType | undefined, scale: number): MarkRecord {
   const value = mark.dutyMark && (mark.mark === null || mark.mark === undefined || mark.mark === '') ? '.' : String(mark.mark ?? '').trim();
-  const mapped = mapMarkValue(value, 'netschool', scale);
+  const mapped = mapMarkValue(value, VOCABULARY, scale);
   const title = realName(assignment.assignmentName) ?? type?.name;
   return {
     type: 'mark', externalId: String(mark.id), pupilExternalId: String(mark.studentId), lessonExternalId: String(assignment.classMeetingId),
@@ -251,12 +254,12 @@ export function attendanceCodes(tokens: string[]): string[] {
 }
 
 export function attendanceRecord(pupilId: string, lessonId: string, code: string): AttendanceRecord {
-  return { type: 'attendance', externalId: `${pupilId}@${lessonId}`, pupilExternalId: pupilId, lessonExternalId: lessonId, code, kind: mapAttendanceCode(code, 'netschool') };
+  return { type: 'attendance', externalId: `${pupilId}@${lessonId}`, pupilExternalId: pupilId, lessonExternalId: lessonId, code, kind: mapAttendanceCode(code, VOCABULARY) };
 }
 
 export function periodMarkRecord(pupilId: string, subjectId: string, termId: string, row: TotalRow, scale: number): PeriodMarkRecord | undefined {
   if (!row.final) return undefined;
-  const mapped = mapMarkValue(row.final, 'netschool', scale);
+  const mapped = mapMarkValue(row.final, VOCABULARY, scale);
   return {
     type: 'period_mark', externalId: `${pupilId}/${termId}/${subjectId}`, pupilExternalId: pupilId, subjectExternalId: subjectId, periodExternalId: termId,
     value: row.final, kind: mapped.kind, ...(mapped.kind === 'mark' ? { scale } : {}), ...(row.average !== undefined ? { average: row.average } : {}),

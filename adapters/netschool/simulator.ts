@@ -4,9 +4,9 @@ import type { AddressInfo } from 'node:net';
 import express, { type Request, type Response } from 'express';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { DemoSchool } from '../../src/demo/generator.js';
-import { copyFaults, faultGate, type FaultAnswers, type SimulatorFaults, type SimulatorHandle } from '../../src/ports/simulator.js';
+import { copyFaults, faultGate, type FaultAnswers, type SimulatorFactory, type SimulatorFaults, type SimulatorHandle } from '../../src/ports/simulator.js';
 import { passwordHash } from './client.js';
-import { NetSchoolData, type NetSchoolEdits } from './simulator-data.js';
+import { NetSchoolData, netschoolMark, type NetSchoolEdits } from './simulator-data.js';
 
 export interface NetSchoolSimulatorOptions {
   port?: number;
@@ -153,6 +153,8 @@ export async function startNetSchoolSimulator(school: DemoSchool, options: NetSc
   return {
     url, ...creds, schoolId: SCHOOL_ID, edits: data.edits,
     connectionConfig: () => ({ baseUrl: url, schoolId: SCHOOL_ID, ...creds, requestsPerSecond: 1000 }),
+    badConfig: () => ({ baseUrl: url, schoolId: SCHOOL_ID, ...creds, password: 'not-the-password', requestsPerSecond: 1000 }),
+    secrets: () => [creds.password],
     requests: () => state.requests,
     setFaults: (faults) => {
       state.faults = copyFaults(faults);
@@ -223,5 +225,26 @@ const FAULT_ANSWERS: FaultAnswers<Response> = {
     } else {
       res.status(503).json({ code: 503, message: 'Service Unavailable', details: null });
     }
+  },
+};
+
+/**
+ * The simulator as the registry offers it (`netschool.simulator()`). NetSchool shows integer marks (no
+ * «5-»), no lesson topics in the diary, and subgroups named by the adapter from the class and the
+ * subject («5А Английский язык гр. 1»).
+ */
+export const simulator: SimulatorFactory = {
+  start: (school, options) => startNetSchoolSimulator(school as DemoSchool, options as NetSchoolSimulatorOptions),
+  spelling: (school) => {
+    const truth = school as DemoSchool;
+    const classes = new Map(truth.groups.map((g) => [g.id, g]));
+    const subjects = new Map(truth.subjects.map((s) => [s.id, s.name]));
+    return {
+      markValue: (value) => String(netschoolMark(value)),
+      topic: () => '',
+      groupName: (group) => group.kind === 'subgroup'
+        ? `${classes.get(group.parentId!)!.name} ${subjects.get(group.subjectId!)} гр. ${group.name.slice(-1)}`
+        : group.name,
+    };
   },
 };

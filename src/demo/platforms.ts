@@ -1,34 +1,18 @@
-import { startDnevnikSimulator } from '../../adapters/dnevnikru/simulator.js';
-import { startEduTatarSimulator } from '../../adapters/edutatar/simulator.js';
-import { startKundolukSimulator } from '../../adapters/kundoluk/simulator.js';
-import { startNetSchoolSimulator } from '../../adapters/netschool/simulator.js';
 import type { Logger } from '../lib/logger.js';
+import type { AdapterRegistry } from '../ports/adapter.js';
 import type { SimulatorHandle } from '../ports/simulator.js';
 import type { SyncService } from '../sync/service.js';
 import type { DemoSchool } from './types.js';
 
 /**
- * The demo's platforms: the Дневник.ру, NetSchool, edu.tatar.ru and Kundoluk simulators serve the demo
- * school on loopback ports, and the demo school gets a connection to each, synced on a schedule by the ordinary sync engine — so
+ * The demo's platforms: the simulator of every registered adapter serves the demo school on a loopback
+ * port, and the demo school gets a connection to each, synced on a schedule by the ordinary sync engine — so
  * what the journal shows of them arrived through the adapters. On a restart the simulators come back on
  * new ports and the connections are pointed at them.
  */
 export const DEMO_TITLE_PREFIX = 'Демо · ';
 /** Every 30 minutes during the school day, Monday to Saturday (school time zone). */
 export const DEMO_SCHEDULE = '0 */30 7-20 * * 1-6';
-
-interface DemoPlatform {
-  platform: string;
-  title: string;
-  start(school: DemoSchool): Promise<SimulatorHandle>;
-}
-
-const PLATFORMS: DemoPlatform[] = [
-  { platform: 'dnevnikru', title: 'Дневник.ру (симулятор)', start: (school) => startDnevnikSimulator(school) },
-  { platform: 'netschool', title: 'Сетевой Город (симулятор)', start: (school) => startNetSchoolSimulator(school) },
-  { platform: 'edutatar', title: 'Электронное образование в РТ (симулятор)', start: (school) => startEduTatarSimulator(school) },
-  { platform: 'kundoluk', title: 'Күндөлүк (симулятор)', start: (school) => startKundolukSimulator(school) },
-];
 
 /** Gentler than the simulators allow: the demo's simulators share the process with the API. */
 const DEMO_REQUESTS_PER_SECOND = 200;
@@ -38,15 +22,16 @@ export interface DemoPlatforms {
 }
 
 export async function startDemoPlatforms(
-  deps: { sync: Pick<SyncService, 'connections' | 'queue'>; logger: Logger },
+  deps: { sync: Pick<SyncService, 'connections' | 'queue'>; logger: Logger; adapters: AdapterRegistry },
   school: DemoSchool,
   schoolId: string,
 ): Promise<DemoPlatforms> {
   const started: SimulatorHandle[] = [];
   const demoConnections = (await deps.sync.connections.list({ schoolId })).filter((c) => c.title.startsWith(DEMO_TITLE_PREFIX));
   try {
-    for (const p of PLATFORMS) {
-      const sim = await p.start(school);
+    for (const adapter of deps.adapters.values()) {
+      const p = { platform: adapter.id, title: `${adapter.title} (симулятор)` };
+      const sim = await (await adapter.simulator()).start(school);
       started.push(sim);
       const config = { ...sim.connectionConfig(), requestsPerSecond: DEMO_REQUESTS_PER_SECOND };
       const existing = demoConnections.find((c) => c.platform === p.platform);

@@ -3,6 +3,7 @@ import type { Clock } from '../lib/clock.js';
 import { schoolYearSoFar } from '../lib/dates.js';
 import { describeError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import type { AdapterRegistry } from '../ports/adapter.js';
 import type { SyncService } from '../sync/service.js';
 import { generateSchool } from './generator.js';
 import { hasSchools, loadDemoSchool } from './load.js';
@@ -28,7 +29,10 @@ export class DemoRunner {
   private platforms?: DemoPlatforms;
 
   /** With `sync`, the demo also runs the platform simulators and syncs the demo school from them. */
-  constructor(private readonly deps: { pool: Pool; clock: Clock; logger: Logger; sync?: Pick<SyncService, 'connections' | 'queue'> }, private readonly settings: DemoSettings) {}
+  constructor(
+    private readonly deps: { pool: Pool; clock: Clock; logger: Logger; adapters: AdapterRegistry; sync?: Pick<SyncService, 'connections' | 'queue'> },
+    private readonly settings: DemoSettings,
+  ) {}
 
   state(): DemoState {
     return this.current;

@@ -4,6 +4,7 @@ import { AppError, NotFoundError } from '../lib/errors.js';
 import {
   MAX_EXTERNAL_ID, type ClassRecord, type GoneId, type RecordType, type SourceRecord,
 } from '../ports/records.js';
+import type { Vocabulary } from '../ports/values.js';
 import { prepareAcademicYears } from './academic-years.js';
 import { BatchContext, emptyCounts, isRecordType, type Counts, type Entry, type Rejection, type SourceInfo } from './context.js';
 import {
@@ -30,6 +31,8 @@ export interface ApplyBatchInput {
   cursor?: unknown;
   /** Who made the change when it is not the source itself (recorded in the history). */
   actor?: string;
+  /** How the source's platform spells marks and absence codes (its adapter's `vocabulary`); generic by default. */
+  vocabulary?: Vocabulary;
   /**
    * The writing run's fencing token: the batch is refused (StaleRunError) unless it is still the
    * connection's lease (see src/sync/lease.ts), so a run that lost its job cannot write late.
@@ -70,7 +73,7 @@ export async function applyBatch(pool: Pool, clock: Clock, input: ApplyBatchInpu
     const source = await readSource(client, input.connectionId, input.fence);
     const head = await lockChainHead(client, source.schoolId);
     const now = clock.now();
-    const ctx = new BatchContext(client, source, now);
+    const ctx = new BatchContext(client, source, now, input.vocabulary);
     const groups = groupRecords(ctx, input.records);
     await prepareAcademicYears(ctx, yearsOf(groups));
     for (const type of ORDER) {

@@ -1,7 +1,7 @@
 import type { PoolClient } from '../db/pool.js';
 import { todayIn } from '../lib/dates.js';
 import type { RecordType, SourceRecord } from '../ports/records.js';
-import { vocabularyOf, type Vocabulary } from '../ports/values.js';
+import type { Vocabulary } from '../ports/values.js';
 import type { PendingEvent } from './history.js';
 import { RefStore } from './refs.js';
 
@@ -61,9 +61,10 @@ export class BatchContext {
     readonly client: PoolClient,
     readonly source: SourceInfo,
     readonly now: Date,
+    vocabulary: Vocabulary = {},
   ) {
     this.refs = new RefStore(client, source.id);
-    this.vocabulary = vocabularyOf(source.platform);
+    this.vocabulary = vocabulary;
   }
 
   count(type: RecordType, what: keyof Counts, n = 1): void {

@@ -152,7 +152,7 @@ export const lessonSpec: SharedSpec<LessonRecord> = {
   table: 'lesson',
   columns: cols(['class_group_id', 'uuid'], ['subject_id', 'uuid'], ['date', 'date'], ['slot', 'int'], ['starts_at', 'instant'],
     ['ends_at', 'instant'], ['teacher_id', 'uuid'], ['substitute_id', 'uuid'], ['topic', 'text'], ['homework', 'text'],
-    ['status', 'text'], ['deleted_at', 'instant']),
+    ['homework_files', 'text'], ['homework_due_date', 'date'], ['status', 'text'], ['deleted_at', 'instant']),
   key: ['class_group_id', 'date', 'slot'],
   required: ['class_group_id', 'subject_id', 'date', 'slot', 'status'],
   defaults: { status: 'planned' },
@@ -168,6 +168,8 @@ export const lessonSpec: SharedSpec<LessonRecord> = {
     substitute_id: resolve.optional('person', r.substituteExternalId),
     topic: r.topic,
     homework: r.homework,
+    homework_files: filesText(r.homeworkFiles),
+    homework_due_date: r.homeworkDueDate,
     status: r.status,
   }),
 };
@@ -177,13 +179,20 @@ export const homeworkSpec: SharedSpec<HomeworkRecord> = {
   type: 'homework',
   entity: 'lesson',
   table: 'lesson',
-  columns: cols(['homework', 'text']),
+  columns: cols(['homework', 'text'], ['homework_files', 'text'], ['homework_due_date', 'date']),
   key: [],
   required: [],
   creates: false,
   references: (r) => [['lesson', r.lessonExternalId]],
-  toRow: (r, resolve) => ({ id: resolve.required('lesson', r.lessonExternalId, 'lesson'), homework: r.text }),
+  toRow: (r, resolve) => ({
+    id: resolve.required('lesson', r.lessonExternalId, 'lesson'), homework: r.text, homework_files: filesText(r.files), homework_due_date: r.dueDate,
+  }),
 };
+
+/** Homework files as stored: JSON of `{name, url?, externalId?}` in the platform's order (what the digest and history see). */
+function filesText(files: LessonRecord['homeworkFiles']): string | undefined {
+  return files && files.length > 0 ? JSON.stringify(files.map((f) => ({ name: f.name, ...(f.url ? { url: f.url } : {}), ...(f.externalId ? { externalId: f.externalId } : {}) }))) : undefined;
+}
 
 function academicYearOf(ctx: BatchContext, year: number): string {
   const id = ctx.academicYears.get(year);

@@ -16,7 +16,7 @@ export const markSpec: FactSpec<MarkRecord> = {
   schema: MarkRecordSchema,
   columns: cols(['pupil_id', 'uuid'], ['lesson_id', 'uuid'], ['subject_id', 'uuid'], ['date', 'date'], ['raw', 'text'],
     ['kind', 'text'], ['numeric', 'numeric'], ['scale', 'int'], ['weight', 'numeric'], ['work_category', 'text'],
-    ['work_title', 'text'], ['entered_at', 'instant'], ['modified_at', 'instant']),
+    ['work_title', 'text'], ['due_date', 'date'], ['comment', 'text'], ['entered_at', 'instant'], ['modified_at', 'instant']),
   references: (r) => [['person', r.pupilExternalId], ['subject', r.subjectExternalId]],
   prepare: (ctx, records) => loadLessons(ctx, records.map((r) => r.lessonExternalId)),
   toRow: (r, resolve, ctx) => {
@@ -30,6 +30,8 @@ export const markSpec: FactSpec<MarkRecord> = {
       weight: r.weight,
       work_category: r.workCategory ?? 'other',
       work_title: r.workTitle,
+      due_date: r.dueDate,
+      comment: r.comment,
       entered_at: r.enteredAt,
       modified_at: r.modifiedAt,
     };

@@ -1,5 +1,8 @@
 import type { z } from 'zod';
 import type { GoneId, SourceRecord } from './records.js';
+import type { Endpoint } from './response.js';
+import type { SimulatorFactory } from './simulator.js';
+import type { Vocabulary } from './values.js';
 
 /**
  * The adapter contract (ARCHITECTURE.md "The adapter contract"). An adapter is one stateless object per
@@ -117,22 +120,46 @@ export interface AdapterContext<Config> {
   range: DateRange;
   /** The school's IANA time zone. */
   timeZone: string;
-  /** Counts a platform request made outside `http` (a WebSocket connection, for instance). */
-  countRequest(): void;
+  /** A WebSocket to the platform (NetSchool's report hub), closed when the run is aborted; counts as a request. */
+  socket(url: string, options?: SocketOptions): PlatformSocket;
+  /**
+   * How many units of work (pupils, pages) to run at once, given what the configuration asks for: the
+   * configured number, or 1 when the run must be reproducible (a capture, see `connections record`).
+   */
+  parallelism(configured: number): number;
   /** A per-run scratchpad shared by the streams of one sync (a login, the school's id), never persisted. */
   session: Map<string, unknown>;
 }
 
-/** One page of a stream. `nextCursor` is saved with the data and handed back to resume. */
+export interface SocketOptions {
+  headers?: Record<string, string>;
+  /** How long the opening handshake may take (default 30 s). */
+  handshakeTimeoutMs?: number;
+}
+
+/** A text WebSocket as adapters see it: `open`, then `message`s, then one `close`; `refused` when the upgrade is answered with an HTTP status. */
+export interface PlatformSocket {
+  send(text: string): void;
+  close(): void;
+  on(event: 'open' | 'close', listener: () => void): this;
+  on(event: 'message', listener: (text: string) => void): this;
+  on(event: 'error', listener: (error: Error) => void): this;
+  on(event: 'refused', listener: (status: number) => void): this;
+}
+
+/**
+ * One page of a stream, applied in one transaction. Streams do not resume from a cursor: a run reads
+ * its whole window (see src/sync/executor.ts), and a retried run reads it again; what was applied stays
+ * applied and is skipped as unchanged.
+ */
 export interface SourceBatch {
   records: SourceRecord[];
   goneIds?: GoneId[];
-  nextCursor: unknown;
 }
 
 export interface AdapterStream<Config> {
   granularity: Granularity;
-  read(ctx: AdapterContext<Config>, cursor: unknown): AsyncIterable<SourceBatch>;
+  read(ctx: AdapterContext<Config>): AsyncIterable<SourceBatch>;
 }
 
 export interface Adapter<Config = unknown> {
@@ -144,6 +171,15 @@ export interface Adapter<Config = unknown> {
   streams: Partial<Record<StreamName, AdapterStream<Config>>>;
   /** Logs in and reads something small; throws AdapterError when the configuration cannot work. */
   checkConnection(ctx: AdapterContext<Config>): Promise<void>;
+  /**
+   * Every endpoint the adapter reads, with the schema its answers are parsed by (src/ports/response.ts).
+   * Tests parse the platform's fixtures with them; the adapter parses every live answer with them.
+   */
+  endpoints: ReadonlyArray<Endpoint<unknown>>;
+  /** How the platform spells mark values and attendance codes that the generic tables read otherwise. */
+  vocabulary: Vocabulary;
+  /** The platform's simulator (adapters/<platform>/simulator.ts), loaded only when asked for: tests and the demo. */
+  simulator(): Promise<SimulatorFactory>;
 }
 
 export type AnyAdapter = Adapter<any>; // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -128,6 +128,13 @@ export const TeachingAssignmentRecordSchema = z.object({
   subjectExternalId: ExternalIdSchema,
 });
 
+/** A file attached to homework: its name, and where the platform serves it (an id, a download URL, or both). */
+export const AttachmentSchema = z.object({
+  name: text(300).min(1),
+  url: z.url({ protocol: /^https?$/ }).max(2000).optional(),
+  externalId: ExternalIdSchema.optional(),
+});
+
 export const LessonRecordSchema = z.object({
   type: z.literal('lesson'),
   externalId: ExternalIdSchema,
@@ -142,6 +149,10 @@ export const LessonRecordSchema = z.object({
   substituteExternalId: ExternalIdSchema.optional(),
   topic: text(2000).optional(),
   homework: text(4000).optional(),
+  /** Files of the homework. */
+  homeworkFiles: z.array(AttachmentSchema).max(50).optional(),
+  /** When the homework is due, if not by the next lesson (a work's target date). */
+  homeworkDueDate: IsoDateSchema.optional(),
   status: z.enum(['planned', 'held', 'cancelled']).optional(),
 });
 
@@ -151,6 +162,8 @@ export const HomeworkRecordSchema = z.object({
   externalId: ExternalIdSchema,
   lessonExternalId: ExternalIdSchema,
   text: text(4000),
+  files: z.array(AttachmentSchema).max(50).optional(),
+  dueDate: IsoDateSchema.optional(),
 });
 
 export const MarkRecordSchema = z
@@ -172,6 +185,10 @@ export const MarkRecordSchema = z
     weight: z.number().min(0).max(100).optional(),
     workCategory: WorkCategorySchema.optional(),
     workTitle: text(500).optional(),
+    /** The work's target date: when a written work or homework was due (Дневник.ру `targetDate`, NetSchool `dueDate`). */
+    dueDate: IsoDateSchema.optional(),
+    /** The teacher's comment on the mark. */
+    comment: text(2000).optional(),
     enteredAt: InstantSchema.optional(),
     modifiedAt: InstantSchema.optional(),
   })

@@ -21,11 +21,43 @@ export interface SimulatorHandle {
   url: string;
   /** A connection config that works against this simulator, secrets included (no rate limit needed on loopback). */
   connectionConfig(): Record<string, unknown>;
+  /** The same with a wrong password or token: the platform must refuse it as it refuses a real one. */
+  badConfig(): Record<string, unknown>;
+  /** Values that must never show up in logs or errors (passwords, tokens, client secrets). */
+  secrets(): string[];
   /** Requests served so far (all of them, faulty ones included). */
   requests(): number;
   /** Replaces the active faults; `{}` clears them. */
   setFaults(faults: SimulatorFaults): void;
   close(): Promise<void>;
+}
+
+/**
+ * How a platform shows a generated school's values, where it differs from the generator's own spelling
+ * (NetSchool has no «5-», Дневник.ру writes absences as `Absent` …): what a round trip compares by.
+ * Groups are the generator's (src/demo/types.ts DemoGroup).
+ */
+export interface PlatformSpelling {
+  /** The raw mark value the platform reports for a generated one. */
+  markValue?(value: string): string;
+  /** Whether the platform shows a generated mark at all (default: every mark is shown). */
+  markShown?(value: string): boolean;
+  /** The raw attendance code the platform reports for a generated one. */
+  absenceCode?(code: string): string;
+  /** The lesson topic as the platform shows it (NetSchool's diary has none). */
+  topic?(topic: string): string;
+  /** The name a class or subgroup reaches the journal under. */
+  groupName?(group: { id: string; name: string; kind: string; parentId?: string | null; subjectId?: string | null }): string;
+}
+
+/**
+ * What an adapter's simulator module offers (`Adapter.simulator()` loads it): a server of a generated
+ * school (src/demo's DemoSchool) in the platform's protocol, and how that platform spells the school.
+ * `school` is typed loosely because src/ports may not depend on src/demo; simulators take a DemoSchool.
+ */
+export interface SimulatorFactory {
+  start(school: unknown, options?: Record<string, unknown>): Promise<SimulatorHandle>;
+  spelling(school: unknown): PlatformSpelling;
 }
 
 /** How a platform answers the faults that replace a response (its own status codes and bodies). */

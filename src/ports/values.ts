@@ -18,8 +18,15 @@ export type MarkKind =
 
 export type AttendanceKind = 'ill' | 'valid' | 'unexcused' | 'late' | 'unknown';
 
-/** Whose spelling a raw value is in; decides the few codes platforms spell differently. */
-export type Vocabulary = 'generic' | 'demo' | 'dnevnikru' | 'netschool' | 'edutatar' | 'kundoluk';
+/**
+ * How one platform spells the values the generic tables below read otherwise (codes lower-cased as
+ * normalizeCode does). Each adapter carries its own (`Adapter.vocabulary`); the journal maps a record
+ * that arrives without a kind with its source's vocabulary.
+ */
+export interface Vocabulary {
+  marks?: Readonly<Record<string, MarkKind>>;
+  attendance?: Readonly<Record<string, AttendanceKind>>;
+}
 
 export interface MappedMark {
   kind: MarkKind;
@@ -45,18 +52,12 @@ const MARK_WORDS: Record<string, MarkKind> = {
   '.': 'debt', '•': 'debt', '·': 'debt', точка: 'debt', долг: 'debt', дз: 'debt',
 };
 
-/** Per-platform spellings that differ from the generic table ([I] where platforms.md marks them inferred). */
-const MARK_OVERRIDES: Partial<Record<Vocabulary, Record<string, MarkKind>>> = {
-  // edu.tatar.ru shows «з» for зачёт in term columns and «н» only in attendance cells.
-  edutatar: { з: 'pass' },
-};
-
 /**
  * Maps a raw mark value. Numbers (with an optional +/−) within the scale are marks; «2/5» (a double
  * mark: literacy / content) is a mark without a single numeric value; words and codes go through the
  * tables; anything else is `other`, never an error.
  */
-export function mapMarkValue(raw: string, vocabulary: Vocabulary = 'generic', scale = DEFAULT_SCALE): MappedMark {
+export function mapMarkValue(raw: string, vocabulary: Vocabulary = {}, scale = DEFAULT_SCALE): MappedMark {
   const code = normalizeCode(raw).replace(/−|–/g, '-');
   const points = /^(\d{1,3})([+-])?$/.exec(code);
   if (points) {
@@ -68,7 +69,7 @@ export function mapMarkValue(raw: string, vocabulary: Vocabulary = 'generic', sc
   if (double && Number(double[1]) <= scale && Number(double[2]) <= scale) {
     return { kind: 'mark', numeric: null, scale };
   }
-  const kind = MARK_OVERRIDES[vocabulary]?.[code] ?? MARK_WORDS[code] ?? 'other';
+  const kind = vocabulary.marks?.[code] ?? MARK_WORDS[code] ?? 'other';
   return { kind, numeric: null, scale: null };
 }
 
@@ -81,26 +82,12 @@ const ATTENDANCE_CODES: Record<string, AttendanceKind> = {
   п: 'unknown', пропуск: 'unknown', отс: 'unknown', absent: 'unknown',
 };
 
-/** Per-platform spellings ([I]: platforms.md lists no verified code tables for these). */
-const ATTENDANCE_OVERRIDES: Partial<Record<Vocabulary, Record<string, AttendanceKind>>> = {
-  // Dnevnik.ru lesson log entry statuses (English enum names) [I].
-  dnevnikru: { absent: 'unexcused', ill: 'ill', late: 'late', pass: 'valid', attend: 'unknown' },
-  // Kundoluk: `absent_type` values seen in the app's strings [I].
-  kundoluk: { sick: 'ill', reason: 'valid', noreason: 'unexcused', late: 'late' },
-};
-
 /**
  * Maps a raw attendance code. A known lateness in minutes makes an otherwise unknown code `late`.
  */
-export function mapAttendanceCode(raw: string, vocabulary: Vocabulary = 'generic', lateMinutes?: number): AttendanceKind {
+export function mapAttendanceCode(raw: string, vocabulary: Vocabulary = {}, lateMinutes?: number): AttendanceKind {
   const code = normalizeCode(raw);
-  const kind = ATTENDANCE_OVERRIDES[vocabulary]?.[code] ?? ATTENDANCE_CODES[code] ?? 'unknown';
+  const kind = vocabulary.attendance?.[code] ?? ATTENDANCE_CODES[code] ?? 'unknown';
   if (kind === 'unknown' && lateMinutes !== undefined && lateMinutes > 0) return 'late';
   return kind;
-}
-
-/** The vocabulary a connection's platform writes in (the demo writes like a paper journal). */
-export function vocabularyOf(platform: string): Vocabulary {
-  const known: Vocabulary[] = ['demo', 'dnevnikru', 'netschool', 'edutatar', 'kundoluk'];
-  return (known as string[]).includes(platform) ? (platform as Vocabulary) : 'generic';
 }

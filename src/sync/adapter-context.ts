@@ -1,10 +1,17 @@
 import type { AdapterContext, AdapterLogger, AnyAdapter, DateRange } from '../ports/adapter.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
-import { createHttpClient, type Limiters } from './http-client.js';
+import { createHttpClient, type Exchange, type Limiters } from './http-client.js';
+import { openSocket, type Frame } from './socket.js';
 
 export interface RunStats {
   requests: number;
+}
+
+/** What a capture (src/sync/capture.ts) sees of a run: every HTTP answer and every socket frame. */
+export interface RunObserver {
+  exchange(exchange: Exchange): void;
+  socket(url: string, headers: Record<string, string>): (frame: Frame) => void;
 }
 
 export interface ContextOptions {
@@ -18,6 +25,9 @@ export interface ContextOptions {
   logger: Logger;
   limiters: Limiters;
   stats?: RunStats;
+  observer?: RunObserver;
+  /** One request and one unit of work at a time: a reproducible order of requests (captures). */
+  serial?: boolean;
 }
 
 /**
@@ -29,6 +39,7 @@ export function createAdapterContext(options: ContextOptions): AdapterContext<un
   const secrets = secretValues(config, options.adapter.secretKeys);
   const logger = redactingLogger(options.logger.child({ adapter: options.adapter.id }), secrets, options.adapter.secretKeys);
   const stats = options.stats ?? { requests: 0 };
+  const { observer, serial } = options;
   return {
     config,
     logger,
@@ -38,14 +49,23 @@ export function createAdapterContext(options: ContextOptions): AdapterContext<un
     timeZone: options.timeZone,
     session: new Map(),
     stats,
-    countRequest: () => {
-      stats.requests += 1;
-    },
-    http: (httpOptions) => createHttpClient(httpOptions, { limiters: options.limiters, signal: options.signal, logger, stats }),
+    parallelism: (configured) => (serial ? 1 : Math.max(1, configured)),
+    socket: (url, socketOptions = {}) => openSocket(url, socketOptions, {
+      signal: options.signal,
+      count: () => {
+        stats.requests += 1;
+      },
+      observe: observer ? (u, h) => observer.socket(u, h) : undefined,
+    }),
+    http: (httpOptions) => createHttpClient(httpOptions, {
+      limiters: options.limiters, signal: options.signal, logger, stats, serial,
+      observe: observer ? (e) => observer.exchange(e) : undefined,
+    }),
   };
 }
 
-function secretValues(config: unknown, keys: readonly string[]): string[] {
+/** The values of the config's secret keys, at any depth (Kundoluk's accounts hold a password each). */
+export function secretValues(config: unknown, keys: readonly string[]): string[] {
   const values: string[] = [];
   const visit = (value: unknown) => {
     if (!value || typeof value !== 'object') return;

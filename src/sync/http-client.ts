@@ -63,6 +63,23 @@ export interface HttpDeps {
   logger: AdapterLogger;
   /** Counts every request sent (retries included). */
   stats: { requests: number };
+  /** Sees every answer as it came, before it is classified (a capture records them: src/sync/capture.ts). */
+  observe?(exchange: Exchange): void;
+  /** One request at a time whatever the adapter asks for (a capture wants a reproducible order). */
+  serial?: boolean;
+}
+
+/** One request and the platform's answer, as sent and received. */
+export interface Exchange {
+  method: string;
+  /** Absolute, with the query. */
+  url: string;
+  requestHeaders: Record<string, string>;
+  /** The body as sent (JSON or form text). */
+  requestBody?: string;
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
 }
 
 const MAX_RETRY_WAIT_MS = 5 * 60_000;
@@ -77,7 +94,7 @@ export function createHttpClient(options: HttpClientOptions, deps: HttpDeps): Ht
     headers: options.headers,
   });
   const host = new URL(options.baseUrl).host;
-  const limiter = deps.limiters.get(`${host}|${options.credentialKey}`, options.requestsPerSecond ?? 5, options.concurrency ?? 2);
+  const limiter = deps.limiters.get(`${host}|${options.credentialKey}`, options.requestsPerSecond ?? 5, deps.serial ? 1 : options.concurrency ?? 2);
   return {
     request: <T>(request: HttpRequest) =>
       pRetry(() => limiter.schedule(() => send<T>(instance, options, deps, request)).catch(stopUnlessRetryable), {
@@ -105,12 +122,18 @@ async function send<T>(instance: AxiosInstance, options: HttpClientOptions, deps
     if (deps.signal.aborted) throw deps.signal.reason;
     throw new AdapterError('transient', `network error on ${request.method ?? 'GET'} ${pathOf(request.url)}: ${(error as Error).message}`, { cause: error });
   }
+  const body = bytesOf(raw.data);
   const response: HttpResponse<T> = {
     status: raw.status,
     headers: raw.headers as HttpResponse['headers'],
-    data: decode(bytesOf(raw.data), String(raw.headers['content-type'] ?? ''), request.responseType) as T,
+    data: decode(body, String(raw.headers['content-type'] ?? ''), request.responseType) as T,
     url: new URL(request.url, options.baseUrl).toString(),
   };
+  deps.observe?.({
+    method: request.method ?? 'GET', url: instance.getUri({ url: request.url, params: request.query }),
+    requestHeaders: { ...options.headers, ...contentHeaders, ...request.headers }, requestBody: data,
+    status: response.status, headers: response.headers, body,
+  });
   deps.logger.debug({ method: request.method ?? 'GET', path: pathOf(request.url), status: response.status }, 'platform request');
   const failure = options.classify(response) ?? byStatus(response, request);
   if (failure) throw withRetryAfter(failure, response);

@@ -71,10 +71,10 @@ export async function syncStreams(deps: SyncDeps, input: SyncInput): Promise<Syn
     if (!stream || (input.streams && !input.streams.includes(name))) continue;
     const result: StreamResult = { stream: name, batches: 0, created: 0, updated: 0, unchanged: 0, deleted: 0, rejected: [], guarded: [] };
     const seen = new Map<RecordType, Set<string>>(STREAM_TYPES[name].map((type) => [type, new Set<string>()]));
-    for await (const batch of stream.read(ctx, null)) {
+    for await (const batch of stream.read(ctx)) {
       for (const record of batch.records) seen.get(record.type)?.add(record.externalId);
       const applied = await applyBatch(deps.pool, deps.clock, {
-        connectionId: input.connectionId, stream: name, records: batch.records, goneIds: batch.goneIds, cursor: batch.nextCursor, fence: input.fence,
+        connectionId: input.connectionId, stream: name, records: batch.records, goneIds: batch.goneIds, fence: input.fence, vocabulary: adapter.vocabulary,
       });
       add(result, applied);
       input.onProgress?.(name, result);

@@ -7,7 +7,7 @@ import { listRuns, type RunView } from '../../src/sync/runs.js';
 import type { SyncService } from '../../src/sync/service.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { createSchool } from '../support/fixtures.js';
-import { dnevnikSpelling } from '../support/harness-dnevnik.js';
+import { simulator as dnevnikSimulator } from '../../adapters/dnevnikru/simulator.js';
 import { startServiceProcess, tempDataDir, waitFor, type ServiceProcess } from '../support/processes.js';
 import { compareWithTruth } from '../support/round-trip.js';
 import { keyOf, startTestEngine } from '../support/sync-engine.js';
@@ -84,7 +84,7 @@ describe('a worker killed in the middle of a sync', () => {
     expect(runs.map((r) => [r.trigger, r.status])).toEqual([['manual', 'failed'], ['retry', 'succeeded']]);
     expect(runs[0]!.error).toMatch(/heartbeat|stopped/);
     expect(killedAt).toBeGreaterThanOrEqual(page);
-    for (const d of await compareWithTruth(db.pool, schoolId, truth, RANGE, dnevnikSpelling)) {
+    for (const d of await compareWithTruth(db.pool, schoolId, truth, RANGE, dnevnikSimulator.spelling(truth))) {
       expect({ what: d.what, missing: d.missing, extra: d.extra }).toEqual({ what: d.what, missing: [], extra: [] });
     }
     // The cursors say where the good run ended, and no lease is left behind.

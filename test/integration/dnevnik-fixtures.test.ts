@@ -4,7 +4,7 @@ import nock from 'nock';
 import { dnevnikru } from '../../adapters/dnevnikru/index.js';
 import { AdapterError, STREAM_ORDER, type AnyAdapter } from '../../src/ports/adapter.js';
 import type { SourceRecord } from '../../src/ports/records.js';
-import { harnessContext, type AdapterHarness } from '../support/adapter-harness.js';
+import { harnessContext } from '../support/adapter-harness.js';
 
 /**
  * Дневник.ру answers replayed with nock from fixtures written after platforms.md §1 (ids above 2^53 as
@@ -20,8 +20,7 @@ const RANGE = { from: '2025-09-01', to: '2025-09-05' };
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/dnevnikru/${name}`, import.meta.url), 'utf8');
 const json = { 'Content-Type': 'application/json; charset=utf-8' };
 const adapter: AnyAdapter = dnevnikru;
-const harness = { adapter } as AdapterHarness;
-const context = (config: Record<string, unknown> = {}) => harnessContext(harness, { config: { baseUrl: HOST, token: TOKEN, ...config }, range: RANGE });
+const context = (config: Record<string, unknown> = {}) => harnessContext(adapter, { config: { baseUrl: HOST, token: TOKEN, ...config }, range: RANGE });
 
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());
@@ -52,7 +51,7 @@ async function readAll(ctx: ReturnType<typeof context>): Promise<SourceRecord[]>
   const records: SourceRecord[] = [];
   for (const name of STREAM_ORDER) {
     const stream = adapter.streams[name];
-    if (stream) for await (const batch of stream.read(ctx, null)) records.push(...batch.records);
+    if (stream) for await (const batch of stream.read(ctx)) records.push(...batch.records);
   }
   return records;
 }
@@ -100,8 +99,8 @@ describe('Дневник.ру fixtures', () => {
     api.get(`/v2/edu-groups/${CLASS}/final-marks`).times(2).reply(200, fixture('final-marks-5a.json'), json);
     const read = async (range: { from: string; to: string }) => {
       const records: SourceRecord[] = [];
-      const ctx = harnessContext(harness, { config: { baseUrl: HOST, token: TOKEN }, range });
-      for await (const batch of adapter.streams.periodMarks!.read(ctx, null)) records.push(...batch.records);
+      const ctx = harnessContext(adapter, { config: { baseUrl: HOST, token: TOKEN }, range });
+      for await (const batch of adapter.streams.periodMarks!.read(ctx)) records.push(...batch.records);
       return records;
     };
     // A daily window in the second quarter: the first quarter's final mark is not re-sent.

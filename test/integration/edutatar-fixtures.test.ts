@@ -6,7 +6,7 @@ import { edutatar } from '../../adapters/edutatar/index.js';
 import { cellTokens, parseJournal } from '../../adapters/edutatar/journal.js';
 import type { AnyAdapter, StreamName } from '../../src/ports/adapter.js';
 import type { SourceRecord } from '../../src/ports/records.js';
-import { harnessContext, memoryLogger, type AdapterHarness } from '../support/adapter-harness.js';
+import { harnessContext, memoryLogger } from '../support/adapter-harness.js';
 
 /**
  * edu.tatar.ru pages replayed with nock from fixtures written after platforms.md §3.2 (the form login
@@ -24,10 +24,9 @@ const JOURNAL = '/school/journal/school_editor';
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/edutatar/${name}`, import.meta.url), 'utf8');
 const html = { 'Content-Type': 'text/html; charset=utf-8' };
 const adapter: AnyAdapter = edutatar;
-const harness = { adapter } as AdapterHarness;
 const config = { baseUrl: HOST, login: 'zavuch139', password: PASSWORD, parallelPages: 1, requestsPerSecond: 50 };
 const context = (logger = memoryLogger('debug'), overrides: Record<string, unknown> = {}) =>
-  ({ ctx: harnessContext(harness, { config: { ...config, ...overrides }, range: RANGE, logger: logger.logger }), log: logger });
+  ({ ctx: harnessContext(adapter, { config: { ...config, ...overrides }, range: RANGE, logger: logger.logger }), log: logger });
 
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());
@@ -82,7 +81,7 @@ const page = (name: string) => (): [number, string, Record<string, string>] => [
 
 async function read(ctx: ReturnType<typeof context>['ctx'], streams: StreamName[]): Promise<SourceRecord[]> {
   const records: SourceRecord[] = [];
-  for (const name of streams) for await (const batch of adapter.streams[name]!.read(ctx, null)) records.push(...batch.records);
+  for (const name of streams) for await (const batch of adapter.streams[name]!.read(ctx)) records.push(...batch.records);
   return records;
 }
 

@@ -69,7 +69,7 @@ function everything(name: string): nock.Scope {
 
 async function read(ctx: ReturnType<typeof context>['ctx'], streams: StreamName[]): Promise<SourceRecord[]> {
   const records: SourceRecord[] = [];
-  for (const name of streams) for await (const batch of adapter.streams[name]!.read(ctx, null)) records.push(...batch.records);
+  for (const name of streams) for await (const batch of adapter.streams[name]!.read(ctx)) records.push(...batch.records);
   return records;
 }
 
@@ -211,7 +211,7 @@ describe('Kundoluk web journal roster', () => {
 
   async function roster(ctx: ReturnType<typeof context>['ctx']): Promise<SourceBatch[]> {
     const batches: SourceBatch[] = [];
-    for await (const batch of adapter.streams.roster!.read(ctx, null)) batches.push(batch);
+    for await (const batch of adapter.streams.roster!.read(ctx)) batches.push(batch);
     return batches;
   }
 

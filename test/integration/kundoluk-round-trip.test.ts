@@ -1,4 +1,5 @@
-import { expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
+import { kundoluk } from '../../adapters/kundoluk/index.js';
 import { KYRGYZ_NAMES } from '../../adapters/kundoluk/simulator-data.js';
 import type { KundolukSimulator } from '../../adapters/kundoluk/simulator.js';
 import { systemClock } from '../../src/lib/clock.js';
@@ -8,11 +9,9 @@ import { AdapterError } from '../../src/ports/adapter.js';
 import { Limiters } from '../../src/sync/http-client.js';
 import { syncStreams } from '../../src/sync/run-streams.js';
 import { harnessContext } from '../support/adapter-harness.js';
-import { kundolukHarness, kundolukSpelling } from '../support/harness-kundoluk.js';
-import { compareWithTruth, describeRoundTrip, syncFromSimulator } from '../support/round-trip.js';
+import { compareWithTruth, ROUND_TRIP, syncFromSimulator, withSimulatedSchool } from '../support/round-trip.js';
 
-// Through the end of the first quarter (26 October) and two weeks on, so that quarter marks are there too.
-const RANGE = { from: '2025-09-01', to: '2025-11-14' };
+const RANGE = ROUND_TRIP.range;
 
 type Config = { accounts: unknown[]; teacher?: unknown };
 
@@ -21,18 +20,18 @@ function apiOnly(config: Config): Config {
   return Object.fromEntries(Object.entries(config).filter(([key]) => key !== 'teacher')) as Config;
 }
 
-describeRoundTrip('Kundoluk', { harness: kundolukHarness, spelling: kundolukSpelling, seed: 7, pupils: 40, range: RANGE }, (state) => {
+describe('Kundoluk', () => withSimulatedSchool(kundoluk, ROUND_TRIP, (state) => {
   it('turns an HTTP 400 list of {errorMessage} into a clear error', async () => {
-    const config = kundolukHarness.config(state().sim) as { accounts: Array<{ username: string; password: string }> };
+    const config = state().sim.connectionConfig() as { accounts: Array<{ username: string; password: string }> };
     const broken = { ...config, accounts: [{ username: 'ученик 7а', password: 'secret' }, ...config.accounts] };
-    const failure = await kundolukHarness.adapter.checkConnection(harnessContext(kundolukHarness, { config: broken, range: RANGE })).catch((e: unknown) => e);
+    const failure = await kundoluk.checkConnection(harnessContext(kundoluk, { config: broken, range: RANGE })).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(AdapterError);
     expect(failure).toMatchObject({ kind: 'permanent', status: 400, message: expect.stringContaining('Логин не должен содержать пробелов') });
   });
 
   it('keeps the subjects\' Kyrgyz names beside the Russian ones', async () => {
     const { sim, db } = state();
-    const { schoolId } = await syncFromSimulator(db.pool, kundolukHarness, sim, { from: RANGE.from, to: shiftDays(RANGE.from, 6) });
+    const { schoolId } = await syncFromSimulator(db.pool, kundoluk, sim.connectionConfig(), { from: RANGE.from, to: shiftDays(RANGE.from, 6) });
     const { rows } = await db.pool.query<{ name: string; alt_names: string | null }>('SELECT name, alt_names FROM subject WHERE school_id = $1', [schoolId]);
     expect(rows.length).toBeGreaterThan(5);
     // Every subject of the demo curriculum has its Kyrgyz name in the simulator's table; the journal stores it as JSON.
@@ -46,12 +45,11 @@ describeRoundTrip('Kundoluk', { harness: kundolukHarness, spelling: kundolukSpel
     const fifth = truth.groups.find((g) => g.kind === 'class' && g.grade === 5)!;
     const index = truth.pupils.findIndex((p) => p.classId === fifth.id);
     const missing = truth.pupils[index]!;
-    const config = apiOnly(kundolukHarness.config(sim) as Config);
-    const harness = { ...kundolukHarness, config: () => ({ ...config, accounts: config.accounts.filter((_, i) => i !== index) }) };
-    const { schoolId, result } = await syncFromSimulator(db.pool, harness, sim, RANGE);
+    const config = apiOnly(sim.connectionConfig() as Config);
+    const { schoolId, result } = await syncFromSimulator(db.pool, kundoluk, { ...config, accounts: config.accounts.filter((_, i) => i !== index) }, RANGE);
     expect(result.streams.flatMap((s) => s.rejected)).toEqual([]);
     const name = `${missing.lastName} ${missing.firstName} ${missing.middleName}|`;
-    for (const d of await compareWithTruth(db.pool, schoolId, truth, RANGE, kundolukSpelling())) {
+    for (const d of await compareWithTruth(db.pool, schoolId, truth, RANGE, state().spelling)) {
       expect({ what: d.what, extra: d.extra }).toEqual({ what: d.what, extra: [] });
       // Only the pupil without an account is missing: the pupil, and the pupil's marks, absences and quarter marks.
       expect(d.missing.filter((k) => !k.startsWith(name))).toEqual([]);
@@ -61,15 +59,15 @@ describeRoundTrip('Kundoluk', { harness: kundolukHarness, spelling: kundolukSpel
 
   it('with a teacher login, knows every pupil of the classes from the web journal, and marks of the pupils with accounts; an account added later takes the pupil over', async () => {
     const { truth, sim, db } = state();
-    const config = kundolukHarness.config(sim) as Config;
+    const config = sim.connectionConfig() as Config;
     expect(config.teacher).toMatchObject({ login: (sim as KundolukSimulator).teacher.login });
     const withAccount = (i: number) => i % 3 !== 0;
     const className = new Map(truth.groups.map((g) => [g.id, g.name]));
     const withoutAccount = truth.pupils.filter((_, i) => !withAccount(i)).map((p) => `${p.lastName} ${p.firstName} ${p.middleName}|${className.get(p.classId)}|`);
     const some = { ...config, accounts: config.accounts.filter((_, i) => withAccount(i)) };
-    const { schoolId, connectionId, result } = await syncFromSimulator(db.pool, { ...kundolukHarness, config: () => some }, sim, RANGE);
+    const { schoolId, connectionId, result } = await syncFromSimulator(db.pool, kundoluk, some, RANGE);
     expect(result.streams.flatMap((s) => s.rejected)).toEqual([]);
-    for (const d of await compareWithTruth(db.pool, schoolId, truth, RANGE, kundolukSpelling())) {
+    for (const d of await compareWithTruth(db.pool, schoolId, truth, RANGE, state().spelling)) {
       expect({ what: d.what, extra: d.extra }).toEqual({ what: d.what, extra: [] });
       if (d.what === 'pupils' || d.what === 'lessons') {
         // The roster holds every pupil; the lessons come through the pupils with accounts (each class and subgroup has some).
@@ -90,14 +88,14 @@ describeRoundTrip('Kundoluk', { harness: kundolukHarness, spelling: kundolukSpel
     const limiters = new Limiters();
     try {
       const again = await syncStreams(
-        { pool: db.pool, clock: systemClock, logger: createLogger('silent'), limiters, adapters: new Map([[kundolukHarness.adapter.id, kundolukHarness.adapter]]) },
+        { pool: db.pool, clock: systemClock, logger: createLogger('silent'), limiters, adapters: new Map([[kundoluk.id, kundoluk]]) },
         { connectionId, config, range: RANGE },
       );
       expect(again.streams.flatMap((s) => s.rejected)).toEqual([]);
     } finally {
       await limiters.stop();
     }
-    for (const d of await compareWithTruth(db.pool, schoolId, truth, RANGE, kundolukSpelling())) {
+    for (const d of await compareWithTruth(db.pool, schoolId, truth, RANGE, state().spelling)) {
       expect({ what: d.what, missing: d.missing, extra: d.extra }).toEqual({ what: d.what, missing: [], extra: [] });
     }
     const after = await refs();
@@ -107,4 +105,4 @@ describeRoundTrip('Kundoluk', { harness: kundolukHarness, spelling: kundolukSpel
       `SELECT count(DISTINCT e.person_id)::int AS n FROM enrollment e JOIN person p ON p.id = e.person_id WHERE p.school_id = $1 AND e.end_date IS NULL`, [schoolId]);
     expect(pupils.rows[0]!.n).toBe(truth.pupils.length);
   });
-});
+}));

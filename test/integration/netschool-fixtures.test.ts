@@ -6,7 +6,7 @@ import { netschool } from '../../adapters/netschool/index.js';
 import { attendanceCodes, parseStudentTotal } from '../../adapters/netschool/mapping.js';
 import { AdapterError, type AnyAdapter } from '../../src/ports/adapter.js';
 import type { SourceRecord } from '../../src/ports/records.js';
-import { harnessContext, memoryLogger, type AdapterHarness } from '../support/adapter-harness.js';
+import { harnessContext, memoryLogger } from '../support/adapter-harness.js';
 
 /**
  * NetSchool answers replayed with nock from fixtures written after platforms.md §2 (the salted login, the
@@ -23,9 +23,8 @@ const fixture = (name: string) => readFileSync(new URL(`../fixtures/netschool/${
 const json = { 'Content-Type': 'application/json; charset=utf-8' };
 const html = { 'Content-Type': 'text/html; charset=utf-8' };
 const adapter: AnyAdapter = netschool;
-const harness = { adapter } as AdapterHarness;
 const config = { baseUrl: HOST, schoolId: 1089, login: 'zavuch', password: PASSWORD, parallelPupils: 1 };
-const context = (logger = memoryLogger('debug')) => ({ ctx: harnessContext(harness, { config, range: RANGE, logger: logger.logger }), log: logger });
+const context = (logger = memoryLogger('debug')) => ({ ctx: harnessContext(adapter, { config, range: RANGE, logger: logger.logger }), log: logger });
 
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());
@@ -66,7 +65,7 @@ function diary(scope: nock.Scope, studentId: number, reply: () => [number, strin
 
 async function read(ctx: ReturnType<typeof context>['ctx'], streams: Array<'roster' | 'schedule'>): Promise<SourceRecord[]> {
   const records: SourceRecord[] = [];
-  for (const name of streams) for await (const batch of adapter.streams[name]!.read(ctx, null)) records.push(...batch.records);
+  for (const name of streams) for await (const batch of adapter.streams[name]!.read(ctx)) records.push(...batch.records);
   return records;
 }
 

@@ -9,7 +9,7 @@ import { listRuns } from '../../src/sync/runs.js';
 import type { SyncService } from '../../src/sync/service.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { createSchool } from '../support/fixtures.js';
-import { dnevnikSpelling } from '../support/harness-dnevnik.js';
+import { simulator as dnevnikSimulator } from '../../adapters/dnevnikru/simulator.js';
 import { waitFor } from '../support/processes.js';
 import { compareWithTruth } from '../support/round-trip.js';
 import { startTestEngine } from '../support/sync-engine.js';
@@ -59,7 +59,7 @@ describe('the sync engine', () => {
     expect(run).toMatchObject({ status: 'succeeded', trigger: 'manual', mode: 'full', attempts: 1 });
     expect(run!.requests).toBeGreaterThan(50);
     expect(run!.counts.marks!.created).toBeGreaterThan(1000);
-    for (const d of await compareWithTruth(db.pool, schoolId, truth, RANGE, dnevnikSpelling)) expect([d.what, d.missing, d.extra]).toEqual([d.what, [], []]);
+    for (const d of await compareWithTruth(db.pool, schoolId, truth, RANGE, dnevnikSimulator.spelling(truth))) expect([d.what, d.missing, d.extra]).toEqual([d.what, [], []]);
 
     await engine.queue.enqueue(connectionId, 'manual', 'incremental');
     const runs = await settled(connectionId);

@@ -3,22 +3,19 @@ import { pino } from 'pino';
 import type { DemoSchool } from '../../src/demo/generator.js';
 import { fixedClock } from '../../src/lib/clock.js';
 import type { Logger } from '../../src/lib/logger.js';
-import type { AdapterContext, AnyAdapter, DateRange } from '../../src/ports/adapter.js';
-import type { SimulatorHandle } from '../../src/ports/simulator.js';
-import { createAdapterContext } from '../../src/sync/adapter-context.js';
+import type { Adapter, AdapterContext, AnyAdapter, DateRange } from '../../src/ports/adapter.js';
+import type { PlatformSpelling, SimulatorHandle } from '../../src/ports/simulator.js';
+import { createAdapterContext, type RunObserver } from '../../src/sync/adapter-context.js';
 import { Limiters } from '../../src/sync/http-client.js';
 
-/** How the shared tests drive one adapter and its simulator. One per registered adapter. */
-export interface AdapterHarness {
-  adapter: AnyAdapter;
-  /** Starts the platform's simulator serving `school` on a free loopback port. */
-  start(school: DemoSchool): Promise<SimulatorHandle>;
-  /** A configuration that works against the simulator (secrets included). */
-  config(sim: SimulatorHandle): Record<string, unknown>;
-  /** The same with a wrong password / token. */
-  badConfig(sim: SimulatorHandle): Record<string, unknown>;
-  /** Values that must never show up in logs (passwords, tokens). */
-  secrets(sim: SimulatorHandle): string[];
+/** Starts a registered adapter's simulator serving `school` on a free loopback port. */
+export async function startSimulator(adapter: AnyAdapter, school: DemoSchool, options?: Record<string, unknown>): Promise<SimulatorHandle> {
+  return (await adapter.simulator()).start(school, options);
+}
+
+/** How the adapter's platform spells the generated school (its simulator says). */
+export async function spellingOf(adapter: AnyAdapter, school: DemoSchool): Promise<PlatformSpelling> {
+  return (await adapter.simulator()).spelling(school);
 }
 
 /** A logger writing JSON lines into memory, so a test can read everything that was logged. */
@@ -35,12 +32,13 @@ export interface HarnessContextOptions {
   signal?: AbortSignal;
   now?: Date;
   limiters?: Limiters;
+  observer?: RunObserver;
 }
 
 /** An adapter context as the sync engine builds it, for calling an adapter directly. */
-export function harnessContext(harness: AdapterHarness, options: HarnessContextOptions): AdapterContext<unknown> & { stats: { requests: number } } {
+export function harnessContext<C>(adapter: Adapter<C>, options: HarnessContextOptions): AdapterContext<C> & { stats: { requests: number } } {
   return createAdapterContext({
-    adapter: harness.adapter,
+    adapter: adapter as AnyAdapter,
     config: options.config,
     range: options.range,
     timeZone: 'Europe/Moscow',
@@ -48,5 +46,6 @@ export function harnessContext(harness: AdapterHarness, options: HarnessContextO
     clock: fixedClock(options.now ?? new Date(`${options.range.to}T18:00:00+03:00`)),
     logger: options.logger ?? memoryLogger('warn').logger,
     limiters: options.limiters ?? new Limiters(),
-  });
+    observer: options.observer,
+  }) as AdapterContext<C> & { stats: { requests: number } };
 }

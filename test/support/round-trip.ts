@@ -1,15 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { generateLessonFacts, generateLessons, generatePeriodMarks, generateSchool, type DemoSchool } from '../../src/demo/generator.js';
-import type { DemoGroup } from '../../src/demo/types.js';
 import type { Pool } from '../../src/db/pool.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { shiftDays } from '../../src/lib/dates.js';
-import { AdapterError, type DateRange } from '../../src/ports/adapter.js';
-import type { SimulatorHandle } from '../../src/ports/simulator.js';
+import { AdapterError, type AnyAdapter, type DateRange } from '../../src/ports/adapter.js';
+import type { PlatformSpelling, SimulatorHandle } from '../../src/ports/simulator.js';
 import { Limiters } from '../../src/sync/http-client.js';
 import { syncStreams, type SyncResult } from '../../src/sync/run-streams.js';
-import type { AdapterHarness } from './adapter-harness.js';
+import { spellingOf, startSimulator } from './adapter-harness.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 import { createConnection, createSchool } from './fixtures.js';
 
@@ -19,33 +18,21 @@ import { createConnection, createSchool } from './fixtures.js';
  * subject), since every platform has its own ids.
  */
 
-export interface PlatformSpelling {
-  /** The raw mark value the platform reports for a generated one (NetSchool has no «5-», for instance). */
-  markValue?(value: string): string;
-  /** Whether the platform shows a generated mark at all (default: every mark is shown). */
-  markShown?(value: string): boolean;
-  /** The raw attendance code the platform reports for a generated one. */
-  absenceCode?(code: string): string;
-  /** The lesson topic as the platform shows it (NetSchool's diary has none). */
-  topic?(topic: string): string;
-  /** The name a class or subgroup reaches the journal under. */
-  groupName?(group: DemoGroup): string;
-}
-
+/** A new school with a connection of `adapter`, synced once over `range` with `config` (the simulator's by default). */
 export async function syncFromSimulator(
   pool: Pool,
-  harness: AdapterHarness,
-  sim: SimulatorHandle,
+  adapter: AnyAdapter,
+  config: Record<string, unknown>,
   range: DateRange,
 ): Promise<{ schoolId: string; connectionId: string; result: SyncResult }> {
-  const schoolId = await createSchool(pool, { name: `${harness.adapter.id} school` });
-  const connectionId = await createConnection(pool, schoolId, harness.adapter.id);
-  const adapters = new Map([[harness.adapter.id, harness.adapter]]);
+  const schoolId = await createSchool(pool, { name: `${adapter.id} school` });
+  const connectionId = await createConnection(pool, schoolId, adapter.id);
+  const adapters = new Map([[adapter.id, adapter]]);
   const limiters = new Limiters();
   try {
     const result = await syncStreams(
       { pool, clock: systemClock, logger: createLogger('silent'), limiters, adapters },
-      { connectionId, config: harness.config(sim), range },
+      { connectionId, config, range },
     );
     return { schoolId, connectionId, result };
   } finally {
@@ -124,19 +111,43 @@ function diff(what: string, expected: string[], actual: string[]): Difference {
   return { what, missing: missing.slice(0, 20), extra: extra.slice(0, 20), truth: expected.length, journal: actual.length };
 }
 
+/** The school a round trip generates: through the end of the first quarter (26 October) and two weeks on, so that term marks are there too. */
 export interface RoundTripSetup {
-  harness: AdapterHarness;
-  /** How the platform spells the generated school. */
-  spelling(truth: DemoSchool): PlatformSpelling;
   seed: number;
   pupils: number;
   range: DateRange;
 }
 
+export const ROUND_TRIP: RoundTripSetup = { seed: 5, pupils: 40, range: { from: '2025-09-01', to: '2025-11-14' } };
+
 export interface RoundTripState {
   db: TestDatabase;
   truth: DemoSchool;
   sim: SimulatorHandle;
+  spelling: PlatformSpelling;
+}
+
+/** A test database, a generated school and the adapter's simulator serving it, for the suites below and an adapter's own cases. */
+export function withSimulatedSchool(adapter: AnyAdapter, setup: RoundTripSetup, body: (state: () => RoundTripState) => void): void {
+  let state: RoundTripState;
+  beforeAll(async () => {
+    const db = await createTestDatabase();
+    const truth = generateSchool({ seed: setup.seed, pupils: setup.pupils, year: Number(setup.range.from.slice(0, 4)), until: setup.range.to });
+    state = { db, truth, sim: await startSimulator(adapter, truth), spelling: await spellingOf(adapter, truth) };
+  });
+  afterAll(async () => {
+    await state.sim.close();
+    await state.db.drop();
+  });
+  body(() => state);
+}
+
+/** Expects the journal of `schoolId` to hold exactly the generated school over `range`, as the platform spells it. */
+export async function expectJournalEqualsTruth(state: RoundTripState, schoolId: string, range: DateRange): Promise<void> {
+  for (const d of await compareWithTruth(state.db.pool, schoolId, state.truth, range, state.spelling)) {
+    expect({ what: d.what, missing: d.missing, extra: d.extra }).toEqual({ what: d.what, missing: [], extra: [] });
+    expect(d.truth).toBeGreaterThan(0);
+  }
 }
 
 /**
@@ -145,69 +156,56 @@ export interface RoundTripState {
  * rejected alone with a reason, bad credentials are `auth`, endless maintenance is `transient`. Returns
  * the suite's state for the adapter's own extra cases.
  */
-export function describeRoundTrip(title: string, setup: RoundTripSetup, extra?: (state: () => RoundTripState) => void): void {
-  const { harness, range } = setup;
-  let state: RoundTripState;
+export function describeRoundTrip(adapter: AnyAdapter, setup: RoundTripSetup = ROUND_TRIP): void {
+  const { range } = setup;
+  describe(`${adapter.title} round trip: generated school → simulator → adapter → applyBatch`, () => {
+    withSimulatedSchool(adapter, setup, (current) => {
+      const sync = (config: Record<string, unknown>, within = range) => syncFromSimulator(current().db.pool, adapter, config, within);
 
-  describe(`${title} round trip: generated school → simulator → adapter → applyBatch`, () => {
-    beforeAll(async () => {
-      const db = await createTestDatabase();
-      const truth = generateSchool({ seed: setup.seed, pupils: setup.pupils, year: Number(range.from.slice(0, 4)), until: range.to });
-      state = { db, truth, sim: await harness.start(truth) };
+      it('brings the school into the journal exactly as generated', async () => {
+        const state = current();
+        const before = state.sim.requests();
+        const { schoolId, result } = await sync(state.sim.connectionConfig());
+        expect(result.streams.flatMap((s) => s.rejected)).toEqual([]);
+        await expectJournalEqualsTruth(state, schoolId, range);
+        const marks = await state.db.pool.query(
+          `SELECT count(*) FILTER (WHERE weight IS NULL)::int AS unweighted, count(*) FILTER (WHERE work_category IS NULL)::int AS uncategorised
+             FROM mark WHERE school_id = $1`, [schoolId]);
+        expect(marks.rows[0]).toMatchObject({ unweighted: 0, uncategorised: 0 });
+        expect(result.requests).toBe(state.sim.requests() - before);
+      });
+
+      it('recovers from an expired session, rate limiting and a short maintenance', async () => {
+        const state = current();
+        state.sim.setFaults({ expireSessions: true, rateLimit: { requests: 2, retryAfterSeconds: 1 }, maintenance: { requests: 2, style: 'html' } });
+        const { schoolId } = await sync(state.sim.connectionConfig());
+        state.sim.setFaults({});
+        await expectJournalEqualsTruth(state, schoolId, range);
+      });
+
+      it('rejects a malformed mark alone, with a reason', async () => {
+        const state = current();
+        state.sim.setFaults({ malformedRecord: true });
+        const { result } = await sync(state.sim.connectionConfig(), { from: range.from, to: shiftDays(range.from, 4) });
+        state.sim.setFaults({});
+        const rejected = result.streams.flatMap((s) => s.rejected);
+        expect(rejected.length).toBeGreaterThan(0);
+        expect(rejected.every((r) => r.type === 'mark' && /value: empty mark value/.test(r.reason))).toBe(true);
+      });
+
+      it('fails with a clear auth error on bad credentials', async () => {
+        const failure = await sync(current().sim.badConfig()).catch((e: unknown) => e);
+        expect(failure).toBeInstanceOf(AdapterError);
+        expect((failure as AdapterError).kind).toBe('auth');
+      });
+
+      it('fails as transient when maintenance outlasts the retries', async () => {
+        const state = current();
+        state.sim.setFaults({ maintenance: { requests: Infinity } });
+        const failure = await sync(state.sim.connectionConfig()).catch((e: unknown) => e);
+        state.sim.setFaults({});
+        expect((failure as AdapterError).kind).toBe('transient');
+      });
     });
-    afterAll(async () => {
-      await state.sim.close();
-      await state.db.drop();
-    });
-
-    async function expectJournalEqualsTruth(schoolId: string): Promise<void> {
-      for (const d of await compareWithTruth(state.db.pool, schoolId, state.truth, range, setup.spelling(state.truth))) {
-        expect({ what: d.what, missing: d.missing, extra: d.extra }).toEqual({ what: d.what, missing: [], extra: [] });
-        expect(d.truth).toBeGreaterThan(0);
-      }
-    }
-
-    it('brings the school into the journal exactly as generated', async () => {
-      const before = state.sim.requests();
-      const { schoolId, result } = await syncFromSimulator(state.db.pool, harness, state.sim, range);
-      expect(result.streams.flatMap((s) => s.rejected)).toEqual([]);
-      await expectJournalEqualsTruth(schoolId);
-      const marks = await state.db.pool.query(
-        `SELECT count(*) FILTER (WHERE weight IS NULL)::int AS unweighted, count(*) FILTER (WHERE work_category IS NULL)::int AS uncategorised
-           FROM mark WHERE school_id = $1`, [schoolId]);
-      expect(marks.rows[0]).toMatchObject({ unweighted: 0, uncategorised: 0 });
-      expect(result.requests).toBe(state.sim.requests() - before);
-    });
-
-    it('recovers from an expired session, rate limiting and a short maintenance', async () => {
-      state.sim.setFaults({ expireSessions: true, rateLimit: { requests: 2, retryAfterSeconds: 1 }, maintenance: { requests: 2, style: 'html' } });
-      const { schoolId } = await syncFromSimulator(state.db.pool, harness, state.sim, range);
-      state.sim.setFaults({});
-      await expectJournalEqualsTruth(schoolId);
-    });
-
-    it('rejects a malformed mark alone, with a reason', async () => {
-      state.sim.setFaults({ malformedRecord: true });
-      const { result } = await syncFromSimulator(state.db.pool, harness, state.sim, { from: range.from, to: shiftDays(range.from, 4) });
-      state.sim.setFaults({});
-      const rejected = result.streams.flatMap((s) => s.rejected);
-      expect(rejected.length).toBeGreaterThan(0);
-      expect(rejected.every((r) => r.type === 'mark' && /value: empty mark value/.test(r.reason))).toBe(true);
-    });
-
-    it('fails with a clear auth error on bad credentials', async () => {
-      const failure = await syncFromSimulator(state.db.pool, { ...harness, config: harness.badConfig }, state.sim, range).catch((e: unknown) => e);
-      expect(failure).toBeInstanceOf(AdapterError);
-      expect((failure as AdapterError).kind).toBe('auth');
-    });
-
-    it('fails as transient when maintenance outlasts the retries', async () => {
-      state.sim.setFaults({ maintenance: { requests: Infinity } });
-      const failure = await syncFromSimulator(state.db.pool, harness, state.sim, range).catch((e: unknown) => e);
-      state.sim.setFaults({});
-      expect((failure as AdapterError).kind).toBe('transient');
-    });
-
-    extra?.(() => state);
   });
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import {
   WORK_TYPES, attendanceRecord, isAbsenceCode, markRecord, periodMarkRecord, workTypeOf,
 } from '../../adapters/edutatar/mapping.js';
+import { edutatar } from '../../adapters/edutatar/index.js';
 import { mapMarkValue } from '../../src/ports/values.js';
 
 /**
@@ -34,7 +35,7 @@ const VALUES: Array<[string, string, number | null, number | null]> = [
 
 describe('edu.tatar.ru mark values', () => {
   it.each(VALUES)('«%s» → %s %s/%s', (value, kind, numeric, scale) => {
-    expect(mapMarkValue(value, 'edutatar', 5)).toEqual({ kind, numeric, scale });
+    expect(mapMarkValue(value, edutatar.vocabulary, 5)).toEqual({ kind, numeric, scale });
     const record = markRecord('51234', 'lesson-1', 1, value, workTypeOf(''));
     expect(record).toMatchObject({ value: value.trim(), kind });
     expect(record.scale).toBe(kind === 'mark' ? 5 : undefined);

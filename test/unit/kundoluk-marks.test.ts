@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { entryRecords, MARK_TYPES } from '../../adapters/kundoluk/mapping.js';
 import type { KundolukMark } from '../../adapters/kundoluk/types.js';
 import type { AttendanceRecord, MarkRecord } from '../../src/ports/records.js';
+import { kundoluk } from '../../adapters/kundoluk/index.js';
 import { mapMarkValue } from '../../src/ports/values.js';
 
 /**
@@ -48,7 +49,7 @@ describe('Kundoluk marks', () => {
     expect(record).toMatchObject({ value, kind, weight: 1, workCategory: category });
     expect(record?.scale).toBe(scale ?? undefined);
     expect(record?.workTitle).toBe(title);
-    expect(mapMarkValue(value, 'kundoluk')).toEqual({ kind, numeric, scale });
+    expect(mapMarkValue(value, kundoluk.vocabulary)).toEqual({ kind, numeric, scale });
   });
 
   it('knows every mark_type the app names', () => {

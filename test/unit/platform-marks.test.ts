@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { markRecord as dnevnikMark, WORK_CATEGORY, type WorkType } from '../../adapters/dnevnikru/mapping.js';
 import { markRecord as netschoolMark, workCategoryOf, type Assignment, type AssignmentType } from '../../adapters/netschool/mapping.js';
+import { dnevnikru } from '../../adapters/dnevnikru/index.js';
 import { mapMarkValue } from '../../src/ports/values.js';
 
 /**
@@ -37,7 +38,7 @@ describe('Дневник.ру marks', () => {
   it.each(DNEVNIK)('«%s» (work type %s) → %s %s/%s, weight %s, %s', (value, workType, kind, numeric, scale, weight, category) => {
     const record = dnevnikMark({ id_str: '7000000000000000001', value, person_str: '1', lesson_str: '2', workType }, DNEVNIK_TYPES, 'Europe/Moscow', 5);
     expect(record).toMatchObject({ value, weight, workCategory: category });
-    expect(mapMarkValue(value, 'dnevnikru', 5)).toEqual({ kind, numeric, scale });
+    expect(mapMarkValue(value, dnevnikru.vocabulary, 5)).toEqual({ kind, numeric, scale });
   });
 
   it('knows every work kind it maps', () => {
@@ -45,8 +46,8 @@ describe('Дневник.ру marks', () => {
   });
 
   it('reads a ten-point instance (Kundelik) on its own scale', () => {
-    expect(mapMarkValue('9', 'dnevnikru', 10)).toEqual({ kind: 'mark', numeric: 9, scale: 10 });
-    expect(mapMarkValue('9', 'dnevnikru', 5)).toEqual({ kind: 'other', numeric: null, scale: null });
+    expect(mapMarkValue('9', dnevnikru.vocabulary, 10)).toEqual({ kind: 'mark', numeric: 9, scale: 10 });
+    expect(mapMarkValue('9', dnevnikru.vocabulary, 5)).toEqual({ kind: 'other', numeric: null, scale: null });
   });
 });
 

@@ -1,8 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
+import { adapters } from '../../adapters/index.js';
 import { mapAttendanceCode, mapMarkValue, type Vocabulary } from '../../src/ports/values.js';
 
+/** The generic tables, or a registered platform's vocabulary on top of them. */
+const vocabularyOf = (name: string): Vocabulary => adapters.get(name)?.vocabulary ?? {};
+
 /** [vocabulary, raw value, kind, numeric, scale] */
-const MARKS: Array<[Vocabulary, string, string, number | null, number | null]> = [
+const MARKS: Array<[string, string, string, number | null, number | null]> = [
   ['generic', '5', 'mark', 5, 5],
   ['generic', '1', 'mark', 1, 5],
   ['generic', '5-', 'mark', 5, 5],
@@ -38,17 +42,17 @@ const MARKS: Array<[Vocabulary, string, string, number | null, number | null]> =
 
 describe('mark values', () => {
   it.each(MARKS)('%s «%s» → %s', (vocabulary, raw, kind, numeric, scale) => {
-    expect(mapMarkValue(raw, vocabulary)).toEqual({ kind, numeric, scale });
+    expect(mapMarkValue(raw, vocabularyOf(vocabulary))).toEqual({ kind, numeric, scale });
   });
 
   it('respects a ten-point scale (Kundelik)', () => {
-    expect(mapMarkValue('9', 'dnevnikru', 10)).toEqual({ kind: 'mark', numeric: 9, scale: 10 });
-    expect(mapMarkValue('9', 'dnevnikru', 5)).toEqual({ kind: 'other', numeric: null, scale: null });
+    expect(mapMarkValue('9', vocabularyOf('dnevnikru'), 10)).toEqual({ kind: 'mark', numeric: 9, scale: 10 });
+    expect(mapMarkValue('9', vocabularyOf('dnevnikru'), 5)).toEqual({ kind: 'other', numeric: null, scale: null });
   });
 });
 
 /** [vocabulary, raw code, late minutes, kind] */
-const ABSENCES: Array<[Vocabulary, string, number | undefined, string]> = [
+const ABSENCES: Array<[string, string, number | undefined, string]> = [
   ['generic', 'Б', undefined, 'ill'],
   ['generic', 'У', undefined, 'valid'],
   ['generic', 'УП', undefined, 'valid'],
@@ -76,6 +80,6 @@ const ABSENCES: Array<[Vocabulary, string, number | undefined, string]> = [
 
 describe('attendance codes', () => {
   it.each(ABSENCES)('%s «%s» (%s min) → %s', (vocabulary, raw, late, kind) => {
-    expect(mapAttendanceCode(raw, vocabulary, late)).toBe(kind);
+    expect(mapAttendanceCode(raw, vocabularyOf(vocabulary), late)).toBe(kind);
   });
 });

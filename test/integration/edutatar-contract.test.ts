@@ -1,4 +1,0 @@
-import { describeAdapterContract } from '../support/adapter-contract.js';
-import { edutatarHarness } from '../support/harness-edutatar.js';
-
-describeAdapterContract(edutatarHarness);

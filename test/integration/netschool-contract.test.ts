@@ -1,4 +1,0 @@
-import { describeAdapterContract } from '../support/adapter-contract.js';
-import { netschoolHarness } from '../support/harness-netschool.js';
-
-describeAdapterContract(netschoolHarness);
