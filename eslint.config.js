@@ -1,30 +1,35 @@
-// ESLint: typescript-eslint's recommended rules plus the project's dependency rules (ARCHITECTURE.md):
-// adapters import only src/ports (their simulator*.ts files also the demo generator and Express); only the data
-// layer (src/db) imports the Prisma client; only src/config.ts reads process.env.
+// ESLint: typescript-eslint's recommended rules plus the dependency rules of ARCHITECTURE.md, enforced by
+// path zones (eslint-plugin-boundaries resolves every import to the file or package it names, so no
+// spelling of a path gets around a rule): src/ports is a leaf; an adapter imports only src/ports, its own
+// folder and its own libraries (never another adapter, axios, pg, pg-boss, Prisma, ws or Express; its
+// simulator*.ts files may also use the demo generator, Express and ws); only src/db touches Prisma; the
+// HTTP layer does not import pg; only src/config.ts reads process.env. test/unit/boundaries.test.ts lints
+// deliberate violations through this file, so a rule that fails open is caught.
 import js from '@eslint/js';
+import boundaries from 'eslint-plugin-boundaries';
 import tseslint from 'typescript-eslint';
 
-const prismaOnlyInDb = {
-  paths: [
-    { name: '@prisma/client', message: 'Only the data layer (src/db) uses Prisma.' },
-    { name: '@prisma/adapter-pg', message: 'Only the data layer (src/db) uses Prisma.' },
-  ],
-  patterns: [{ group: ['**/generated/prisma/**', '**/db/generated/**'], message: 'Only the data layer (src/db) uses Prisma.' }],
-};
+const element = (type, captured) => ({ element: captured ? { type, captured } : { type } });
+const modules = (...sources) => sources.map((source) => ({ origin: 'external', source }));
+const fromAdapter = { element: { type: 'platform' } };
+const fromSimulator = { element: { type: 'platform' }, file: { categories: 'simulator' } };
 
-const adapterRule = (allowDemo) => ({
-  paths: [
-    { name: 'pg', message: 'Adapters never touch the database.' },
-    { name: '@prisma/client', message: 'Adapters never touch the database.' },
-    ...(allowDemo ? [] : [{ name: 'express', message: 'Only an adapter\'s simulator.ts serves HTTP.' }]),
-  ],
-  patterns: [
-    {
-      regex: allowDemo ? '^(\\.\\./)+src/(?!ports/|demo/)' : '^(\\.\\./)+src/(?!ports/)',
-      message: 'adapters/** may import only src/ports/** (and a simulator the demo generator).',
-    },
-  ],
-});
+const policies = [
+  // src/ports is what adapters see: it depends on nothing of the project, and of packages only on zod.
+  { from: element('ports'), disallow: { to: [element('platform'), element('layer'), element('db'), element('prisma'), element('http')] } },
+  { from: element('ports'), disallow: { to: { module: { origin: 'external', source: '!zod' } } } },
+  // Adapters: src/ports and their own folder; never another adapter or a service layer.
+  { from: fromAdapter, disallow: { to: element('platform', { platform: '!{{ from.element.captured.platform }}' }) } },
+  { from: fromAdapter, disallow: { to: [element('layer'), element('db'), element('prisma'), element('http')] } },
+  { from: fromAdapter, disallow: { to: { module: modules('axios', 'pg', 'pg-boss', 'pg-copy-streams', '@prisma/*', 'prisma', 'ws', 'express', 'node-cron') } } },
+  // A simulator serves the demo school over HTTP (and NetSchool's hub over a WebSocket).
+  { from: fromSimulator, allow: { to: [element('layer', { layer: 'demo' }), { module: modules('express', 'ws') }] } },
+  // The registry names every adapter.
+  { from: { file: { categories: 'registry' } }, allow: { to: element('platform') } },
+  // Only the data layer holds Prisma; the HTTP layer goes through services, not SQL drivers.
+  { from: { element: { types: { noneOf: ['db', 'prisma'] } } }, disallow: { to: [element('prisma'), { module: modules('@prisma/*', 'prisma') }] } },
+  { from: element('http'), disallow: { to: { module: modules('pg', 'pg-boss', 'pg-copy-streams') } } },
+];
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'src/db/generated/', 'src/http/openapi.ts', 'coverage/', '.data/'] },
@@ -38,17 +43,35 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/**/*.ts'],
-    ignores: ['src/db/**'],
-    rules: { 'no-restricted-imports': ['error', prismaOnlyInDb] },
+    files: ['src/**/*.ts', 'adapters/**/*.ts'],
+    plugins: { boundaries },
+    settings: {
+      'import/resolver': { [new URL('./scripts/eslint-resolver.cjs', import.meta.url).pathname]: {} },
+      'boundaries/elements': [
+        { type: 'ports', pattern: 'src/ports' },
+        { type: 'prisma', pattern: 'src/db/generated' },
+        { type: 'db', pattern: 'src/db' },
+        { type: 'http', pattern: 'src/http' },
+        { type: 'layer', pattern: 'src/*', capture: ['layer'] },
+        { type: 'platform', pattern: 'adapters/*', capture: ['platform'] },
+      ],
+      'boundaries/files': [
+        { category: 'simulator', pattern: 'adapters/*/simulator*.ts' },
+        { category: 'registry', pattern: 'adapters/index.ts' },
+      ],
+    },
+    rules: { 'boundaries/dependencies': ['error', { default: 'allow', checkAllOrigins: true, policies }] },
   },
   {
-    files: ['src/**/*.ts'],
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', exports: 'writable', module: 'writable' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    files: ['src/**/*.ts', 'adapters/**/*.ts'],
     ignores: ['src/config.ts'],
     rules: {
       'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read configuration through src/config.ts.' }],
     },
   },
-  { files: ['adapters/**/*.ts'], ignores: ['adapters/**/simulator*.ts'], rules: { 'no-restricted-imports': ['error', adapterRule(false)] } },
-  { files: ['adapters/**/simulator*.ts'], rules: { 'no-restricted-imports': ['error', adapterRule(true)] } },
 );
