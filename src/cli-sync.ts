@@ -9,6 +9,7 @@ import { executeRun } from './sync/executor.js';
 import { listAlerts, readSyncHealth } from './sync/alerts.js';
 import { insertRun, listRuns, type RunView } from './sync/runs.js';
 import { startSync, type SyncService } from './sync/service.js';
+import { RangeSchema } from './sync/runs.js';
 import { registerCaptureCommands } from './cli-capture.js';
 
 type WithDatabase = (work: (db: Database, config: Config, logger: Logger) => Promise<number | void>) => Promise<void>;
@@ -60,15 +61,18 @@ export function registerSyncCommands(program: Command, withDatabase: WithDatabas
     .command('run <connection>')
     .description('sync a connection now, in this process, with a progress bar per stream')
     .option('--full', 'read the whole school year, not only the window since the last run')
+    .option('--from <date>', 'read these days only (with --to): a past year, a month to read again')
+    .option('--to <date>', 'the last day of --from')
     .option('--queue', 'hand the run to the workers instead of running it here')
-    .action((connectionId: string, o: { full?: boolean; queue?: boolean }) =>
+    .action((connectionId: string, o: { full?: boolean; queue?: boolean; from?: string; to?: string }) =>
       withSync(async (s, db) => {
-        const mode = o.full ? 'full' : 'incremental';
+        const range = runRange(o);
+        const mode = range ? 'range' : o.full ? 'full' : 'incremental';
         if (o.queue) {
-          print((await s.queue.enqueue(connectionId, 'manual', mode)).run);
+          print((await s.queue.enqueue(connectionId, 'manual', mode, { range })).run);
           return 0;
         }
-        const runId = (await insertRun(db.pool, connectionId, 'manual', mode))!;
+        const runId = (await insertRun(db.pool, connectionId, 'manual', mode, { range }))!;
         const result = await runWithBars(s, runId);
         if (result) printSummary(result);
         return result?.status === 'failed' ? 1 : 0;
@@ -92,6 +96,14 @@ export function registerSyncCommands(program: Command, withDatabase: WithDatabas
       const runs = await s.queue.redrive();
       process.stdout.write(`${runs.length} dead-lettered sync(s) queued again\n`);
     }));
+}
+
+/** `--from`/`--to`: both or neither, real days in order. */
+function runRange(o: { from?: string; to?: string; full?: boolean }): { from: string; to: string } | undefined {
+  if (o.from === undefined && o.to === undefined) return undefined;
+  const range = RangeSchema.safeParse({ from: o.from, to: o.to });
+  if (!range.success || o.full) throw new Error('give both --from and --to as dates YYYY-MM-DD, --from not after --to (and not with --full)');
+  return range.data;
 }
 
 async function runWithBars(s: SyncService, runId: string): Promise<RunView | undefined> {

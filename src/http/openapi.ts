@@ -135,7 +135,7 @@ export interface paths {
         put?: never;
         /**
          * Sync now
-         * @description Queues a run (202), or returns the run of this mode already waiting (200).
+         * @description Queues a run (202), or returns the run of this mode (and range) already waiting (200). `incremental` reads the window since the last run (less the look-back), `full` the school year so far, `range` the days given in `range` (a past school year, a month to read again) without moving the window.
          */
         post: operations["syncConnection"];
         delete?: never;
@@ -259,6 +259,12 @@ export interface components {
             /** Format: date-time */
             resolvedAt: string | null;
         };
+        DateRange: {
+            /** Format: date */
+            from: string;
+            /** Format: date */
+            to: string;
+        };
         SyncRun: {
             /** Format: uuid */
             id: string;
@@ -267,7 +273,9 @@ export interface components {
             /** @enum {string} */
             trigger: "schedule" | "manual" | "retry";
             /** @enum {string} */
-            mode: "incremental" | "full";
+            mode: "incremental" | "full" | "range";
+            /** @description The days a range run reads */
+            range: components["schemas"]["DateRange"] | null;
             status: components["schemas"]["SyncRunStatus"];
             /** Format: date-time */
             scheduledFor: string | null;
@@ -759,7 +767,8 @@ export interface operations {
                      * @default incremental
                      * @enum {string}
                      */
-                    mode?: "incremental" | "full";
+                    mode?: "incremental" | "full" | "range";
+                    range?: components["schemas"]["DateRange"];
                 };
             };
         };

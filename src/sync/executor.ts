@@ -55,7 +55,7 @@ export async function executeRun(deps: ExecutorDeps, runId: string, attempt: { j
     // Inside the try: whatever fails from here on, the finally gives the lease back.
     await markRunning(deps.pool, runId, attempt.jobId, attempt.number);
     const { adapter, config, timeZone } = await deps.connections.resolveConfig(run.connectionId);
-    const range = await windowOf(deps, run.connectionId, run.mode, timeZone);
+    const range = run.range ?? (await windowOf(deps, run.connectionId, run.mode, timeZone));
     const result = await syncStreams(deps, {
       connectionId: run.connectionId, config, range, signal: abort.signal, fence: token, detectGone: true,
       onProgress: (stream, r) => {
@@ -67,7 +67,8 @@ export async function executeRun(deps: ExecutorDeps, runId: string, attempt: { j
     requests += result.requests;
     for (const s of result.streams) progress[s.stream] = { ...(progress[s.stream] ?? { batches: 0, records: 0 }), done: true };
     await saveProgress(deps.pool, runId, progress, requests);
-    await saveWindow(deps.pool, run.connectionId, range);
+    // A range run reads days of its own choosing: the incremental window stays where it was.
+    if (run.mode !== 'range') await saveWindow(deps.pool, run.connectionId, range);
     const status = result.streams.some((s) => s.rejected.length > 0 || s.guarded.length > 0) ? 'partial' : 'succeeded';
     await finishRun(deps.pool, runId, { status, streams: result.streams, requests });
     await resolveAlerts(deps.pool, run.connectionId);
@@ -103,7 +104,7 @@ async function failAttempt(deps: ExecutorDeps, run: RunView, attempt: { final: b
 
 const WINDOW_STREAM = '_window';
 
-/** Incremental: from the last completed window's end minus the look-back, to today; full: the school year. */
+/** Incremental: from the last completed window's end minus the look-back, to today; full: the school year (range runs carry their days). */
 async function windowOf(deps: ExecutorDeps, connectionId: string, mode: RunMode, timeZone: string): Promise<DateRange> {
   const year = schoolYearSoFar(timeZone, deps.clock.now());
   if (mode === 'full') return year;

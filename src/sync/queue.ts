@@ -2,7 +2,7 @@ import PgBoss from 'pg-boss';
 import { withAdvisoryLock, withTransaction, type Pool, type PoolClient } from '../db/pool.js';
 import type { Logger } from '../lib/logger.js';
 import { executeRun, type ExecutorDeps } from './executor.js';
-import { getRun, insertRun, retryRunOf, type RunMode, type RunTrigger, type RunView } from './runs.js';
+import { getRun, insertRun, retryRunOf, type RunMode, type RunPlan, type RunTrigger, type RunView } from './runs.js';
 
 /**
  * Sync jobs on Postgres (pg-boss 10). One run per connection at a time is kept by the connection's lease
@@ -78,21 +78,22 @@ export class SyncQueue {
   }
 
   /** Queues a run for a connection (or returns the one already waiting / made for this period). */
-  async enqueue(connectionId: string, trigger: RunTrigger, mode: RunMode = 'incremental', scheduledFor?: Date): Promise<EnqueueResult> {
+  async enqueue(connectionId: string, trigger: RunTrigger, mode: RunMode = 'incremental', plan: RunPlan = {}): Promise<EnqueueResult> {
+    if ((mode === 'range') !== (plan.range !== undefined)) throw new Error('a range run names its days, and only a range run does');
     // The transaction's client is released before the run is read back: holding it while taking a
     // second connection would exhaust the pool under a burst of triggers.
-    const runId = await this.insertQueued(connectionId, trigger, mode, scheduledFor);
+    const runId = await this.insertQueued(connectionId, trigger, mode, plan);
     if (runId) return { run: (await getRun(this.pool, runId))!, created: true };
-    return { run: await this.existing(connectionId, mode, scheduledFor), created: false };
+    return { run: await this.existing(connectionId, mode, plan), created: false };
   }
 
   /** The new run's id, or null when an equal run is already waiting or this period's run exists. */
-  private insertQueued(connectionId: string, trigger: RunTrigger, mode: RunMode, scheduledFor: Date | undefined): Promise<string | null> {
+  private insertQueued(connectionId: string, trigger: RunTrigger, mode: RunMode, plan: RunPlan): Promise<string | null> {
     return withTransaction(this.pool, async (client) => {
       // Serializes the triggers of one connection, so two "sync now" never both see no waiting run.
       await client.query(`SELECT pg_advisory_xact_lock(hashtextextended('sync:' || $1, 0))`, [connectionId]);
-      if (!scheduledFor && (await waitingRun(client, connectionId, mode))) return null;
-      const runId = await insertRun(client, connectionId, trigger, mode, scheduledFor);
+      if (!plan.scheduledFor && (await waitingRun(client, connectionId, mode, plan.range))) return null;
+      const runId = await insertRun(client, connectionId, trigger, mode, plan);
       if (!runId) return null;
       await this.sendJob(client, runId, connectionId);
       return runId;
@@ -106,12 +107,13 @@ export class SyncQueue {
     await client.query('UPDATE sync_run SET job_id = $2 WHERE id = $1', [runId, jobId]);
   }
 
-  private async existing(connectionId: string, mode: RunMode, scheduledFor: Date | undefined): Promise<RunView> {
+  private async existing(connectionId: string, mode: RunMode, plan: RunPlan): Promise<RunView> {
     const { rows } = await this.pool.query<{ id: string }>(
       `SELECT id::text FROM sync_run
-        WHERE connection_id = $1 AND ($2::timestamptz IS NULL AND mode = $3 OR scheduled_for = $2)
+        WHERE connection_id = $1
+          AND ($2::timestamptz IS NULL AND mode = $3 AND range_from IS NOT DISTINCT FROM $4::date AND range_to IS NOT DISTINCT FROM $5::date OR scheduled_for = $2)
         ORDER BY queued_at DESC LIMIT 1`,
-      [connectionId, scheduledFor ?? null, mode],
+      [connectionId, plan.scheduledFor ?? null, mode, plan.range?.from ?? null, plan.range?.to ?? null],
     );
     // The waiting run, or the one it became if a worker started it meanwhile.
     if (!rows[0]) throw new Error(`no waiting run for connection ${connectionId}, yet the queue refused a new one`);
@@ -196,10 +198,11 @@ export class SyncQueue {
   }
 }
 
-async function waitingRun(client: PoolClient, connectionId: string, mode: string): Promise<boolean> {
+async function waitingRun(client: PoolClient, connectionId: string, mode: string, range: RunPlan['range']): Promise<boolean> {
   const { rowCount } = await client.query(
-    `SELECT 1 FROM sync_run WHERE connection_id = $1 AND status = 'queued' AND started_at IS NULL AND mode = $2`,
-    [connectionId, mode],
+    `SELECT 1 FROM sync_run WHERE connection_id = $1 AND status = 'queued' AND started_at IS NULL AND mode = $2
+        AND range_from IS NOT DISTINCT FROM $3::date AND range_to IS NOT DISTINCT FROM $4::date`,
+    [connectionId, mode, range?.from ?? null, range?.to ?? null],
   );
   return (rowCount ?? 0) > 0;
 }

@@ -1,18 +1,26 @@
 import type { Pool, PoolClient } from '../db/pool.js';
 import type { Rejection } from '../journal/context.js';
+import { z } from 'zod';
+import { IsoDateSchema } from '../ports/records.js';
 import type { StreamResult } from './run-streams.js';
 
 /** SyncRun rows: what ran, why, how far it got, what it changed, what it refused, how it ended. */
 
 export type RunTrigger = 'schedule' | 'manual' | 'retry' | 'demo';
 export type RunStatus = 'queued' | 'running' | 'succeeded' | 'partial' | 'failed';
-export type RunMode = 'incremental' | 'full';
+/**
+ * incremental: the window after the last run's end, less the look-back; full: the school year so far;
+ * range: the days the run names (a past year, a month to read again), without moving the window.
+ */
+export type RunMode = 'incremental' | 'full' | 'range';
 
 export interface RunView {
   id: string;
   connectionId: string;
   trigger: RunTrigger;
   mode: RunMode;
+  /** The days a `range` run reads (null for the others). */
+  range: { from: string; to: string } | null;
   status: RunStatus;
   scheduledFor: string | null;
   attempts: number;
@@ -30,7 +38,8 @@ export interface RunView {
 
 const MAX_REJECTED_KEPT = 200;
 
-const COLUMNS = `id::text, connection_id::text AS "connectionId", trigger, mode, status, scheduled_for AS "scheduledFor", attempts,
+const COLUMNS = `id::text, connection_id::text AS "connectionId", trigger, mode,
+  CASE WHEN range_from IS NULL THEN NULL ELSE json_build_object('from', range_from::text, 'to', range_to::text) END AS range, status, scheduled_for AS "scheduledFor", attempts,
   counts, rejected, progress, requests, error, error_kind AS "errorKind", queued_at AS "queuedAt", started_at AS "startedAt",
   finished_at AS "finishedAt"`;
 
@@ -53,13 +62,25 @@ function view(row: RawRun): RunView {
  * Inserts a queued run. A scheduled run names its period: a second insert for the same period is a
  * no-op (null), which is what makes one run per period whatever the number of schedulers.
  */
+/** The days of a `range` run: real dates, in order, at most two school years. */
+export const RangeSchema = z.object({ from: IsoDateSchema, to: IsoDateSchema })
+  .refine((r) => r.from <= r.to, '`from` is after `to`')
+  .refine((r) => Date.parse(r.to) - Date.parse(r.from) <= 2 * 366 * 86_400_000, 'a range of more than two years');
+
+export interface RunPlan {
+  /** Scheduled runs: the start of their schedule period (one run per period). */
+  scheduledFor?: Date;
+  /** `range` runs: the days to read. */
+  range?: { from: string; to: string };
+}
+
 export async function insertRun(
-  db: Pool | PoolClient, connectionId: string, trigger: RunTrigger, mode: RunMode, scheduledFor?: Date,
+  db: Pool | PoolClient, connectionId: string, trigger: RunTrigger, mode: RunMode, plan: RunPlan = {},
 ): Promise<string | null> {
   const { rows } = await db.query<{ id: string }>(
-    `INSERT INTO sync_run (connection_id, trigger, mode, status, scheduled_for) VALUES ($1, $2, $3, 'queued', $4)
+    `INSERT INTO sync_run (connection_id, trigger, mode, status, scheduled_for, range_from, range_to) VALUES ($1, $2, $3, 'queued', $4, $5, $6)
      ON CONFLICT (connection_id, scheduled_for) DO NOTHING RETURNING id::text`,
-    [connectionId, trigger, mode, scheduledFor ?? null],
+    [connectionId, trigger, mode, plan.scheduledFor ?? null, plan.range?.from ?? null, plan.range?.to ?? null],
   );
   return rows[0]?.id ?? null;
 }
@@ -83,8 +104,9 @@ export async function retryRunOf(pool: Pool, jobId: string, fallbackRunId: strin
     );
   }
   const { rows: created } = await pool.query<{ id: string }>(
-    `INSERT INTO sync_run (connection_id, trigger, mode, status, job_id) VALUES ($1, 'retry', $2, 'queued', $3) RETURNING id::text`,
-    [previous.connection_id, previous.mode, jobId],
+    `INSERT INTO sync_run (connection_id, trigger, mode, status, job_id, range_from, range_to)
+     SELECT connection_id, 'retry', mode, 'queued', $2, range_from, range_to FROM sync_run WHERE id = $1 RETURNING id::text`,
+    [previous.id, jobId],
   );
   return created[0]!.id;
 }

@@ -72,7 +72,7 @@ export class Scheduler {
   private async tick(connectionId: string, at: Date): Promise<void> {
     const period = truncateToSecond(at);
     try {
-      const { created } = await this.queue.enqueue(connectionId, 'schedule', 'incremental', period);
+      const { created } = await this.queue.enqueue(connectionId, 'schedule', 'incremental', { scheduledFor: period });
       if (created) this.logger.info({ connectionId, period: period.toISOString() }, 'scheduled sync queued');
     } catch (error) {
       this.logger.error({ connectionId, error: describeError(error) }, 'could not queue a scheduled sync');

@@ -43,40 +43,42 @@ async function apply(input: Partial<ApplyBatchInput> & { connectionId: string })
   return applyBatch(db.pool, clock, { stream: 'test', records: [], ...input });
 }
 
+/** A school of its own with one source, and (unless `empty`) the roster, lessons and marks above applied: each test stands alone. */
+async function source(empty = false): Promise<{ schoolId: string; connectionId: string }> {
+  const schoolId = await createSchool(db.pool);
+  const connectionId = await createConnection(db.pool, schoolId, 'dnevnikru');
+  if (!empty) expect((await apply({ connectionId, records: [...roster(), ...lessonsAndMarks()] })).rejected).toEqual([]);
+  return { schoolId, connectionId };
+}
+
 describe('applyBatch', () => {
-  let schoolId: string;
-  let connectionId: string;
-
-  beforeAll(async () => {
-    schoolId = await createSchool(db.pool);
-    connectionId = await createConnection(db.pool, schoolId, 'dnevnikru');
-  });
-
   it('creates every record once and leaves the same batch unchanged the second time', async () => {
+    const { schoolId, connectionId } = await source(true);
     const records = [...roster(), ...lessonsAndMarks()];
     const first = await apply({ connectionId, records });
     expect(first.rejected).toEqual([]);
     expect(first).toMatchObject({ created: records.length, updated: 0, unchanged: 0, deleted: 0 });
     const second = await apply({ connectionId, records });
     expect(second).toMatchObject({ created: 0, updated: 0, unchanged: records.length, deleted: 0, events: 0 });
-    const marks = await db.pool.query('SELECT raw, kind, numeric::float8 AS numeric FROM mark ORDER BY raw');
+    const marks = await db.pool.query('SELECT raw, kind, numeric::float8 AS numeric FROM mark WHERE school_id = $1 ORDER BY raw', [schoolId]);
     expect(marks.rows).toEqual([
       { raw: '4-', kind: 'mark', numeric: 4 },
       { raw: '5', kind: 'mark', numeric: 5 },
       { raw: 'зч', kind: 'pass', numeric: null },
     ]);
-    const absence = await db.pool.query('SELECT raw, kind, date::text FROM attendance');
+    const absence = await db.pool.query('SELECT raw, kind, date::text FROM attendance WHERE school_id = $1', [schoolId]);
     expect(absence.rows).toEqual([{ raw: 'Б', kind: 'ill', date: '2025-09-09' }]);
   });
 
   it('records a changed mark as one update with before and after', async () => {
+    const { schoolId, connectionId } = await source();
     const records = [...roster(), ...lessonsAndMarks()].map((r) =>
       r.type === 'mark' && r.externalId === 'm2' ? { ...r, value: '5' } : r,
     );
     const result = await apply({ connectionId, records });
     expect(result).toMatchObject({ created: 0, updated: 1, deleted: 0, events: 1 });
     const { rows } = await db.pool.query(
-      `SELECT op, entity_type, before::text AS before, after::text AS after FROM journal_event ORDER BY seq DESC LIMIT 1`,
+      `SELECT op, entity_type, before::text AS before, after::text AS after FROM journal_event WHERE school_id = $1 ORDER BY seq DESC LIMIT 1`, [schoolId],
     );
     expect(rows[0]).toMatchObject({ op: 'update', entity_type: 'mark' });
     expect(JSON.parse(rows[0].before)).toMatchObject({ raw: '4-', numeric: 4 });
@@ -84,9 +86,10 @@ describe('applyBatch', () => {
   });
 
   it('tombstones a gone mark with a delete event, and brings it back when it reappears', async () => {
+    const { schoolId, connectionId } = await source();
     const gone = await apply({ connectionId, goneIds: [{ type: 'mark', externalId: 'm3' }] });
     expect(gone).toMatchObject({ deleted: 1, events: 1 });
-    const row = await db.pool.query(`SELECT deleted_at IS NOT NULL AS deleted FROM mark WHERE raw = 'зч'`);
+    const row = await db.pool.query(`SELECT deleted_at IS NOT NULL AS deleted FROM mark WHERE raw = 'зч' AND school_id = $1`, [schoolId]);
     expect(row.rows).toEqual([{ deleted: true }]);
     const again = await apply({ connectionId, goneIds: [{ type: 'mark', externalId: 'm3' }] });
     expect(again).toMatchObject({ deleted: 0, events: 0 });
@@ -95,6 +98,7 @@ describe('applyBatch', () => {
   });
 
   it('rejects malformed records with reasons while the rest land', async () => {
+    const { schoolId, connectionId } = await source();
     const records: unknown[] = [
       { type: 'mark', externalId: 'bad1', pupilExternalId: 'nobody', lessonExternalId: 'l1', value: '5' },
       { type: 'mark', externalId: 'bad2', pupilExternalId: 'p1', subjectExternalId: 'math', date: '2025-13-45', value: '5' },
@@ -114,11 +118,12 @@ describe('applyBatch', () => {
       [0, expect.stringContaining('unknown pupil "nobody"')],
       [3, expect.stringContaining('unknown lesson "no-such-lesson"')],
     ]);
-    const good = await db.pool.query(`SELECT count(*)::int AS n FROM mark WHERE external_id = 'good'`);
+    const good = await db.pool.query(`SELECT count(*)::int AS n FROM mark WHERE external_id = 'good' AND school_id = $1`, [schoolId]);
     expect(good.rows[0].n).toBe(1);
   });
 
   it('saves the cursor only together with the data', async () => {
+    const { connectionId } = await source();
     await apply({ connectionId, stream: 'marks', cursor: { until: '2025-09-09' }, records: [] });
     const bad = { type: 'mark', externalId: 'boom', pupilExternalId: 'p1', lessonExternalId: 'l1', value: '5' };
     // A batch that fails as a whole (a constraint the write path does not pre-check) must not move the cursor.
@@ -130,11 +135,12 @@ describe('applyBatch', () => {
     }
     const { rows } = await db.pool.query(`SELECT cursor FROM sync_cursor WHERE connection_id = $1 AND stream = 'marks'`, [connectionId]);
     expect(rows[0].cursor).toEqual({ until: '2025-09-09' });
-    const marks = await db.pool.query(`SELECT count(*)::int AS n FROM mark WHERE external_id = 'boom'`);
+    const marks = await db.pool.query(`SELECT count(*)::int AS n FROM mark WHERE external_id = 'boom' AND source_id = $1`, [connectionId]);
     expect(marks.rows[0].n).toBe(0);
   });
 
   it('links a second source to the same persons, classes and lessons instead of duplicating them', async () => {
+    const { schoolId } = await source();
     const second = await createConnection(db.pool, schoolId, 'netschool');
     const records: SourceRecord[] = [
       ...roster('ns-').map((r) => (r.type === 'class' ? { ...r, name: '5 а' } : r)),
@@ -144,11 +150,12 @@ describe('applyBatch', () => {
     const result = await apply({ connectionId: second, records });
     expect(result.rejected).toEqual([]);
     const counts = await db.pool.query(
-      `SELECT (SELECT count(*) FROM person)::int AS persons, (SELECT count(*) FROM class_group)::int AS classes,
-              (SELECT count(*) FROM lesson)::int AS lessons, (SELECT count(*) FROM subject)::int AS subjects`,
+      `SELECT (SELECT count(*) FROM person WHERE school_id = $1)::int AS persons, (SELECT count(*) FROM class_group WHERE school_id = $1)::int AS classes,
+              (SELECT count(*) FROM lesson WHERE school_id = $1)::int AS lessons, (SELECT count(*) FROM subject WHERE school_id = $1)::int AS subjects`, [schoolId],
     );
     expect(counts.rows[0]).toEqual({ persons: 3, classes: 1, lessons: 2, subjects: 1 });
-    const refs = await db.pool.query(`SELECT count(DISTINCT connection_id)::int AS n FROM external_ref WHERE entity_type = 'person'`);
+    const refs = await db.pool.query(
+      `SELECT count(DISTINCT r.connection_id)::int AS n FROM external_ref r JOIN connection c ON c.id = r.connection_id WHERE r.entity_type = 'person' AND c.school_id = $1`, [schoolId]);
     expect(refs.rows[0].n).toBe(2);
   });
 
@@ -184,9 +191,7 @@ describe('applyBatch', () => {
       { type: 'person', externalId: 'bad-person', role: 'pupil', lastName: '', firstName: 'Олег', classExternalId: 'c5a' },
       { type: 'subject', externalId: 'rus', name: 'Русский язык', altNames: { ky: 'Орус тили' } },
     ];
-    // A school of its own, so that this test's rows stay out of the others' counts.
-    const otherSchool = await createSchool(db.pool);
-    const otherConnection = await createConnection(db.pool, otherSchool, 'dnevnikru');
+    const { schoolId: otherSchool, connectionId: otherConnection } = await source(true);
     for (const round of [1, 2]) {
       const result = await apply({ connectionId: otherConnection, records });
       expect(result.rejected.map((r) => [r.index, r.reason])).toEqual([

@@ -5,12 +5,18 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { adapters } from '../../adapters/index.js';
+import { dnevnikru } from '../../adapters/dnevnikru/index.js';
 import { generateSchool, type DemoSchool } from '../../src/demo/generator.js';
 import { fixedClock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
 import type { SimulatorHandle } from '../../src/ports/simulator.js';
 import { recordCapture, replayCapture } from '../../src/sync/probe.js';
+import type { SyncService } from '../../src/sync/service.js';
 import { startSimulator } from '../support/adapter-harness.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { createSchool } from '../support/fixtures.js';
+import { tempDataDir } from '../support/processes.js';
+import { keyOf, startTestEngine } from '../support/sync-engine.js';
 
 /**
  * `connections record` and `connections try --replay`, for every registered adapter against its
@@ -91,6 +97,36 @@ for (const adapter of adapters.values()) {
     }, 120_000);
   });
 }
+
+describe('connections record', () => {
+  let db: TestDatabase;
+  let engine: SyncService;
+  let sim: SimulatorHandle;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    engine = await startTestEngine(db, fixedClock(NOW), { ROLES: 'api' });
+    sim = await startSimulator(dnevnikru, truth);
+  });
+  afterAll(async () => {
+    await sim.close();
+    await engine.stop();
+    await db.drop();
+  });
+
+  it('captures a configured connection from the command line, its secrets never written', async () => {
+    const schoolId = await createSchool(db.pool);
+    const connection = await engine.connections.create({ schoolId, platform: 'dnevnikru', config: sim.connectionConfig() }, { check: false });
+    const out = await mkdtemp(path.join(os.tmpdir(), 'jb-record-'));
+    dirs.push(out);
+    const { stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'connections', 'record', connection.id, '--out', out, '--from', RANGE.from, '--to', RANGE.to], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: db.url, CONNECTION_SECRETS_KEY: keyOf(db), DATA_DIR: await tempDataDir() },
+    });
+    expect(stderr).toMatch(/capture written to .*: \d+ answers/);
+    const text = await captureText(out);
+    for (const secret of sim.secrets()) expect(text).not.toContain(secret);
+    expect((await replayCapture(dnevnikru, out, logger)).streams.flatMap((s) => s.records).length).toBeGreaterThan(50);
+  }, 120_000);
+});
 
 describe('connections try', () => {
   it('refuses a configuration that does not fit the adapter, naming the key, and exits non-zero', async () => {

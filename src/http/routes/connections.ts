@@ -4,7 +4,7 @@ import { NotFoundError } from '../../lib/errors.js';
 import type { ConnectionService } from '../../sync/connections.js';
 import type { SyncQueue } from '../../sync/queue.js';
 import { listAlerts } from '../../sync/alerts.js';
-import { getRun, listRuns } from '../../sync/runs.js';
+import { getRun, listRuns, RangeSchema } from '../../sync/runs.js';
 import type { Pool } from '../../db/pool.js';
 import { parseRequest } from '../errors.js';
 
@@ -16,7 +16,8 @@ const CreateBody = z.object({
   schedule: Schedule.optional(), enabled: z.boolean().optional(), check: z.boolean().optional(),
 }).strict();
 const PatchBody = z.object({ title: z.string().min(1).max(200).optional(), config: Config.optional(), schedule: Schedule.optional(), enabled: z.boolean().optional() }).strict();
-const SyncBody = z.object({ mode: z.enum(['incremental', 'full']).default('incremental') }).strict();
+const SyncBody = z.object({ mode: z.enum(['incremental', 'full', 'range']).default('incremental'), range: RangeSchema.optional() }).strict()
+  .refine((b) => (b.mode === 'range') === (b.range !== undefined), { message: 'a range run names its days in `range` ({from, to}), and only a range run does', path: ['range'] });
 const RunsQuery = z.object({
   connection: z.uuid().optional(),
   status: z.enum(['queued', 'running', 'succeeded', 'partial', 'failed']).optional(),
@@ -59,9 +60,9 @@ export function connectionsRouter(deps: ConnectionRoutesDeps): Router {
   });
   router.post('/v1/connections/:id/sync', async (req, res) => {
     const { id } = parseRequest(Id, req.params, 'path');
-    const { mode } = parseRequest(SyncBody, req.body ?? {}, 'body');
+    const { mode, range } = parseRequest(SyncBody, req.body ?? {}, 'body');
     await deps.connections.get(id);
-    const { run, created } = await deps.queue.enqueue(id, 'manual', mode);
+    const { run, created } = await deps.queue.enqueue(id, 'manual', mode, { range });
     res.status(created ? 202 : 200).json(run);
   });
   router.get('/v1/sync-runs', async (req, res) => {
