@@ -1,18 +1,22 @@
-import { createHash } from 'node:crypto';
-import * as cheerio from 'cheerio';
 import { z } from 'zod';
 import { AdapterError, type AdapterContext, type HttpClient, type HttpRequest, type HttpResponse } from '../../src/ports/adapter.js';
 import { CookieJar } from '../../src/ports/cookies.js';
-import { perRun } from '../../src/ports/session.js';
-import { textOf } from './mapping.js';
+import type { Endpoint } from '../../src/ports/response.js';
+import { Relogin, credentialKey, perRun } from '../../src/ports/session.js';
+import { TermsConfigSchema } from './calendar.js';
+import { LOGIN_PAGE, LOGON_ANSWER, LOGON_PAGE, MESSAGE } from './endpoints.js';
+import { pathOf } from './html.js';
+import { isRestrictedIp, loginOutcome, passwordField, sessionEnded, type FieldPair, type Landing } from './login.js';
 
 export const EduTatarConfigSchema = z.object({
   baseUrl: z.url().default('https://edu.tatar.ru'),
-  /** A school administrator's or deputy's account with the journal rights (see README.md); 2FA must be off. */
+  /** A school administrator's or deputy's account with the journal rights (see README.md). */
   login: z.string().min(1),
   password: z.string().min(1),
-  /** The login form's field names: `main_login`/`main_password`, the later `main_login2`/`main_password2`, or read from the form. */
+  /** The login form's field names: read from the form (`auto`), `main_login2`/`main_password2` (since 2021-10), or the older `main_login`/`main_password`. */
   loginFields: z.enum(['auto', 'main_login', 'main_login2']).default('auto'),
+  /** The school's term dates (the site shows none): quarters for grades 1–9, half-years for 10–11, as MM-DD. */
+  terms: TermsConfigSchema,
   requestsPerSecond: z.number().positive().max(1000).default(3),
   /** Journal pages read at once (the rate limit still applies). */
   parallelPages: z.number().int().min(1).max(8).default(2),
@@ -20,76 +24,41 @@ export const EduTatarConfigSchema = z.object({
 
 export type EduTatarConfig = z.infer<typeof EduTatarConfigSchema>;
 
-/** What a page says when its session cookie is unknown or expired (platforms.md §3.2). */
-const SESSION_GONE = 'Пользователь не найден';
-const SESSION_COOKIE = 'DNSID';
-
-function locationOf(response: HttpResponse): string {
-  return String(response.headers.location ?? '');
-}
-
 /**
- * edu.tatar.ru answers everything as HTML with 200: an expired session is a page saying «Пользователь не
- * найден», or a redirect to the login page. Other redirects come back to the client (a good login is
- * one); 429 and 5xx are the HTTP client's defaults.
+ * A login that redirects to the cabinet has worked (the landing public clients check); the cabinet
+ * itself is not read: it carries the account's mail password in a hidden form.
  */
+const CABINET_PATH = /^\/user\/anketa\b/;
+
+/** Redirects followed per request: a login passes through several pages, an ended session through the login's. */
+const MAX_HOPS = 5;
+
+/** Only «Restricted IP» is the classifier's (any page may be it); 429 and 5xx are the HTTP client's defaults, 3xx come back. */
 export function classifyEduTatar(response: HttpResponse): AdapterError | undefined {
-  const { status, data } = response;
-  if (status >= 300 && status < 400) {
-    const location = locationOf(response);
-    const path = URL.canParse(location, response.url) ? new URL(location, response.url).pathname : location;
-    return /\/log(on|in)\b/.test(path) ? new AdapterError('auth', 'edu.tatar.ru redirected to its login page: the session ended', { status }) : undefined;
-  }
-  if (status === 200 && typeof data === 'string' && data.includes(SESSION_GONE) && textOf(cheerio.load(data)('body')).includes(SESSION_GONE)) {
-    return new AdapterError('auth', `edu.tatar.ru: «${SESSION_GONE}»: the session ended`, { status });
-  }
-  return undefined;
-}
-
-/** The login form's field names, as configured or as the form at `/logon` names them. */
-function loginFieldsOf(html: string, configured: EduTatarConfig['loginFields']): { login: string; password: string; action?: string } {
-  const $ = cheerio.load(html);
-  const variant = configured !== 'auto' ? configured : $('input[name="main_login2"]').length > 0 ? 'main_login2' : 'main_login';
-  const action = $(`input[name="${variant}"]`).closest('form').attr('action')?.trim();
-  return { login: variant, password: variant === 'main_login2' ? 'main_password2' : 'main_password', ...(action ? { action } : {}) };
-}
-
-const TWO_FACTOR_MESSAGE = 'edu.tatar.ru asks this account for a second factor (two-factor authentication is on). The service cannot '
-  + 'answer it: turn two-factor authentication off for the service account (the school administrator or deputy it logs in as), '
-  + 'or give the service another account without it.';
-
-/** What the page after the login form says: «Личный кабинет» (in), «Неверный логин или пароль.» / `.err_text`, or a second factor. */
-function loginOutcome(html: string): AdapterError | undefined {
-  const $ = cheerio.load(html);
-  const error = textOf($('.err_text').first());
-  const text = textOf($('body'));
-  if (error || text.includes('Неверный логин или пароль')) return new AdapterError('auth', `edu.tatar.ru refused the login: ${error || 'Неверный логин или пароль.'}`);
-  const codeInput = $('input[autocomplete="one-time-code"], input[name="code"], input[name="otp"], input[name="sms_code"]').length > 0;
-  if (codeInput || /двухфакторн|код подтверждения/i.test(text)) return new AdapterError('permanent', TWO_FACTOR_MESSAGE);
-  if (text.includes('Личный кабинет')) return undefined;
-  return new AdapterError('auth', 'edu.tatar.ru did not confirm the login («Личный кабинет» not shown)');
+  if (!isRestrictedIp(response.data)) return undefined;
+  return new AdapterError('permanent', 'edu.tatar.ru refuses the network the service runs from («Restricted IP»): run it from an allowed network (a Russian IP address)', { status: response.status });
 }
 
 /**
- * One logged-in session per sync run (kept in ctx.session): the cookie jar with `DNSID`, the form login
- * (platforms.md §3.2), and one new login when a page says the session ended.
+ * One logged-in session per sync run: the cookie jar (`DNSID`, `HLP`), the form login with its
+ * redirects, and one new login when a page shows the session ended (src/ports/session.ts Relogin).
+ * A refused or locked login is not tried again in the same run: more attempts would only lock it.
  */
 export class EduTatarClient {
   private readonly http: HttpClient;
   private readonly cookies = new CookieJar();
-  /** The DNSID of the logged-in session; undefined until a login succeeds. */
-  private session?: string;
-  private loggingIn?: Promise<void>;
+  private readonly relogin = new Relogin<number>(() => this.logIn());
+  private logins = 0;
+  private refusal?: AdapterError;
 
   private constructor(private readonly ctx: AdapterContext<EduTatarConfig>) {
     const { config } = ctx;
     this.http = ctx.http({
       baseUrl: `${this.origin}/`,
-      credentialKey: createHash('sha256').update(`${this.origin}/${config.login}`).digest('hex').slice(0, 16),
+      credentialKey: credentialKey(this.origin, config.login),
       requestsPerSecond: config.requestsPerSecond,
-      concurrency: config.parallelPages,
+      concurrency: ctx.parallelism(config.parallelPages),
       classify: classifyEduTatar,
-      headers: { Referer: `${this.origin}/logon` },
     });
   }
 
@@ -101,60 +70,76 @@ export class EduTatarClient {
     return this.ctx.config.baseUrl.replace(/\/+$/, '');
   }
 
-  /** A page of the logged-in session; logs in first, and once more when the page says the session ended. */
-  async page(url: string, query?: HttpRequest['query']): Promise<string> {
-    if (!this.session) await this.login();
-    const used = this.session;
-    try {
-      return await this.send(url, query);
-    } catch (error) {
-      if (!(error instanceof AdapterError) || error.kind !== 'auth') throw error;
-      // Pages read at once all meet the ended session: the first logs in again, the others wait for it.
-      if (this.loggingIn) await this.loggingIn;
-      else if (this.session === used) {
-        this.ctx.logger.info({ path: url }, 'edu.tatar.ru session ended; logging in again');
-        await this.login();
-      }
-      return this.send(url, query);
+  /** A page of the logged-in session, parsed by its endpoint; logs in first, and once more when the session ended. */
+  read<T>(endpoint: Endpoint<T>, query?: HttpRequest['query']): Promise<T> {
+    return this.relogin.run(async () => {
+      const landing = await this.follow({ url: endpoint.path.slice(1), ...(query ? { query } : {}) });
+      const ended = sessionEnded(landing);
+      if (ended) throw new AdapterError('auth', `edu.tatar.ru ended the session (${endpoint.path}: ${ended})`);
+      return endpoint.parse(landing.html);
+    }, () => this.ctx.logger.info({ path: endpoint.path }, 'edu.tatar.ru session ended; logging in again'));
+  }
+
+  /**
+   * One request with the session's cookies, following up to MAX_HOPS redirects on the site (cookies
+   * kept at every hop); a redirect to a path `stopAt` accepts ends there, unread.
+   */
+  private async follow(request: HttpRequest, stopAt?: RegExp): Promise<Landing> {
+    let response = await this.exchange(request);
+    for (let hop = 0; response.status >= 300 && response.status < 400; hop += 1) {
+      const location = String(response.headers.location ?? '');
+      const next = URL.canParse(location, response.url) ? new URL(location, response.url) : undefined;
+      if (!next || hop === MAX_HOPS) throw new AdapterError('permanent', `edu.tatar.ru redirected ${pathOf(request.url)} more than ${MAX_HOPS} times (last to ${next?.pathname ?? 'nowhere'})`);
+      if (next.hostname !== new URL(this.origin).hostname) throw offSite(request.url, next);
+      if (stopAt?.test(next.pathname)) return { path: next.pathname, html: '' };
+      response = await this.exchange({ url: next.toString() });
     }
+    return { path: pathOf(response.url), html: typeof response.data === 'string' ? response.data : '' };
   }
 
-  private async send(url: string, query?: HttpRequest['query']): Promise<string> {
-    const response = await this.exchange({ url, ...(query ? { query } : {}) });
-    if (response.status >= 300) throw new AdapterError('permanent', `edu.tatar.ru redirected ${url.split('?')[0]} to ${locationOf(response).split('?')[0]}`, { status: response.status });
-    return response.data;
-  }
-
-  /** One request with the session's cookies; the cookies it sets are kept. */
   private async exchange(request: HttpRequest): Promise<HttpResponse<string>> {
-    const response = await this.http.request<string>({ ...request, headers: this.cookies.header(), responseType: 'text' });
+    const response = await this.http.request<string>({ ...request, headers: { ...request.headers, ...this.cookies.header() }, responseType: 'text' });
     this.cookies.keep(response);
     return response;
   }
 
-  private login(): Promise<void> {
-    this.loggingIn ??= this.logIn().finally(() => {
-      this.loggingIn = undefined;
-    });
-    return this.loggingIn;
-  }
-
-  /** `GET /logon` (cookies, the form's field names) → `POST` the form → the page it leads to must say «Личный кабинет». */
-  private async logIn(): Promise<void> {
+  /** The form's page (`/login/`, or `/logon` where there is none) → `POST` the form → the page the redirects end on. */
+  private async logIn(): Promise<number> {
+    if (this.refusal) throw this.refusal;
     const { config } = this.ctx;
-    this.session = undefined;
     this.cookies.clear();
-    const fields = loginFieldsOf(await this.send('logon'), config.loginFields);
-    const landing = await this.postForm(fields.action ?? 'logon', { [fields.login]: config.login, [fields.password]: config.password });
+    const page = await this.follow({ url: 'login/' }).catch((error: unknown) => {
+      if (error instanceof AdapterError && error.kind === 'not_found') return this.follow({ url: 'logon' });
+      throw error;
+    });
+    const form = (page.path.startsWith('/logon') ? LOGON_PAGE : LOGIN_PAGE).parse(page.html);
+    const fields: FieldPair = config.loginFields !== 'auto' ? config.loginFields : form.fields ?? 'main_login2';
+    const landing = await this.follow({
+      method: 'POST', url: (form.action ?? '/logon').replace(/^\//, ''),
+      form: { [fields]: config.login, [passwordField(fields)]: config.password },
+      headers: { Referer: `${this.origin}${page.path}` },
+    }, CABINET_PATH);
+    landingEndpoint(landing.path)?.parse(landing.html);
     const failure = loginOutcome(landing);
-    if (failure) throw failure;
-    this.session = this.cookies.get(SESSION_COOKIE);
-    if (!this.session) throw new AdapterError('auth', `edu.tatar.ru set no ${SESSION_COOKIE} cookie after the login`);
+    if (failure) {
+      this.refusal = failure;
+      throw failure;
+    }
+    this.logins += 1;
+    return this.logins;
   }
+}
 
-  /** Posts a form; a redirect (the usual answer to a good login) is followed once, with the cookies it set. */
-  private async postForm(url: string, form: Record<string, string>): Promise<string> {
-    const response = await this.exchange({ method: 'POST', url, form });
-    return response.status >= 300 ? this.send(locationOf(response)) : response.data;
-  }
+/** The endpoint of the page a login ends on, when it is one the catalogue knows. */
+function landingEndpoint(path: string): Endpoint<unknown> | undefined {
+  if (path.startsWith('/message')) return MESSAGE;
+  return path.startsWith('/logon') ? LOGON_ANSWER : undefined;
+}
+
+/** A redirect off the site; to «Моя школа» it says what that means. */
+function offSite(from: string, to: URL): AdapterError {
+  const moved = /(^|\.)ms-edu\.tatar\.ru$/.test(to.hostname)
+    ? ': the school\'s journal has moved to «Моя школа» (ms-edu.tatar.ru), which this adapter does not read'
+    : '';
+  return new AdapterError('permanent', `edu.tatar.ru redirected ${pathOf(from)} to another site (${to.hostname})${moved}`);
 }

@@ -1,20 +1,29 @@
 import { AdapterError, type AdapterContext } from '../../src/ports/adapter.js';
 import { mapLimit } from '../../src/ports/concurrency.js';
-import type { ClassRecord, PeriodRecord, SubjectRecord } from '../../src/ports/records.js';
-import { once } from '../../src/ports/session.js';
+import type { ClassRecord, SubjectRecord } from '../../src/ports/records.js';
+import { once, perRun } from '../../src/ports/session.js';
+import { termKindOf, termOf, type Term } from './calendar.js';
 import { EduTatarClient, type EduTatarConfig } from './client.js';
-import { parseFilters, type CourseOption, type TermOption } from './journal.js';
-import { classRecord, parseClasses, parseSchoolYear, parseSubjects, periodKindOf, type ClassInfo } from './mapping.js';
+import { CLASSES, PUPILS, SCHOOL, journalEndpoint, type JournalPage } from './endpoints.js';
+import { nameKey } from './mapping.js';
+import { Roster, type PupilEntry } from './roster.js';
 
 /**
  * What the adapter knows of the school before it reads journals: the school year (`/school`), the
- * classes (`/school/academic_year/classes`), the subjects (`/school/subject/index`) and, per class, the
- * journal's term and subject selectors — which give the periods and the class's courses (a course is a
- * subject taught to the whole class or to one of its groups [I]).
+ * classes (`/school/academic_year/classes`) and, per class, the journal's term and course selectors —
+ * which give the class's terms (dated by the configuration) and courses (a subject for the whole
+ * class or for a group of it [I]). Subjects are known by name only: the journal names them so.
  */
 type Ctx = AdapterContext<EduTatarConfig>;
 
-export const JOURNAL_PATH = 'school/journal/school_editor';
+export interface ClassInfo {
+  id: string;
+  grade: number;
+  letter: string;
+  name: string;
+  /** The class teacher's full name («Руководитель»). */
+  teacher?: string;
+}
 
 export interface Course {
   criteria: string;
@@ -22,14 +31,7 @@ export interface Course {
   /** The class, or the class's group the course is for. */
   groupId: string;
   subjectId: string;
-}
-
-export interface Term {
-  /** The journal's `term` parameter. */
-  value: string;
-  periodId: string;
-  /** The period as a record; undefined when the selector gives no dates. */
-  period?: PeriodRecord;
+  subject: string;
 }
 
 export interface ClassView {
@@ -44,86 +46,74 @@ export interface SchoolView {
   year: number;
   classes: ClassView[];
   subjects: SubjectRecord[];
-  /** The whole school year as a period (year marks refer to it); undefined when no term has dates. */
-  yearPeriod?: PeriodRecord;
 }
-
-export const YEAR_PERIOD_ID = 'year';
 
 /** The start year of the school year from `/school` — also the connection check (a non-staff account has no such page). */
 export function schoolYear(ctx: Ctx): Promise<number> {
-  return once(ctx, 'edutatar.year', async () => {
-    const year = parseSchoolYear(await EduTatarClient.of(ctx).page('school'));
-    if (year === undefined) {
-      throw new AdapterError('permanent', 'edu.tatar.ru shows this account no school pages (/school names no school year): '
-        + 'use the school administrator\'s or a deputy\'s account with the rights to the class journals');
-    }
-    return year;
-  });
+  return once(ctx, 'edutatar.year', async () => (await EduTatarClient.of(ctx).read(SCHOOL)).startYear);
+}
+
+/** The journal endpoint dating its columns in the run's school year. */
+export function journalOf(ctx: Ctx, year: number): ReturnType<typeof journalEndpoint> {
+  return perRun(ctx, `edutatar.journal.${year}`, () => journalEndpoint(year));
 }
 
 export function school(ctx: Ctx): Promise<SchoolView> {
   return once(ctx, 'edutatar.school', async () => {
     const client = EduTatarClient.of(ctx);
     const year = await schoolYear(ctx);
-    const classes = parseClasses(await client.page('school/academic_year/classes'));
-    if (classes.length === 0) throw new AdapterError('permanent', 'edu.tatar.ru lists no classes to this account: use an account with the rights to the class journals');
-    const subjects = new Map(parseSubjects(await client.page('school/subject/index')).map((s) => [subjectKey(s.name), s]));
-    const views = await mapLimit(classes, ctx.config.parallelPages, async (info) => {
-      const filters = parseFilters(await client.page(JOURNAL_PATH, { edu_class_id: info.id }));
-      return classView(info, filters.courses, filters.terms, subjects, year);
+    const classes = (await client.read(CLASSES)).classes.map((c): ClassInfo => ({ ...c, name: `${c.grade}${c.letter}` }));
+    const subjects = new Map<string, SubjectRecord>();
+    const views = await mapLimit(classes, ctx.parallelism(ctx.config.parallelPages), async (info) => {
+      const first = await client.read(journalOf(ctx, year), { edu_class_id: info.id });
+      return classView(ctx, info, first, subjects, year);
     });
-    return { year, classes: views, subjects: [...subjects.values()], ...yearPeriodOf(views, year) };
+    return { year, classes: views, subjects: [...subjects.values()] };
   });
 }
 
-/** «Русский  язык» → «русский язык»: how a course's subject is found among the school's subjects. */
-function subjectKey(name: string): string {
-  return name.toLowerCase().replace(/ё/g, 'е').replace(/\s+/g, ' ').trim();
+/** A class's pupils (`addUser(…)` of its pupils page), read once per run: the roster stream writes them, the journals match rows to them. */
+export function pupilsOf(ctx: Ctx, classId: string): Promise<{ pupils: PupilEntry[]; roster: Roster }> {
+  return once(ctx, `edutatar.pupils.${classId}`, async () => {
+    const { pupils } = await EduTatarClient.of(ctx).read(PUPILS, { id: classId });
+    return { pupils, roster: new Roster(pupils) };
+  });
 }
 
-/** A course's group is the whole class when it is named «Весь класс», after the class, or not at all [I]. */
+/** A course's group is the whole class when the selector's first part is empty, «Весь класс» or the class's name [I]. */
 function isWholeClass(group: string, info: ClassInfo): boolean {
-  const key = subjectKey(group);
-  return key === '' || key === 'весь класс' || key === 'класс' || key.replace(/\s/g, '') === info.name.toLowerCase();
+  const key = nameKey(group).replace(/\s/g, '');
+  return key === '' || key === 'веськласс' || key === 'класс' || key === nameKey(info.name).replace(/\s/g, '');
 }
 
-function classView(info: ClassInfo, options: CourseOption[], termOptions: TermOption[], subjects: Map<string, SubjectRecord>, year: number): ClassView {
+function classView(ctx: Ctx, info: ClassInfo, page: JournalPage, subjects: Map<string, SubjectRecord>, year: number): ClassView {
   const groups = new Map<string, ClassRecord>();
-  const courses = options.map((option): Course => {
-    const key = subjectKey(option.subject);
-    // A subject the school's list lacks is still a subject: known by its name.
+  const courses = page.courses.map((option): Course => {
+    const key = nameKey(option.subject);
     if (!subjects.has(key)) subjects.set(key, { type: 'subject', externalId: option.subject, name: option.subject });
     let groupId = info.id;
     if (!isWholeClass(option.group, info)) {
       groupId = `${info.id}/${option.criteria}`;
-      groups.set(groupId, { ...classRecord(info, year), externalId: groupId, name: `${info.name} ${option.group}`, parentExternalId: info.id });
+      const named = nameKey(option.group).replace(/\s/g, '').startsWith(nameKey(info.name).replace(/\s/g, ''));
+      groups.set(groupId, {
+        type: 'class', externalId: groupId, year, name: named ? option.group : `${info.name} ${option.group}`, grade: info.grade,
+        ...(info.letter ? { letter: info.letter } : {}), parentExternalId: info.id,
+      });
     }
-    return { criteria: option.criteria, classId: info.id, groupId, subjectId: subjects.get(key)!.externalId };
+    return { criteria: option.criteria, classId: info.id, groupId, subjectId: subjects.get(key)!.externalId, subject: option.subject };
   });
-  return { info, courses, terms: termOptions.map((t) => termOf(t, year)), groups: [...groups.values()] };
+  return { info, courses, terms: termsOf(ctx, page, info, year), groups: [...groups.values()] };
 }
 
-function termOf(option: TermOption, year: number): Term {
-  const kind = periodKindOf(option.title);
-  const number = Math.min(Number(/\d+/.exec(option.value)?.[0] ?? /^\s*(\d+)/.exec(option.title)?.[1] ?? 1), 12);
-  const periodId = `${kind}-${number}`;
-  if (!option.startDate || !option.endDate) return { value: option.value, periodId };
-  return {
-    value: option.value, periodId,
-    period: { type: 'period', externalId: periodId, year, kind, number, title: option.title, startDate: option.startDate, endDate: option.endDate },
-  };
-}
-
-function yearPeriodOf(classes: ClassView[], year: number): { yearPeriod?: PeriodRecord } {
-  const periods = classes.flatMap((c) => c.terms.flatMap((t) => (t.period ? [t.period] : [])));
-  if (periods.length === 0) return {};
-  const startDate = periods.map((p) => p.startDate).sort()[0]!;
-  const endDate = periods.map((p) => p.endDate).sort().at(-1)!;
-  return { yearPeriod: { type: 'period', externalId: YEAR_PERIOD_ID, year, kind: 'year', number: 1, title: `${year}/${year + 1} учебный год`, startDate, endDate } };
-}
-
-/** Whether a term meets the read range (a term without dates always does). */
-export function termMeets(term: Term, range: { from: string; to: string }): boolean {
-  return !term.period || (term.period.startDate <= range.to && term.period.endDate >= range.from);
+/** The class's terms: `select#term`'s numbered options, dated by the configured calendar. */
+function termsOf(ctx: Ctx, page: JournalPage, info: ClassInfo, year: number): Term[] {
+  return page.terms.filter((o) => /^\d{1,2}$/.test(o.value)).map((option) => {
+    const kind = termKindOf(option.text, info.grade);
+    const term = kind ? termOf(ctx.config.terms, year, kind, Number(option.value), option.value) : undefined;
+    if (!term) {
+      throw new AdapterError('permanent', `edu.tatar.ru GET /school/journal/school_editor: select#term: «${option.text}» (class ${info.name}) `
+        + 'is a term the configured calendar (terms.quarters, terms.halfYears) has no dates for');
+    }
+    return term;
+  });
 }

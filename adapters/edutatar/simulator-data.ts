@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { generateLessonFacts, generateLessons, generatePeriodMarks, type DemoSchool } from '../../src/demo/generator.js';
-import type { DemoGroup, DemoLesson, DemoPeriod, DemoPeriodMark, DemoPupil, DemoSubject } from '../../src/demo/types.js';
+import type { DemoGroup, DemoLesson, DemoPeriod, DemoPeriodMark, DemoPupil, DemoStaff, DemoSubject } from '../../src/demo/types.js';
 
 /**
- * The generated school as edu.tatar.ru's staff pages hold it (platforms.md §3.2, [I] where the README
- * says so): numeric ids, the class's courses (a subject for the whole class or for one of its groups),
- * the periods of the class's grade, and the class journal of a course and term, paginated by columns.
+ * The generated school as edu.tatar.ru's staff pages hold it: numeric ids, the class's courses (a
+ * subject for the whole class or for one of its groups), the terms of the class's grade (by number,
+ * dated only inside the simulator), the class journal of a course and term paginated by columns, and
+ * the class's weekly timetable.
  */
 
 /** A stable positive int for a key (44 bits of a hash: below 2^53, no collisions in a school). */
@@ -22,8 +23,6 @@ export interface SimCourse {
   criteria: number;
   group: DemoGroup;
   subject: DemoSubject;
-  /** «Весь класс», or the group's part of its name («англ. гр. 1»). */
-  label: string;
 }
 
 export interface SimTerm {
@@ -42,7 +41,6 @@ export interface JournalRow {
   cells: string[][];
   average: string;
   term: string;
-  year: string;
 }
 
 export interface JournalView {
@@ -51,24 +49,25 @@ export interface JournalView {
   term: SimTerm;
   courses: SimCourse[];
   terms: SimTerm[];
+  teacher?: DemoStaff;
   page: number;
   pages: number;
   columns: JournalColumn[];
   rows: JournalRow[];
-  /** The last term's page also shows the year mark. */
-  withYear: boolean;
 }
 
-/** Work-type code of a lesson by the work its marks are for; ordinary lessons have none [I]. */
+/** Work-type code of a lesson by the work its marks are for; ordinary lessons have none (or Р, as the evidence's checks allow). */
 function codeOf(lesson: DemoLesson, categories: Set<string>): string {
   if (categories.has('control')) return lesson.subjectId === 'subj-rus' ? 'Д' : 'КР';
   if (categories.has('lab')) return 'ЛР';
   if (categories.has('essay')) return 'С';
-  return '';
+  return lesson.slot === 7 ? 'Р' : '';
 }
 
 const collator = new Intl.Collator('ru');
 const byName = (a: DemoPupil, b: DemoPupil) => collator.compare(`${a.lastName} ${a.firstName} ${a.middleName}`, `${b.lastName} ${b.firstName} ${b.middleName}`);
+
+export const fullName = (p: { lastName: string; firstName: string; middleName: string }): string => `${p.lastName} ${p.firstName} ${p.middleName}`.trim();
 
 export class EduTatarData {
   readonly classes: SimClass[];
@@ -89,7 +88,11 @@ export class EduTatarData {
     return this.classes.find((c) => c.id === id);
   }
 
-  /** Everyone who was in the class this year (those who left are listed with the day they left). */
+  staff(id: string | undefined): DemoStaff | undefined {
+    return this.school.staff.find((s) => s.id === id);
+  }
+
+  /** Everyone who was in the class this year (the page shows no dates of leaving). */
   pupilsOf(cls: SimClass): DemoPupil[] {
     return this.school.pupils.filter((p) => p.classId === cls.group.id && p.enrolledFrom <= this.today).sort(byName);
   }
@@ -99,10 +102,8 @@ export class EduTatarData {
     if (!courses) {
       const groups = this.school.groups.filter((g) => g.id === cls.group.id || g.parentId === cls.group.id);
       const taught = new Set(this.school.timetable.map((e) => `${e.groupId}|${e.subjectId}`));
-      courses = this.school.subjects.flatMap((subject) => groups.filter((g) => taught.has(`${g.id}|${subject.id}`)).map((group) => ({
-        criteria: numericId('criteria', `${group.id}|${subject.id}`), group, subject,
-        label: group.kind === 'class' ? 'Весь класс' : group.name.slice(cls.group.name.length).trim(),
-      })));
+      courses = this.school.subjects.flatMap((subject) => groups.filter((g) => taught.has(`${g.id}|${subject.id}`))
+        .map((group) => ({ criteria: numericId('criteria', `${group.id}|${subject.id}`), group, subject })));
       this.courseCache.set(cls.id, courses);
     }
     return courses;
@@ -111,6 +112,20 @@ export class EduTatarData {
   terms(cls: SimClass): SimTerm[] {
     return this.school.periods.filter((p) => p.kind !== 'year' && p.grades.includes(cls.group.grade))
       .sort((a, b) => a.startDate.localeCompare(b.startDate)).map((period) => ({ value: period.number, period }));
+  }
+
+  /** The class's weekly timetable: per weekday and slot, the subject and the teachers (two when its groups split). */
+  timetable(cls: SimClass): Map<number, Map<number, { subject: string; teachers: string[] }>> {
+    const groups = new Set(this.school.groups.filter((g) => g.id === cls.group.id || g.parentId === cls.group.id).map((g) => g.id));
+    const days = new Map<number, Map<number, { subject: string; teachers: string[] }>>();
+    for (const e of this.school.timetable.filter((t) => groups.has(t.groupId))) {
+      const day = days.get(e.weekday) ?? days.set(e.weekday, new Map()).get(e.weekday)!;
+      const subject = this.school.subjects.find((s) => s.id === e.subjectId)!.name;
+      const row = day.get(e.slot) ?? day.set(e.slot, { subject, teachers: [] }).get(e.slot)!;
+      const teacher = this.staff(e.teacherId);
+      if (teacher) row.teachers.push(fullName(teacher));
+    }
+    return days;
   }
 
   private lessonsOf(course: SimCourse, term: DemoPeriod): DemoLesson[] {
@@ -145,9 +160,6 @@ export class EduTatarData {
     const pupils = this.school.pupils.filter((p) => (p.classId === course.group.id || p.subgroupIds.includes(course.group.id))
       && p.enrolledFrom <= period.endDate && (!p.leftOn || p.leftOn > period.startDate)
       && (options.showMoved || !p.leftOn || p.leftOn > this.today)).sort(byName);
-    const yearPeriod = this.school.periods.find((p) => p.kind === 'year');
-    const terms = this.terms(cls);
-    const withYear = terms.at(-1)?.value === term.value && yearPeriod !== undefined;
     let malformed = options.malformed;
     const rows = pupils.map((pupil): JournalRow => {
       const cells = shown.map((lesson) => {
@@ -162,10 +174,11 @@ export class EduTatarData {
         return [...(absence ? [absence] : []), ...values];
       });
       const final = this.periodMark(pupil, course.subject.id, period.id);
-      const year = withYear ? this.periodMark(pupil, course.subject.id, yearPeriod!.id)?.value ?? '' : '';
       const average = final && final.average !== null ? final.average.toFixed(2).replace('.', ',') : '';
-      return { pupil, cells, average, term: final?.value ?? '', year };
+      return { pupil, cells, average, term: final?.value ?? '' };
     });
-    return { cls, course, term, courses: this.courses(cls), terms, page, pages, columns, rows, withYear };
+    const assignment = this.school.assignments.find((a) => a.groupId === course.group.id && a.subjectId === course.subject.id);
+    const teacher = this.staff(assignment?.teacherId);
+    return { cls, course, term, courses: this.courses(cls), terms: this.terms(cls), ...(teacher ? { teacher } : {}), page, pages, columns, rows };
   }
 }

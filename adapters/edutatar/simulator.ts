@@ -4,19 +4,19 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { DemoSchool } from '../../src/demo/generator.js';
 import { copyFaults, faultGate, type FaultAnswers, type SimulatorFactory, type SimulatorFaults, type SimulatorHandle } from '../../src/ports/simulator.js';
 import { EduTatarData, type SimClass } from './simulator-data.js';
+import { JOURNAL_URL, journalPage } from './simulator-journal.js';
 import {
-  JOURNAL_URL, cabinetPage, classesPage, journalPage, loginPage, messagePage, notFoundPage, pupilsPage, schoolPage, sessionGonePage,
-  subjectsPage, twoFactorPage,
+  cabinetPage, choosePage, classesPage, layout, loginPage, messagePage, notFoundPage, pupilsPage, schoolPage, timetablePage,
 } from './simulator-pages.js';
 
 export interface EduTatarSimulatorOptions {
   port?: number;
   login?: string;
   password?: string;
-  /** The login form's field names: the classic `main_login` / `main_password` or the later `main_login2` / `main_password2`. */
+  /** The login form's field names: `main_login2` / `main_password2` (since 2021-10, the default) or the older `main_login` / `main_password`. */
   loginFields?: 'main_login' | 'main_login2';
-  /** The account has two-factor authentication on: the right password leads to a code form, not in. */
-  twoFactor?: boolean;
+  /** How an ended session answers a page: a redirect to `/logon` (which sends on to `/login/`), to `/message`, or a 200 «Выберите дальнейшее действие». */
+  endedSession?: 'logon' | 'message' | 'choose';
   /** Lesson columns per journal page (default 20). */
   columnsPerPage?: number;
 }
@@ -35,75 +35,45 @@ interface State {
   faults: SimulatorFaults;
   /** DNSID → whether the session has logged in. */
   sessions: Map<string, boolean>;
+  /** DNSID → the text `/message` shows it next. */
+  messages: Map<string, string>;
   logins: number;
   expireAt?: number;
 }
 
 const SESSION_COOKIE = 'DNSID';
+const html = (res: Response, page: string, status = 200) => void res.status(status).type('text/html; charset=utf-8').send(page);
 
 /**
- * An edu.tatar.ru serving a generated school through its staff pages: the form login (`GET /logon` sets
- * the DNSID cookie, `POST /logon` checks the form and redirects to the cabinet), «Пользователь не
- * найден» for an unknown or expired session, the school, class, pupil and subject pages, the class
- * journal per course and term paginated by columns, an account with 2FA, and the faults of
- * SimulatorFaults (rate limiting as 429 + Retry-After, maintenance as 503 or an HTML page).
+ * An edu.tatar.ru serving a generated school through its staff pages, in the evidence's shapes: the
+ * form at `/login/` (`GET /logon` redirects there), `POST /logon` answering with redirects —
+ * `/start/logon-process`, then `/user/anketa` — or, refused, `/message` with «Неверный логин или
+ * пароль.» (or «Введите логин и пароль.» when the fields are not the form's); an ended session by the
+ * `endedSession` option; the school, classes, pupils (`addUser`), journal and timetable pages; and the
+ * faults of SimulatorFaults (rate limiting as 429 + Retry-After and maintenance pages: no evidence).
  */
 export async function startEduTatarSimulator(school: DemoSchool, options: EduTatarSimulatorOptions = {}): Promise<EduTatarSimulator> {
   const data = new EduTatarData(school, options.columnsPerPage ?? 20);
-  const creds = { login: options.login ?? 'zavuch.sch17', password: options.password ?? 'Завуч#2025' };
-  const fields = options.loginFields === 'main_login2' ? { login: 'main_login2', password: 'main_password2' } : { login: 'main_login', password: 'main_password' };
-  const state: State = { requests: 0, faults: {}, sessions: new Map(), logins: 0 };
+  const creds = { login: options.login ?? '1600000001', password: options.password ?? 'Завуч#2025' };
+  const fields = options.loginFields === 'main_login' ? { login: 'main_login', password: 'main_password' } : { login: 'main_login2', password: 'main_password2' };
+  const state: State = { requests: 0, faults: {}, sessions: new Map(), messages: new Map(), logins: 0 };
   const app = express();
   app.use(express.urlencoded({ extended: false }));
   app.use(faultGate<Request, Response>(state, FAULT_ANSWERS));
   app.use((_req, _res, next) => endPlannedSessions(state, next));
-  const html = (res: Response, page: string, status = 200) => void res.status(status).type('text/html; charset=utf-8').send(page);
 
-  app.get('/logon', (_req, res) => {
-    const cookie = randomBytes(16).toString('hex');
-    state.sessions.set(cookie, false);
-    res.cookie(SESSION_COOKIE, cookie, { httpOnly: true, path: '/' });
-    html(res, loginPage(fields));
-  });
-  app.post('/logon', (req, res) => {
-    const form = req.body as Record<string, string | undefined>;
-    const anonymous = sessionCookie(req);
-    if (anonymous === undefined || !state.sessions.has(anonymous)) return html(res, loginPage(fields, 'Время сессии истекло. Повторите вход.'));
-    if (form[fields.login] !== creds.login || form[fields.password] !== creds.password) return html(res, loginPage(fields, 'Неверный логин или пароль.'));
-    if (options.twoFactor) return html(res, twoFactorPage());
-    state.sessions.delete(anonymous);
-    const cookie = randomBytes(16).toString('hex');
-    state.sessions.set(cookie, true);
-    state.logins += 1;
-    res.cookie(SESSION_COOKIE, cookie, { httpOnly: true, path: '/' }).redirect(302, '/user/anketa');
-  });
-
-  const staff = express.Router();
-  staff.use((req, res, next) => (state.sessions.get(sessionCookie(req) ?? '') ? next() : html(res, sessionGonePage())));
-  staff.get('/user/anketa', (_req, res) => html(res, cabinetPage()));
-  staff.get('/school', (_req, res) => html(res, schoolPage(school)));
-  staff.get('/school/academic_year/classes', (_req, res) => html(res, classesPage(data)));
-  staff.get('/school/subject/index', (_req, res) => html(res, subjectsPage(school)));
-  staff.get('/school/academic_year/pupils', (req, res) => {
-    const cls = data.classOf(Number(req.query.id));
-    return cls ? html(res, pupilsPage(data, cls)) : html(res, notFoundPage('Класс'), 404);
-  });
-  staff.get(JOURNAL_URL, (req, res) => {
-    const cls = data.classOf(Number(req.query.edu_class_id));
-    if (!cls) return html(res, notFoundPage('Класс'), 404);
-    const found = journalOf(data, cls, req.query as Record<string, string | undefined>, state);
-    return typeof found === 'string' ? html(res, notFoundPage(found), 404) : html(res, journalPage(found, data));
-  });
-  app.use(staff);
+  serveLogin(app, state, fields, creds);
+  serveSchool(app, data, state, options.endedSession ?? 'logon');
   app.use((_req: Request, res: Response) => html(res, notFoundPage('Раздел'), 404));
 
   const server = app.listen(options.port ?? 0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const terms = termsOf(school);
   return {
     url, ...creds,
-    connectionConfig: () => ({ baseUrl: url, ...creds, requestsPerSecond: 1000 }),
-    badConfig: () => ({ baseUrl: url, ...creds, password: 'not-the-password', requestsPerSecond: 1000 }),
+    connectionConfig: () => ({ baseUrl: url, ...creds, terms, requestsPerSecond: 1000 }),
+    badConfig: () => ({ baseUrl: url, ...creds, terms, password: 'not-the-password', requestsPerSecond: 1000 }),
     secrets: () => [creds.password],
     requests: () => state.requests,
     logins: () => state.logins,
@@ -119,6 +89,79 @@ export async function startEduTatarSimulator(school: DemoSchool, options: EduTat
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The form at `/login/`, `/logon` sending there, the POST's redirects, and `/message`. */
+function serveLogin(app: express.Express, state: State, fields: { login: string; password: string }, creds: { login: string; password: string }): void {
+  app.get('/login/', (req, res) => html(anonymous(req, res, state), loginPage(fields)));
+  app.get('/logon', (_req, res) => res.redirect(302, '/login/'));
+  app.post('/logon', (req, res) => {
+    const form = req.body as Record<string, string | undefined>;
+    const refusal = !form[fields.login] || !form[fields.password] ? 'Введите логин и пароль.'
+      : form[fields.login] !== creds.login || form[fields.password] !== creds.password ? 'Неверный логин или пароль.' : undefined;
+    if (refusal) {
+      state.messages.set(anonymous(req, res, state).locals.dnsid as string, refusal);
+      return res.redirect(302, '/message');
+    }
+    state.sessions.delete(sessionCookie(req) ?? '');
+    const session = randomBytes(20).toString('hex');
+    state.sessions.set(session, true);
+    state.logins += 1;
+    res.cookie(SESSION_COOKIE, session, { httpOnly: true, path: '/', sameSite: 'lax' }).redirect(302, '/start/logon-process');
+  });
+  app.get('/start/logon-process', (req, res) => (state.sessions.get(sessionCookie(req) ?? '') ? res.redirect(302, '/user/anketa') : res.redirect(302, '/logon')));
+  app.get('/message', (req, res) => {
+    const cookie = sessionCookie(req) ?? '';
+    html(res, messagePage(state.messages.get(cookie) ?? 'Выберите дальнейшее действие'));
+    state.messages.delete(cookie);
+  });
+}
+
+/** The staff pages, for a logged-in session only; an ended one is answered the `endedSession` way. */
+function serveSchool(app: express.Express, data: EduTatarData, state: State, endedSession: NonNullable<EduTatarSimulatorOptions['endedSession']>): void {
+  const staff = express.Router();
+  staff.use((req, res, next) => (state.sessions.get(sessionCookie(req) ?? '') ? next() : endSession(req, res, state, endedSession)));
+  staff.get('/user/anketa', (_req, res) => html(res, cabinetPage(data.school)));
+  staff.get('/school', (_req, res) => html(res, schoolPage(data.school)));
+  staff.get('/school/academic_year/classes', (_req, res) => html(res, classesPage(data)));
+  staff.get('/school/academic_year/pupils', (req, res) => withClass(data, req.query.id, res, (cls) => html(res, pupilsPage(data, cls))));
+  staff.get('/school/schedule/lessons', (req, res) => withClass(data, req.query.edu_class_id, res, (cls) => html(res, timetablePage(data, cls))));
+  staff.get(JOURNAL_URL, (req, res) => withClass(data, req.query.edu_class_id, res, (cls) => {
+    const found = journalOf(data, cls, req.query as Record<string, string | undefined>, state);
+    return typeof found === 'string' ? html(res, notFoundPage(found), 404) : html(res, journalPage(found));
+  }));
+  app.use(staff);
+}
+
+/** The generated calendar as the adapter's `terms` configuration (the pages show no dates). */
+function termsOf(school: DemoSchool): { quarters: Array<{ from: string; to: string }>; halfYears: Array<{ from: string; to: string }> } {
+  const of = (kind: string) => school.periods.filter((p) => p.kind === kind).sort((a, b) => a.number - b.number)
+    .map((p) => ({ from: p.startDate.slice(5), to: p.endDate.slice(5) }));
+  return { quarters: of('quarter'), halfYears: of('half_year') };
+}
+
+/** The visitor's DNSID, set when it has none yet (kept in `res.locals.dnsid`). */
+function anonymous(req: Request, res: Response, state: State): Response {
+  let cookie = sessionCookie(req);
+  if (cookie === undefined) {
+    cookie = randomBytes(20).toString('hex');
+    res.cookie(SESSION_COOKIE, cookie, { httpOnly: true, path: '/', sameSite: 'lax' });
+  }
+  if (!state.sessions.has(cookie)) state.sessions.set(cookie, false);
+  res.locals.dnsid = cookie;
+  return res;
+}
+
+function endSession(req: Request, res: Response, state: State, how: NonNullable<EduTatarSimulatorOptions['endedSession']>): void {
+  if (how === 'choose') return html(res, choosePage());
+  if (how === 'message') state.messages.set(sessionCookie(req) ?? '', 'Выберите дальнейшее действие');
+  res.redirect(302, how === 'message' ? '/message' : '/logon');
+}
+
+function withClass(data: EduTatarData, id: unknown, res: Response, serve: (cls: SimClass) => void): void {
+  const cls = data.classOf(Number(id));
+  if (cls) serve(cls);
+  else html(res, notFoundPage('Класс'), 404);
 }
 
 /** The journal view a query asks for (empty `term` / `criteria`: the first of the class), or what was not found. */
@@ -139,14 +182,13 @@ function sessionCookie(req: Request): string | undefined {
   return SESSION_COOKIE_PATTERN.exec(req.header('cookie') ?? '')?.[1];
 }
 
-/** edu.tatar.ru's answers to the faults [I]: 429 with a message page; 503 HTML page or a bare 502 from the proxy. */
+/** The faults' answers have no public evidence (no client handles a 429 or a maintenance page): 429 with Retry-After, 503 HTML, a bare 502. */
 const FAULT_ANSWERS: FaultAnswers<Response> = {
   rateLimited: (res, retryAfterSeconds) => {
-    res.status(429).set('Retry-After', String(retryAfterSeconds)).type('text/html; charset=utf-8')
-      .send(messagePage('Слишком много запросов', 'Превышено число запросов. Повторите попытку позже.'));
+    res.status(429).set('Retry-After', String(retryAfterSeconds)).type('text/html; charset=utf-8').send(layout('Слишком много запросов', '<p>Повторите попытку позже.</p>', false));
   },
   maintenance: (res, style) => {
-    if (style === 'html') res.status(503).type('text/html; charset=utf-8').send(messagePage('Технические работы', 'Сайт временно недоступен. Ведутся технические работы.'));
+    if (style === 'html') res.status(503).type('text/html; charset=utf-8').send(layout('Технические работы', '<p>Сайт временно недоступен.</p>', false));
     else res.status(502).type('text/plain').send('Bad Gateway');
   },
 };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import {
-  WORK_TYPES, attendanceRecord, isAbsenceCode, markRecord, periodMarkRecord, workTypeOf,
+  WORK_TYPES, attendanceRecord, averageOf, isAbsenceCode, markRecord, periodMarkRecord, workTypeOf,
 } from '../../adapters/edutatar/mapping.js';
 import { edutatar } from '../../adapters/edutatar/index.js';
 import { mapMarkValue } from '../../src/ports/values.js';
@@ -8,7 +8,8 @@ import { mapMarkValue } from '../../src/ports/values.js';
 /**
  * edu.tatar.ru's values: the text of a mark cell (1–5 as integer strings, anything else kept raw) → the
  * canonical kind, numeric value and scale (src/ports/values.ts, vocabulary `edutatar`); the work-type
- * code of the lesson's header → the mark's category, weight and title; the absence codes of a cell.
+ * code of the lesson's header → the mark's category, weight and title; the absence codes of a cell
+ * («н» has evidence on the pupil pages; «б», «у», «уп», «оп» are inferred).
  */
 
 /** [cell text, kind, numeric, scale] */
@@ -33,7 +34,7 @@ const VALUES: Array<[string, string, number | null, number | null]> = [
   ['✓', 'other', null, null],
 ];
 
-describe('edu.tatar.ru mark values', () => {
+describe(`${edutatar.title}: mark values`, () => {
   it.each(VALUES)('«%s» → %s %s/%s', (value, kind, numeric, scale) => {
     expect(mapMarkValue(value, edutatar.vocabulary, 5)).toEqual({ kind, numeric, scale });
     const record = markRecord('51234', 'lesson-1', 1, value, workTypeOf(''));
@@ -41,40 +42,45 @@ describe('edu.tatar.ru mark values', () => {
     expect(record.scale).toBe(kind === 'mark' ? 5 : undefined);
   });
 
-  it('writes term and year marks the same way', () => {
-    expect(periodMarkRecord('51234', '101', 'quarter-1', '4', 4.33)).toMatchObject({ kind: 'mark', scale: 5, average: 4.33 });
-    expect(periodMarkRecord('51234', '101', 'year', 'н/а')).toMatchObject({ kind: 'not_assessed' });
-    expect(periodMarkRecord('51234', '101', 'year', 'н/а')).not.toHaveProperty('scale');
+  it('writes term marks the same way, with the journal\'s average (decimal comma)', () => {
+    expect(periodMarkRecord('51234', 'Математика', '2025/quarter-1', '4', averageOf('4,33'))).toMatchObject({ kind: 'mark', scale: 5, average: 4.33 });
+    expect(periodMarkRecord('51234', 'Математика', '2025/quarter-1', 'н/а')).toMatchObject({ kind: 'not_assessed' });
+    expect(periodMarkRecord('51234', 'Математика', '2025/quarter-1', 'н/а')).not.toHaveProperty('scale');
+    expect(averageOf('')).toBeUndefined();
   });
 });
 
-/** [code in the header, its title on the page, category, weight, workTitle] */
-const CODES: Array<[string, string | undefined, string, number, string | undefined]> = [
-  ['КР', 'Контрольная работа', 'control', 2, 'Контрольная работа'],
-  ['Д', 'Диктант', 'control', 2, 'Диктант'],
-  ['З', 'Зачёт', 'control', 2, 'Зачёт'],
-  ['С', 'Сочинение', 'essay', 2, 'Сочинение'],
-  ['И', 'Изложение', 'essay', 2, 'Изложение'],
-  ['ЛР', 'Лабораторная работа', 'lab', 1.5, 'Лабораторная работа'],
-  ['СР', 'Самостоятельная работа', 'written', 1.5, 'Самостоятельная работа'],
-  ['СД', 'Словарный диктант', 'written', 1.5, 'Словарный диктант'],
-  ['Т', 'Тест', 'test', 1.5, 'Тест'],
-  ['ПР', 'Практическая работа', 'practical', 1, 'Практическая работа'],
-  [' кр ', undefined, 'control', 2, 'Контрольная работа'],
-  ['', undefined, 'oral', 1, undefined],
-  ['РО', 'Работа над ошибками', 'other', 1, 'Работа над ошибками'],
-  ['ВПР', undefined, 'other', 1, 'ВПР'],
+/** [code in the lesson's header, category, weight, workTitle] */
+const CODES: Array<[string, string, number, string | undefined]> = [
+  ['КР', 'control', 2, 'Контрольная работа'],
+  ['Д', 'control', 2, 'Диктант'],
+  ['З', 'control', 2, 'Зачёт'],
+  ['С', 'essay', 2, 'Сочинение'],
+  ['И', 'essay', 2, 'Изложение'],
+  ['ЛР', 'lab', 1.5, 'Лабораторная работа'],
+  ['СР', 'written', 1.5, 'Самостоятельная работа'],
+  ['СД', 'written', 1.5, 'Словарный диктант'],
+  ['Т', 'test', 1.5, 'Тест'],
+  ['ПР', 'practical', 1, 'Практическая работа'],
+  [' кр ', 'control', 2, 'Контрольная работа'],
+  // Р and П: the school tool checks them like lessons without a code (ordinary lessons).
+  ['', 'oral', 1, undefined],
+  ['Р', 'oral', 1, undefined],
+  ['П', 'oral', 1, undefined],
+  // РО must follow КР or Д: «работа над ошибками».
+  ['РО', 'other', 1, 'Работа над ошибками'],
+  ['ВПР', 'other', 1, 'ВПР'],
 ];
 
-describe('edu.tatar.ru work-type codes', () => {
-  it.each(CODES)('«%s» (%s) → %s, weight %s, «%s»', (code, title, category, weight, workTitle) => {
-    const record = markRecord('51234', 'lesson-1', 1, '5', workTypeOf(code, title));
+describe(`${edutatar.title}: work-type codes`, () => {
+  it.each(CODES)('«%s» → %s, weight %s, «%s»', (code, category, weight, workTitle) => {
+    const record = markRecord('51234', 'lesson-1', 1, '5', workTypeOf(code));
     expect(record).toMatchObject({ weight, workCategory: category });
     expect(record.workTitle).toBe(workTitle);
   });
 
-  it('knows every code platforms.md lists', () => {
-    expect(Object.keys(WORK_TYPES).sort()).toEqual(['Д', 'З', 'И', 'КР', 'ЛР', 'ПР', 'С', 'СД', 'СР', 'Т']);
+  it('knows every code of the evidence (the school tool\'s MARKS_COLUMN_TYPES, КР/Д → РО, Р/П)', () => {
+    expect(Object.keys(WORK_TYPES).sort()).toEqual(['Д', 'З', 'И', 'КР', 'ЛР', 'П', 'ПР', 'Р', 'РО', 'С', 'СД', 'СР', 'Т']);
   });
 });
 
@@ -92,7 +98,7 @@ const ABSENCES: Array<[string, boolean, string | undefined]> = [
   ['н/а', false, undefined],
 ];
 
-describe('edu.tatar.ru absences in mark cells', () => {
+describe(`${edutatar.title}: absences in mark cells`, () => {
   it.each(ABSENCES)('«%s» → absence %s, %s', (token, absence, kind) => {
     expect(isAbsenceCode(token)).toBe(absence);
     if (kind) expect(attendanceRecord('51234', 'lesson-1', token)).toMatchObject({ code: token, kind });
