@@ -1,9 +1,11 @@
 import type { DateRange } from '../../src/ports/adapter.js';
+import { addDays } from '../../src/ports/ranges.js';
 import type { PeriodRecord } from '../../src/ports/records.js';
 
 /**
  * The school year's calendar as far as the adapter needs it: the API answers terms by number (1–4) of
- * the current school year and gives no dates, so the quarters' dates come from the configuration.
+ * the current school year, and `qmarks` numbers the year mark 5, but no answer carries a date, so the
+ * quarters' dates come from the configuration (the apps keep their own tables too).
  */
 
 export interface Term {
@@ -14,15 +16,13 @@ export interface Term {
 
 /**
  * How far a school's real quarter dates may stray from the configured ones: terms whose dates come this
- * close to the range are read too, so a mark near a boundary is not lost to a calendar that differs.
+ * close to the range are read too, so a mark near a boundary is not lost to a calendar that differs
+ * (the three clients' own tables differ by up to two weeks).
  */
 const SLACK_DAYS = 14;
 
-function addDays(date: string, days: number): string {
-  const d = new Date(`${date}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
-}
+/** `qmarks/all`'s number of the year mark (kundoluk-plus «Год», the Python client «5 - годовая»). */
+export const YEAR_QUARTER = 5;
 
 /** The start year of the school year a day belongs to (from August on: that year). */
 export function schoolYearOf(date: string): number {
@@ -41,20 +41,23 @@ export function termsMeeting(terms: Term[], range: DateRange): Term[] {
   return terms.filter((t) => addDays(t.start, -SLACK_DAYS) <= range.to && addDays(t.end, SLACK_DAYS) >= range.from);
 }
 
-export function periodId(year: number, term: number): string {
-  return `${year}-q${term}`;
+/** The quarter a day falls in, or the last one begun by then (the first before the year starts). */
+export function termAt(terms: Term[], date: string): Term {
+  return [...terms].reverse().find((t) => t.start <= date) ?? terms[0]!;
 }
 
+export function periodId(year: number, term: number): string {
+  return term === YEAR_QUARTER ? `${year}-y` : `${year}-q${term}`;
+}
+
+/** The four quarters and the school year (whose marks `qmarks` numbers 5), from the first quarter's first day to the last one's last. */
 export function periodRecords(terms: Term[], year: number): PeriodRecord[] {
-  return terms.map((t) => ({
+  const quarters = terms.map((t): PeriodRecord => ({
     type: 'period', externalId: periodId(year, t.number), year, kind: 'quarter', number: t.number, title: `${t.number} четверть`, startDate: t.start, endDate: t.end,
   }));
-}
-
-/** The range in pieces of `weeks` weeks (the last one shorter). */
-export function* chunksOf(range: DateRange, weeks: number): Generator<DateRange> {
-  for (let from = range.from; from <= range.to; from = addDays(from, weeks * 7)) {
-    const to = addDays(from, weeks * 7 - 1);
-    yield { from, to: to < range.to ? to : range.to };
-  }
+  const schoolYear: PeriodRecord = {
+    type: 'period', externalId: periodId(year, YEAR_QUARTER), year, kind: 'year', number: 1, title: `${year}/${year + 1} учебный год`,
+    startDate: terms[0]!.start, endDate: terms[terms.length - 1]!.end,
+  };
+  return [...quarters, schoolYear];
 }

@@ -1,7 +1,8 @@
 import type { DateRange } from '../../src/ports/adapter.js';
 import type { ClassRecord, LessonRecord, PersonRecord, SourceRecord, SubjectRecord } from '../../src/ports/records.js';
-import { entryRecords, lessonDateOf, lessonIdOf, lessonRecord, placeLesson, subjectRecord, teacherRecord } from './mapping.js';
-import type { KundolukLesson, Pupil } from './types.js';
+import type { Lesson } from './endpoints.js';
+import { lessonDateOf, lessonIdOf, lessonRecord, placeLesson, scaleOf, subjectRecord, teacherRecord, type Pupil } from './mapping.js';
+import { entryRecords, isQuarterEntry } from './marks.js';
 
 /**
  * The class view assembled from what each pupil sees: every pupil's diary shows the lessons of the class
@@ -13,16 +14,24 @@ export interface ViewOptions {
   range: DateRange;
   year: number;
   timeZone: string;
+  /** Classes' subjects whose lessons are flagged `isTwelve` (`<class>|<subject>`), as this run has seen them. */
+  twelve: Set<string>;
 }
 
 /** A pupil's lessons within the range, with their id and date; club lessons (`isKrujok`) are not the class's. */
-export function* lessonsInRange(lessons: KundolukLesson[] | null | undefined, range: DateRange): Generator<{ lesson: KundolukLesson; id: string; date: string }> {
-  for (const lesson of lessons ?? []) {
-    const date = lessonDateOf(lesson);
+export function* lessonsInRange(lessons: Lesson[], range: DateRange, timeZone: string): Generator<{ lesson: Lesson; id: string; date: string }> {
+  for (const lesson of lessons) {
+    const date = lessonDateOf(lesson, timeZone);
     if (!date || date < range.from || date > range.to || lesson.isKrujok) continue;
     const id = lessonIdOf(lesson, date);
     if (id) yield { lesson, id, date };
   }
+}
+
+/** Remembers that a class's subject is marked on 12 points (its quarter marks are, then, too). */
+function noteScale(o: ViewOptions, pupil: Pupil, lesson: Lesson): void {
+  const subject = subjectRecord(lesson.subject);
+  if (lesson.isTwelve && subject) o.twelve.add(`${pupil.classId}|${subject.externalId}`);
 }
 
 /**
@@ -39,11 +48,12 @@ export class LessonAssembler {
 
   constructor(private readonly o: ViewOptions) {}
 
-  add(pupil: Pupil, answer: KundolukLesson[] | null | undefined): void {
+  add(pupil: Pupil, answer: Lesson[]): void {
     const groups = new Set<string>();
-    for (const { lesson, id, date } of lessonsInRange(answer, this.o.range)) {
+    for (const { lesson, id, date } of lessonsInRange(answer, this.o.range, this.o.timeZone)) {
       const place = placeLesson(lesson, pupil, this.o.year);
       groups.add(place.classId);
+      noteScale(this.o, pupil, lesson);
       if (this.lessons.has(id)) continue;
       const record = lessonRecord(lesson, id, place.classId, date, this.o.timeZone);
       if (!record) continue;
@@ -64,15 +74,19 @@ function keep<T extends { externalId: string }>(map: Map<string, T>, record: T |
   if (record && !map.has(record.externalId)) map.set(record.externalId, record);
 }
 
-/** A pupil's marks or attendance notes of a term answer within the range, each once. */
-export function entriesOf(pupil: Pupil, answer: KundolukLesson[] | null | undefined, o: ViewOptions, type: 'mark' | 'attendance'): SourceRecord[] {
+/** A pupil's marks or attendance notes of a term answer within the range, each once; and how many quarter entries were passed over. */
+export function entriesOf(pupil: Pupil, answer: Lesson[], o: ViewOptions, type: 'mark' | 'attendance'): { records: SourceRecord[]; quarterEntries: number } {
   const records = new Map<string, SourceRecord>();
-  for (const { lesson, id } of lessonsInRange(answer, o.range)) {
+  let quarterEntries = 0;
+  for (const { lesson, id } of lessonsInRange(answer, o.range, o.timeZone)) {
+    noteScale(o, pupil, lesson);
+    const context = { timeZone: o.timeZone, scale: scaleOf(lesson) };
     for (const entry of lesson.marks ?? []) {
-      for (const record of entryRecords(pupil.id, id, entry, o.timeZone)) {
+      if (isQuarterEntry(entry)) quarterEntries += 1;
+      for (const record of entryRecords(pupil.id, id, entry, context)) {
         if (record.type === type && !records.has(record.externalId)) records.set(record.externalId, record);
       }
     }
   }
-  return [...records.values()];
+  return { records: [...records.values()], quarterEntries };
 }

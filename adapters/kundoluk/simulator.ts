@@ -5,7 +5,8 @@ import type { DemoSchool } from '../../src/demo/generator.js';
 import type { DemoPupil } from '../../src/demo/types.js';
 import { IsoDateSchema } from '../../src/ports/records.js';
 import { copyFaults, faultGate, type FaultAnswers, type SimulatorFactory, type SimulatorFaults, type SimulatorHandle } from '../../src/ports/simulator.js';
-import { KundolukData, kundolukMark, type Credential, type TeacherCredential } from './simulator-data.js';
+import { absentTypeOf, KundolukData, kundolukMark, type Credential, type TeacherCredential } from './simulator-data.js';
+import { serveWebJournal } from './simulator-web.js';
 
 export interface KundolukSimulatorOptions {
   port?: number;
@@ -14,7 +15,7 @@ export interface KundolukSimulatorOptions {
 export interface KundolukSimulator extends SimulatorHandle {
   /** One login per pupil of the school, in the school's order. */
   credentials: Credential[];
-  /** The deputy head's login to the legacy web journal. */
+  /** The deputy head's login to the legacy web journal, with the class journals to read. */
   teacher: TeacherCredential;
 }
 
@@ -29,13 +30,11 @@ interface State {
 const MAINTENANCE_PAGE = '<!DOCTYPE html><html><head><title>503 Service Temporarily Unavailable</title></head><body><center><h1>503 Service Temporarily Unavailable</h1></center><hr><center>nginx</center></body></html>';
 
 /**
- * The Kundoluk mobile API (`/api/…`) serving a generated school: `auth/loginStudent` per pupil (401 on a
- * wrong password, 400 with `{errorMessage}` on a malformed login), the Bearer token on every `student/…`
- * call (401 when unknown or expired), answers in the `{resultCode, resultMessage, actionResult}` envelope,
- * and the faults of SimulatorFaults. Beside it, at the root, the legacy web journal as far as the roster
- * reads it: the deputy head's form login (302 + `session` cookie, or the login page with the Kyrgyz
- * error), `journal2` (the class journals) and `journal2?class=` (a class's pupils), a 302 to the login
- * page without a session — pages of an assumed structure [I].
+ * The Kundoluk mobile API (`/api/…`) serving a generated school: `auth/loginStudent` per pupil (the
+ * account at the top level; 401 on a wrong password [I: the real status is unknown], 400 with
+ * `{errorMessage}` on a malformed login), the Bearer token on every `student/…` call (401 when unknown
+ * or expired), answers in the `{resultCode, resultMessage, actionResult}` envelope, and the faults of
+ * SimulatorFaults. Beside it, at the root, the legacy web journal (simulator-web.ts).
  */
 export async function startKundolukSimulator(school: DemoSchool, options: KundolukSimulatorOptions = {}): Promise<KundolukSimulator> {
   const data = new KundolukData(school);
@@ -94,7 +93,7 @@ export async function startKundolukSimulator(school: DemoSchool, options: Kundol
     .map((p) => ({ from: p.startDate.slice(5), to: p.endDate.slice(5) }));
   const connectionConfig = (password?: string) => ({
     baseUrl: `${url}/api/`, accounts: data.credentials.map((c) => ({ ...c, ...(password ? { password } : {}) })), terms, requestsPerSecond: 1000, parallelPupils: 8,
-    teacher: { baseUrl: `${url}/`, ...data.teacher, ...(password ? { password } : {}) },
+    teacher: { baseUrl: `${url}/`, ...data.teacher, classes: data.teacher.classes.map((c) => ({ ...c })), ...(password ? { password } : {}) },
   });
   return {
     url, credentials: data.credentials, teacher: data.teacher,
@@ -114,55 +113,6 @@ export async function startKundolukSimulator(school: DemoSchool, options: Kundol
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-const LOGIN_REFUSED = 'Ысымыңыз же сыр сөзүңүз туура эмес!';
-const escape = (text: string) => text.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
-const page = (title: string, body: string) =>
-  `<!DOCTYPE html>\n<html lang="ru"><head><meta charset="utf-8"><title>${escape(title)} – Күндөлүк</title></head>\n<body><div class="uk-container">\n${body}\n</div></body></html>\n`;
-
-function loginPage(error?: string): string {
-  return page('Кирүү', [
-    '<h1>Күндөлүк</h1>', error ? `<div class="uk-alert uk-alert-danger">${escape(error)}</div>` : '',
-    '<form class="uk-form" method="post" action="/account/login">',
-    '<input type="text" name="login"> <input type="password" name="password">',
-    '<select name="language"><option value="ky">Кыргызча</option><option value="ru">Русский</option></select>',
-    '<input type="hidden" name="type" value="default"> <button type="submit">Кирүү</button></form>',
-  ].join('\n'));
-}
-
-/** The legacy web journal (kundoluk.edu.kg) of the deputy head, who sees every class journal. */
-function serveWebJournal(app: express.Express, data: KundolukData, state: State): void {
-  app.get('/account/login', (_req, res) => void res.type('html').send(loginPage()));
-  app.post('/account/login', (req, res) => {
-    const body = (req.body ?? {}) as Record<string, unknown>;
-    const known = body.login === data.teacher.login && body.password === data.teacher.password;
-    if (!known || !['ru', 'ky'].includes(String(body.language)) || body.type !== 'default') return void res.type('html').send(loginPage(LOGIN_REFUSED));
-    const session = randomBytes(16).toString('hex');
-    state.sessions.add(session);
-    res.cookie('session', session, { httpOnly: true, path: '/' }).redirect(302, '/');
-  });
-  app.get('/journal2', (req, res) => {
-    const session = /(?:^|;\s*)session=([^;]+)/.exec(req.header('cookie') ?? '')?.[1];
-    if (!session || !state.sessions.has(session)) return void res.redirect(302, `/account/login?ReturnUrl=${encodeURIComponent(req.originalUrl)}`);
-    const classes = data.webClasses();
-    if (req.query.class === undefined) {
-      const links = classes.map((c) => `<li><a href="/journal2?class=${c.webId}">${escape(c.caption)}</a></li>`);
-      return void res.type('html').send(page('Журналдар', `<h1>Класстык журналдар</h1>\n<ul class="uk-list journal-classes">\n${links.join('\n')}\n</ul>`));
-    }
-    const cls = classes.find((c) => c.webId === req.query.class);
-    if (!cls) return void res.status(404).type('html').send(page('404', '<h1>Барак табылган жок</h1>'));
-    const days = ['01.09', '02.09', '03.09'];
-    const rows = data.webPupils(cls.group.id).map(({ webId, pupil }, i) => {
-      const name = [pupil.lastName, pupil.firstName, pupil.middleName].filter(Boolean).join(' ');
-      return `<tr data-student-id="${webId}"><td>${i + 1}</td><td class="fio"><a href="/journal/student/${webId}/${cls.webId}01?quarter=1">${escape(name)}</a></td>${days.map(() => '<td class="day"></td>').join('')}<td class="avg"></td></tr>`;
-    });
-    res.type('html').send(page(`${cls.caption} журнал`, [
-      `<h2 class="journal-title">${escape(cls.caption)} класс</h2>`, '<table class="uk-table journal-table">',
-      `<thead><tr><th>№</th><th class="fio">Окуучу</th>${days.map((d) => `<th class="day">${d}</th>`).join('')}<th class="avg">Орт.</th></tr></thead>`,
-      `<tbody>\n${rows.join('\n')}\n</tbody></table>`,
-    ].join('\n')));
-  });
 }
 
 function ok(res: Response, payload: unknown): void {
@@ -190,16 +140,23 @@ const FAULT_ANSWERS: FaultAnswers<Response> = {
 
 /**
  * The simulator as the registry offers it (`kundoluk.simulator()`). Kundoluk shows integer marks (no
- * «5-»; words and «2/5» as `custom_mark`) and absences by `absent_type` («sick», «reason», «noreason»;
- * lateness as the app's «ОП»).
+ * «5-»; words and «2/5» as `custom_mark`), absences as `absent_type` `absent` (whatever the reason) and
+ * lateness as `late`, and names a subgroup «<class> <subject> <n> группа».
  */
 export const simulator: SimulatorFactory = {
   start: (school, options) => startKundolukSimulator(school as DemoSchool, options as KundolukSimulatorOptions),
-  spelling: () => ({
-    markValue: (value) => {
-      const { mark, custom_mark } = kundolukMark(value);
-      return mark > 0 ? String(mark) : custom_mark ?? value;
-    },
-    absenceCode: (code) => ({ Н: 'noreason', Б: 'sick', УП: 'reason' } as Record<string, string>)[code] ?? code,
-  }),
+  spelling: (school) => {
+    const subjects = new Map((school as DemoSchool).subjects.map((s) => [s.id, s.name]));
+    const groups = new Map((school as DemoSchool).groups.map((g) => [g.id, g.name]));
+    return {
+      markValue: (value) => {
+        const { mark, custom_mark } = kundolukMark(value);
+        return mark > 0 ? String(mark) : custom_mark ?? value;
+      },
+      absenceCode: absentTypeOf,
+      groupName: (group) => (group.kind === 'subgroup' && group.subjectId
+        ? `${groups.get(group.parentId ?? '')} ${subjects.get(group.subjectId)} ${/(\d+)$/.exec(group.name)?.[1] ?? 1} группа`
+        : group.name),
+    };
+  },
 };

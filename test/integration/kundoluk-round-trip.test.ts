@@ -1,14 +1,16 @@
 import { describe, expect, it } from '@jest/globals';
 import { kundoluk } from '../../adapters/kundoluk/index.js';
-import { KYRGYZ_NAMES } from '../../adapters/kundoluk/simulator-data.js';
+import { KYRGYZ_NAMES, uuidOf } from '../../adapters/kundoluk/simulator-data.js';
 import type { KundolukSimulator } from '../../adapters/kundoluk/simulator.js';
+import { generatePeriodMarks, generateSchool } from '../../src/demo/generator.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { shiftDays } from '../../src/lib/dates.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { AdapterError } from '../../src/ports/adapter.js';
+import type { PeriodMarkRecord } from '../../src/ports/records.js';
 import { Limiters } from '../../src/sync/http-client.js';
 import { syncStreams } from '../../src/sync/run-streams.js';
-import { harnessContext } from '../support/adapter-harness.js';
+import { harnessContext, startSimulator } from '../support/adapter-harness.js';
 import { compareWithTruth, ROUND_TRIP, syncFromSimulator, withSimulatedSchool } from '../support/round-trip.js';
 
 const RANGE = ROUND_TRIP.range;
@@ -21,12 +23,12 @@ function apiOnly(config: Config): Config {
 }
 
 describe('Kundoluk', () => withSimulatedSchool(kundoluk, ROUND_TRIP, (state) => {
-  it('turns an HTTP 400 list of {errorMessage} into a clear error', async () => {
+  it('turns an HTTP 400 list of {errorMessage} on the login into a refused login of that account', async () => {
     const config = state().sim.connectionConfig() as { accounts: Array<{ username: string; password: string }> };
     const broken = { ...config, accounts: [{ username: 'ученик 7а', password: 'secret' }, ...config.accounts] };
     const failure = await kundoluk.checkConnection(harnessContext(kundoluk, { config: broken, range: RANGE })).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(AdapterError);
-    expect(failure).toMatchObject({ kind: 'permanent', status: 400, message: expect.stringContaining('Логин не должен содержать пробелов') });
+    expect(failure).toMatchObject({ kind: 'auth', status: 400, message: `Kundoluk refused the login of account #1 of ${config.accounts.length + 1}: Логин не должен содержать пробелов` });
   });
 
   it('keeps the subjects\' Kyrgyz names beside the Russian ones', async () => {
@@ -106,3 +108,34 @@ describe('Kundoluk', () => withSimulatedSchool(kundoluk, ROUND_TRIP, (state) => 
     expect(pupils.rows[0]!.n).toBe(truth.pupils.length);
   });
 }));
+
+/**
+ * A school generated through the end of its year: `qmarks/all` then holds the year marks as quarter 5,
+ * which reach the journal's source records as period marks of the school year — every generated year
+ * mark, as the platform spells it. Only the quarter-mark stream is read (one login and one answer per pupil).
+ */
+describe('Kundoluk year marks', () => {
+  it('reads quarter 5 of qmarks/all as the year marks', async () => {
+    const truth = generateSchool({ seed: 7, pupils: 12, year: 2025, until: '2026-05-31' });
+    const sim = await startSimulator(kundoluk, truth);
+    const limiters = new Limiters();
+    try {
+      const range = { from: '2026-05-01', to: '2026-05-31' };
+      const ctx = harnessContext(kundoluk, { config: sim.connectionConfig(), range, limiters });
+      const marks: PeriodMarkRecord[] = [];
+      for await (const batch of kundoluk.streams.periodMarks!.read(ctx)) marks.push(...batch.records.filter((r): r is PeriodMarkRecord => r.type === 'period_mark'));
+      const spelling = (await kundoluk.simulator()).spelling(truth);
+      const subjects = new Map(truth.subjects.map((s) => [s.id, s.name]));
+      const year = truth.periods.find((p) => p.kind === 'year')!;
+      const expected = [...generatePeriodMarks(truth)].filter((pm) => pm.periodId === year.id)
+        .map((pm) => `${uuidOf('student', pm.pupilId)}|${subjects.get(pm.subjectId)}|${spelling.markValue!(pm.value)}`);
+      const actual = marks.filter((m) => m.periodExternalId === '2025-y').map((m) => `${m.pupilExternalId}|${m.subjectExternalId}|${m.value}`);
+      expect(expected.length).toBeGreaterThan(20);
+      expect(actual.sort()).toEqual(expected.sort());
+      expect(marks.some((m) => m.periodExternalId === '2025-q4')).toBe(true);
+    } finally {
+      await limiters.stop();
+      await sim.close();
+    }
+  });
+});

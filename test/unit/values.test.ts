@@ -73,8 +73,9 @@ const ABSENCES: Array<[string, string, number | undefined, string]> = [
   ['netschool', 'УП', undefined, 'valid'],
   ['netschool', 'Б', undefined, 'ill'],
   ['netschool', 'ОП', undefined, 'late'],
-  ['kundoluk', 'sick', undefined, 'ill'],
-  ['kundoluk', 'noreason', undefined, 'unexcused'],
+  ['kundoluk', 'absent', undefined, 'unknown'],
+  ['kundoluk', 'late', undefined, 'late'],
+  ['kundoluk', 'Н', undefined, 'unknown'],
   ['kundoluk', '', 15, 'late'],
 ];
 

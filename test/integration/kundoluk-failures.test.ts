@@ -1,0 +1,132 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import nock from 'nock';
+import { classifyKundoluk } from '../../adapters/kundoluk/client.js';
+import { kundoluk } from '../../adapters/kundoluk/index.js';
+import { fixedClock } from '../../src/lib/clock.js';
+import type { AnyAdapter, StreamName } from '../../src/ports/adapter.js';
+import type { SourceRecord } from '../../src/ports/records.js';
+import { createAdapterContext } from '../../src/sync/adapter-context.js';
+import { Limiters } from '../../src/sync/http-client.js';
+import { memoryLogger } from '../support/adapter-harness.js';
+
+/**
+ * How Kundoluk's failures reach the sync (nock, network off): a refused token (401) is one new login;
+ * a refused login names the account by its position and never by its login; 410 on the login asks the
+ * pupil to change the password; a parent's account is refused as unsupported; 400 lists, failed
+ * envelopes and proxies' HTML pages are classified; an answer of an unknown shape fails as `permanent`
+ * naming the endpoint and the field.
+ */
+const HOST = 'https://kundoluk.example.test';
+const RANGE = { from: '2025-09-01', to: '2025-09-05' };
+const ACCOUNTS = [{ username: 'asanov.b', password: 'Жылдыз-2025' }, { username: 'ivanova.a', password: 'Алина#0715' }];
+const config = { baseUrl: `${HOST}/api/`, accounts: ACCOUNTS, parallelPupils: 1, requestsPerSecond: 100 };
+const fixture = (name: string) => readFileSync(new URL(`../fixtures/kundoluk/${name}`, import.meta.url), 'utf8');
+const json = { 'Content-Type': 'application/json; charset=utf-8' };
+const adapter: AnyAdapter = kundoluk;
+const limiters = new Limiters();
+
+function context() {
+  const log = memoryLogger('debug');
+  const ctx = createAdapterContext({
+    adapter, config, range: RANGE, timeZone: 'Asia/Bishkek', signal: new AbortController().signal,
+    clock: fixedClock(new Date('2025-09-05T18:00:00+06:00')), logger: log.logger, limiters,
+  });
+  return { ctx, log };
+}
+
+beforeAll(() => nock.disableNetConnect());
+afterEach(() => nock.cleanAll());
+afterAll(async () => {
+  nock.enableNetConnect();
+  await limiters.stop();
+});
+
+const LOGIN = '/api/auth/loginStudent';
+const login = (scope: nock.Scope, i: number, answer: string) => scope.post(LOGIN, { ...ACCOUNTS[i]!, device: 'android' }).reply(200, fixture(answer), json);
+const loginBoth = () => login(login(nock(HOST), 0, 'login-asanov.json'), 1, 'login-ivanova.json');
+const as = (name: string, token = `tok-${name}-1`) => nock(HOST, { reqheaders: { authorization: `Bearer ${token}` } });
+
+async function read(streams: StreamName[]): Promise<SourceRecord[]> {
+  const { ctx } = context();
+  const records: SourceRecord[] = [];
+  for (const name of streams) for await (const batch of adapter.streams[name]!.read(ctx)) records.push(...batch.records);
+  return records;
+}
+
+describe('Kundoluk sessions and logins', () => {
+  it('logs in again with the stored password when the token is refused (401), and goes on', async () => {
+    const auth = loginBoth();
+    const again = login(nock(HOST), 0, 'login-asanov-again.json');
+    const refused = as('asanov').get('/api/student/gradebook/list').query(true).reply(401, fixture('unauthorized.json'), json);
+    const retried = as('asanov', 'tok-asanov-2').get('/api/student/gradebook/list').query(true).reply(200, fixture('gradebook-list-asanov.json'), json);
+    const other = as('ivanova').get('/api/student/gradebook/list').query(true).reply(200, fixture('gradebook-list-ivanova.json'), json);
+    const records = await read(['schedule']);
+    for (const scope of [auth, again, refused, retried, other]) expect(scope.pendingMocks()).toEqual([]);
+    expect(records.filter((r) => r.type === 'lesson')).toHaveLength(6);
+  });
+
+  it('names a refused login by the account\'s position with the server\'s words, never by its login', async () => {
+    login(nock(HOST), 0, 'login-asanov.json').post(LOGIN).reply(401, fixture('login-refused.json'), json);
+    const failure = await adapter.checkConnection(context().ctx).catch((e: unknown) => e);
+    expect(failure).toMatchObject({ kind: 'auth', message: 'Kundoluk refused the login of account #2 of 2: Неверный логин или пароль' });
+  });
+
+  it('treats a 400 on the login as a refused login, and keeps the login out of the server\'s words', async () => {
+    nock(HOST).post(LOGIN).reply(400, [{ errorMessage: 'Пользователь asanov.b не найден' }], json);
+    const failure = await adapter.checkConnection(context().ctx).catch((e: unknown) => e);
+    expect(failure).toMatchObject({ kind: 'auth', status: 400, message: 'Kundoluk refused the login of account #1 of 2: Пользователь «…» не найден' });
+  });
+
+  it('asks for a password change on HTTP 410, naming the account by its position', async () => {
+    nock(HOST).post(LOGIN).reply(410, '');
+    const failure = await adapter.checkConnection(context().ctx).catch((e: unknown) => e);
+    expect(failure).toMatchObject({ kind: 'auth', status: 410, message: 'Kundoluk requires account #1 of 2 to change its password in the Kundoluk app before it signs in again (HTTP 410)' });
+  });
+
+  it('refuses a parent\'s account clearly: the parent view needs a login and the children\'s PINs no public client shows', async () => {
+    login(nock(HOST), 0, 'login-parent.json');
+    const failure = await adapter.checkConnection(context().ctx).catch((e: unknown) => e);
+    expect(failure).toMatchObject({ kind: 'permanent', message: expect.stringMatching(/^Kundoluk: account #1 of 2 is a parent's account \(type «parent»\), and only pupils' accounts are supported/) });
+  });
+});
+
+describe('Kundoluk errors and unknown shapes', () => {
+  it('turns a 400 list of {errorMessage} into a clear permanent error', async () => {
+    loginBoth();
+    const scope = as('asanov').get('/api/student/gradebook/list').query(true).reply(400, fixture('errors-400.json'), json);
+    const failure = await read(['schedule']).catch((e: unknown) => e);
+    expect(scope.isDone()).toBe(true);
+    expect(failure).toMatchObject({ kind: 'permanent', status: 400, message: 'Kundoluk refused the request (HTTP 400): start_date: күндүн форматы туура эмес; end_date: неверный формат даты' });
+  });
+
+  it('classifies an envelope with resultCode ≠ 0 as permanent and a proxy\'s HTML page as transient', () => {
+    const at = (path: string) => `${HOST}/api/${path}`;
+    expect(classifyKundoluk({ status: 200, headers: {}, url: at('student/qmarks/all'), data: JSON.parse(fixture('result-code.json')) }))
+      .toMatchObject({ kind: 'permanent', message: 'Kundoluk: Окуучу табылган жок (resultCode 3)' });
+    expect(classifyKundoluk({ status: 200, headers: {}, url: at('auth/loginStudent'), data: JSON.parse(fixture('result-code.json')) })).toMatchObject({ kind: 'auth' });
+    expect(classifyKundoluk({ status: 502, headers: {}, url: at('student/qmarks/all'), data: fixture('bad-gateway.html') }))
+      .toMatchObject({ kind: 'transient', message: 'Kundoluk answered with an HTML page «502 Bad Gateway» (HTTP 502)' });
+    expect(classifyKundoluk({ status: 200, headers: {}, url: at('student/qmarks/all'), data: JSON.parse(fixture('qmarks-ivanova.json')) })).toBeUndefined();
+  });
+
+  it.each([
+    ['a payload that is not a list', { resultCode: 0, actionResult: { lessons: [] } }, 'Kundoluk GET /student/gradebook/list: actionResult: '],
+    ['a lesson without an id', { resultCode: 0, actionResult: [{ subject: { name: 'Математика' }, year: 2025, month: 9, day: 1 }] },
+      'Kundoluk GET /student/gradebook/list: actionResult[0]: a lesson with neither uid nor scheduleItemId'],
+    ['marks that are not a list', { resultCode: 0, actionResult: [{ uid: 'l-1', marks: { mark: 5 } }] }, 'Kundoluk GET /student/gradebook/list: actionResult[0].marks: '],
+    ['an envelope without actionResult', { resultCode: 0, resultMessage: 'OK' }, 'Kundoluk GET /student/gradebook/list: actionResult: '],
+  ])('fails on %s as permanent, naming the endpoint and the field', async (_case, body, message) => {
+    loginBoth();
+    as('asanov').get('/api/student/gradebook/list').query(true).reply(200, body, json);
+    const failure = await read(['schedule']).catch((e: unknown) => e);
+    expect(failure).toMatchObject({ kind: 'permanent', message: expect.stringContaining(message) });
+  });
+
+  it('fails on a quarter-marks group whose quarterMarks is not a list', async () => {
+    loginBoth();
+    as('asanov').get('/api/student/qmarks/all').reply(200, { resultCode: 0, actionResult: [{ teacher: null, quarterMarks: 'none' }] }, json);
+    const failure = await read(['periodMarks']).catch((e: unknown) => e);
+    expect(failure).toMatchObject({ kind: 'permanent', message: expect.stringContaining('Kundoluk GET /student/qmarks/all: actionResult[0].quarterMarks: ') });
+  });
+});
