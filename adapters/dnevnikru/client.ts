@@ -1,8 +1,10 @@
-import { createHash } from 'node:crypto';
 import * as cheerio from 'cheerio';
 import { z } from 'zod';
-import { perRun } from '../../src/ports/session.js';
 import { AdapterError, type AdapterContext, type HttpClient, type HttpResponse } from '../../src/ports/adapter.js';
+import { missingPart, type Endpoint } from '../../src/ports/response.js';
+import { credentialKey, perRun, Relogin } from '../../src/ports/session.js';
+import { LOGIN } from './endpoints.js';
+import { parseLossless } from './lossless.js';
 
 export const DnevnikConfigSchema = z
   .object({
@@ -14,13 +16,21 @@ export const DnevnikConfigSchema = z
     password: z.string().min(1).optional(),
     clientId: z.string().min(1).optional(),
     clientSecret: z.string().min(1).optional(),
-    /** The school to read; by default the first school of the account. */
+    /** The school to read; by default the first school of the account (`users/me/context`). */
     schoolId: z.string().regex(/^\d+$/).optional(),
     /** Points scale of the instance's marks: 5, or 10 for Kundelik. */
     scale: z.number().int().min(2).max(100).default(5),
     requestsPerSecond: z.number().positive().max(1000).default(5),
     /** Days covered by one lessons / marks / log-entries request. */
     rangeDays: z.number().int().min(1).max(92).default(31),
+    /**
+     * The pupils' parents and their contacts (one request per pupil, one per 100 parents): `all` on every
+     * run; `rotate` (default) all on a run of four weeks or more, a fifth of the pupils on a daily run,
+     * each pupil in turn; `off`.
+     */
+    relatives: z.enum(['all', 'rotate', 'off']).default('rotate'),
+    /** Read homework files through `users/me/school/{s}/homeworks` (one request per date slice). */
+    homeworkFiles: z.boolean().default(true),
   })
   .refine((c) => c.token !== undefined || (c.login && c.password && c.clientId && c.clientSecret), {
     message: 'give either token, or login, password, clientId and clientSecret',
@@ -28,12 +38,42 @@ export const DnevnikConfigSchema = z
 
 export type DnevnikConfig = z.infer<typeof DnevnikConfigSchema>;
 
+/**
+ * The scopes a login asks for: the community clients' set (kesha1225/DnevnikRuAPI, KunAPIPy) without
+ * avatar, wall and messages. EducationalInfo covers lessons, marks, log entries, works and timetables;
+ * FriendsAndRelatives the relatives, ContactInfo the parents' phones and e-mails, Files homework files.
+ */
+export const LOGIN_SCOPE = 'Schools,Relatives,EduGroups,Lessons,marks,EduWorks,EducationalInfo,CommonInfo,ContactInfo,FriendsAndRelatives,Files';
+
+/** The `type` of an error body → kind (the API's error list as SchoolMosregRuAPI `exceptions.py` copies it; both spellings). */
 const ERROR_KINDS: Record<string, AdapterError['kind']> = {
-  authorizationFailed: 'auth', tokenRequired: 'auth', parameterInvalid: 'permanent', invalidRequest: 'permanent',
-  apiServerError: 'transient', apiUnknownError: 'transient', maxAttempsExceeded: 'rate_limited',
+  authorizationFailed: 'auth', tokenRequired: 'auth', authorizationTokenRequired: 'auth', invalidToken: 'auth', authorizationInvalidToken: 'auth',
+  // Five refused logins: logging in again only makes it worse, so the run stops with an auth alert.
+  maxAttempsExceeded: 'auth',
+  apiRequestLimit: 'rate_limited', requestLimit: 'rate_limited',
+  apiResourceUnavailable: 'not_found', resourceUnavailable: 'not_found',
+  apiServerError: 'transient', serverError: 'transient', apiUnknownError: 'transient',
+  invalidRequest: 'permanent', parameterInvalid: 'permanent', apiMethodNotSupported: 'permanent', methodNotSupported: 'permanent',
+  apiHttpsRequired: 'permanent', httpsRequired: 'permanent', authorizationOutOfScope: 'permanent', outOfScope: 'permanent',
+  authorizationNotOwner: 'permanent', notOwner: 'permanent', authorizationOwnerForbidden: 'permanent', ownerForbidden: 'permanent',
+  authorizationSystemForbidden: 'permanent', systemForbidden: 'permanent',
 };
 
-/** Дневник.ру answers failures as `{type, description}`, HTML error pages, or HTTP 550 "Server Work". */
+/** `{type, description}` of an error body, parsed or (for answers read as text) still text. */
+function errorBody(data: unknown): { type: string; description?: unknown } | undefined {
+  let body = data;
+  if (typeof body === 'string' && /^\s*\{/.test(body) && body.length < 10_000) {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      return undefined;
+    }
+  }
+  if (!body || typeof body !== 'object' || typeof (body as { type?: unknown }).type !== 'string') return undefined;
+  return body as { type: string; description?: unknown };
+}
+
+/** Дневник.ру answers failures as `{type, description}`, HTML error pages, HTTP 550 "Server Work", 429 / 433 when limited. */
 export function classifyDnevnik(response: HttpResponse): AdapterError | undefined {
   const { status, data } = response;
   if (typeof data === 'string' && /<html/i.test(data)) {
@@ -44,76 +84,88 @@ export function classifyDnevnik(response: HttpResponse): AdapterError | undefine
   if (status >= 300 && status < 400) {
     return new AdapterError('permanent', `Дневник.ру redirected to ${String(response.headers.location ?? '').split('?')[0] || 'another page'} (HTTP ${status})`, { status });
   }
-  const body = data as { type?: unknown; description?: unknown } | null;
-  if (status >= 400 && body && typeof body === 'object' && typeof body.type === 'string') {
-    const kind = status === 429 ? 'rate_limited' : (ERROR_KINDS[body.type] ?? (status >= 500 ? 'transient' : 'permanent'));
-    return new AdapterError(kind, `Дневник.ру ${body.type}: ${String(body.description ?? '')}`, { status });
-  }
-  return undefined;
+  if (status < 400) return undefined;
+  const body = errorBody(data);
+  const limited = status === 429 || status === 433;
+  if (!body) return limited ? new AdapterError('rate_limited', `Дневник.ру: too many requests (HTTP ${status})`, { status }) : undefined;
+  const byStatus = limited ? 'rate_limited' : status === 401 ? 'auth' : status === 404 ? 'not_found' : status >= 500 ? 'transient' : 'permanent';
+  const kind = limited ? 'rate_limited' : (ERROR_KINDS[body.type] ?? byStatus);
+  return new AdapterError(kind, `Дневник.ру ${body.type}: ${String(body.description ?? '')}`, { status });
+}
+
+export interface ReadOptions {
+  query?: Record<string, string>;
+  /** Parse the answer losslessly (ids above 2^53 without twins kept exact): every long integer, or those of the named keys. */
+  lossless?: boolean | readonly string[];
 }
 
 /**
- * One logged-in API client per sync run (kept in ctx.session): Access-Token on every call, a login by
- * credentials when there is no token, and one new login when the token is refused mid-run.
+ * One API client per sync run (kept in ctx.session): Access-Token on every call, a login by credentials
+ * when there is no token, one new login when the token is refused mid-run (src/ports/session.ts), and
+ * every answer parsed by its endpoint's schema.
  */
 export class DnevnikClient {
-  private token?: string;
   private readonly http: HttpClient;
+  private readonly token: Relogin<string>;
 
   private constructor(private readonly ctx: AdapterContext<DnevnikConfig>) {
     const config = ctx.config;
-    this.token = config.token;
     this.http = ctx.http({
       baseUrl: `${config.baseUrl.replace(/\/+$/, '')}/v2/`,
-      credentialKey: createHash('sha256').update(config.login ?? config.token ?? '').digest('hex').slice(0, 16),
+      credentialKey: credentialKey(config.login ?? config.token),
       requestsPerSecond: config.requestsPerSecond,
-      concurrency: 3,
+      concurrency: ctx.parallelism(3),
       classify: classifyDnevnik,
     });
+    this.token = new Relogin(() => this.logIn(), () => this.canLogIn());
+    if (config.token) this.token.seed(config.token);
   }
 
   static of(ctx: AdapterContext<DnevnikConfig>): DnevnikClient {
     return perRun(ctx, 'dnevnik.client', () => new DnevnikClient(ctx));
   }
 
-  async get<T>(path: string, query?: Record<string, string>): Promise<T> {
-    if (!this.token) await this.login();
-    const used = this.token!;
-    try {
-      return (await this.http.request<T>({ url: path, query, headers: { 'Access-Token': used } })).data;
-    } catch (error) {
-      if (!(error instanceof AdapterError) || error.kind !== 'auth' || !this.canLogin()) throw error;
-      // Parallel reads that met the same expired token log in once.
-      if (this.token === used) {
-        this.ctx.logger.info({ path: path.split('?')[0] }, 'Дневник.ру refused the token; logging in again');
-        await this.login();
-      }
-      return (await this.http.request<T>({ url: path, query, headers: { 'Access-Token': this.token! } })).data;
-    }
+  /** GETs `path` (relative to /v2/) and parses the answer with `endpoint`'s schema. */
+  get<T>(endpoint: Endpoint<T>, path: string, options: ReadOptions = {}): Promise<T> {
+    const lossless = options.lossless === true || (Array.isArray(options.lossless) && options.lossless.length > 0) ? options.lossless : undefined;
+    const asText = endpoint.body === 'text' || lossless !== undefined;
+    return this.read(endpoint, lossless, (token) =>
+      this.http.request({ url: path, query: options.query, headers: { 'Access-Token': token }, responseType: asText ? 'text' : 'json' }));
   }
 
-  private canLogin(): boolean {
+  /** POSTs `json` to `path` and parses the answer with `endpoint`'s schema. */
+  post<T>(endpoint: Endpoint<T>, path: string, json: unknown): Promise<T> {
+    return this.read(endpoint, undefined, (token) => this.http.request({ method: 'POST', url: path, json, headers: { 'Access-Token': token } }));
+  }
+
+  private async read<T>(endpoint: Endpoint<T>, lossless: true | readonly string[] | undefined, send: (token: string) => Promise<HttpResponse>): Promise<T> {
+    const response = await this.token.run(send, () => this.ctx.logger.info({ endpoint: endpoint.path }, 'Дневник.ру refused the token; logging in again'));
+    if (lossless === undefined || endpoint.body === 'text') return endpoint.parse(response.data);
+    let data: unknown;
+    try {
+      data = parseLossless(String(response.data), lossless === true ? undefined : lossless);
+    } catch {
+      throw missingPart(endpoint, '(the answer)', 'not JSON');
+    }
+    return endpoint.parse(data);
+  }
+
+  private canLogIn(): boolean {
     const c = this.ctx.config;
     return Boolean(c.login && c.password && c.clientId && c.clientSecret);
   }
 
-  private loggingIn?: Promise<void>;
-
-  private login(): Promise<void> {
-    this.loggingIn ??= this.logIn().finally(() => {
-      this.loggingIn = undefined;
-    });
-    return this.loggingIn;
-  }
-
-  private async logIn(): Promise<void> {
-    if (!this.canLogin()) throw new AdapterError('auth', 'Дневник.ру: no token and no credentials to log in with');
+  private async logIn(): Promise<string> {
+    if (!this.canLogIn()) throw new AdapterError('auth', 'Дневник.ру: no token and no credentials to log in with');
     const c = this.ctx.config;
-    const response = await this.http.request<{ accessToken?: string }>({
+    const response = await this.http.request({
       method: 'POST', url: 'authorizations/bycredentials',
-      json: { client_id: c.clientId, client_secret: c.clientSecret, username: c.login, password: c.password, scope: 'Schools,Relatives,EduGroups,Lessons,marks,EduWorks,CommonInfo' },
+      json: { client_id: c.clientId, client_secret: c.clientSecret, username: c.login, password: c.password, scope: LOGIN_SCOPE },
     });
-    if (!response.data.accessToken) throw new AdapterError('auth', 'Дневник.ру: the login answer had no accessToken');
-    this.token = response.data.accessToken;
+    const answer = LOGIN.parse(response.data);
+    const token = answer.accessToken ?? answer.credentials?.accessToken;
+    if (token) return token;
+    // kesha1225/DnevnikRuAPI reads a refusal from the body whatever the status.
+    throw new AdapterError('auth', answer.type ? `Дневник.ру ${answer.type}: ${answer.description ?? ''}` : 'Дневник.ру: the login answer had no accessToken');
   }
 }

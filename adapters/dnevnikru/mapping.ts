@@ -1,48 +1,58 @@
-import type { SourceRecord } from '../../src/ports/records.js';
-import { localDateTime, localInstant } from '../../src/ports/time.js';
-import { mapAttendanceCode, type Vocabulary } from '../../src/ports/values.js';
+import type { SourceRecord, SourceRecordOf } from '../../src/ports/records.js';
+import type { Vocabulary } from '../../src/ports/values.js';
+import { pickId, type EduGroup, type Person, type ReportingPeriod, type Subject, type Teacher, type User } from './schemas.js';
 
 /**
- * Pure mapping: Дневник.ру API v2 JSON → source records. Ids are always read from the `*_str` twins
- * (the numbers exceed 2^53). A field that is missing or malformed is passed on as it is, so that
- * applyBatch rejects that one record with a reason instead of the batch failing.
+ * Pure mapping of the roster: Дневник.ру API v2 objects (parsed by their endpoint's schema) → source
+ * records. Ids are the `*_str` twins, or the bare id where JSON carried it exactly (schemas.ts). A value
+ * that is missing or malformed is passed on as it is, so that applyBatch rejects that one record with a
+ * reason instead of the batch failing.
  */
 
-export interface EduGroup { id_str: string; type: string; name: string; parallel: number; studyyear: number; parentIds_str?: string[] }
-export interface Person { id_str: string; firstName: string; lastName: string; middleName?: string | null; sex?: string }
-export interface Subject { idStr: string; name: string; knowledgeArea?: string }
-export interface Teacher { IdStr: string; FirstName: string; LastName: string; MiddleName?: string | null; Sex?: string; HouseMaster?: string[]; NameTeacherPosition?: string }
-export interface ReportingPeriod { id_str: string; start: string; finish: string; number: number; type: string; name: string; year: number }
-export interface TimetableItem { Start: string; Finish: string; LessonNumber: number }
-export interface Work { id_str: string; type: string; text?: string | null }
-export interface Lesson { id_str: string; title?: string | null; date: string; number: number; subject: { idStr: string }; group_str?: string; works?: Work[]; teachersStr?: string[]; status?: string }
-export interface WorkType { id: number; kind: string; weight: number }
-export interface Mark { id_str: string; value: string; person_str: string; lesson_str: string; date?: string; workType?: number }
-export interface LogEntry { person_str: string; lesson_str: string; status: string; comment?: string | null }
-export interface PersonFinalMark { person_str: string; reportingPeriod_str?: string | null; 'per-subject-final-marks': Array<{ subject_str: string; 'final-mark': Mark }> }
+/** Lesson log entry statuses: `Attend` is presence (not a record); the others are absences (the Swagger's example list). */
+export const VOCABULARY: Vocabulary = { attendance: { absent: 'unexcused', ill: 'ill', late: 'late', pass: 'valid' } };
 
-/** Lesson log entry statuses (English enum names) [I]. */
-export const VOCABULARY: Vocabulary = { attendance: { absent: 'unexcused', ill: 'ill', late: 'late', pass: 'valid', attend: 'unknown' } };
+/** The id of a parsed object (its schema made sure there is one). */
+export const idOf = (twin: string | null | undefined, bare: string | number | null | undefined): string => pickId(twin, bare)!;
+
+export const groupIdOf = (g: EduGroup): string => idOf(g.id_str, g.id);
+export const personIdOf = (p: Person): string => idOf(p.id_str, p.id);
+
+/** The class a subgroup splits: `parentIds_str` (null or [] for a class), or an exact bare `parentIds`. */
+export function parentIdOf(g: EduGroup): string | undefined {
+  return g.parentIds_str?.[0] ?? pickId(undefined, g.parentIds?.[0]);
+}
+
+/** «5А», «5 А», «11-H», «10-Б» → the letter; subgroup names («Алг1 Ж.А», «5А англ. гр. 1») keep theirs when they start with a class. */
+const CLASS_LETTER = /^\d{1,2}\s*[-–]?\s*([А-ЯЁA-Z])/i;
 
 export function classRecord(g: EduGroup): SourceRecord {
-  const letter = /^\d+\s*([А-ЯЁA-Z])/i.exec(g.name)?.[1];
   return {
-    type: 'class', externalId: g.id_str, year: g.studyyear, name: g.name, grade: g.parallel, letter,
-    parentExternalId: g.type === 'Subgroup' ? g.parentIds_str?.[0] : undefined,
+    type: 'class', externalId: groupIdOf(g), year: g.studyyear!, name: g.name, grade: g.parallel!, letter: CLASS_LETTER.exec(g.name)?.[1],
+    parentExternalId: g.type === 'Subgroup' ? parentIdOf(g) : undefined,
   };
 }
 
 export function subjectRecord(s: Subject): SourceRecord {
-  return { type: 'subject', externalId: s.idStr, name: s.name };
+  return { type: 'subject', externalId: idOf(s.id_str, s.id), name: s.name! };
 }
 
 const SEX: Record<string, 'm' | 'f'> = { Male: 'm', Female: 'f' };
 
+interface Names { lastName?: string | null; firstName?: string | null; middleName?: string | null }
+
+/** The person's own names, or (when the group answer had only `shortName`) the names of their user profile. */
+function namesOf(p: Names, user?: User): Names {
+  if (p.lastName && p.firstName) return p;
+  return { lastName: user?.lastName ?? p.lastName, firstName: user?.firstName ?? p.firstName, middleName: user?.middleName ?? p.middleName };
+}
+
 /** A pupil of a class (classExternalId lets the journal match the same pupil from another platform). */
-export function pupilRecord(p: Person, classId: string): SourceRecord {
+export function pupilRecord(p: Person, classId: string, user?: User): SourceRecord {
+  const names = namesOf(p, user);
   return {
-    type: 'person', externalId: p.id_str, role: 'pupil', lastName: p.lastName, firstName: p.firstName,
-    middleName: p.middleName || undefined, sex: p.sex ? SEX[p.sex] : undefined, classExternalId: classId,
+    type: 'person', externalId: personIdOf(p), role: 'pupil', lastName: names.lastName!, firstName: names.firstName!,
+    middleName: names.middleName || undefined, sex: SEX[p.sex ?? user?.sex ?? ''], classExternalId: classId,
   };
 }
 
@@ -50,67 +60,83 @@ export function enrollmentRecord(personId: string, groupId: string): SourceRecor
   return { type: 'enrollment', externalId: `${personId}@${groupId}`, pupilExternalId: personId, classExternalId: groupId };
 }
 
-/** Staff and their roles: class teachers from HouseMaster, director and deputies from the position [I]. */
-export function teacherRecords(t: Teacher): SourceRecord[] {
+/** Director or deputy from the management position (`NameManagingPosition`; older answers put it in `NameTeacherPosition`) [I: the texts]. */
+function managingRole(t: Teacher): 'director' | 'deputy' | 'other' | undefined {
+  const position = t.NameManagingPosition ?? (/директор/i.test(t.NameTeacherPosition ?? '') ? t.NameTeacherPosition : undefined);
+  if (position && /^\s*(заместитель|зам\.)/i.test(position)) return 'deputy';
+  if (position && /директор/i.test(position)) return 'director';
+  return t.ManagingEmployee ? 'other' : undefined;
+}
+
+/**
+ * A member of staff and their roles: management from `ManagingEmployee` / the position, teacher from
+ * `TeachingStaff` (or everyone not in management when the flag is absent), class teacher of the classes
+ * whose `edu-groups/{g}/classteacher` named them.
+ */
+export function teacherRecords(t: Teacher, classes: readonly string[] = []): SourceRecord[] {
+  const id = idOf(t.IdStr, t.Id);
   const records: SourceRecord[] = [
-    { type: 'person', externalId: t.IdStr, role: 'staff', lastName: t.LastName, firstName: t.FirstName, middleName: t.MiddleName || undefined, sex: t.Sex ? SEX[t.Sex] : undefined },
+    { type: 'person', externalId: id, role: 'staff', lastName: t.LastName!, firstName: t.FirstName!, middleName: t.MiddleName || undefined, sex: SEX[t.Sex ?? ''] },
   ];
-  const position = t.NameTeacherPosition ?? '';
-  const role = /^Директор/i.test(position) ? 'director' : /^Заместитель/i.test(position) ? 'deputy' : 'teacher';
-  records.push({ type: 'staff_role', externalId: `${t.IdStr}:${role}`, personExternalId: t.IdStr, role });
-  for (const groupId of t.HouseMaster ?? []) {
-    records.push({ type: 'staff_role', externalId: `${t.IdStr}:class_teacher@${groupId}`, personExternalId: t.IdStr, role: 'class_teacher', classExternalId: groupId });
+  const managing = managingRole(t);
+  if (managing) records.push({ type: 'staff_role', externalId: `${id}:${managing}`, personExternalId: id, role: managing });
+  if (t.TeachingStaff ?? !managing) records.push({ type: 'staff_role', externalId: `${id}:teacher`, personExternalId: id, role: 'teacher' });
+  for (const classId of classes) {
+    records.push({ type: 'staff_role', externalId: `${id}:class_teacher@${classId}`, personExternalId: id, role: 'class_teacher', classExternalId: classId });
   }
   return records;
 }
 
-const PERIOD_KIND: Record<string, 'quarter' | 'half_year' | 'trimester' | 'year'> = { Quarter: 'quarter', HalfYear: 'half_year', Semester: 'half_year', Trimester: 'trimester', Year: 'year' };
-
-export function periodRecord(p: ReportingPeriod): SourceRecord {
-  return {
-    type: 'period', externalId: p.id_str, year: p.year, kind: PERIOD_KIND[p.type] ?? (p.type as 'quarter'),
-    number: p.number + 1, title: p.name, startDate: p.start.slice(0, 10), endDate: p.finish.slice(0, 10),
-  };
-}
-
-const LESSON_STATUS: Record<string, 'held' | 'cancelled' | 'planned'> = { Conducted: 'held', Cancelled: 'cancelled', NotConducted: 'planned', Planned: 'planned' };
-
-/** A lesson with its bells (times are local, the school's zone gives the offset) and its homework works. */
-export function lessonRecord(l: Lesson, classId: string, bells: Map<number, TimetableItem>, timeZone: string): SourceRecord {
-  const date = l.date.slice(0, 10);
-  const bell = bells.get(l.number);
-  const homework = (l.works ?? []).filter((w) => w.type === 'Homework' && w.text).map((w) => w.text).join('\n');
-  return {
-    type: 'lesson', externalId: l.id_str, classExternalId: classId, subjectExternalId: l.subject.idStr, date, slot: l.number,
-    startsAt: bell ? localInstant(date, bell.Start, timeZone) : undefined, endsAt: bell ? localInstant(date, bell.Finish, timeZone) : undefined,
-    teacherExternalId: l.teachersStr?.[0], substituteExternalId: l.teachersStr?.[1], topic: l.title ?? undefined,
-    homework: homework || undefined, status: LESSON_STATUS[l.status ?? ''] ?? 'held',
-  };
-}
-
-/** Work type kinds → work categories [I]: the kinds are the school's own; unknown ones are `other`. */
-export const WORK_CATEGORY: Record<string, 'oral' | 'written' | 'control' | 'essay' | 'lab' | 'practical' | 'homework' | 'test' | 'other'> = {
-  Oral: 'oral', Homework: 'homework', Written: 'written', Test: 'test', Practical: 'practical', Lab: 'lab', Control: 'control', Essay: 'essay',
+/** Period types (`Module` has no canonical kind yet: it reaches the journal as it is and is rejected with a reason). */
+const PERIOD_KIND: Record<string, 'quarter' | 'half_year' | 'trimester' | 'year'> = {
+  Quarter: 'quarter', HalfYear: 'half_year', Semester: 'half_year', Trimester: 'trimester', Year: 'year',
 };
 
-export function markRecord(m: Mark, workTypes: Map<number, WorkType>, timeZone: string, scale: number): SourceRecord {
-  const workType = m.workType === undefined ? undefined : workTypes.get(m.workType);
+/** A reporting period; `number` counts from 0 (sirop-fmt, MySchool). */
+export function periodRecord(p: ReportingPeriod): SourceRecord {
   return {
-    type: 'mark', externalId: m.id_str, pupilExternalId: m.person_str, lessonExternalId: m.lesson_str, value: m.value, scale,
-    weight: workType?.weight, workCategory: workType ? (WORK_CATEGORY[workType.kind] ?? 'other') : undefined,
-    enteredAt: localDateTime(m.date, timeZone),
+    type: 'period', externalId: idOf(p.id_str, p.id), year: p.year!, kind: PERIOD_KIND[p.type] ?? (p.type.toLowerCase() as 'quarter'),
+    number: (p.number ?? Number.NaN) + 1, title: p.name!, startDate: p.start.slice(0, 10), endDate: p.finish.slice(0, 10),
   };
 }
 
-/** A lesson log entry; its status (Absent, Ill, Late, Pass …) is the raw code. */
-export function attendanceRecord(e: LogEntry): SourceRecord {
-  return { type: 'attendance', externalId: `${e.lesson_str}:${e.person_str}`, pupilExternalId: e.person_str, lessonExternalId: e.lesson_str, code: e.status, kind: mapAttendanceCode(e.status ?? '', VOCABULARY), reason: e.comment || undefined };
+/**
+ * The period final marks without a reporting period belong to [I]: a reporting period of type `Year`
+ * if the platform has one, else the school year the adapter adds (`yearPeriodRecord`).
+ */
+export function yearPeriodId(startYear: number, periods: readonly ReportingPeriod[] = []): string {
+  const year = periods.find((p) => p.type === 'Year');
+  return year ? idOf(year.id_str, year.id) : `year-${startYear}`;
 }
 
-export function periodMarkRecords(f: PersonFinalMark, timeZone: string, scale: number): SourceRecord[] {
-  if (!f.reportingPeriod_str) return [];
-  return f['per-subject-final-marks'].map((s) => ({
-    type: 'period_mark', externalId: s['final-mark'].id_str, pupilExternalId: f.person_str, subjectExternalId: s.subject_str,
-    periodExternalId: f.reportingPeriod_str!, value: s['final-mark'].value, scale, setAt: localDateTime(s['final-mark'].date, timeZone),
-  }));
+/** The school year, spanning the classes' reporting periods, unless the platform has a `Year` period of its own [I]. */
+export function yearPeriodRecord(startYear: number, periods: readonly ReportingPeriod[]): SourceRecord | undefined {
+  if (periods.length === 0 || periods.some((p) => p.type === 'Year')) return undefined;
+  const start = periods.reduce((a, p) => (p.start < a ? p.start : a), periods[0]!.start);
+  const finish = periods.reduce((a, p) => (p.finish > a ? p.finish : a), periods[0]!.finish);
+  return {
+    type: 'period', externalId: yearPeriodId(startYear), year: startYear, kind: 'year', number: 1, title: `${startYear}/${startYear + 1} учебный год`,
+    startDate: start.slice(0, 10), endDate: finish.slice(0, 10),
+  };
+}
+
+/** Contacts as the profile gives them: "" (captured) and blanks mean none. */
+const contact = (value: string | null | undefined): string | undefined => value?.trim() || undefined;
+
+/**
+ * A pupil's relative as a guardian, with the phone and e-mail of their user profile when it has them,
+ * and the children they are a guardian of.
+ */
+export function guardianRecord(p: Person, children: readonly string[], user?: User): SourceRecordOf<'person'> {
+  const names = namesOf(p, user);
+  return {
+    type: 'person', externalId: personIdOf(p), role: 'guardian', lastName: names.lastName!, firstName: names.firstName!,
+    middleName: names.middleName || undefined, sex: SEX[p.sex ?? user?.sex ?? ''], phone: contact(user?.phone), email: contact(user?.email),
+    pupilExternalIds: children.slice(0, 20),
+  };
+}
+
+/** The link of a guardian to a pupil; `relation` is the relative's `type` as the platform wrote it (its values are not public). */
+export function guardianshipRecord(guardianId: string, pupilId: string, relation?: string | null): SourceRecord {
+  return { type: 'guardianship', externalId: `${guardianId}>${pupilId}`, guardianExternalId: guardianId, pupilExternalId: pupilId, relation: relation || undefined };
 }
