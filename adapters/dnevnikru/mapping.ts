@@ -1,4 +1,4 @@
-import type { SourceRecord, SourceRecordOf } from '../../src/ports/records.js';
+import type { PeriodRecord, SourceRecord, SourceRecordOf } from '../../src/ports/records.js';
 import type { Vocabulary } from '../../src/ports/values.js';
 import { pickId, type EduGroup, type Person, type ReportingPeriod, type Subject, type Teacher, type User } from './schemas.js';
 
@@ -87,9 +87,9 @@ export function teacherRecords(t: Teacher, classes: readonly string[] = []): Sou
   return records;
 }
 
-/** Period types (`Module` has no canonical kind yet: it reaches the journal as it is and is rejected with a reason). */
-const PERIOD_KIND: Record<string, 'quarter' | 'half_year' | 'trimester' | 'year'> = {
-  Quarter: 'quarter', HalfYear: 'half_year', Semester: 'half_year', Trimester: 'trimester', Year: 'year',
+/** Period types; an unknown one reaches the journal as it is and is rejected with a reason. */
+const PERIOD_KIND: Record<string, PeriodRecord['kind']> = {
+  Quarter: 'quarter', HalfYear: 'half_year', Semester: 'half_year', Trimester: 'trimester', Module: 'module', Year: 'year',
 };
 
 /** A reporting period; `number` counts from 0 (sirop-fmt, MySchool). */

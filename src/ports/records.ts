@@ -33,7 +33,8 @@ function isRealDate(value: string): boolean {
   return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(value);
 }
 
-export const PeriodKindSchema = z.enum(['quarter', 'half_year', 'trimester', 'year']);
+/** `module`: Дневник.ру's «модуль», the five or six terms of the schools that teach in modules. */
+export const PeriodKindSchema = z.enum(['quarter', 'half_year', 'trimester', 'module', 'year']);
 export const WorkCategorySchema = z.enum([
   'oral', 'written', 'control', 'essay', 'lab', 'practical', 'homework', 'test', 'other',
 ]);

@@ -198,7 +198,7 @@ describe('Дневник.ру roster variants', () => {
     expect(api.pendingMocks()).toEqual([]);
     expect(ofType(records, 'guardianship')).toEqual([]);
     expect(ofType(records, 'staff_role').some((r) => r.role === 'class_teacher')).toBe(false);
-    // `Module` has no canonical kind: it is passed on, and the journal rejects it with a reason.
+    // `Module` is a period kind of its own (the journal keeps it as `module`).
     expect(byId(records, 'period', '1574839201938500101')).toMatchObject({ kind: 'module', number: 1 });
   });
 
