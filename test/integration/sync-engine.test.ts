@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startDnevnikSimulator, type DnevnikSimulator } from '../../adapters/dnevnikru/simulator.js';
 import { generateLessonFacts, generateLessons, generateSchool, type DemoSchool } from '../../src/demo/generator.js';
@@ -105,6 +107,29 @@ describe('the sync engine', () => {
     expect(runs[0]).toMatchObject({ status: 'failed', errorKind: 'auth', attempts: 1 });
     const alerts = await db.pool.query('SELECT kind FROM alert WHERE connection_id = $1', [connectionId]);
     expect(alerts.rows).toEqual([{ kind: 'auth' }]);
+  });
+
+  it('fails a run whose platform answers in a shape the adapter does not know at once, as permanent, naming endpoint and field, with an alert', async () => {
+    // A Дневник.ру that answers the context without any school id: nothing to retry, something to tell the administrator.
+    const odd = createServer((req, res) => {
+      res.setHeader('content-type', 'application/json; charset=utf-8');
+      res.end(req.url?.startsWith('/v2/users/me/context') ? JSON.stringify({ userId_str: '1', schools: [{ name: 'Школа № 5', type: 'School' }] }) : '[]');
+    });
+    await new Promise<void>((resolve) => odd.listen(0, '127.0.0.1', resolve));
+    try {
+      const schoolId = await createSchool(db.pool);
+      const baseUrl = `http://127.0.0.1:${(odd.address() as AddressInfo).port}`;
+      const connection = await engine.connections.create({ schoolId, platform: 'dnevnikru', config: { baseUrl, token: 'partner-token' } }, { check: false });
+      await engine.queue.enqueue(connection.id, 'manual');
+      const runs = await settled(connection.id);
+      expect(runs).toHaveLength(1);
+      expect(runs[0]).toMatchObject({ status: 'failed', errorKind: 'permanent', attempts: 1, error: expect.stringMatching(/^Дневник\.ру GET \/v2\/users\/me\/context: schools\[0\]/) });
+      const alerts = await listAlerts(db.pool, { connectionId: connection.id });
+      expect(alerts.map((a) => [a.kind, a.message])).toEqual([['permanent', runs[0]!.error]]);
+    } finally {
+      odd.closeAllConnections();
+      await new Promise<void>((resolve) => odd.close(() => resolve()));
+    }
   });
 
   it('dead-letters a sync that outlasts its retries, and redrive completes it once the platform is back', async () => {
