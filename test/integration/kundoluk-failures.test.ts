@@ -1,14 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import nock from 'nock';
 import { classifyKundoluk } from '../../adapters/kundoluk/client.js';
 import { kundoluk } from '../../adapters/kundoluk/index.js';
-import { fixedClock } from '../../src/lib/clock.js';
 import type { AnyAdapter, StreamName } from '../../src/ports/adapter.js';
 import type { SourceRecord } from '../../src/ports/records.js';
-import { createAdapterContext } from '../../src/sync/adapter-context.js';
-import { Limiters } from '../../src/sync/http-client.js';
-import { memoryLogger } from '../support/adapter-harness.js';
+import { offlineAdapter } from '../support/offline.js';
 
 /**
  * How Kundoluk's failures reach the sync (nock, network off): a refused token (401) is one new login;
@@ -24,23 +21,8 @@ const config = { baseUrl: `${HOST}/api/`, accounts: ACCOUNTS, parallelPupils: 1,
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/kundoluk/${name}`, import.meta.url), 'utf8');
 const json = { 'Content-Type': 'application/json; charset=utf-8' };
 const adapter: AnyAdapter = kundoluk;
-const limiters = new Limiters();
 
-function context() {
-  const log = memoryLogger('debug');
-  const ctx = createAdapterContext({
-    adapter, config, range: RANGE, timeZone: 'Asia/Bishkek', signal: new AbortController().signal,
-    clock: fixedClock(new Date('2025-09-05T18:00:00+06:00')), logger: log.logger, limiters,
-  });
-  return { ctx, log };
-}
-
-beforeAll(() => nock.disableNetConnect());
-afterEach(() => nock.cleanAll());
-afterAll(async () => {
-  nock.enableNetConnect();
-  await limiters.stop();
-});
+const context = offlineAdapter(adapter, { config, range: RANGE, timeZone: 'Asia/Bishkek', now: new Date('2025-09-05T18:00:00+06:00') });
 
 const LOGIN = '/api/auth/loginStudent';
 const login = (scope: nock.Scope, i: number, answer: string) => scope.post(LOGIN, { ...ACCOUNTS[i]!, device: 'android' }).reply(200, fixture(answer), json);

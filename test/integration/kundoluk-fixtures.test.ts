@@ -1,13 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import nock from 'nock';
 import { kundoluk } from '../../adapters/kundoluk/index.js';
-import { fixedClock } from '../../src/lib/clock.js';
 import type { AnyAdapter, StreamName } from '../../src/ports/adapter.js';
 import type { SourceRecord } from '../../src/ports/records.js';
-import { createAdapterContext } from '../../src/sync/adapter-context.js';
-import { Limiters } from '../../src/sync/http-client.js';
-import { memoryLogger } from '../support/adapter-harness.js';
+import { offlineAdapter } from '../support/offline.js';
 
 /**
  * Kundoluk answers replayed with nock. No captured answer is public: the fixtures are reconstructed from
@@ -24,27 +21,12 @@ const config = { baseUrl: `${HOST}/api/`, accounts: ACCOUNTS, parallelPupils: 1,
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/kundoluk/${name}`, import.meta.url), 'utf8');
 const json = { 'Content-Type': 'application/json; charset=utf-8' };
 const adapter: AnyAdapter = kundoluk;
-const limiters = new Limiters();
 const PUPILS = [{ name: 'asanov', account: ACCOUNTS[0]! }, { name: 'ivanova', account: ACCOUNTS[1]! }];
 const ASANOV = '7b2d4e10-0000-4000-8000-000000000001';
 const IVANOVA = '7b2d4e10-0000-4000-8000-000000000002';
 const lessonId = (n: number, date = '2025-09-01') => `a1b2c3d4-0000-4000-8000-0000000000${n}@${date}`;
 
-function context() {
-  const log = memoryLogger('debug');
-  const ctx = createAdapterContext({
-    adapter, config, range: RANGE, timeZone: 'Asia/Bishkek', signal: new AbortController().signal,
-    clock: fixedClock(new Date('2025-09-05T18:00:00+06:00')), logger: log.logger, limiters,
-  });
-  return { ctx, log };
-}
-
-beforeAll(() => nock.disableNetConnect());
-afterEach(() => nock.cleanAll());
-afterAll(async () => {
-  nock.enableNetConnect();
-  await limiters.stop();
-});
+const context = offlineAdapter(adapter, { config, range: RANGE, timeZone: 'Asia/Bishkek', now: new Date('2025-09-05T18:00:00+06:00') });
 
 function login(scope: nock.Scope, pupil: (typeof PUPILS)[number], answer = `login-${pupil.name}.json`): nock.Scope {
   return scope.post('/api/auth/loginStudent', { ...pupil.account, device: 'android' }).reply(200, fixture(answer), json);

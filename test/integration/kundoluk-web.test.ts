@@ -1,15 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import nock from 'nock';
 import { WEB_JOURNAL } from '../../adapters/kundoluk/endpoints.js';
 import { kundoluk } from '../../adapters/kundoluk/index.js';
 import { classOfCaption, LOGIN_REFUSED, splitName } from '../../adapters/kundoluk/web-pages.js';
-import { fixedClock } from '../../src/lib/clock.js';
 import type { AnyAdapter, SourceBatch } from '../../src/ports/adapter.js';
 import type { SourceRecord } from '../../src/ports/records.js';
-import { createAdapterContext } from '../../src/sync/adapter-context.js';
-import { Limiters } from '../../src/sync/http-client.js';
-import { memoryLogger } from '../support/adapter-harness.js';
+import { offlineAdapter } from '../support/offline.js';
 
 /**
  * The legacy web journal (kundoluk.edu.kg), replayed with nock from pages re-authored after the public
@@ -27,24 +24,9 @@ const fixture = (name: string) => readFileSync(new URL(`../fixtures/kundoluk/${n
 const json = { 'Content-Type': 'application/json; charset=utf-8' };
 const html = { 'Content-Type': 'text/html; charset=utf-8' };
 const adapter: AnyAdapter = kundoluk;
-const limiters = new Limiters();
 const FORM = { login: TEACHER.login, password: TEACHER.password, language: 'ru', type: 'default' };
 
-function context() {
-  const log = memoryLogger('debug');
-  const ctx = createAdapterContext({
-    adapter, config, range: RANGE, timeZone: 'Asia/Bishkek', signal: new AbortController().signal,
-    clock: fixedClock(new Date('2025-09-05T18:00:00+06:00')), logger: log.logger, limiters,
-  });
-  return { ctx, log };
-}
-
-beforeAll(() => nock.disableNetConnect());
-afterEach(() => nock.cleanAll());
-afterAll(async () => {
-  nock.enableNetConnect();
-  await limiters.stop();
-});
+const context = offlineAdapter(adapter, { config, range: RANGE, timeZone: 'Asia/Bishkek', now: new Date('2025-09-05T18:00:00+06:00') });
 
 const loginBoth = () => ['asanov', 'ivanova'].reduce((scope, name, i) =>
   scope.post('/api/auth/loginStudent', { ...ACCOUNTS[i]!, device: 'android' }).reply(200, fixture(`login-${name}.json`), json), nock(HOST));
