@@ -4,11 +4,12 @@ import { pino } from 'pino';
 import { adapters } from '../adapters/index.js';
 import { systemClock } from './lib/clock.js';
 import { shiftDays, todayIn } from './lib/dates.js';
-import { describeError } from './lib/errors.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { STREAM_ORDER, type DateRange, type StreamName } from './ports/adapter.js';
 import type { SourceRecord } from './ports/records.js';
+import { readCapture } from './sync/capture.js';
 import { probe, recordCapture, replayCapture, streamsOf, type ProbeResult } from './sync/probe.js';
+import { RangeSchema } from './sync/runs.js';
 import type { SyncService } from './sync/service.js';
 
 type WithSync = (work: (sync: SyncService) => Promise<number | void>) => Promise<void>;
@@ -30,7 +31,9 @@ export function registerCaptureCommands(connections: Command, withSync: WithSync
     .option('--time-zone <zone>', "the school's IANA time zone", 'Europe/Moscow')
     .option('--replay <dir>', 'read a capture written by `connections record` instead of the platform')
     .option('--record <dir>', 'also write the answers into a capture, personal data replaced')
-    .action((o: TryOptions) => run(() => tryAdapter(o)));
+    .action(async (o: TryOptions) => {
+      process.exitCode = await tryAdapter(o);
+    });
   connections
     .command('record <connection>')
     .description("a read-only pass of a connection, every answer written into <dir> with names, logins, phones, e-mails and tokens replaced")
@@ -63,7 +66,7 @@ interface TryOptions {
 async function tryAdapter(o: TryOptions): Promise<number> {
   const logger = stderrLogger();
   if (o.replay) {
-    const platform = o.platform ?? (JSON.parse(readFileSync(`${o.replay}/capture.json`, 'utf8')) as { platform: string }).platform;
+    const platform = o.platform ?? (await readCapture(o.replay)).manifest.platform;
     const adapter = adapters.get(platform);
     if (!adapter) throw new Error(`no adapter ${platform}`);
     const result = await replayCapture(adapter, o.replay, logger, o.stream ? streamsOf(adapter, o.stream) : undefined);
@@ -87,13 +90,12 @@ async function tryAdapter(o: TryOptions): Promise<number> {
   return 0;
 }
 
+/** The window to read: `--from`/`--to`, by default the two weeks up to today in the school's zone. */
 function rangeOf(o: { from?: string; to?: string }, timeZone: string): DateRange {
   const to = o.to ?? todayIn(timeZone);
-  const range = { from: o.from ?? shiftDays(to, -13), to };
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(range.from) || !/^\d{4}-\d{2}-\d{2}$/.test(range.to) || range.from > range.to) {
-    throw new Error(`--from and --to must be dates YYYY-MM-DD, --from not after --to (got ${range.from} … ${range.to})`);
-  }
-  return range;
+  const range = RangeSchema.safeParse({ from: o.from ?? shiftDays(to, -13), to });
+  if (!range.success) throw new Error(`--from and --to must be dates YYYY-MM-DD, --from not after --to (${range.error.issues[0]?.message ?? ''})`);
+  return range.data;
 }
 
 function printRecords(result: Pick<ProbeResult, 'streams'>): void {
@@ -122,13 +124,4 @@ function reportRecording(dir: string, result: Awaited<ReturnType<typeof recordCa
 
 function stderrLogger(): Logger {
   return createLogger('warn', pino.destination(2));
-}
-
-async function run(work: () => Promise<number>): Promise<void> {
-  try {
-    process.exitCode = await work();
-  } catch (error) {
-    process.stderr.write(`${describeError(error)}\n`);
-    process.exitCode = 1;
-  }
 }

@@ -7,9 +7,8 @@ import type { Logger } from './lib/logger.js';
 import { systemClock } from './lib/clock.js';
 import { executeRun } from './sync/executor.js';
 import { listAlerts, readSyncHealth } from './sync/alerts.js';
-import { insertRun, listRuns, type RunView } from './sync/runs.js';
+import { insertRun, listRuns, RangeSchema, type RunView } from './sync/runs.js';
 import { startSync, type SyncService } from './sync/service.js';
-import { RangeSchema } from './sync/runs.js';
 import { registerCaptureCommands } from './cli-capture.js';
 
 type WithDatabase = (work: (db: Database, config: Config, logger: Logger) => Promise<number | void>) => Promise<void>;
@@ -54,7 +53,7 @@ export function registerSyncCommands(program: Command, withDatabase: WithDatabas
     connections.command(`${name} <id>`).action((id: string) => withSync(async (s) => print(await s.connections.update(id, { enabled }))));
   }
   connections.command('delete <id>').action((id: string) => withSync(async (s) => s.connections.delete(id)));
-  registerCaptureCommands(connections, (work) => withSync((s) => work(s)));
+  registerCaptureCommands(connections, withSync);
 
   const sync = program.command('sync').description('sync runs');
   sync

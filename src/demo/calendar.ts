@@ -1,3 +1,4 @@
+import { addDays } from '../ports/ranges.js';
 import type { DemoHoliday, DemoPeriod } from './types.js';
 
 /**
@@ -5,12 +6,6 @@ import type { DemoHoliday, DemoPeriod } from './types.js';
  * (grades 10–11), autumn, winter and spring holidays and the public holidays. Dates are ISO strings and
  * all arithmetic is in UTC, so no time zone moves a day.
  */
-
-export function addDays(date: string, days: number): string {
-  const d = new Date(`${date}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
-}
 
 /** 1 = Monday … 7 = Sunday. */
 export function weekday(date: string): number {

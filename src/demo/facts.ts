@@ -1,4 +1,4 @@
-import { addDays } from './calendar.js';
+import { addDays } from '../ports/ranges.js';
 import { planOf, type SubjectPlan } from './curriculum.js';
 import { Random, seedFrom } from './prng.js';
 import { courseOrdinal, indexOf, lessonKind, type LessonKind, type SchoolIndex } from './schedule.js';

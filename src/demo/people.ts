@@ -1,5 +1,5 @@
 import { base, en, Faker, ru } from '@faker-js/faker';
-import { addDays } from './calendar.js';
+import { addDays } from '../ports/ranges.js';
 import type { Random } from './prng.js';
 import type { DemoGroup, DemoParent, DemoPersonBase, DemoPupil, DemoSex } from './types.js';
 

@@ -30,19 +30,18 @@ export async function startDemoPlatforms(
   const demoConnections = (await deps.sync.connections.list({ schoolId })).filter((c) => c.title.startsWith(DEMO_TITLE_PREFIX));
   try {
     for (const adapter of deps.adapters.values()) {
-      const p = { platform: adapter.id, title: `${adapter.title} (симулятор)` };
       const sim = await (await adapter.simulator()).start(school);
       started.push(sim);
       const config = { ...sim.connectionConfig(), requestsPerSecond: DEMO_REQUESTS_PER_SECOND };
-      const existing = demoConnections.find((c) => c.platform === p.platform);
+      const existing = demoConnections.find((c) => c.platform === adapter.id);
       if (existing) {
         await deps.sync.connections.update(existing.id, { config });
-        deps.logger.info({ platform: p.platform, url: sim.url }, 'demo platform simulator restarted');
+        deps.logger.info({ platform: adapter.id, url: sim.url }, 'demo platform simulator restarted');
         continue;
       }
-      const connection = await deps.sync.connections.create({ schoolId, platform: p.platform, title: `${DEMO_TITLE_PREFIX}${p.title}`, config, schedule: DEMO_SCHEDULE }, { check: true });
+      const connection = await deps.sync.connections.create({ schoolId, platform: adapter.id, title: `${DEMO_TITLE_PREFIX}${adapter.title} (симулятор)`, config, schedule: DEMO_SCHEDULE }, { check: true });
       await deps.sync.queue.enqueue(connection.id, 'manual', 'full');
-      deps.logger.info({ platform: p.platform, url: sim.url, connectionId: connection.id }, 'demo platform simulator started and its first sync queued');
+      deps.logger.info({ platform: adapter.id, url: sim.url, connectionId: connection.id }, 'demo platform simulator started and its first sync queued');
     }
   } catch (error) {
     await Promise.all(started.map((s) => s.close()));

@@ -1,4 +1,5 @@
-import { addDays, schoolDays, schoolYear, weekday } from './calendar.js';
+import { addDays } from '../ports/ranges.js';
+import { schoolDays, schoolYear, weekday } from './calendar.js';
 import { planOf, type SubjectPlan } from './curriculum.js';
 import { Random, seedFrom } from './prng.js';
 import type { DemoGroup, DemoLesson, DemoPupil, DemoSchool, DemoStaff, DemoTimetableEntry } from './types.js';

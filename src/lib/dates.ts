@@ -5,11 +5,8 @@ export function todayIn(timeZone: string, now = new Date()): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone }).format(now);
 }
 
-export function shiftDays(date: string, days: number): string {
-  const d = new Date(`${date}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
-}
+/** `2025-09-01` shifted by −3 days → `2025-08-29` (the ports' addDays, under the name the services use). */
+export { addDays as shiftDays } from '../ports/ranges.js';
 
 /** From 1 September of the current school year to today, in the school's time zone. */
 export function schoolYearSoFar(timeZone: string, now: Date): { from: string; to: string } {

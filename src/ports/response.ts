@@ -26,6 +26,8 @@ export interface Endpoint<T> {
   body: 'json' | 'text';
   /** Parses an answer, or throws a `permanent` AdapterError naming the endpoint and the field. */
   parse(data: unknown): T;
+  /** The same from the answer's body as sent (a fixture, a recorded answer): JSON is parsed first unless the endpoint reads text. */
+  parseBody(text: string): T;
 }
 
 /** The key of an endpoint in an adapter's catalogue and in fixture manifests: `GET /v2/users/me/context`. */
@@ -41,19 +43,22 @@ export function defineEndpoint<S extends z.ZodType>(
       if (result.success) return result.data as z.output<S>;
       throw shapeError(endpoint, result.error.issues);
     },
+    parseBody(text) {
+      return endpoint.parse(endpoint.body === 'json' ? JSON.parse(text) as unknown : text);
+    },
   };
   return endpoint;
 }
 
 /** `schools[0].id`, `[3].marks[1]`; the answer itself when the path is empty. */
-export function formatPath(path: readonly PropertyKey[]): string {
+function formatPath(path: readonly PropertyKey[]): string {
   let text = '';
   for (const part of path) text += typeof part === 'number' ? `[${part}]` : text === '' ? String(part) : `.${String(part)}`;
   return text || '(the answer)';
 }
 
 /** One zod issue in a user's words: the field path and what was wrong with it. */
-export function describeIssue(issue: z.core.$ZodIssue): string {
+function describeIssue(issue: z.core.$ZodIssue): string {
   const deepest = issue.code === 'invalid_union' && issue.errors.length > 0
     // Of a union's branches, the one that got furthest says most about what the answer lacks.
     ? issue.errors.map((branch) => branch[0]).filter((i): i is z.core.$ZodIssue => i !== undefined).sort((a, b) => b.path.length - a.path.length)[0]
@@ -90,8 +95,6 @@ export const IdSchema = z.union([
 /** A value that may be missing or null: `undefined` either way. */
 export const optional = <S extends z.ZodType>(schema: S) => schema.nullish().transform((v) => v ?? undefined);
 
-/** A number or a numeric string («5», «4.5»): platforms send both. */
-export const NumberLikeSchema = z.union([z.number(), z.string().trim().regex(/^-?\d+([.,]\d+)?$/, 'expected a number').transform((s) => Number(s.replace(',', '.')))]);
 
 const templates = new Map<string, { pattern: RegExp; literal: number }>();
 

@@ -11,7 +11,7 @@ export interface RunStats {
 /** What a capture (src/sync/capture.ts) sees of a run: every HTTP answer and every socket frame. */
 export interface RunObserver {
   exchange(exchange: Exchange): void;
-  socket(url: string, headers: Record<string, string>): (frame: Frame) => void;
+  socket(url: string): (frame: Frame) => void;
 }
 
 export interface ContextOptions {
@@ -55,7 +55,7 @@ export function createAdapterContext(options: ContextOptions): AdapterContext<un
       count: () => {
         stats.requests += 1;
       },
-      observe: observer ? (u, h) => observer.socket(u, h) : undefined,
+      observe: observer ? (u) => observer.socket(u) : undefined,
     }),
     http: (httpOptions) => createHttpClient(httpOptions, {
       limiters: options.limiters, signal: options.signal, logger, stats, serial,
@@ -65,7 +65,7 @@ export function createAdapterContext(options: ContextOptions): AdapterContext<un
 }
 
 /** The values of the config's secret keys, at any depth (Kundoluk's accounts hold a password each). */
-export function secretValues(config: unknown, keys: readonly string[]): string[] {
+function secretValues(config: unknown, keys: readonly string[]): string[] {
   const values: string[] = [];
   const visit = (value: unknown) => {
     if (!value || typeof value !== 'object') return;

@@ -16,11 +16,11 @@ import type { Frame } from './socket.js';
  * personal data replaced by src/sync/pseudonymize.ts), and `records.jsonl` (what the adapter maps of it).
  */
 
-export const CAPTURE_FORMAT = 1;
+const CAPTURE_FORMAT = 1;
 
 const HeadersSchema = z.record(z.string(), z.union([z.string(), z.array(z.string())]));
 
-export const CapturedExchangeSchema = z.object({
+const CapturedExchangeSchema = z.object({
   method: z.string(),
   /** Absolute, as recorded (with the platform's origin; the replay serves every origin it names). */
   url: z.string(),
@@ -33,12 +33,12 @@ export const CapturedExchangeSchema = z.object({
   body: z.string(),
 });
 
-export const CapturedSocketSchema = z.object({
+const CapturedSocketSchema = z.object({
   url: z.string(),
   frames: z.array(z.object({ direction: z.enum(['out', 'in']), text: z.string() })),
 });
 
-export const CaptureManifestSchema = z.object({
+const CaptureManifestSchema = z.object({
   format: z.literal(CAPTURE_FORMAT),
   platform: z.string(),
   /** The configuration as replayed: secrets and logins pseudonymized, the platform's URLs kept. */

@@ -94,7 +94,10 @@ export function createHttpClient(options: HttpClientOptions, deps: HttpDeps): Ht
     headers: options.headers,
   });
   const host = new URL(options.baseUrl).host;
-  const limiter = deps.limiters.get(`${host}|${options.credentialKey}`, options.requestsPerSecond ?? 5, deps.serial ? 1 : options.concurrency ?? 2);
+  // A serial run keeps a limiter of its own: a shared one may already allow more at once.
+  const limiter = deps.serial
+    ? deps.limiters.get(`${host}|${options.credentialKey}|serial`, options.requestsPerSecond ?? 5, 1)
+    : deps.limiters.get(`${host}|${options.credentialKey}`, options.requestsPerSecond ?? 5, options.concurrency ?? 2);
   return {
     request: <T>(request: HttpRequest) =>
       pRetry(() => limiter.schedule(() => send<T>(instance, options, deps, request)).catch(stopUnlessRetryable), {

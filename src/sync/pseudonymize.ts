@@ -180,7 +180,7 @@ const EMAIL = /[\w.+-]+@[\w-]+(\.[\w-]+)+/g;
 const PHONE = /\+\d[\d\s()-]{9,16}\d/g;
 
 /** Words of names that are not personal: Kyrgyz and Turkic patronymic particles, placeholders. */
-const KEEP_WORDS = new Set(['уулу', 'кызы', 'оглы', 'кызы', 'кизи', 'угли']);
+const KEEP_WORDS = new Set(['уулу', 'кызы', 'оглы', 'кизи', 'угли']);
 
 const SYLLABLES = ['ба', 'ве', 'ги', 'до', 'жу', 'за', 'ки', 'ло', 'му', 'на', 'по', 'ру', 'са', 'ти', 'фу', 'ха'];
 

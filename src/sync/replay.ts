@@ -86,9 +86,11 @@ function converse(ws: WebSocket, frames: CaptureManifest['sockets'][number]['fra
   ws.on('message', (raw) => {
     const text = raw.toString();
     // The frame the adapter sent stands for the next recorded one (the same text in a faithful replay).
-    const at = frames.findIndex((f, i) => i >= next && f.direction === 'out' && f.text === text);
-    next = (at >= 0 ? at : frames.findIndex((f, i) => i >= next && f.direction === 'out')) + 1;
-    if (next === 0) return;
+    const same = frames.findIndex((f, i) => i >= next && f.direction === 'out' && f.text === text);
+    const at = same >= 0 ? same : frames.findIndex((f, i) => i >= next && f.direction === 'out');
+    // A frame beyond the recording is not answered (and does not rewind the conversation).
+    if (at < 0) return;
+    next = at + 1;
     sendAnswers();
   });
 }

@@ -12,8 +12,8 @@ export interface SocketDeps {
   signal: AbortSignal;
   /** Counts the connection as one platform request. */
   count(): void;
-  /** Sees the socket's URL, headers and every frame (a capture records them). */
-  observe?(url: string, headers: Record<string, string>): (frame: Frame) => void;
+  /** Sees the socket's URL and every frame (a capture records them). */
+  observe?(url: string): (frame: Frame) => void;
 }
 
 /**
@@ -24,7 +24,7 @@ export interface SocketDeps {
 export function openSocket(url: string, options: SocketOptions, deps: SocketDeps): PlatformSocket {
   const events = new EventEmitter();
   const headers = options.headers ?? {};
-  const record = deps.observe?.(url, headers);
+  const record = deps.observe?.(url);
   deps.count();
   const ws = new WebSocket(url, { headers, handshakeTimeout: options.handshakeTimeoutMs ?? 30_000 });
   const onAbort = () => ws.terminate();

@@ -68,9 +68,8 @@ export function describeAdapterContract(adapter: AnyAdapter): void {
       const misfits = answers.flatMap((e) => {
         const endpoint = findEndpoint(adapter.endpoints, e.method, e.url);
         if (!endpoint) return [`${e.method} ${new URL(e.url).pathname}: not in the adapter's endpoint catalogue`];
-        const text = e.body.toString('utf8');
         try {
-          endpoint.parse(endpoint.body === 'json' ? JSON.parse(text) as unknown : text);
+          endpoint.parseBody(e.body.toString('utf8'));
           return [];
         } catch (error) {
           return [(error as Error).message];

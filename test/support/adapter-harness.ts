@@ -26,8 +26,10 @@ export function memoryLogger(level = 'debug'): { logger: Logger; text(): string 
 }
 
 export interface HarnessContextOptions {
-  config: Record<string, unknown>;
+  config: unknown;
   range: DateRange;
+  /** Default: Europe/Moscow. */
+  timeZone?: string;
   logger?: Logger;
   signal?: AbortSignal;
   now?: Date;
@@ -41,7 +43,7 @@ export function harnessContext<C>(adapter: Adapter<C>, options: HarnessContextOp
     adapter: adapter as AnyAdapter,
     config: options.config,
     range: options.range,
-    timeZone: 'Europe/Moscow',
+    timeZone: options.timeZone ?? 'Europe/Moscow',
     signal: options.signal ?? new AbortController().signal,
     clock: fixedClock(options.now ?? new Date(`${options.range.to}T18:00:00+03:00`)),
     logger: options.logger ?? memoryLogger('warn').logger,

@@ -1,10 +1,8 @@
 import { afterAll, afterEach, beforeAll } from '@jest/globals';
 import nock from 'nock';
-import { fixedClock } from '../../src/lib/clock.js';
 import type { AdapterContext, AnyAdapter, DateRange } from '../../src/ports/adapter.js';
-import { createAdapterContext } from '../../src/sync/adapter-context.js';
 import { Limiters } from '../../src/sync/http-client.js';
-import { memoryLogger } from './adapter-harness.js';
+import { harnessContext, memoryLogger } from './adapter-harness.js';
 
 /**
  * A fixture test file's set-up: the network off (only nock's interceptors answer), interceptors cleared
@@ -21,10 +19,6 @@ export function offlineAdapter(adapter: AnyAdapter, options: { config: unknown; 
   });
   return () => {
     const log = memoryLogger('debug');
-    const ctx = createAdapterContext({
-      adapter, config: options.config, range: options.range, timeZone: options.timeZone, signal: new AbortController().signal,
-      clock: fixedClock(options.now), logger: log.logger, limiters,
-    });
-    return { ctx, log };
+    return { ctx: harnessContext(adapter, { ...options, logger: log.logger, limiters }), log };
   };
 }
