@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { DateRange } from '../../src/ports/adapter.js';
 import type { PeriodRecord } from '../../src/ports/records.js';
-import { addDays } from '../../src/ports/ranges.js';
+import { addDays, overlaps } from '../../src/ports/ranges.js';
 
 /**
  * The school year's calendar as far as the adapter needs it. edu.tatar.ru names terms by number only —
@@ -12,8 +12,8 @@ import { addDays } from '../../src/ports/ranges.js';
 
 const MonthDaySchema = z.string().regex(/^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'expected MM-DD');
 
-/** A day from August on falls in the school year's first calendar year, the others in its second. */
-const dated = (monthDay: string, year: number): string => `${Number(monthDay.slice(0, 2)) >= 8 ? year : year + 1}-${monthDay}`;
+/** `MM-DD` in the school year starting in `year`: a day from August on falls in its first calendar year, the others in its second. */
+export const dated = (monthDay: string, year: number): string => `${Number(monthDay.slice(0, 2)) >= 8 ? year : year + 1}-${monthDay}`;
 
 const TermDatesSchema = z.object({ from: MonthDaySchema, to: MonthDaySchema })
   .refine((t) => dated(t.from, 2000) <= dated(t.to, 2000), 'a term ends before it starts');
@@ -66,7 +66,7 @@ export function termKindOf(text: string, grade: number): TermKind | undefined {
   return grade >= 10 ? 'half_year' : 'quarter';
 }
 
-export function periodIdOf(year: number, kind: TermKind, number: number): string {
+function periodIdOf(year: number, kind: TermKind, number: number): string {
   return `${year}/${kind}-${number}`;
 }
 
@@ -82,7 +82,7 @@ export function termOf(config: TermsConfig, year: number, kind: TermKind, number
 
 /** Whether a term (give or take SLACK_DAYS) meets the read range. */
 export function termMeets(term: Term, range: DateRange): boolean {
-  return addDays(term.startDate, -SLACK_DAYS) <= range.to && addDays(term.endDate, SLACK_DAYS) >= range.from;
+  return overlaps({ from: addDays(term.startDate, -SLACK_DAYS), to: addDays(term.endDate, SLACK_DAYS) }, range);
 }
 
 export function periodRecord(term: Term, year: number): PeriodRecord {

@@ -34,7 +34,7 @@ const CABINET_PATH = /^\/user\/anketa\b/;
 const MAX_HOPS = 5;
 
 /** Only «Restricted IP» is the classifier's (any page may be it); 429 and 5xx are the HTTP client's defaults, 3xx come back. */
-export function classifyEduTatar(response: HttpResponse): AdapterError | undefined {
+function classifyEduTatar(response: HttpResponse): AdapterError | undefined {
   if (!isRestrictedIp(response.data)) return undefined;
   return new AdapterError('permanent', 'edu.tatar.ru refuses the network the service runs from («Restricted IP»): run it from an allowed network (a Russian IP address)', { status: response.status });
 }

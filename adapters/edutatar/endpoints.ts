@@ -66,6 +66,5 @@ export const TIMETABLE = text('GET', '/school/schedule/lessons', htmlPage(readTi
 })));
 
 export type JournalPage = z.output<typeof JOURNAL.schema>;
-export type TimetablePage = z.output<typeof TIMETABLE.schema>;
 
 export const ENDPOINTS = [LOGIN_PAGE, LOGON_PAGE, LOGON_ANSWER, MESSAGE, SCHOOL, CLASSES, PUPILS, JOURNAL, TIMETABLE];

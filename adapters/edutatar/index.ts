@@ -1,6 +1,6 @@
 import type { Adapter, AdapterStream, SourceBatch } from '../../src/ports/adapter.js';
 import { mapLimit } from '../../src/ports/concurrency.js';
-import type { PeriodRecord, SourceRecord } from '../../src/ports/records.js';
+import type { PeriodRecord, PersonRecord, SourceRecord } from '../../src/ports/records.js';
 import { periodRecord } from './calendar.js';
 import { EduTatarConfigSchema, type EduTatarConfig } from './client.js';
 import { ENDPOINTS } from './endpoints.js';
@@ -33,12 +33,17 @@ const roster: AdapterStream<EduTatarConfig> = {
     const view = await school(ctx);
     const records: SourceRecord[] = [...view.subjects];
     const periods = new Map<string, PeriodRecord>();
+    // One person per name: a teacher leading two classes would otherwise be sent twice, and the journal rejects the first.
+    const teachers = new Map<string, PersonRecord>();
     for (const cls of view.classes) {
       records.push(classRecord(cls, view.year), ...cls.groups);
       for (const term of cls.terms) periods.set(term.periodId, periodRecord(term, view.year));
-      if (cls.info.teacher) records.push(staffRecord(cls.info.teacher), classTeacherRecord(cls.info.teacher, cls.info.id));
+      if (!cls.info.teacher) continue;
+      const teacher = staffRecord(cls.info.teacher);
+      teachers.set(teacher.externalId, teacher);
+      records.push(classTeacherRecord(cls.info.teacher, cls.info.id));
     }
-    records.push(...periods.values());
+    records.push(...teachers.values(), ...periods.values());
     const lists = await mapLimit(view.classes, ctx.parallelism(ctx.config.parallelPages), async (cls) => ({ classId: cls.info.id, ...await pupilsOf(ctx, cls.info.id) }));
     for (const { classId, pupils } of lists) {
       for (const p of pupils) {
@@ -63,25 +68,25 @@ function journalStream(recordsOf: (table: Table) => SourceRecord[], extra?: (sta
 }
 
 /** Each cell of a table with its lesson, as pupil × lesson. */
-function* cells(table: Table): Generator<{ pupilId: string; lessonId: string; table: Table; index: number; tokens: string[] }> {
+function* cells(table: Table): Generator<{ pupilId: string; lesson: Table['lessons'][number]; tokens: string[] }> {
   for (const row of table.rows) {
-    for (const [index, { record }] of table.lessons.entries()) {
+    for (const [index, lesson] of table.lessons.entries()) {
       const cell = row.cells[index];
-      if (cell) yield { pupilId: row.pupilId, lessonId: record.externalId, table, index, tokens: cellTokens(cell) };
+      if (cell) yield { pupilId: row.pupilId, lesson, tokens: cellTokens(cell) };
     }
   }
 }
 
 function marksOf(table: Table): SourceRecord[] {
-  return [...cells(table)].flatMap(({ pupilId, lessonId, index, tokens }) => tokens
+  return [...cells(table)].flatMap(({ pupilId, lesson, tokens }) => tokens
     .filter((token) => !isAbsenceCode(token))
-    .map((value, k) => markRecord(pupilId, lessonId, k + 1, value, table.lessons[index]!.work)));
+    .map((value, k) => markRecord(pupilId, lesson.record.externalId, k + 1, value, lesson.work)));
 }
 
 function attendanceOf(table: Table): SourceRecord[] {
-  return [...cells(table)].flatMap(({ pupilId, lessonId, tokens }) => {
+  return [...cells(table)].flatMap(({ pupilId, lesson, tokens }) => {
     const code = tokens.find(isAbsenceCode);
-    return code ? [attendanceRecord(pupilId, lessonId, code)] : [];
+    return code ? [attendanceRecord(pupilId, lesson.record.externalId, code)] : [];
   });
 }
 

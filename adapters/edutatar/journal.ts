@@ -1,5 +1,6 @@
 import * as cheerio from 'cheerio';
 import type { Element } from 'domhandler';
+import { dated } from './calendar.js';
 import { hrefParam, type Report } from './html.js';
 import { textOf } from './mapping.js';
 
@@ -73,11 +74,7 @@ function lessonsOf($: cheerio.CheerioAPI, table: cheerio.Cheerio<Element>, start
   }
   const cells = head.eq(2).children('td, th').toArray();
   if (cells.length < columns.length) report('thead tr[2] (lessons)', `${cells.length} lesson cells for ${columns.length} day columns`);
-  return columns.map((month, i) => {
-    const year = month >= 8 ? startYear : startYear + 1;
-    const date = `${year}-${String(month).padStart(2, '0')}-${String(days[i]).padStart(2, '0')}`;
-    return lessonOf($, cells[i] ?? cells[0]!, date);
-  });
+  return columns.map((month, i) => lessonOf($, cells[i] ?? cells[0]!, dated(`${String(month).padStart(2, '0')}-${String(days[i]).padStart(2, '0')}`, startYear)));
 }
 
 /**

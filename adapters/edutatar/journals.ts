@@ -2,7 +2,7 @@ import { AdapterError, type AdapterContext } from '../../src/ports/adapter.js';
 import { mapLimit } from '../../src/ports/concurrency.js';
 import { mondayOf } from '../../src/ports/ranges.js';
 import type { LessonRecord, SourceRecord } from '../../src/ports/records.js';
-import { perRun } from '../../src/ports/session.js';
+import { once } from '../../src/ports/session.js';
 import { termMeets, type Term } from './calendar.js';
 import { EduTatarClient, type EduTatarConfig } from './client.js';
 import { TIMETABLE, type JournalPage } from './endpoints.js';
@@ -54,21 +54,10 @@ interface ReadTable {
 /** A journal with more pages than this is not what the evidence shows (a pager that never ends). */
 const MAX_PAGES = 60;
 
+/** The classes' journals in the school's order; each class is read once per run, by the first stream that asks. */
 export async function* journals(ctx: Ctx): AsyncGenerator<ClassJournals> {
-  const cache = perRun(ctx, 'edutatar.journals', () => ({ complete: false, classes: [] as ClassJournals[] }));
-  if (cache.complete) {
-    yield* cache.classes;
-    return;
-  }
-  cache.classes = [];
   const view = await school(ctx);
-  for (const cls of view.classes) {
-    const entry = await readClass(ctx, view, cls);
-    ctx.logger.debug({ classId: cls.info.id, tables: entry.tables.length, lessons: entry.tables.reduce((n, t) => n + t.lessons.length, 0) }, 'edu.tatar.ru class journals read');
-    cache.classes.push(entry);
-    yield entry;
-  }
-  cache.complete = true;
+  for (const cls of view.classes) yield await once(ctx, `edutatar.journals.${cls.info.id}`, () => readClass(ctx, view, cls));
 }
 
 async function readClass(ctx: Ctx, view: SchoolView, cls: ClassView): Promise<ClassJournals> {
@@ -80,6 +69,7 @@ async function readClass(ctx: Ctx, view: SchoolView, cls: ClassView): Promise<Cl
     const ofTerm = read.filter((t) => t.term.value === term.value && t.columns.length > 0);
     if (ofTerm.length > 0) tables.push(...await placeLessons(ctx, cls, term, ofTerm));
   }
+  ctx.logger.debug({ classId: cls.info.id, tables: tables.length, lessons: tables.reduce((n, t) => n + t.lessons.length, 0) }, 'edu.tatar.ru class journals read');
   // Strings cut out of a page keep the whole page alive; a copy keeps only what a year of tables needs.
   return structuredClone({ classId: cls.info.id, tables, staff: staffOf(read) });
 }
@@ -141,17 +131,20 @@ async function placeLessons(ctx: Ctx, cls: ClassView, term: Term, tables: ReadTa
     ctx.logger.warn({ classId: cls.info.id, term: term.value, lessons: unplaced }, 'edu.tatar.ru timetable does not place some lessons: they take the first free slots of their day');
   }
   let k = 0;
-  return tables.map((t): Table => ({
-    course: t.course, term: t.term, rows: t.rows,
-    lessons: t.columns.map((c) => {
-      const record: LessonRecord = {
-        type: 'lesson', externalId: `${t.course.classId}/${t.course.criteria}@${c.date}#${c.nth}`, classExternalId: t.course.groupId,
-        subjectExternalId: t.course.subjectId, date: c.date, slot: slots[k++]!,
-        ...(c.topic ? { topic: c.topic } : {}), ...(c.homework ? { homework: c.homework } : {}), ...(t.teacher ? { teacherExternalId: staffId(t.teacher) } : {}),
-      };
-      return { record, work: workTypeOf(c.code) };
-    }),
-  }));
+  return tables.map((t): Table => {
+    const teacher = t.teacher ? { teacherExternalId: staffId(t.teacher) } : {};
+    return {
+      course: t.course, term: t.term, rows: t.rows,
+      lessons: t.columns.map((c) => {
+        const record: LessonRecord = {
+          type: 'lesson', externalId: `${t.course.classId}/${t.course.criteria}@${c.date}#${c.nth}`, classExternalId: t.course.groupId,
+          subjectExternalId: t.course.subjectId, date: c.date, slot: slots[k++]!,
+          ...(c.topic ? { topic: c.topic } : {}), ...(c.homework ? { homework: c.homework } : {}), ...teacher,
+        };
+        return { record, work: workTypeOf(c.code) };
+      }),
+    };
+  });
 }
 
 /** The class's timetable for the term, from the week the read starts in; none (every lesson placed by its day) when the page is missing. */

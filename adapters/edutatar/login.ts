@@ -9,7 +9,7 @@ import { textOf } from './mapping.js';
  * of refusals and ended sessions. Pure: HTML in, findings out.
  */
 
-export const TEXTS = {
+const TEXTS = {
   signedIn: 'Личный кабинет',
   wrong: 'Неверный логин или пароль',
   unknownUser: 'Пользователь не найден',

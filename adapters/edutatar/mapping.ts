@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import type * as cheerio from 'cheerio';
 import type { AnyNode } from 'domhandler';
 import type {
   AttendanceRecord, MarkRecord, PeriodMarkRecord, PersonRecord, StaffRoleRecord, TeachingAssignmentRecord,
 } from '../../src/ports/records.js';
+import { credentialKey } from '../../src/ports/session.js';
 import { mapAttendanceCode, mapMarkValue, normalizeCode, type MarkKind, type Vocabulary } from '../../src/ports/values.js';
 
 /**
@@ -36,11 +36,11 @@ export function pupilRecord(id: string, fullName: string, classId: string): Pers
 
 /**
  * Staff appear on the pages by full name only (the classes' «Руководитель», the journal's «Учитель:»),
- * never with an id: the id is a digest of the name, so the same name is the same person everywhere
- * and no name is spelled out in an id.
+ * never with an id: the id is a digest of the name (the ports' credentialKey, 16 hex digits of its
+ * sha256), so the same name is the same person everywhere and no name is spelled out in an id.
  */
 export function staffId(fullName: string): string {
-  return `staff:${createHash('sha256').update(nameKey(fullName)).digest('hex').slice(0, 16)}`;
+  return `staff:${credentialKey(nameKey(fullName))}`;
 }
 
 export function staffRecord(fullName: string): PersonRecord {

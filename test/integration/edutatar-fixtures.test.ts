@@ -174,6 +174,20 @@ describe('edu.tatar.ru fixtures', () => {
     for (const secret of [PASSWORD, 'Новикова', 'Закиров', 'Белова', 'Хасанова']) expect(text).not.toContain(secret);
   });
 
+  it('sends a teacher who leads two classes as one person, with a class-teacher role per class', async () => {
+    login();
+    const classes = fixture('classes.html').replace(/(<td>А<\/td>\s*)<td><\/td>/, '$1<td>Хасанова Гульнара Ильдаровна</td>');
+    pages().get('/school').reply(...page('school.html')).get('/school/academic_year/classes').reply(200, classes, html)
+      .get(JOURNAL).query({ edu_class_id: '987654' }).reply(...page('journal-987654-math-p1.html'))
+      .get(JOURNAL).query({ edu_class_id: '987655' }).reply(...page('journal-987655-phys-p1.html'))
+      .get('/school/academic_year/pupils').query({ id: '987654' }).reply(...page('pupils-987654.html'))
+      .get('/school/academic_year/pupils').query({ id: '987655' }).reply(...page('pupils-987655.html'));
+    const records = await read(context().ctx, ['roster']);
+    const staff = ofType(records, 'person').filter((p) => p.role === 'staff');
+    expect(staff.map((p) => p.lastName)).toEqual(['Хасанова']);
+    expect(ofType(records, 'staff_role').map((r) => [r.personExternalId, r.classExternalId])).toEqual([[staff[0]!.externalId, '987654'], [staff[0]!.externalId, '987655']]);
+  });
+
   it('refuses a term kind the configured calendar cannot date (trimesters: no evidence)', async () => {
     login();
     const trimesters = fixture('journal-987654-math-p1.html').replace(/(\d)&nbsp;четверть/g, '$1&nbsp;триместр');

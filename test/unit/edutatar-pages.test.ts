@@ -119,6 +119,7 @@ describe('edu.tatar.ru staff by name', () => {
   it('gives one id per name however it is spelled, with no name in it', () => {
     expect(staffId('Закирова  Гульнара Рифатовна')).toBe(staffId('закирова гульнара рифатовна'));
     expect(staffId('Закирова Гульнара Рифатовна')).toMatch(/^staff:[0-9a-f]{16}$/);
+    expect(staffId('Закирова Гульнара Рифатовна')).not.toBe(staffId('Закирова Гульнара Ринатовна'));
     expect(splitName('Алиев Рамиль Эльдар оглы')).toEqual({ lastName: 'Алиев', firstName: 'Рамиль', middleName: 'Эльдар оглы' });
   });
 });
