@@ -1,10 +1,9 @@
 import * as cheerio from 'cheerio';
 import { z } from 'zod';
 import { AdapterError, type AdapterContext, type HttpClient, type HttpResponse } from '../../src/ports/adapter.js';
-import { missingPart, type Endpoint } from '../../src/ports/response.js';
+import type { Endpoint } from '../../src/ports/response.js';
 import { credentialKey, perRun, Relogin } from '../../src/ports/session.js';
 import { LOGIN } from './endpoints.js';
-import { parseLossless } from './lossless.js';
 
 export const DnevnikConfigSchema = z
   .object({
@@ -43,7 +42,7 @@ export type DnevnikConfig = z.infer<typeof DnevnikConfigSchema>;
  * avatar, wall and messages. EducationalInfo covers lessons, marks, log entries, works and timetables;
  * FriendsAndRelatives the relatives, ContactInfo the parents' phones and e-mails, Files homework files.
  */
-export const LOGIN_SCOPE = 'Schools,Relatives,EduGroups,Lessons,marks,EduWorks,EducationalInfo,CommonInfo,ContactInfo,FriendsAndRelatives,Files';
+const LOGIN_SCOPE = 'Schools,Relatives,EduGroups,Lessons,marks,EduWorks,EducationalInfo,CommonInfo,ContactInfo,FriendsAndRelatives,Files';
 
 /** The `type` of an error body → kind (the API's error list as SchoolMosregRuAPI `exceptions.py` copies it; both spellings). */
 const ERROR_KINDS: Record<string, AdapterError['kind']> = {
@@ -93,12 +92,6 @@ export function classifyDnevnik(response: HttpResponse): AdapterError | undefine
   return new AdapterError(kind, `Дневник.ру ${body.type}: ${String(body.description ?? '')}`, { status });
 }
 
-export interface ReadOptions {
-  query?: Record<string, string>;
-  /** Parse the answer losslessly (ids above 2^53 without twins kept exact): every long integer, or those of the named keys. */
-  lossless?: boolean | readonly string[];
-}
-
 /**
  * One API client per sync run (kept in ctx.session): Access-Token on every call, a login by credentials
  * when there is no token, one new login when the token is refused mid-run (src/ports/session.ts), and
@@ -125,29 +118,20 @@ export class DnevnikClient {
     return perRun(ctx, 'dnevnik.client', () => new DnevnikClient(ctx));
   }
 
-  /** GETs `path` (relative to /v2/) and parses the answer with `endpoint`'s schema. */
-  get<T>(endpoint: Endpoint<T>, path: string, options: ReadOptions = {}): Promise<T> {
-    const lossless = options.lossless === true || (Array.isArray(options.lossless) && options.lossless.length > 0) ? options.lossless : undefined;
-    const asText = endpoint.body === 'text' || lossless !== undefined;
-    return this.read(endpoint, lossless, (token) =>
-      this.http.request({ url: path, query: options.query, headers: { 'Access-Token': token }, responseType: asText ? 'text' : 'json' }));
+  /** GETs `path` (relative to /v2/) and parses the answer with `endpoint`'s schema (as text for the lossless ones). */
+  get<T>(endpoint: Endpoint<T>, path: string, query?: Record<string, string>): Promise<T> {
+    const responseType = endpoint.body === 'text' ? 'text' : 'json';
+    return this.read(endpoint, (token) => this.http.request({ url: path, query, headers: { 'Access-Token': token }, responseType }));
   }
 
   /** POSTs `json` to `path` and parses the answer with `endpoint`'s schema. */
   post<T>(endpoint: Endpoint<T>, path: string, json: unknown): Promise<T> {
-    return this.read(endpoint, undefined, (token) => this.http.request({ method: 'POST', url: path, json, headers: { 'Access-Token': token } }));
+    return this.read(endpoint, (token) => this.http.request({ method: 'POST', url: path, json, headers: { 'Access-Token': token } }));
   }
 
-  private async read<T>(endpoint: Endpoint<T>, lossless: true | readonly string[] | undefined, send: (token: string) => Promise<HttpResponse>): Promise<T> {
+  private async read<T>(endpoint: Endpoint<T>, send: (token: string) => Promise<HttpResponse>): Promise<T> {
     const response = await this.token.run(send, () => this.ctx.logger.info({ endpoint: endpoint.path }, 'Дневник.ру refused the token; logging in again'));
-    if (lossless === undefined || endpoint.body === 'text') return endpoint.parse(response.data);
-    let data: unknown;
-    try {
-      data = parseLossless(String(response.data), lossless === true ? undefined : lossless);
-    } catch {
-      throw missingPart(endpoint, '(the answer)', 'not JSON');
-    }
-    return endpoint.parse(data);
+    return endpoint.parse(response.data);
   }
 
   private canLogIn(): boolean {

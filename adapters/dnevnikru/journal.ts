@@ -1,10 +1,9 @@
 import type { AdapterStream, DateRange, SourceBatch } from '../../src/ports/adapter.js';
 import { mapLimit } from '../../src/ports/concurrency.js';
-import { daySlices } from '../../src/ports/ranges.js';
+import { daySlices, overlaps } from '../../src/ports/ranges.js';
 import type { SourceRecord } from '../../src/ports/records.js';
-import { once } from '../../src/ports/session.js';
 import { DnevnikClient, type DnevnikConfig } from './client.js';
-import { FINAL_MARKS, HOMEWORKS, LESSONS, LOG_ENTRIES, MARKS } from './endpoints.js';
+import { FINAL_MARKS, HOMEWORKS, LESSONS, LOG_ENTRIES, MARKS, MARKS_LOSSLESS } from './endpoints.js';
 import {
   attendanceRecord, homeworkRecord, lessonRecord, markRecord, periodMarkRecords, workDueDates,
 } from './mapping-journal.js';
@@ -32,16 +31,17 @@ const subjectsKey = (g: Group, slice: DateRange) => `dnevnik.subjects.${g.id}.${
 
 /** Keeps what the later streams need of a lessons answer: its works' target dates and its subjects. */
 function keepDigest(ctx: Ctx, g: Group, slice: DateRange, lessons: readonly Lesson[]): void {
-  ctx.session.set(dueKey(g, slice), Promise.resolve(workDueDates(lessons)));
-  ctx.session.set(subjectsKey(g, slice), Promise.resolve([...new Set(lessons.map((l) => idOf(l.subject.id_str, l.subject.id)))]));
+  ctx.session.set(dueKey(g, slice), workDueDates(lessons));
+  ctx.session.set(subjectsKey(g, slice), [...new Set(lessons.map((l) => idOf(l.subject.id_str, l.subject.id)))]);
 }
 
-/** A digest part of a group's lessons in a slice: left by the schedule stream, or read now; used once, then dropped. */
+/**
+ * A digest part of a group's lessons in a slice: left by the schedule stream, or read now; used once, then
+ * dropped. Streams run one after the other and each asks for a group's slice once, so no read is shared.
+ */
 async function takeDigest<T>(ctx: Ctx, key: string, g: Group, slice: DateRange): Promise<T> {
-  const value = await once(ctx, key, async () => {
-    keepDigest(ctx, g, slice, await DnevnikClient.of(ctx).get(LESSONS, lessonsPath(g, slice)));
-    return ctx.session.get(key) as Promise<T>;
-  });
+  if (!ctx.session.has(key)) keepDigest(ctx, g, slice, await DnevnikClient.of(ctx).get(LESSONS, lessonsPath(g, slice)));
+  const value = ctx.session.get(key) as T;
   ctx.session.delete(key);
   return value;
 }
@@ -81,7 +81,7 @@ export const marks = byGroupAndRange(async (ctx, group, slice) => {
   const dueDates = await takeDigest<Map<string, string>>(ctx, dueKey(group, slice), group, slice);
   const path = `edu-groups/${group.id}/marks/${slice.from}/${endOf(slice.to)}`;
   // Mark `workType` has no twin: only when two of the school's work type ids round alike must marks be read losslessly.
-  const list = await DnevnikClient.of(ctx).get(MARKS, path, { lossless: types.ambiguous ? ['workType'] : undefined });
+  const list = await DnevnikClient.of(ctx).get(types.ambiguous ? MARKS_LOSSLESS : MARKS, path);
   return list.map((m) => markRecord(m, types, dueDates, ctx.timeZone, ctx.config.scale));
 });
 
@@ -90,7 +90,7 @@ export const attendance = byGroupAndRange(async (ctx, group, slice) => {
   const subjects = await takeDigest<string[]>(ctx, subjectsKey(group, slice), group, slice);
   const query = { from: slice.from, to: endOf(slice.to) };
   const client = DnevnikClient.of(ctx);
-  const answers = await mapLimit(subjects, 1, (subject) => client.get(LOG_ENTRIES, `lesson-log-entries/group/${group.id}`, { query: { subject, ...query } }));
+  const answers = await mapLimit(subjects, 1, (subject) => client.get(LOG_ENTRIES, `lesson-log-entries/group/${group.id}`, { subject, ...query }));
   const records = new Map<string, SourceRecord>();
   for (const entry of answers.flat()) {
     const record = attendanceRecord(entry);
@@ -110,7 +110,7 @@ export const homework: AdapterStream<DnevnikConfig> = {
     const { schoolId } = await school(ctx);
     for (const slice of daySlices(ctx.range, ctx.config.rangeDays)) {
       const query = { startDate: slice.from, endDate: endOf(slice.to) };
-      const answer = await DnevnikClient.of(ctx).get(HOMEWORKS, `users/me/school/${schoolId}/homeworks`, { query });
+      const answer = await DnevnikClient.of(ctx).get(HOMEWORKS, `users/me/school/${schoolId}/homeworks`, query);
       const files = new Map((answer.files ?? []).map((f) => [idOf(f.id_str, f.id), f]));
       const byLesson = new Map<string, Work[]>();
       for (const w of answer.works ?? []) {
@@ -136,7 +136,7 @@ export const periodMarks: AdapterStream<DnevnikConfig> = {
     let records: SourceRecord[] = [];
     for (const group of classes) {
       const periods = await reportingPeriods(ctx, group);
-      const inRange = new Set(periods.filter((p) => p.start.slice(0, 10) <= ctx.range.to && p.finish.slice(0, 10) >= ctx.range.from).map((p) => idOf(p.id_str, p.id)));
+      const inRange = new Set(periods.filter((p) => overlaps({ from: p.start.slice(0, 10), to: p.finish.slice(0, 10) }, ctx.range)).map((p) => idOf(p.id_str, p.id)));
       const year = yearPeriodId(startYear, periods);
       const finals = await DnevnikClient.of(ctx).get(FINAL_MARKS, `edu-groups/${group.id}/final-marks`);
       const touched = finals.filter((f) => {

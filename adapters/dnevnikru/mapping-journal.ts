@@ -33,7 +33,7 @@ const byId = (a: Work, b: Work) => {
 };
 
 /** A lesson's homework works, in id order (the same text however an answer orders them). */
-export function homeworkWorks(works: readonly Work[] | null | undefined): Work[] {
+function homeworkWorks(works: readonly Work[] | null | undefined): Work[] {
   return (works ?? []).filter((w) => w.type === 'Homework' && w.text).sort(byId);
 }
 
@@ -57,20 +57,21 @@ export function lessonRecord(l: Lesson, classId: string, bellOf: BellOf, timeZon
 }
 
 /** The target dates of a lesson answer's works, by work id (what a mark's `work_str` is looked up in). */
-export function workDueDates(lessons: readonly Lesson[], into = new Map<string, string>()): Map<string, string> {
+export function workDueDates(lessons: readonly Lesson[]): Map<string, string> {
+  const dates = new Map<string, string>();
   for (const l of lessons) {
     for (const w of l.works ?? []) {
       const day = dayOf(w.targetDate);
-      if (day) into.set(idOf(w.id_str, w.id), day);
+      if (day) dates.set(idOf(w.id_str, w.id), day);
     }
   }
-  return into;
+  return dates;
 }
 
 type Category = NonNullable<SourceRecordOf<'mark'>['workCategory']>;
 
 /** Work kinds (opendiary `WorkType.kt`, MySchool `Work.kt`, sirop-fmt) → categories; the generic kinds ask the title [I]. */
-export const KIND_CATEGORY: Record<string, Category | undefined> = {
+const KIND_CATEGORY: Record<string, Category | undefined> = {
   Homework: 'homework', LessonTestWork: 'control', LessonExamination: 'control', LessonComposition: 'essay', LessonByHeart: 'oral',
   LaboratoryWork: 'lab', PeriodMark: 'other', DefaultNewLessonWork: undefined, CommonWork: undefined, CreativeWork: undefined,
 };

@@ -11,11 +11,11 @@ import { z } from 'zod';
  */
 
 export const Str = z.string().nullish();
-export const Flag = z.boolean().nullish();
-export const Int = z.number().int().nullish();
+const Flag = z.boolean().nullish();
+const Int = z.number().int().nullish();
 
 /** A bare id as it may arrive: a number (exact or rounded) or, after a lossless parse, a string. */
-export const BareId = z.union([z.string(), z.number()]).nullish();
+const BareId = z.union([z.string(), z.number()]).nullish();
 
 /** The exact id of an object: its twin, or its bare id when that is a string or a safe integer. */
 export function pickId(twin: string | null | undefined, bare: string | number | null | undefined): string | undefined {
@@ -28,7 +28,7 @@ export function pickId(twin: string | null | undefined, bare: string | number | 
 type IdCheck = z.core.$RefinementCtx<Record<string, unknown>>;
 
 /** A refinement: the object must name itself exactly by `twin` or `bare` («neither id nor id_str»). */
-export function requireId(twin: string, bare: string) {
+function requireId(twin: string, bare: string) {
   return (value: Record<string, unknown>, ctx: IdCheck): void => {
     if (pickId(value[twin] as string | undefined, value[bare] as string | number | undefined) !== undefined) return;
     const missing = value[twin] == null && value[bare] == null;
@@ -40,15 +40,20 @@ export function requireId(twin: string, bare: string) {
 }
 
 /** The same for several twin / bare pairs in one refinement. */
-export function requireIds(...pairs: ReadonlyArray<readonly [string, string]>) {
+function requireIds(...pairs: ReadonlyArray<readonly [string, string]>) {
   const checks = pairs.map(([twin, bare]) => requireId(twin, bare));
   return (value: Record<string, unknown>, ctx: IdCheck): void => {
     for (const check of checks) check(value, ctx);
   };
 }
 
-/** A bell time: an ISO date-time (the clients' models), with or without an offset, or a bare "HH:MM". */
-export const BellTimeSchema = z.string().regex(/^(\d{4}-\d{2}-\d{2}T)?\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/, 'expected a date-time or HH:MM');
+/** A bell time: an ISO date-time (the clients' models), with or without an offset, or a bare "HH:MM"; groups: date, "HH:MM", offset. */
+export const BELL_TIME = /^(?:(\d{4}-\d{2}-\d{2})T)?(\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/;
+
+const BellTimeSchema = z.string().regex(BELL_TIME, 'expected a date-time or HH:MM');
+
+/** An object the mapping reads only the id of (a context's school, a lesson's subject). */
+export const IdentifiedSchema = z.looseObject({ id: BareId, id_str: Str }).superRefine(requireId('id_str', 'id'));
 
 export const SubjectSchema = z.looseObject({ id: BareId, id_str: Str, name: Str }).superRefine(requireId('id_str', 'id'));
 
@@ -88,14 +93,12 @@ export const TimetableSchema = z.looseObject({ Items: z.array(TimetableItemSchem
 const FileIds = z.array(z.union([z.string(), z.number()])).nullish();
 
 /** A work of a lesson (`type`: Homework, DefaultNewLessonWork, CommonWork …) with its target date. */
-export const WorkSchema = z.looseObject({
+const WorkSchema = z.looseObject({
   id: BareId, id_str: Str, type: Str, lesson: BareId, lesson_str: Str, text: Str, targetDate: Str, files: FileIds,
 }).superRefine(requireId('id_str', 'id'));
 
-const LessonSubjectSchema = z.looseObject({ id: BareId, id_str: Str }).superRefine(requireId('id_str', 'id'));
-
 export const LessonSchema = z.looseObject({
-  id: BareId, id_str: Str, title: Str, date: z.string(), number: Int, subject: LessonSubjectSchema, status: Str,
+  id: BareId, id_str: Str, title: Str, date: z.string(), number: Int, subject: IdentifiedSchema, status: Str,
   works: z.array(WorkSchema).nullish(), teachers: z.array(z.union([z.string(), z.number()])).nullish(), teachers_str: z.array(z.string()).nullish(),
 }).superRefine(requireId('id_str', 'id'));
 
@@ -129,7 +132,7 @@ export const PersonFinalMarkSchema = z.looseObject({
 export const RelativeSchema = z.looseObject({ type: Str, person: PersonSchema });
 
 /** A homework's file (`users/me/school/{s}/homeworks` → `files[]`). */
-export const FileSchema = z.looseObject({ id: BareId, id_str: Str, name: Str, downloadUrl: Str, pageUrl: Str }).superRefine(requireId('id_str', 'id'));
+const FileSchema = z.looseObject({ id: BareId, id_str: Str, name: Str, downloadUrl: Str, pageUrl: Str }).superRefine(requireId('id_str', 'id'));
 
 export const HomeworksSchema = z.looseObject({ works: z.array(WorkSchema).nullish(), files: z.array(FileSchema).nullish() });
 
@@ -140,7 +143,6 @@ export type Teacher = z.output<typeof TeacherSchema>;
 export type User = z.output<typeof UserSchema>;
 export type ReportingPeriod = z.output<typeof ReportingPeriodSchema>;
 export type Timetable = z.output<typeof TimetableSchema>;
-export type TimetableItem = NonNullable<Timetable['Items']>[number];
 export type Work = z.output<typeof WorkSchema>;
 export type Lesson = z.output<typeof LessonSchema>;
 export type WorkType = z.output<typeof WorkTypeSchema>;
@@ -148,6 +150,5 @@ export type Mark = z.output<typeof MarkSchema>;
 export type LogEntry = z.output<typeof LogEntrySchema>;
 export type PersonFinalMark = z.output<typeof PersonFinalMarkSchema>;
 export type Relative = z.output<typeof RelativeSchema>;
-export type Homeworks = z.output<typeof HomeworksSchema>;
 export type DnevnikFile = z.output<typeof FileSchema>;
 

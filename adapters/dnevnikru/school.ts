@@ -4,7 +4,7 @@ import { DnevnikClient, type DnevnikConfig } from './client.js';
 import { CONTEXT, EDU_GROUPS, GROUP_TIMETABLES, REPORTING_PERIODS, SCHOOL_TIMETABLES, WORK_TYPES } from './endpoints.js';
 import { WorkTypeIndex, type Bell, type BellOf } from './mapping-journal.js';
 import { groupIdOf, idOf, parentIdOf } from './mapping.js';
-import { pickId, type EduGroup, type ReportingPeriod, type Timetable } from './schemas.js';
+import { BELL_TIME, pickId, type EduGroup, type ReportingPeriod, type Timetable } from './schemas.js';
 
 /**
  * What every stream of a run needs of the school, read once per run (ctx.session): its id, its active
@@ -76,7 +76,7 @@ const clocks = new Map<string, Intl.DateTimeFormat>();
 
 /** "HH:MM" of a bell in the school's zone: the time part of a local date-time, or an instant's wall clock there. */
 export function bellTime(value: string, timeZone: string): string {
-  const match = /^(?:(\d{4}-\d{2}-\d{2})T)?(\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/.exec(value)!;
+  const match = BELL_TIME.exec(value)!;
   const offset = match[3];
   if (!offset) return match[2]!;
   let clock = clocks.get(timeZone);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { generateLessonFacts, generateLessons, generatePeriodMarks, type DemoSchool } from '../../src/demo/generator.js';
 import type { DemoLesson, DemoMark, DemoPeriodMark, DemoWorkCategory } from '../../src/demo/types.js';
+import { addDays } from '../../src/ports/ranges.js';
 import { DnevnikRoster, bigIdOf, smallIdOf, twin, type BigId, type PlatformEdits } from './simulator-data.js';
 
 /**
@@ -31,8 +32,6 @@ export const LOG_STATUS: Record<string, string> = { Н: 'Absent', Б: 'Ill', У�
 
 const PERIOD_TYPE: Record<string, string> = { quarter: 'Quarter', half_year: 'Semester' };
 const DAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
-
-const addDays = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 
 function moodOf(value: string): string {
   if (/^[45]|^зч/.test(value)) return 'Good';

@@ -7,7 +7,7 @@ import type { Ctx } from './school.js';
  * Nothing is lost in between: the journal keeps guardians and roles it is not sent again.
  */
 
-export const TURNS = 5;
+const TURNS = 5;
 const WHOLE_RANGE_DAYS = 28;
 
 /** Weekdays (Monday to Friday) since Monday 5 January 1970 up to a day: consecutive school days have consecutive turns. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { dnevnikru } from '../../adapters/dnevnikru/index.js';
-import { KIND_CATEGORY, WorkTypeIndex, markRecord, workCategory } from '../../adapters/dnevnikru/mapping-journal.js';
+import { WorkTypeIndex, markRecord, workCategory } from '../../adapters/dnevnikru/mapping-journal.js';
 import type { WorkType } from '../../adapters/dnevnikru/schemas.js';
 import { mapMarkValue } from '../../src/ports/values.js';
 
@@ -62,9 +62,12 @@ describe('Дневник.ру marks', () => {
   });
 
   it('maps every work kind the clients list, and the generic kinds by the school\'s title', () => {
-    expect(Object.keys(KIND_CATEGORY).sort()).toEqual([
-      'CommonWork', 'CreativeWork', 'DefaultNewLessonWork', 'Homework', 'LaboratoryWork', 'LessonByHeart', 'LessonComposition', 'LessonExamination', 'LessonTestWork', 'PeriodMark',
-    ]);
+    // Under a title that names no category, the kind alone decides: the generic kinds (and PeriodMark) are `other`.
+    const kinds: Array<[string, string]> = [
+      ['CommonWork', 'other'], ['CreativeWork', 'other'], ['DefaultNewLessonWork', 'other'], ['Homework', 'homework'], ['LaboratoryWork', 'lab'],
+      ['LessonByHeart', 'oral'], ['LessonComposition', 'essay'], ['LessonExamination', 'control'], ['LessonTestWork', 'control'], ['PeriodMark', 'other'],
+    ];
+    expect(kinds.map(([kind]) => [kind, workCategory({ kind, title: 'Проект' })])).toEqual(kinds);
     expect([
       ['LessonExamination', 'Экзамен'], ['LessonByHeart', 'Наизусть'], ['PeriodMark', 'Четвертная'], ['CommonWork', 'Практическая работа'],
       ['CommonWork', 'Диктант'], ['DefaultNewLessonWork', 'Работа на уроке'], ['SomethingNew', 'Контрольная работа'], ['SomethingNew', 'Проект'], [undefined, undefined],
