@@ -1,13 +1,11 @@
-import type { AdapterContext } from '../../src/ports/adapter.js';
+import type { AdapterContext, HttpRequest } from '../../src/ports/adapter.js';
 import { mapLimit } from '../../src/ports/concurrency.js';
-import type { HttpRequest } from '../../src/ports/adapter.js';
 import type { Endpoint } from '../../src/ports/response.js';
 import { once, perRun } from '../../src/ports/session.js';
-import { schoolYearOf, termsOf, type Term } from './calendar.js';
+import { dayIn, schoolYearOf, termsOf, type Term } from './calendar.js';
 import type { ViewOptions } from './class-view.js';
-import { KundolukClient, type KundolukConfig } from './client.js';
-import { pupilOf, type Pupil } from './mapping.js';
-import { groupBy } from './web-pages.js';
+import { KundolukClient, parallelPupils, type KundolukConfig } from './client.js';
+import { groupBy, pupilOf, type Pupil } from './mapping.js';
 
 /**
  * What every stream of a run shares: the accounts' pupils (one login each), the run's school year and
@@ -15,9 +13,6 @@ import { groupBy } from './web-pages.js';
  */
 
 type Ctx = AdapterContext<KundolukConfig>;
-
-/** How many pupils are read at once: the configured number, or one when the run must be reproducible. */
-export const parallelPupils = (ctx: Ctx) => ctx.parallelism(ctx.config.parallelPupils);
 
 /**
  * The pupils of the connection, one per account (the same pupil twice is read once). The first
@@ -41,8 +36,7 @@ export function pupils(ctx: Ctx): Promise<Pupil[]> {
 export function view(ctx: Ctx): ViewOptions & { terms: Term[] } {
   return perRun(ctx, 'kundoluk.view', () => {
     const year = schoolYearOf(ctx.range.from);
-    const today = new Intl.DateTimeFormat('en-CA', { timeZone: ctx.timeZone }).format(ctx.now());
-    if (year < schoolYearOf(today)) ctx.logger.warn({ year }, 'Kundoluk answers the current school year only: an earlier year\'s marks and absences cannot be read');
+    if (year < schoolYearOf(dayIn(ctx.now(), ctx.timeZone))) ctx.logger.warn({ year }, 'Kundoluk answers the current school year only: an earlier year\'s marks and absences cannot be read');
     return { range: ctx.range, year, timeZone: ctx.timeZone, terms: termsOf(ctx.config.terms, year), twelve: new Set<string>() };
   });
 }

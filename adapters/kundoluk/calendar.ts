@@ -1,5 +1,5 @@
 import type { DateRange } from '../../src/ports/adapter.js';
-import { addDays } from '../../src/ports/ranges.js';
+import { addDays, overlaps } from '../../src/ports/ranges.js';
 import type { PeriodRecord } from '../../src/ports/records.js';
 
 /**
@@ -24,6 +24,21 @@ const SLACK_DAYS = 14;
 /** `qmarks/all`'s number of the year mark (kundoluk-plus «Год», the Python client «5 - годовая»). */
 export const YEAR_QUARTER = 5;
 
+/** .NET's empty date (`0001-01-01T00:00:00`), which the Python client filters out: no date at all. */
+export const isEmptyDate = (value: string): boolean => value.startsWith('0001-01-01');
+
+/** Whether a date-time names its offset (`Z`, `+06:00`, `+0600`), rather than being school-local. */
+export const hasOffset = (value: string): boolean => /(Z|[+-]\d{2}:?\d{2})$/i.test(value.trim());
+
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** The calendar day of an instant in the school's time zone. */
+export function dayIn(instant: number | Date, timeZone: string): string {
+  let format = dayFormats.get(timeZone);
+  if (!format) dayFormats.set(timeZone, (format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })));
+  return format.format(instant);
+}
+
 /** The start year of the school year a day belongs to (from August on: that year). */
 export function schoolYearOf(date: string): number {
   const year = Number(date.slice(0, 4));
@@ -38,7 +53,7 @@ export function termsOf(config: ReadonlyArray<{ from: string; to: string }>, yea
 
 /** The terms whose dates (give or take SLACK_DAYS) meet the range. */
 export function termsMeeting(terms: Term[], range: DateRange): Term[] {
-  return terms.filter((t) => addDays(t.start, -SLACK_DAYS) <= range.to && addDays(t.end, SLACK_DAYS) >= range.from);
+  return terms.filter((t) => overlaps({ from: addDays(t.start, -SLACK_DAYS), to: addDays(t.end, SLACK_DAYS) }, range));
 }
 
 /** The quarter a day falls in, or the last one begun by then (the first before the year starts). */

@@ -30,8 +30,9 @@ export function* lessonsInRange(lessons: Lesson[], range: DateRange, timeZone: s
 
 /** Remembers that a class's subject is marked on 12 points (its quarter marks are, then, too). */
 function noteScale(o: ViewOptions, pupil: Pupil, lesson: Lesson): void {
+  if (!lesson.isTwelve) return;
   const subject = subjectRecord(lesson.subject);
-  if (lesson.isTwelve && subject) o.twelve.add(`${pupil.classId}|${subject.externalId}`);
+  if (subject) o.twelve.add(`${pupil.classId}|${subject.externalId}`);
 }
 
 /**
@@ -55,12 +56,13 @@ export class LessonAssembler {
       groups.add(place.classId);
       noteScale(this.o, pupil, lesson);
       if (this.lessons.has(id)) continue;
-      const record = lessonRecord(lesson, id, place.classId, date, this.o.timeZone);
-      if (!record) continue;
-      this.lessons.set(id, record);
-      keep(this.subjects, subjectRecord(lesson.subject));
+      const subject = subjectRecord(lesson.subject);
+      if (!subject) continue;
+      const teacher = teacherRecord(lesson.teacher);
+      this.lessons.set(id, lessonRecord(lesson, id, place.classId, date, this.o.timeZone, subject, teacher));
+      keep(this.subjects, subject);
       keep(this.subgroups, place.subgroup);
-      keep(this.teachers, teacherRecord(lesson.teacher));
+      keep(this.teachers, teacher);
     }
     this.groupsOf.set(pupil.index, [...groups].sort());
   }

@@ -51,6 +51,9 @@ export const KundolukConfigSchema = z.object({
 export type KundolukConfig = z.infer<typeof KundolukConfigSchema>;
 type Ctx = AdapterContext<KundolukConfig>;
 
+/** How many pupils are read at once: the configured number, or one when the run must be reproducible. */
+export const parallelPupils = (ctx: Ctx): number => ctx.parallelism(ctx.config.parallelPupils);
+
 interface Envelope {
   resultCode?: unknown;
   resultMessage?: unknown;
@@ -60,7 +63,7 @@ interface Envelope {
 const isEnvelope = (data: unknown): data is Envelope => typeof data === 'object' && data !== null && !Array.isArray(data) && 'resultCode' in data;
 
 /** The server's own words, as kundoluk-plus' `extractServerErrorMessage`: a list of `{errorMessage}` (HTTP 400), or `message` / `resultMessage` / `errorMessage`. */
-export function serverMessage(data: unknown): string | undefined {
+function serverMessage(data: unknown): string | undefined {
   const one = (e: unknown) => (typeof e === 'object' && e !== null ? (e as Record<string, unknown>).errorMessage ?? (e as Record<string, unknown>).message : e);
   if (Array.isArray(data)) return data.map((e) => String(one(e) ?? '').trim()).filter(Boolean).join('; ') || undefined;
   if (typeof data === 'object' && data !== null) {
@@ -124,7 +127,7 @@ export class KundolukClient {
       baseUrl: config.baseUrl.replace(/\/*$/, '/'),
       credentialKey: credentialKey(config.baseUrl, ...config.accounts.map((a) => a.username)),
       requestsPerSecond: config.requestsPerSecond,
-      concurrency: ctx.parallelism(config.parallelPupils),
+      concurrency: parallelPupils(ctx),
       classify: classifyKundoluk,
     });
     this.sessions = config.accounts.map((_, i) => new Relogin(() => this.logIn(i)));

@@ -4,8 +4,9 @@ import { readJournalPage, readLoginAnswer } from './web-pages.js';
 
 /**
  * Every answer the adapter reads, with the schema it is parsed by (src/ports/response.ts). No captured
- * Kundoluk answer is public: the shapes are the union of what three clients parse (kundoluk-plus and
- * the PyPI `kundoluk-api` of one author, react-kundoluk of another; README.md, "Evidence"). Scalars are
+ * Kundoluk answer is public: the schemas name the fields the adapter reads, in every spelling three
+ * clients parse (kundoluk-plus and the PyPI `kundoluk-api` of one author, react-kundoluk of another;
+ * README.md, "Evidence"); fields it does not read pass through unchecked. Scalars are
  * read as leniently as those clients read them (an int may come as a numeric string, a flag as 0/1);
  * structure is strict: a list that is not a list, a lesson that names itself neither by `uid` nor by
  * `scheduleItemId`, an envelope without `actionResult` fail as `permanent`, naming the field.
@@ -28,20 +29,16 @@ const Num = optional(z.union([z.number(), z.string().transform((s) => (s.trim() 
 /** A flag as kundoluk-plus' `parseBool` reads it: a boolean, a number (≠ 0), or «true» / «1». */
 const Bool = optional(z.union([z.boolean(), z.number().transform((n) => n !== 0), z.string().transform((s) => ['true', '1'].includes(s.trim().toLowerCase()))]));
 
-const SchoolSchema = z.looseObject({ schoolId: Id, school_id: Id, okpo: Str, name: Str, nameRu: Str, name_ru: Str, short: Str, shortName: Str });
-
 /** The account of a login answer, in every spelling the clients read (snake_case, camelCase, `lastNameRu`, `middleName`, `birthDate`). */
-export const AccountSchema = z.looseObject({
-  token: Str, refresh: Str,
+const AccountSchema = z.looseObject({
+  token: Str,
   userId: Id, user_id: Id, studentId: Id, student_id: Id,
-  pin: Id, pinAsString: Str, pin_as_string: Str, okpo: Str,
   grade: Num, letter: Str,
   last_name: Str, lastName: Str, lastNameRu: Str,
   first_name: Str, firstName: Str,
   mid_name: Str, midName: Str, middleName: Str,
   birthdate: Str, birthDate: Str,
   type: Str, role: Str, changePassword: Bool,
-  school: optional(SchoolSchema),
 });
 
 /** The login answer: the account at the top level (all three clients), or inside `actionResult` (the teacher login's envelope). */
@@ -52,12 +49,12 @@ const TeacherSchema = z.looseObject({
   firstName: Str, first_name: Str, lastName: Str, last_name: Str, midName: Str, mid_name: Str,
 });
 
-const SubjectSchema = z.looseObject({ code: Id, subjectId: Id, name: Str, nameKg: Str, nameRu: Str, short: Str, shortKg: Str, shortRu: Str });
+const SubjectSchema = z.looseObject({ name: Str, nameKg: Str, nameRu: Str, short: Str, shortRu: Str });
 
-/** One entry of a lesson's `marks[]`: snake_case but `idStudent` (kundoluk-plus `mark.dart`, Python `Mark`, react-kundoluk `MarkModel`). */
+/** One entry of a lesson's `marks[]`, snake_case (kundoluk-plus `mark.dart`, Python `Mark`, react-kundoluk `MarkModel`). */
 const MarkSchema = z.looseObject({
-  mark_id: Id, ls_uid: Id, uid: Id, idStudent: Id,
-  mark: optional(z.union([z.number(), z.string()])), mark_type: Str, old_mark: Num, custom_mark: Str,
+  mark_id: Id, uid: Id,
+  mark: optional(z.union([z.number(), z.string()])), mark_type: Str, custom_mark: Str,
   absent: Bool, absent_type: Str, absent_reason: Str, late_minutes: Num,
   note: Str, created_at: Str, updated_at: Str,
 });
@@ -65,24 +62,23 @@ const MarkSchema = z.looseObject({
 /** A lesson of `gradebook/list`, `gradebook/term/{n}` and `homework/list` (the union of the three clients' lesson models). */
 const LessonSchema = z.looseObject({
   uid: Id, scheduleItemId: Id,
-  teacher: optional(TeacherSchema), subject: optional(SubjectSchema), subjectId: Id,
-  startTime: Str, endTime: Str, lessonTime: Str, lessonDay: Str, year: Num, month: Num, day: Num, lesson: Num,
+  teacher: optional(TeacherSchema), subject: optional(SubjectSchema),
+  startTime: Str, endTime: Str, lessonDay: Str, year: Num, month: Num, day: Num, lesson: Num,
   marks: optional(z.array(MarkSchema)),
   topic: optional(z.looseObject({ name: Str })),
   task: optional(z.looseObject({ name: Str, note: Str })),
-  grade: Num, letter: Str, gradeId: Id,
+  grade: Num, letter: Str,
   isKrujok: Bool, isTwelve: Bool,
   group: Num, groupId: Id, subjectGroupName: Str,
 }).refine((l) => l.uid !== undefined || l.scheduleItemId !== undefined, 'a lesson with neither uid nor scheduleItemId');
 
 const QuarterMarkSchema = z.looseObject({
-  objectId: Id, gradeId: Id, studentId: Id, subjectId: Id,
-  quarter: Num, quarterAvg: Num, quarterMark: Num, customMark: Str, isBonus: Bool, quarterDate: Str,
+  quarter: Num, quarterAvg: Num, quarterMark: Num, customMark: Str, quarterDate: Str,
   subjectNameKg: Str, subjectNameRu: Str,
 });
 
 /** `qmarks/all`: groups `{teacher (often null), quarterMarks[]}` (Python `QuarterMarksResult`; kundoluk-plus reads `quarterMarks` of each). */
-const QuarterMarkGroupSchema = z.looseObject({ teacher: z.unknown().optional(), quarterMarks: optional(z.array(QuarterMarkSchema)) });
+const QuarterMarkGroupSchema = z.looseObject({ quarterMarks: optional(z.array(QuarterMarkSchema)) });
 
 /**
  * The envelope `{resultCode, resultMessage | message, actionResult}` (every client; `actionResult: null`
@@ -114,10 +110,8 @@ export const WEB_LOGIN = defineEndpoint(PLATFORM, 'POST', '/account/login', z.st
  * links lead to): the subject links `ul.uk-subnav a` and, on a subject's page, the pupil table
  * `table.elementFixed-striped`. A page with neither is not a journal page.
  */
-export const WEB_JOURNAL = defineEndpoint(PLATFORM, 'GET', '/journal2', z.string().transform(readJournalPage).pipe(z.looseObject({
-  subjects: z.array(z.looseObject({ name: z.string(), href: z.string() })),
-  pupils: z.array(z.looseObject({ name: z.string(), webId: z.string().optional() })).optional(),
-}).refine((p) => p.subjects.length > 0 || p.pupils !== undefined, 'neither ul.uk-subnav a (subject links) nor table.elementFixed-striped (pupils)')), { body: 'text' });
+export const WEB_JOURNAL = defineEndpoint(PLATFORM, 'GET', '/journal2', z.string().transform(readJournalPage)
+  .refine((p) => p.subjects.length > 0 || p.pupils !== undefined, 'neither ul.uk-subnav a (subject links) nor table.elementFixed-striped (pupils)'), { body: 'text' });
 
 export const ENDPOINTS = [LOGIN, SCHEDULE, TERM, HOMEWORK, QUARTER_MARKS, WEB_LOGIN, WEB_JOURNAL];
 
@@ -125,5 +119,4 @@ export type Account = z.output<typeof AccountSchema>;
 export type Lesson = z.output<typeof LessonSchema>;
 export type Mark = z.output<typeof MarkSchema>;
 export type QuarterMark = z.output<typeof QuarterMarkSchema>;
-export type QuarterMarkGroup = z.output<typeof QuarterMarkGroupSchema>;
 export type JournalPage = z.output<typeof WEB_JOURNAL.schema>;

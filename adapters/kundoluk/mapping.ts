@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { AdapterError } from '../../src/ports/adapter.js';
-import type { ClassRecord, LessonRecord, PersonRecord, SubjectRecord } from '../../src/ports/records.js';
+import type { ClassRecord, EnrollmentRecord, LessonRecord, PersonRecord, SubjectRecord } from '../../src/ports/records.js';
 import { localInstant } from '../../src/ports/time.js';
+import { dayIn, hasOffset, isEmptyDate } from './calendar.js';
 import type { Account, Lesson } from './endpoints.js';
 
 /** Kundoluk answers → source records (accounts, classes, subjects, teachers, lessons): pure functions, no I/O. */
@@ -32,9 +33,6 @@ export function pick(...values: Array<string | number | undefined | null>): stri
 /** The all-zero UUID stands for "none" in Kundoluk's answers (the Python client's docstrings). */
 const ZERO_UUID = /^0{8}-0{4}-0{4}-0{4}-0{12}$/;
 const realId = (value: string | undefined) => (value && !ZERO_UUID.test(value) ? value : undefined);
-
-/** .NET's empty date, which the Python client filters out. */
-const isEmptyDate = (value: string) => value.startsWith('0001-01-01');
 
 export function classIdOf(grade: number, letter: string | undefined): string {
   return `${grade}${letter ?? ''}`;
@@ -73,11 +71,30 @@ export function classRecord(grade: number, letter: string | undefined, year: num
   return { type: 'class', externalId: id, year, name: id, grade, ...(letter ? { letter } : {}) };
 }
 
-export function pupilRecord(p: Pupil): PersonRecord {
+/** A pupil as the roster writes it: of an account (Pupil), or of the web journal only (no birth date there). */
+type RosterPupil = Pick<Pupil, 'id' | 'classId' | 'lastName' | 'firstName' | 'middleName' | 'birthDate'>;
+
+export function pupilRecord(p: RosterPupil): PersonRecord {
   return {
     type: 'person', externalId: p.id, role: 'pupil', lastName: p.lastName, firstName: p.firstName, classExternalId: p.classId,
     ...(p.middleName ? { middleName: p.middleName } : {}), ...(p.birthDate ? { birthDate: p.birthDate } : {}),
   };
+}
+
+export function enrollmentRecord(p: Pick<Pupil, 'id' | 'classId'>): EnrollmentRecord {
+  return { type: 'enrollment', externalId: `${p.id}@${p.classId}`, pupilExternalId: p.id, classExternalId: p.classId };
+}
+
+/** The items by key, in their order (Map.groupBy is Node 21+). */
+export function groupBy<T>(items: Iterable<T>, key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
 }
 
 export function subjectId(name: string): string {
@@ -111,15 +128,6 @@ export function teacherRecord(t: Lesson['teacher']): PersonRecord | undefined {
   return { type: 'person', externalId: `t-${createHash('sha256').update(pin).digest('hex').slice(0, 20)}`, role: 'staff', lastName, firstName, ...(middleName ? { middleName } : {}) };
 }
 
-const dayFormats = new Map<string, Intl.DateTimeFormat>();
-
-/** The calendar day of an instant in the school's time zone. */
-function dayIn(instant: number, timeZone: string): string {
-  let format = dayFormats.get(timeZone);
-  if (!format) dayFormats.set(timeZone, (format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })));
-  return format.format(instant);
-}
-
 const pad = (n: number) => String(n).padStart(2, '0');
 
 /**
@@ -132,7 +140,7 @@ export function lessonDateOf(l: Lesson, timeZone: string): string | undefined {
   if (year && month && day && year > 1) return `${year}-${pad(month)}-${pad(day)}`;
   const text = l.lessonDay?.trim();
   if (!text || isEmptyDate(text)) return undefined;
-  if (/(Z|[+-]\d{2}:?\d{2})$/i.test(text)) {
+  if (hasOffset(text)) {
     const instant = Date.parse(text);
     return Number.isNaN(instant) ? undefined : dayIn(instant, timeZone);
   }
@@ -165,11 +173,11 @@ export function placeLesson(l: Lesson, pupil: Pupil, year: number): { classId: s
 
 const hhmm = (t: string | undefined) => (t && /^\d{1,2}:\d{2}/.test(t) ? t.padStart(5, '0') : undefined);
 
-export function lessonRecord(l: Lesson, id: string, groupId: string, date: string, timeZone: string): LessonRecord | undefined {
-  const subject = subjectRecord(l.subject);
-  if (!subject) return undefined;
+/** The lesson of the class or subgroup `groupId`, with the subject and teacher records its own fields make (subjectRecord, teacherRecord). */
+export function lessonRecord(
+  l: Lesson, id: string, groupId: string, date: string, timeZone: string, subject: SubjectRecord, teacher: PersonRecord | undefined,
+): LessonRecord {
   const [start, end] = [hhmm(l.startTime), hhmm(l.endTime)];
-  const teacher = teacherRecord(l.teacher);
   const topic = pick(l.topic?.name);
   return {
     type: 'lesson', externalId: id, classExternalId: groupId, subjectExternalId: subject.externalId, date, slot: Math.max(0, l.lesson ?? 0),

@@ -1,6 +1,7 @@
 import type { AttendanceRecord, MarkRecord, PeriodMarkRecord, SubjectRecord } from '../../src/ports/records.js';
 import { localDateTime } from '../../src/ports/time.js';
 import { mapAttendanceCode, mapMarkValue, type Vocabulary } from '../../src/ports/values.js';
+import { hasOffset, isEmptyDate } from './calendar.js';
 import type { Mark, QuarterMark } from './endpoints.js';
 import { pick, subjectId, subjectRecord } from './mapping.js';
 
@@ -31,14 +32,14 @@ export const MARK_TYPES: Record<string, { category: NonNullable<MarkRecord['work
  */
 export const isQuarterEntry = (m: Mark): boolean => pick(m.mark_type)?.toLowerCase() === 'quarter';
 
-export function markTypeOf(type: string | undefined): { category: NonNullable<MarkRecord['workCategory']>; title?: string } {
+function markTypeOf(type: string | undefined): { category: NonNullable<MarkRecord['workCategory']>; title?: string } {
   const t = pick(type);
   if (!t) return { category: 'other' };
   return MARK_TYPES[t] ?? { category: 'other', title: 'Оценка' };
 }
 
 /** The app's display rule for the value: a numeric `mark` above 0, else a non-blank `custom_mark`. */
-export function markValueOf(m: Mark): string | undefined {
+function markValueOf(m: Mark): string | undefined {
   const points = typeof m.mark === 'number' ? m.mark : Number(m.mark?.trim() || NaN);
   if (Number.isFinite(points) && points > 0) return String(points);
   return pick(m.custom_mark);
@@ -50,7 +51,7 @@ const lateOf = (m: Mark) => (m.late_minutes !== undefined && m.late_minutes > 0 
  * The attendance part of an entry: `absent_type` as written (`absent`, `late`), else the app's «Н»
  * (absent) or «ОП» (late minutes). `present` is never an absence.
  */
-export function attendanceCodeOf(m: Mark): string | undefined {
+function attendanceCodeOf(m: Mark): string | undefined {
   const type = pick(m.absent_type);
   const kind = type?.toLowerCase();
   if (kind === 'present') return undefined;
@@ -59,9 +60,9 @@ export function attendanceCodeOf(m: Mark): string | undefined {
 }
 
 /** "2025-09-01T10:15:30" (school-local) or an instant with an offset → an instant; .NET's empty date is none. */
-export function instantOf(value: string | undefined, timeZone: string): string | undefined {
-  if (!value || value.startsWith('0001-01-01')) return undefined;
-  if (/(Z|[+-]\d{2}:?\d{2})$/i.test(value.trim())) {
+function instantOf(value: string | undefined, timeZone: string): string | undefined {
+  if (!value || isEmptyDate(value)) return undefined;
+  if (hasOffset(value)) {
     const time = Date.parse(value);
     return Number.isNaN(time) ? undefined : new Date(time).toISOString();
   }
@@ -69,7 +70,7 @@ export function instantOf(value: string | undefined, timeZone: string): string |
 }
 
 /** Where an entry belongs and how its values read: the school's zone, and the lesson's scale (12 for `isTwelve`). */
-export interface EntryContext {
+interface EntryContext {
   timeZone: string;
   scale: number;
 }
@@ -119,7 +120,7 @@ export function quarterValueOf(q: QuarterMark): string | undefined {
 }
 
 /** How quarter marks are placed: the period of a `quarter` number, and the scale of a subject's marks. */
-export interface QuarterContext {
+interface QuarterContext {
   periodOf(quarter: number): string | undefined;
   scaleOf(subject: string): number;
   timeZone: string;

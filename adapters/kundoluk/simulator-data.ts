@@ -1,10 +1,8 @@
 import { generateLessonFacts, generateLessons, type DemoSchool } from '../../src/demo/generator.js';
 import type { DemoAbsence, DemoGroup, DemoLesson, DemoLessonFacts, DemoMark, DemoPeriod, DemoPupil } from '../../src/demo/types.js';
 import { buildQuarterMarks, quarterEntries, type QuarterMarkJson } from './simulator-qmarks.js';
-import { ABSENCE, durationOf, hex, KYRGYZ_NAMES, kundolukMark, local, MARK_TYPE, OKPO, pinOf, Recent, uuidOf, ZERO_UUID, type Json } from './simulator-shapes.js';
-import { webClasses } from './simulator-web.js';
-
-export { absentTypeOf, KYRGYZ_NAMES, kundolukMark, uuidOf } from './simulator-shapes.js';
+import { ABSENCE, durationOf, entryJson, hex, KYRGYZ_NAMES, kundolukMark, local, MARK_TYPE, OKPO, pinOf, Recent, uuidOf, ZERO_UUID, type Json } from './simulator-shapes.js';
+import { webClasses, type WebClass } from './simulator-web.js';
 
 /**
  * The generated school in Kundoluk's shapes, as the public clients' models show them (README.md,
@@ -30,7 +28,9 @@ export interface TeacherCredential {
 export class KundolukData {
   readonly credentials: Credential[];
   readonly teacher: TeacherCredential;
-  private readonly byLogin = new Map<string, DemoPupil>();
+  /** The web journal's class journals. */
+  readonly webClasses: WebClass[];
+  private readonly byLogin = new Map<string, { pupil: DemoPupil; password: string }>();
   private readonly position = new Map<string, number>();
   private readonly lessons = new Recent<Array<{ lesson: DemoLesson; json: Json }>>(64);
   private readonly facts = new Recent<Map<string, DemoLessonFacts>>(24);
@@ -42,10 +42,12 @@ export class KundolukData {
   constructor(readonly school: DemoSchool) {
     this.credentials = school.pupils.map((p) => ({ username: `u${p.id.replace(/\D/g, '')}`, password: `Kd-${hex('password', `${school.options.seed}/${p.id}`).slice(0, 10)}!` }));
     school.pupils.forEach((p, i) => {
-      this.byLogin.set(this.credentials[i]!.username, p);
+      const { username, password } = this.credentials[i]!;
+      this.byLogin.set(username, { pupil: p, password });
       this.position.set(p.id, i);
     });
-    const classes = webClasses(school).map((c) => ({ id: c.webId, name: c.caption }));
+    this.webClasses = webClasses(school);
+    const classes = this.webClasses.map((c) => ({ id: c.webId, name: c.caption }));
     this.teacher = { login: 'zavuch', password: `Kw-${hex('teacher', String(school.options.seed)).slice(0, 12)}#`, classes };
     this.groups = new Map(school.groups.map((g) => [g.id, g]));
     this.subjects = new Map(school.subjects.map((s) => [s.id, {
@@ -56,9 +58,8 @@ export class KundolukData {
   }
 
   login(credential: Credential): DemoPupil | undefined {
-    const pupil = this.byLogin.get(credential.username);
-    const expected = this.credentials.find((c) => c.username === credential.username);
-    return pupil && expected?.password === credential.password ? pupil : undefined;
+    const known = this.byLogin.get(credential.username);
+    return known?.password === credential.password ? known.pupil : undefined;
   }
 
   /**
@@ -189,19 +190,15 @@ export class KundolukData {
   }
 
   private markJson(p: DemoPupil, m: DemoMark): Json {
-    return {
-      mark_id: String(parseInt(hex('mark', m.id).slice(0, 11), 16)), ls_uid: uuidOf('lesson', m.lessonId), uid: uuidOf('mark', m.id), ...this.personOf(p),
-      ...kundolukMark(m.value), mark_type: MARK_TYPE[m.workCategory], old_mark: null, absent: false, absent_type: '', absent_reason: null, late_minutes: 0,
-      note: null, created_at: local(m.enteredAt), updated_at: local(m.enteredAt), success: false,
-    };
+    return entryJson('mark', m.id, m.lessonId, this.personOf(p), {
+      ...kundolukMark(m.value), mark_type: MARK_TYPE[m.workCategory], created_at: local(m.enteredAt), updated_at: local(m.enteredAt),
+    });
   }
 
   private absenceJson(p: DemoPupil, a: DemoAbsence): Json {
     const { absent, type, reason } = ABSENCE[a.code];
-    return {
-      mark_id: String(parseInt(hex('absence', a.id).slice(0, 11), 16)), ls_uid: uuidOf('lesson', a.lessonId), uid: uuidOf('absence', a.id), ...this.personOf(p),
-      mark: 0, mark_type: '', old_mark: null, custom_mark: null, absent, absent_type: type, absent_reason: reason, late_minutes: a.lateMinutes ?? 0,
-      note: null, created_at: `${a.date}T08:00:00`, updated_at: `${a.date}T08:00:00`, success: false,
-    };
+    return entryJson('absence', a.id, a.lessonId, this.personOf(p), {
+      absent, absent_type: type, absent_reason: reason, late_minutes: a.lateMinutes ?? 0, created_at: `${a.date}T08:00:00`, updated_at: `${a.date}T08:00:00`,
+    });
   }
 }

@@ -1,6 +1,6 @@
 import { generatePeriodMarks, type DemoSchool } from '../../src/demo/generator.js';
 import type { DemoLesson, DemoPeriod } from '../../src/demo/types.js';
-import { hex, KYRGYZ_NAMES, kundolukMark, local, uuidOf, type Json } from './simulator-shapes.js';
+import { entryJson, hex, KYRGYZ_NAMES, kundolukMark, local, uuidOf, type Json } from './simulator-shapes.js';
 
 /** The generated school's quarter and year marks in Kundoluk's shapes: `qmarks/all` entries, and the same marks as lesson entries of type `quarter`. */
 
@@ -53,12 +53,8 @@ export function quarterEntries(marks: QuarterMarkJson[], lessons: Array<{ lesson
   for (const q of marks.filter((m) => !m.copy)) {
     const lesson = last.get(q.subjectId);
     if (!lesson) continue;
-    const { mark, custom_mark } = kundolukMark(q.value);
-    entries.set(lesson.id, [...entries.get(lesson.id) ?? [], {
-      mark_id: String(parseInt(hex('qentry', q.id).slice(0, 11), 16)), ls_uid: uuidOf('lesson', lesson.id), uid: uuidOf('qentry', q.id), ...person,
-      mark, mark_type: 'quarter', old_mark: null, custom_mark, absent: false, absent_type: '', absent_reason: null, late_minutes: 0,
-      note: null, created_at: q.json.quarterDate, updated_at: q.json.quarterDate, success: false,
-    }]);
+    const entry = entryJson('qentry', q.id, lesson.id, person, { ...kundolukMark(q.value), mark_type: 'quarter', created_at: q.json.quarterDate, updated_at: q.json.quarterDate });
+    entries.set(lesson.id, [...entries.get(lesson.id) ?? [], entry]);
   }
   return entries;
 }

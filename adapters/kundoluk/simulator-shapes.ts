@@ -48,6 +48,18 @@ export function uuidOf(kind: string, key: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
+/**
+ * An entry of a lesson's `marks[]` (snake_case but `idStudent`): its ids (of `kind` and `id`), its lesson,
+ * the pupil, and `fields` — what makes it a mark, an absence or a quarter mark — over a plain entry's defaults.
+ */
+export function entryJson(kind: string, id: string, lessonId: string, person: Json, fields: Json): Json {
+  return {
+    mark_id: String(parseInt(hex(kind, id).slice(0, 11), 16)), ls_uid: uuidOf('lesson', lessonId), uid: uuidOf(kind, id), ...person,
+    mark: 0, mark_type: '', old_mark: null, custom_mark: null, absent: false, absent_type: '', absent_reason: null, late_minutes: 0, note: null, success: false,
+    ...fields,
+  };
+}
+
 /** A 14-digit personal number (ПИН). */
 export const pinOf = (key: string) => `2${String(parseInt(hex('pin', key).slice(0, 12), 16)).padStart(13, '0').slice(-13)}`;
 

@@ -44,7 +44,7 @@ export function webClasses(school: DemoSchool): WebClass[] {
 }
 
 /** A class's subjects in the web journal, the whole class's first: one web id per subject for all classes (as in the bot's database). */
-export function webSubjects(school: DemoSchool, classId: string): Array<{ webId: string; name: string }> {
+function webSubjects(school: DemoSchool, classId: string): Array<{ webId: string; name: string }> {
   const groups = new Map(school.groups.map((g) => [g.id, g]));
   const taught = school.timetable.filter((e) => e.groupId === classId || groups.get(e.groupId)?.parentId === classId);
   const split = new Set(taught.filter((e) => e.groupId !== classId).map((e) => e.subjectId));
@@ -53,12 +53,12 @@ export function webSubjects(school: DemoSchool, classId: string): Array<{ webId:
 }
 
 /** The pupils of a class journal; pupils who left are listed too. */
-export function webPupils(school: DemoSchool, classId: string): DemoPupil[] {
+function webPupils(school: DemoSchool, classId: string): DemoPupil[] {
   return school.pupils.filter((p) => p.classId === classId);
 }
 
 /** The web journal's part of the simulator's state: the live session cookies. */
-export interface WebState {
+interface WebState {
   sessions: Set<string>;
 }
 
@@ -94,7 +94,7 @@ export function serveWebJournal(app: express.Express, data: KundolukData, state:
   app.get('/journal2', (req: Request, res: Response) => {
     const session = /(?:^|;\s*)session=([^;]+)/.exec(req.header('cookie') ?? '')?.[1];
     if (!session || !state.sessions.has(session)) return void res.redirect(302, `/account/login?ReturnUrl=${encodeURIComponent(req.originalUrl)}`);
-    const cls = webClasses(data.school).find((c) => c.webId === req.query.class);
+    const cls = data.webClasses.find((c) => c.webId === req.query.class);
     if (!cls) return void res.status(404).type('html').send(page('404', '<h1>Барак табылган жок</h1>'));
     const quarter = typeof req.query.quarter === 'string' ? req.query.quarter : '0';
     const origin = `${req.protocol}://${req.get('host')}`;

@@ -5,10 +5,11 @@ import type { DemoSchool } from '../../src/demo/generator.js';
 import type { DemoPupil } from '../../src/demo/types.js';
 import { IsoDateSchema } from '../../src/ports/records.js';
 import { copyFaults, faultGate, type FaultAnswers, type SimulatorFactory, type SimulatorFaults, type SimulatorHandle } from '../../src/ports/simulator.js';
-import { absentTypeOf, KundolukData, kundolukMark, type Credential, type TeacherCredential } from './simulator-data.js';
+import { KundolukData, type Credential, type TeacherCredential } from './simulator-data.js';
+import { absentTypeOf, kundolukMark } from './simulator-shapes.js';
 import { serveWebJournal } from './simulator-web.js';
 
-export interface KundolukSimulatorOptions {
+interface KundolukSimulatorOptions {
   port?: number;
 }
 
@@ -36,7 +37,7 @@ const MAINTENANCE_PAGE = '<!DOCTYPE html><html><head><title>503 Service Temporar
  * or expired), answers in the `{resultCode, resultMessage, actionResult}` envelope, and the faults of
  * SimulatorFaults. Beside it, at the root, the legacy web journal (simulator-web.ts).
  */
-export async function startKundolukSimulator(school: DemoSchool, options: KundolukSimulatorOptions = {}): Promise<KundolukSimulator> {
+async function startKundolukSimulator(school: DemoSchool, options: KundolukSimulatorOptions = {}): Promise<KundolukSimulator> {
   const data = new KundolukData(school);
   const state: State = { requests: 0, faults: {}, tokens: new Map(), sessions: new Set() };
   const app = express();

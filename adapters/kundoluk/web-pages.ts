@@ -1,4 +1,5 @@
 import * as cheerio from 'cheerio';
+import { groupBy } from './mapping.js';
 
 /**
  * The pages of the legacy web journal (kundoluk.edu.kg), read as far as public scrapers show them
@@ -22,13 +23,13 @@ export function readLoginAnswer(html: string): { refused?: string } {
 const squash = (value: string) => value.replace(/\s+/g, ' ').trim();
 
 /** A subject link of a class journal: its caption and where it leads (absolute in the scraper). */
-export interface SubjectLink {
+interface SubjectLink {
   name: string;
   href: string;
 }
 
 /** A pupil row of a subject page: the name as the page writes it, and an id if the row links to the pupil's journal. */
-export interface PupilRow {
+interface PupilRow {
   name: string;
   webId?: string;
 }
@@ -96,27 +97,15 @@ export function splitName(full: string): { lastName: string; firstName: string; 
 /** Names compared as people write them: letter case, spaces and ё/е aside. */
 export const nameKey = (value: string | undefined) => squash(value ?? '').toLowerCase().replace(/ё/g, 'е');
 
-/** The items by key, in their order (Map.groupBy is Node 21+). */
-export function groupBy<T>(items: Iterable<T>, key: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const group = groups.get(k);
-    if (group) group.push(item);
-    else groups.set(k, [item]);
-  }
-  return groups;
-}
-
 /** Someone the roster matches by name: a pupil of an account, or a row of the web journal. */
-export interface NamedPupil {
+interface NamedPupil {
   classId: string;
   lastName: string;
   firstName: string;
   middleName?: string;
 }
 
-export interface RosterMatch<A, R> {
+interface RosterMatch<A, R> {
   /** Rows of pupils who have an account in the connection, with that account's pupil. */
   matched: Array<{ row: R; pupil: A }>;
   /** Rows of pupils without an account. */

@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
 import { AdapterError, type AdapterContext, type HttpClient, type HttpRequest, type HttpResponse } from '../../src/ports/adapter.js';
 import { CookieJar } from '../../src/ports/cookies.js';
-import type { EnrollmentRecord, PersonRecord } from '../../src/ports/records.js';
 import { missingPart } from '../../src/ports/response.js';
 import { credentialKey, perRun, Relogin } from '../../src/ports/session.js';
 import type { KundolukConfig } from './client.js';
 import { WEB_JOURNAL, WEB_LOGIN, type JournalPage } from './endpoints.js';
-import { classIdOf } from './mapping.js';
-import { classOfCaption, groupBy, nameKey, splitName } from './web-pages.js';
+import { classIdOf, groupBy } from './mapping.js';
+import { classOfCaption, nameKey, splitName } from './web-pages.js';
 
 /**
  * The legacy web journal (kundoluk.edu.kg) as far as the roster needs it: the form login
@@ -99,7 +98,7 @@ export class KundolukWeb {
 }
 
 /** A pupil row of a class's subject page. */
-export interface WebPupil {
+interface WebPupil {
   /** `web-<id>`: the pupil-journal id when the row links to it, else a digest of the class journal and the name. */
   id: string;
   classId: string;
@@ -166,11 +165,4 @@ export async function readWebRoster(ctx: Ctx, quarter: number): Promise<{ classe
   const byId = groupBy(rows, (p) => p.id);
   const pupils = [...byId.values()].filter((same) => same.length === 1).map((same) => same[0]!);
   return { classes, pupils, skipped, ambiguous: rows.length - pupils.length };
-}
-
-export function webPupilRecords(p: WebPupil): [PersonRecord, EnrollmentRecord] {
-  return [
-    { type: 'person', externalId: p.id, role: 'pupil', lastName: p.lastName, firstName: p.firstName, classExternalId: p.classId, ...(p.middleName ? { middleName: p.middleName } : {}) },
-    { type: 'enrollment', externalId: `${p.id}@${p.classId}`, pupilExternalId: p.id, classExternalId: p.classId },
-  ];
 }

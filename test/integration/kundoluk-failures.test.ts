@@ -1,11 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import nock from 'nock';
 import { classifyKundoluk } from '../../adapters/kundoluk/client.js';
-import { kundoluk } from '../../adapters/kundoluk/index.js';
-import type { AnyAdapter, StreamName } from '../../src/ports/adapter.js';
+import type { StreamName } from '../../src/ports/adapter.js';
 import type { SourceRecord } from '../../src/ports/records.js';
-import { offlineAdapter } from '../support/offline.js';
+import { adapter, as, fixture, HOST, json, kundolukOffline, LOGIN, login, loginBoth, read as readStreams } from './kundoluk-offline.js';
 
 /**
  * How Kundoluk's failures reach the sync (nock, network off): a refused token (401) is one new login;
@@ -14,27 +12,10 @@ import { offlineAdapter } from '../support/offline.js';
  * envelopes and proxies' HTML pages are classified; an answer of an unknown shape fails as `permanent`
  * naming the endpoint and the field.
  */
-const HOST = 'https://kundoluk.example.test';
-const RANGE = { from: '2025-09-01', to: '2025-09-05' };
-const ACCOUNTS = [{ username: 'asanov.b', password: 'Жылдыз-2025' }, { username: 'ivanova.a', password: 'Алина#0715' }];
-const config = { baseUrl: `${HOST}/api/`, accounts: ACCOUNTS, parallelPupils: 1, requestsPerSecond: 100 };
-const fixture = (name: string) => readFileSync(new URL(`../fixtures/kundoluk/${name}`, import.meta.url), 'utf8');
-const json = { 'Content-Type': 'application/json; charset=utf-8' };
-const adapter: AnyAdapter = kundoluk;
+const context = kundolukOffline();
 
-const context = offlineAdapter(adapter, { config, range: RANGE, timeZone: 'Asia/Bishkek', now: new Date('2025-09-05T18:00:00+06:00') });
-
-const LOGIN = '/api/auth/loginStudent';
-const login = (scope: nock.Scope, i: number, answer: string) => scope.post(LOGIN, { ...ACCOUNTS[i]!, device: 'android' }).reply(200, fixture(answer), json);
-const loginBoth = () => login(login(nock(HOST), 0, 'login-asanov.json'), 1, 'login-ivanova.json');
-const as = (name: string, token = `tok-${name}-1`) => nock(HOST, { reqheaders: { authorization: `Bearer ${token}` } });
-
-async function read(streams: StreamName[]): Promise<SourceRecord[]> {
-  const { ctx } = context();
-  const records: SourceRecord[] = [];
-  for (const name of streams) for await (const batch of adapter.streams[name]!.read(ctx)) records.push(...batch.records);
-  return records;
-}
+/** The streams read in a new run. */
+const read = (streams: StreamName[]): Promise<SourceRecord[]> => readStreams(context().ctx, streams);
 
 describe('Kundoluk sessions and logins', () => {
   it('logs in again with the stored password when the token is refused (401), and goes on', async () => {
@@ -49,7 +30,7 @@ describe('Kundoluk sessions and logins', () => {
   });
 
   it('names a refused login by the account\'s position with the server\'s words, never by its login', async () => {
-    login(nock(HOST), 0, 'login-asanov.json').post(LOGIN).reply(401, fixture('login-refused.json'), json);
+    login(nock(HOST), 0).post(LOGIN).reply(401, fixture('login-refused.json'), json);
     const failure = await adapter.checkConnection(context().ctx).catch((e: unknown) => e);
     expect(failure).toMatchObject({ kind: 'auth', message: 'Kundoluk refused the login of account #2 of 2: Неверный логин или пароль' });
   });

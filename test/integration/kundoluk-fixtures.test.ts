@@ -1,10 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import nock from 'nock';
-import { kundoluk } from '../../adapters/kundoluk/index.js';
-import type { AnyAdapter, StreamName } from '../../src/ports/adapter.js';
+import type nock from 'nock';
 import type { SourceRecord } from '../../src/ports/records.js';
-import { offlineAdapter } from '../support/offline.js';
+import { ACCOUNTS, as, fixture, json, kundolukOffline, loginBoth, ofType, PUPILS, read } from './kundoluk-offline.js';
 
 /**
  * Kundoluk answers replayed with nock. No captured answer is public: the fixtures are reconstructed from
@@ -14,30 +11,11 @@ import { offlineAdapter } from '../support/offline.js';
  * `quarter`, `absent_type` absent / late / present, `qmarks` with duplicates, `customMark` and the year
  * mark (quarter 5). The network is off; the school is in Bishkek (UTC+6).
  */
-const HOST = 'https://kundoluk.example.test';
-const RANGE = { from: '2025-09-01', to: '2025-09-05' };
-const ACCOUNTS = [{ username: 'asanov.b', password: 'Жылдыз-2025' }, { username: 'ivanova.a', password: 'Алина#0715' }];
-const config = { baseUrl: `${HOST}/api/`, accounts: ACCOUNTS, parallelPupils: 1, requestsPerSecond: 100 };
-const fixture = (name: string) => readFileSync(new URL(`../fixtures/kundoluk/${name}`, import.meta.url), 'utf8');
-const json = { 'Content-Type': 'application/json; charset=utf-8' };
-const adapter: AnyAdapter = kundoluk;
-const PUPILS = [{ name: 'asanov', account: ACCOUNTS[0]! }, { name: 'ivanova', account: ACCOUNTS[1]! }];
 const ASANOV = '7b2d4e10-0000-4000-8000-000000000001';
 const IVANOVA = '7b2d4e10-0000-4000-8000-000000000002';
 const lessonId = (n: number, date = '2025-09-01') => `a1b2c3d4-0000-4000-8000-0000000000${n}@${date}`;
 
-const context = offlineAdapter(adapter, { config, range: RANGE, timeZone: 'Asia/Bishkek', now: new Date('2025-09-05T18:00:00+06:00') });
-
-function login(scope: nock.Scope, pupil: (typeof PUPILS)[number], answer = `login-${pupil.name}.json`): nock.Scope {
-  return scope.post('/api/auth/loginStudent', { ...pupil.account, device: 'android' }).reply(200, fixture(answer), json);
-}
-
-const loginBoth = () => PUPILS.reduce((scope, p) => login(scope, p), nock(HOST));
-
-/** The API as a pupil signed in with `token` (its first token unless told). */
-function as(name: string, token = `tok-${name}-1`): nock.Scope {
-  return nock(HOST, { reqheaders: { authorization: `Bearer ${token}` } });
-}
+const context = kundolukOffline();
 
 function everything(name: string): nock.Scope {
   return as(name)
@@ -48,14 +26,7 @@ function everything(name: string): nock.Scope {
     .get('/api/student/qmarks/all').reply(200, fixture(`qmarks-${name}.json`), json);
 }
 
-async function read(ctx: ReturnType<typeof context>['ctx'], streams: StreamName[]): Promise<SourceRecord[]> {
-  const records: SourceRecord[] = [];
-  for (const name of streams) for await (const batch of adapter.streams[name]!.read(ctx)) records.push(...batch.records);
-  return records;
-}
-
 const byId = (records: SourceRecord[], type: string, id: string) => records.find((r) => r.type === type && r.externalId === id);
-const ofType = <T extends SourceRecord['type']>(records: SourceRecord[], type: T) => records.filter((r): r is Extract<SourceRecord, { type: T }> => r.type === type);
 
 describe('Kundoluk fixtures', () => {
   let records: SourceRecord[];
@@ -63,7 +34,7 @@ describe('Kundoluk fixtures', () => {
 
   beforeAll(async () => {
     const auth = loginBoth();
-    const scopes = PUPILS.map((p) => everything(p.name));
+    const scopes = PUPILS.map((name) => everything(name));
     const { ctx, log } = context();
     records = await read(ctx, ['roster', 'schedule', 'homework', 'marks', 'attendance', 'periodMarks']);
     expect(auth.pendingMocks()).toEqual([]);

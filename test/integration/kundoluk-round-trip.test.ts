@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { kundoluk } from '../../adapters/kundoluk/index.js';
-import { KYRGYZ_NAMES, uuidOf } from '../../adapters/kundoluk/simulator-data.js';
+import { KYRGYZ_NAMES, uuidOf } from '../../adapters/kundoluk/simulator-shapes.js';
 import type { KundolukSimulator } from '../../adapters/kundoluk/simulator.js';
 import { generatePeriodMarks, generateSchool } from '../../src/demo/generator.js';
 import { systemClock } from '../../src/lib/clock.js';

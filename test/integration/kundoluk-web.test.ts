@@ -1,12 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import nock from 'nock';
 import { WEB_JOURNAL } from '../../adapters/kundoluk/endpoints.js';
-import { kundoluk } from '../../adapters/kundoluk/index.js';
 import { classOfCaption, LOGIN_REFUSED, splitName } from '../../adapters/kundoluk/web-pages.js';
-import type { AnyAdapter, SourceBatch } from '../../src/ports/adapter.js';
-import type { SourceRecord } from '../../src/ports/records.js';
-import { offlineAdapter } from '../support/offline.js';
+import type { SourceBatch } from '../../src/ports/adapter.js';
+import { ACCOUNTS, adapter, CONFIG, fixture, kundolukOffline, loginBoth, ofType } from './kundoluk-offline.js';
 
 /**
  * The legacy web journal (kundoluk.edu.kg), replayed with nock from pages re-authored after the public
@@ -14,22 +11,13 @@ import { offlineAdapter } from '../support/offline.js';
  * with «Пользователя с такими данными не найдено.»), the class journal `journal2?class=&quarter=` with
  * its subject links, and the first subject's page with the pupil table `table.elementFixed-striped`.
  */
-const HOST = 'https://kundoluk.example.test';
 const WEB = 'https://kundoluk-web.example.test';
-const RANGE = { from: '2025-09-01', to: '2025-09-05' };
-const ACCOUNTS = [{ username: 'asanov.b', password: 'Жылдыз-2025' }, { username: 'ivanova.a', password: 'Алина#0715' }];
 const TEACHER = { baseUrl: `${WEB}/`, login: 'toktogulova.g', password: 'Мугалим#2025', classes: [{ id: '91349', name: '7А' }, { id: 91350, name: '7 «Б»' }] };
-const config = { baseUrl: `${HOST}/api/`, accounts: ACCOUNTS, parallelPupils: 1, requestsPerSecond: 100, teacher: TEACHER };
-const fixture = (name: string) => readFileSync(new URL(`../fixtures/kundoluk/${name}`, import.meta.url), 'utf8');
-const json = { 'Content-Type': 'application/json; charset=utf-8' };
+const config = { ...CONFIG, teacher: TEACHER };
 const html = { 'Content-Type': 'text/html; charset=utf-8' };
-const adapter: AnyAdapter = kundoluk;
 const FORM = { login: TEACHER.login, password: TEACHER.password, language: 'ru', type: 'default' };
 
-const context = offlineAdapter(adapter, { config, range: RANGE, timeZone: 'Asia/Bishkek', now: new Date('2025-09-05T18:00:00+06:00') });
-
-const loginBoth = () => ['asanov', 'ivanova'].reduce((scope, name, i) =>
-  scope.post('/api/auth/loginStudent', { ...ACCOUNTS[i]!, device: 'android' }).reply(200, fixture(`login-${name}.json`), json), nock(HOST));
+const context = kundolukOffline({ teacher: TEACHER });
 
 function signIn(scope: nock.Scope, session: string): nock.Scope {
   return scope.post('/account/login', FORM).reply(302, 'Found', { ...html, Location: '/', 'Set-Cookie': [`session=${session}; Path=/; HttpOnly`, 'language=ru; Path=/'] });
@@ -49,8 +37,6 @@ async function roster(ctx: ReturnType<typeof context>['ctx']): Promise<SourceBat
   for await (const batch of adapter.streams.roster!.read(ctx)) batches.push(batch);
   return batches;
 }
-
-const ofType = <T extends SourceRecord['type']>(records: SourceRecord[], type: T) => records.filter((r): r is Extract<SourceRecord, { type: T }> => r.type === type);
 
 describe('Kundoluk web journal roster', () => {
   it('signs in (302 + session cookie), reads one subject page per class, and lists the pupils without an account too', async () => {
@@ -141,7 +127,7 @@ describe('Kundoluk web journal roster', () => {
   });
 
   it('refuses a web journal configuration without class journals or with a class name without its grade', () => {
-    expect(kundoluk.configSchema.safeParse({ ...config, teacher: { ...TEACHER, classes: [] } }).success).toBe(false);
-    expect(kundoluk.configSchema.safeParse({ ...config, teacher: { ...TEACHER, classes: [{ id: '91349', name: 'А класс' }] } }).success).toBe(false);
+    expect(adapter.configSchema.safeParse({ ...config, teacher: { ...TEACHER, classes: [] } }).success).toBe(false);
+    expect(adapter.configSchema.safeParse({ ...config, teacher: { ...TEACHER, classes: [{ id: '91349', name: 'А класс' }] } }).success).toBe(false);
   });
 });
