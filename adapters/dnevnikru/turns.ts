@@ -1,3 +1,4 @@
+import { dayIn } from '../../src/ports/time.js';
 import type { Ctx } from './school.js';
 
 /**
@@ -28,7 +29,7 @@ export function onTurn(ctx: Pick<Ctx, 'range' | 'timeZone' | 'now'>, mode: 'all'
   if (mode === 'off') return () => false;
   const days = (Date.parse(ctx.range.to) - Date.parse(ctx.range.from)) / 86_400_000 + 1;
   if (mode === 'all' || days >= WHOLE_RANGE_DAYS) return () => true;
-  const today = new Intl.DateTimeFormat('en-CA', { timeZone: ctx.timeZone }).format(ctx.now());
+  const today = dayIn(ctx.now(), ctx.timeZone);
   const turn = weekdayNumber(today) % TURNS;
   return (id) => turnOf(id) === turn;
 }

@@ -30,15 +30,6 @@ export const isEmptyDate = (value: string): boolean => value.startsWith('0001-01
 /** Whether a date-time names its offset (`Z`, `+06:00`, `+0600`), rather than being school-local. */
 export const hasOffset = (value: string): boolean => /(Z|[+-]\d{2}:?\d{2})$/i.test(value.trim());
 
-const dayFormats = new Map<string, Intl.DateTimeFormat>();
-
-/** The calendar day of an instant in the school's time zone. */
-export function dayIn(instant: number | Date, timeZone: string): string {
-  let format = dayFormats.get(timeZone);
-  if (!format) dayFormats.set(timeZone, (format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })));
-  return format.format(instant);
-}
-
 /** The start year of the school year a day belongs to (from August on: that year). */
 export function schoolYearOf(date: string): number {
   const year = Number(date.slice(0, 4));

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { AdapterError } from '../../src/ports/adapter.js';
 import type { ClassRecord, EnrollmentRecord, LessonRecord, PersonRecord, SubjectRecord } from '../../src/ports/records.js';
-import { localInstant } from '../../src/ports/time.js';
-import { dayIn, hasOffset, isEmptyDate } from './calendar.js';
+import { dayIn, localInstant } from '../../src/ports/time.js';
+import { hasOffset, isEmptyDate } from './calendar.js';
 import type { Account, Lesson } from './endpoints.js';
 
 /** Kundoluk answers → source records (accounts, classes, subjects, teachers, lessons): pure functions, no I/O. */

@@ -1,8 +1,10 @@
+import { dayIn } from '../ports/time.js';
+
 /** Calendar-day helpers on ISO dates ('2025-09-01'); arithmetic in UTC so no time zone shifts a day. */
 
 /** Today's date in an IANA time zone. */
 export function todayIn(timeZone: string, now = new Date()): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone }).format(now);
+  return dayIn(now, timeZone);
 }
 
 /** `2025-09-01` shifted by −3 days → `2025-08-29` (the ports' addDays, under the name the services use). */

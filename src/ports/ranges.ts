@@ -2,7 +2,7 @@ import type { DateRange } from './adapter.js';
 
 /**
  * Calendar ranges cut the way platforms want them read: slices of N days (Дневник.ру's date-range
- * endpoints), whole weeks from Monday (NetSchool's diary, Kundoluk's schedule). Dates are ISO days;
+ * endpoints, Kundoluk's schedule), whole weeks from Monday (NetSchool's diary). Dates are ISO days;
  * arithmetic in UTC so that no time zone shifts a day.
  */
 

@@ -50,3 +50,12 @@ export function localDateTime(value: string | null | undefined, timeZone: string
   if (!match) return undefined;
   return `${match[1]}T${match[2]}${match[3] ?? ':00'}${offsetOf(timeZone, match[1]!, match[2])}`;
 }
+
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** The calendar day an instant falls on in `timeZone` («today» of the school: `dayIn(ctx.now(), ctx.timeZone)`). */
+export function dayIn(instant: number | Date, timeZone: string): string {
+  let format = dayFormats.get(timeZone);
+  if (!format) dayFormats.set(timeZone, (format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })));
+  return format.format(instant);
+}

@@ -1,6 +1,7 @@
 import { validate as validateCron } from 'node-cron';
 import type { Pool } from '../db/pool.js';
 import type { Clock } from '../lib/clock.js';
+import { todayIn } from '../lib/dates.js';
 import { AppError, NotFoundError, ValidationError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { SecretBox } from '../lib/secret-box.js';
@@ -150,7 +151,7 @@ export class ConnectionService {
   }
 
   private async check(adapter: AnyAdapter, config: unknown, timeZone: string): Promise<void> {
-    const today = this.deps.clock.now().toISOString().slice(0, 10);
+    const today = todayIn(timeZone, this.deps.clock.now());
     const ctx = createAdapterContext({
       adapter, config, timeZone, range: { from: today, to: today }, signal: AbortSignal.timeout(60_000),
       clock: this.deps.clock, logger: this.deps.logger, limiters: this.deps.limiters,
