@@ -4,7 +4,7 @@ import { mondayOf, addDays } from '../../src/ports/ranges.js';
 import type { SourceRecord } from '../../src/ports/records.js';
 import { missingPart } from '../../src/ports/response.js';
 import { once } from '../../src/ports/session.js';
-import { NetSchoolClient, type NetSchoolConfig } from './client.js';
+import { NetSchoolClient, type NetSchoolConfig, type Session } from './client.js';
 import { diaryIndex, readDiary } from './diary.js';
 import { STUDENT_TOTAL_FILTERS } from './endpoints.js';
 import { closeHub, readReport } from './hub.js';
@@ -62,7 +62,7 @@ export const attendance: AdapterStream<NetSchoolConfig> = {
         for (const term of await termsOfClass(ctx, view, cls.id)) {
           if (term.end < ctx.range.from || term.start > ctx.range.to) continue;
           const perPupil = await mapLimit(pupils, ctx.parallelism(ctx.config.parallelPupils), async (pupil) =>
-            recordsOfReport(ctx, view, pupil, term, await readReport(ctx, client, reportBody(view, client, pupil, term))));
+            recordsOfReport(ctx, view, pupil, term, await readReport(ctx, client, (session) => reportBody(view, session, pupil, term))));
           const records: SourceRecord[] = [periodRecord(term.id, term.title, term, view.year), ...perPupil.flat()];
           yield { records: [...new Map(records.map((r) => [`${r.type}|${r.externalId}`, r])).values()] };
         }
@@ -74,13 +74,13 @@ export const attendance: AdapterStream<NetSchoolConfig> = {
   },
 };
 
-/** The queue body as the clients send it (report-queue-bodies.json): the pupil, the class, the term and its `period`. */
-function reportBody(view: SchoolView, client: NetSchoolClient, pupil: Pupil, term: ClassTerm): unknown {
+/** The queue body as the clients send it (report-queue-bodies.json): the pupil, the class, the term and its `period`; the school's name as the login gave it. */
+function reportBody(view: SchoolView, session: Session, pupil: Pupil, term: ClassTerm): unknown {
   return {
     params: [
       { name: 'DATEFORMAT', value: 'd\u0001mm\u0001yy\u0001.' }, { name: 'SCHOOLYEARID', value: view.yearId },
       // Every client sends 3, whatever the region.
-      { name: 'SERVERTIMEZONE', value: 3 }, { name: 'FULLSCHOOLNAME', value: client.schoolName },
+      { name: 'SERVERTIMEZONE', value: 3 }, { name: 'FULLSCHOOLNAME', value: session.schoolName },
     ],
     selectedData: [
       { filterId: 'SID', filterValue: pupil.id }, { filterId: 'PCLID', filterValue: pupil.classId }, { filterId: 'TERMID', filterValue: term.id },
@@ -92,19 +92,21 @@ function reportBody(view: SchoolView, client: NetSchoolClient, pupil: Pupil, ter
 async function recordsOfReport(ctx: Ctx, view: SchoolView, pupil: Pupil, term: ClassTerm, report: StudentTotal): Promise<SourceRecord[]> {
   const dates = columnDates(report.columns, view.year);
   const inRange = (d: string | undefined): d is string => d !== undefined && d >= ctx.range.from && d <= ctx.range.to;
-  await readWeeks(ctx, view, pupil, report.rows.flatMap((row) => row.cells.flatMap((cell, i) => (attendanceCodes(cell, report.legend).length > 0 ? [dates[i]] : []))).filter(inRange));
+  // Per row, per date column: the cell's attendance codes.
+  const codes = report.rows.map((row) => row.cells.map((cell) => attendanceCodes(cell, report.legend)));
+  await readWeeks(ctx, view, pupil, codes.flatMap((cells) => cells.flatMap((c, i) => (c.length > 0 ? [dates[i]] : []))).filter(inRange));
   const index = diaryIndex(ctx);
   const columnsOf = new Map<string, number[]>();
   dates.forEach((d, i) => inRange(d) && columnsOf.set(d, [...(columnsOf.get(d) ?? []), i]));
   const records: SourceRecord[] = [];
-  for (const row of report.rows) {
+  for (const [r, row] of report.rows.entries()) {
     const subject = matchSubject(row.subject, index.subjects);
     if (!index.subjects.has(subject)) records.push({ type: 'subject', externalId: subject, name: subject });
     const final = periodMarkRecord(pupil.id, subject, term.id, totalsFor(row, term.title), view.scale);
     if (final) records.push(final);
     for (const [date, columns] of columnsOf) {
       const lessons = index.lessons.get(pupil.id)?.get(`${subject}|${date}`) ?? [];
-      for (const [lesson, code] of placeCodes(columns.map((c) => attendanceCodes(row.cells[c] ?? [], report.legend)))) {
+      for (const [lesson, code] of placeCodes(columns.map((c) => codes[r]![c] ?? []))) {
         // A code without a lesson in the pupil's diary still reaches the journal, which rejects it with the reason.
         records.push(attendanceRecord(pupil.id, lessons[lesson]?.id ?? `${subject}@${date}#${lesson + 1}`, code));
       }

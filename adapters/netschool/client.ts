@@ -37,7 +37,11 @@ export function passwordHash(password: string, salt: string): { pw: string; pw2:
 const RATE_LIMIT_MARKER = /Следующая попытка/i;
 /** NetSchool's small page announcing another open session of the account (lentryd `isSecurityWarning`). */
 const SECURITY_WARNING_PAGE = '/asp/SecurityWarning.asp';
+/** How the classifier names that page, and how `inSession` knows it among the `auth` failures. */
+const SECURITY_WARNING_ERROR = 'NetSchool SecurityWarning';
 const DEAD_SESSION = 'NetSchool session ended';
+
+const isSecurityWarning = (error: unknown): boolean => error instanceof AdapterError && error.message.startsWith(SECURITY_WARNING_ERROR);
 
 const messageOf = (data: unknown): string | undefined =>
   typeof data === 'object' && data !== null && typeof (data as { message?: unknown }).message === 'string' ? (data as { message: string }).message : undefined;
@@ -64,7 +68,7 @@ export function classifyNetSchool(response: HttpResponse): AdapterError | undefi
   if (status >= 300 && status < 400) return new AdapterError('auth', `NetSchool redirected to ${String(response.headers.location ?? '').split('?')[0] || 'the login page'}: the session ended`, { status });
   if (typeof data === 'string') {
     if (/^\s*Ошибка доступа\s*$/.test(data)) return new AdapterError('auth', `${DEAD_SESSION} («Ошибка доступа»)`, { status });
-    if (status < 300 && data.length < 1000 && data.includes(SECURITY_WARNING_PAGE)) return new AdapterError('auth', 'NetSchool SecurityWarning: another session of this account is open', { status });
+    if (status < 300 && data.length < 1000 && data.includes(SECURITY_WARNING_PAGE)) return new AdapterError('auth', `${SECURITY_WARNING_ERROR}: another session of this account is open`, { status });
   }
   if (status >= 400 && status < 500 && ![401, 403, 404, 429].includes(status) && message) return new AdapterError('permanent', `NetSchool HTTP ${status}: ${message}`, { status });
   return undefined;
@@ -87,7 +91,6 @@ export class NetSchoolClient {
   private readonly http: HttpClient;
   private readonly cookies = new CookieJar();
   private readonly relogin: Relogin<Session>;
-  private versionText?: string;
   /** The session of the last login, until logout. */
   private last?: Session;
 
@@ -117,34 +120,45 @@ export class NetSchoolClient {
     return this.inSession((session) => this.send(endpoint, request, session));
   }
 
-  /** Runs `work` in the session; a refused session is renewed once. A 500 that a new login does not cure is transient. */
+  /**
+   * Runs `work` in the session. The one renewal is Relogin's: a refused session (`auth`) gets one new
+   * login and `work` once more. The SecurityWarning page is no ended session: it is acknowledged and
+   * `work` repeated in the same session. A 500 that a new login does not cure is transient.
+   */
   async inSession<T>(work: (session: Session) => Promise<T>): Promise<T> {
+    const acknowledging = async (session: Session): Promise<T> => {
+      try {
+        return await work(session);
+      } catch (error) {
+        if (!isSecurityWarning(error)) throw error;
+        await this.acknowledgeWarning(session);
+        return work(session);
+      }
+    };
     try {
-      return await this.relogin.run(async (session) => {
-        try {
-          return await work(session);
-        } catch (error) {
-          if (!(error instanceof AdapterError) || !error.message.startsWith('NetSchool SecurityWarning')) throw error;
-          await this.acknowledgeWarning(session);
-          return work(session);
-        }
-      }, () => this.onRenew());
+      return await this.relogin.run(acknowledging, () => this.ctx.logger.info({}, 'NetSchool session ended; logging in again'));
     } catch (error) {
       if (error instanceof AdapterError && error.kind === 'auth' && error.status === 500) throw new AdapterError('transient', error.message.replace(`${DEAD_SESSION}? `, 'NetSchool '), { status: 500 });
       throw error;
     }
   }
 
-  private onRenew(): void {
-    this.ctx.logger.info({}, 'NetSchool session ended; logging in again');
-  }
-
   /** One request with the session's headers; the answer parsed by its endpoint's schema. */
   async send<T>(endpoint: Endpoint<T>, request: HttpRequest, session?: Session): Promise<T> {
-    const headers = { ...request.headers, ...(session ? { at: session.at } : {}), ...this.cookies.header() };
-    const response = await this.http.request({ ...request, headers, ...(endpoint.body === 'text' ? { responseType: 'text' } : {}) });
-    this.cookies.keep(response);
+    const response = await this.exchange({ ...request, ...(endpoint.body === 'text' ? { responseType: 'text' } : {}) }, session);
     return endpoint.parse(response.data);
+  }
+
+  /** One request with the session's `at` and the cookies; the cookies it sets are kept. */
+  private async exchange(request: HttpRequest, session?: Session): Promise<HttpResponse> {
+    const response = await this.http.request({ ...request, headers: { ...request.headers, ...(session ? { at: session.at } : {}), ...this.cookies.header() } });
+    this.cookies.keep(response);
+    return response;
+  }
+
+  /** Whether `session` is the last login's (not one a renewal replaced, nor one logged out). */
+  isLatest(session: Session): boolean {
+    return session === this.last;
   }
 
   /** The headers a WebSocket of the session carries. */
@@ -157,12 +171,10 @@ export class NetSchoolClient {
     const c = this.ctx.config;
     this.cookies.clear();
     const loginData = await this.send(LOGIN_DATA, { url: 'logindata' });
-    this.versionText = loginData.version;
     if (loginData.schoolLogin === false || loginData.esiaMainAuth === true) {
       throw new AdapterError('permanent', 'NetSchool: this server signs in through Госуслуги (ЕСИА) only; password login is off, so the adapter cannot log in. Ask the region for a staff login with a password.');
     }
-    const raw = await this.http.request({ method: 'POST', url: 'auth/getdata', headers: this.cookies.header() });
-    this.cookies.keep(raw);
+    const raw = await this.exchange({ method: 'POST', url: 'auth/getdata' });
     if (typeof raw.data !== 'object' || raw.data === null) {
       throw new AdapterError('permanent', 'NetSchool did not return the login data (auth/getdata): the server may sign in through Госуслуги (ЕСИА) only');
     }
@@ -171,17 +183,17 @@ export class NetSchoolClient {
     const answer = await this.send(LOGIN, {
       method: 'POST', url: 'login', form: { loginType: '1', scid: String(c.schoolId), un: c.login, pw, pw2, lt: auth.lt, ver: auth.ver },
     });
-    const session = this.sessionOf(answer, auth.ver);
+    const session = this.sessionOf(answer, auth.ver, serverVersion(loginData.version));
     await this.enter(session, answer.entryPoint ?? '');
     this.last = session;
     return session;
   }
 
-  private sessionOf(answer: LoginAnswer, ver: string): Session {
+  private sessionOf(answer: LoginAnswer, ver: string, version: Version | undefined): Session {
     const message = answer.message ?? answer.errorMessage;
     if (message && RATE_LIMIT_MARKER.test(message)) throw new AdapterError('rate_limited', `NetSchool refused the login for now: ${message}`, { retryAfterMs: 60_000 });
     if (!answer.at) throw new AdapterError('auth', `NetSchool: the login failed${message ? `: ${message}` : ''}`);
-    return { at: answer.at, ver, schoolName: answer.accountInfo?.currentOrganization?.name?.trim() ?? '', version: serverVersion(this.versionText) };
+    return { at: answer.at, ver, schoolName: answer.accountInfo?.currentOrganization?.name?.trim() ?? '', version };
   }
 
   /** What NetSchool's own pages do after a login that lands on an «attention» page. */
@@ -199,11 +211,6 @@ export class NetSchoolClient {
   private async acknowledgeWarning(session: Session): Promise<void> {
     this.ctx.logger.info({}, 'NetSchool showed the SecurityWarning (another session is open); acknowledging it');
     await this.send(SECURITY_WARNING, { method: 'POST', url: `${this.origin}${SECURITY_WARNING_PAGE}`, form: { at: session.at, WarnType: '2' } }, session);
-  }
-
-  /** The school's name as the login answer gave it (the reports print it). */
-  get schoolName(): string {
-    return this.last?.schoolName ?? '';
   }
 
   /**

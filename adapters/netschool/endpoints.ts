@@ -180,8 +180,6 @@ export type Diary = z.output<typeof DIARY.schema>;
 export type DiaryLesson = NonNullable<NonNullable<Diary['weekDays']>[number]['lessons']>[number];
 export type Assignment = NonNullable<DiaryLesson['assignments']>[number];
 export type DiaryMark = NonNullable<Assignment['mark']>;
-export type FilterSource = z.output<typeof STUDENT_TOTAL_FILTERS.schema>[number];
-export type AttachmentList = z.output<typeof ATTACHMENTS.schema>;
 export type HubFrame = z.output<typeof HUB_FRAME.schema>;
 
 /** The catalogue: every endpoint the adapter reads. */

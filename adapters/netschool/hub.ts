@@ -28,7 +28,7 @@ export function hubPaths(version: Version | undefined): string[] {
 }
 
 /** Parses one hub frame, or fails as `permanent` naming the hub and the field. */
-export function parseFrame(text: string): HubFrame {
+function parseFrame(text: string): HubFrame {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -44,11 +44,17 @@ interface Waiting {
   timer: NodeJS.Timeout;
 }
 
-/** One socket per session; every report of the run starts on it. */
+/**
+ * One socket per session; every report of the run starts on it. Its timers: one per waiting report
+ * (`reportTimeoutSeconds`, the socket's opening included) and the ping while the socket is open, each stopped when its report settles
+ * or the socket ends; a closed hub opens no socket again.
+ */
 export class ReportHub {
   private ready?: Promise<PlatformSocket>;
   private socket?: PlatformSocket;
   private pinger?: NodeJS.Timeout;
+  /** Why the hub was closed: what a report still waiting on it, or started on it later, fails with. */
+  private closedBy?: AdapterError;
   private readonly waiting = new Map<string, Waiting>();
   private readonly invocations = new Map<string, { taskId: string; queueKey: string; target: string }>();
   private next = 0;
@@ -57,15 +63,19 @@ export class ReportHub {
 
   constructor(private readonly ctx: Ctx, readonly session: Session, private readonly headers: Record<string, string>, private readonly urls: string[]) {}
 
-  /** Starts the task and waits for its file code; a refused start fails at once. */
-  async run(taskId: string, queueKey: string): Promise<string> {
-    const socket = await this.open();
+  /**
+   * Starts the task and waits for its file code, opening the socket first when there is none; a refused
+   * start fails at once. The timeout covers it all: a hub that never answers its handshake is no wait
+   * without end.
+   */
+  run(taskId: string, queueKey: string): Promise<string> {
     const seconds = this.ctx.config.reportTimeoutSeconds;
-    return new Promise<string>((resolve, reject) => {
+    const done = new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => this.settle(taskId, new AdapterError('transient', `NetSchool report ${taskId} did not complete within ${seconds} s`)), seconds * 1000);
       this.waiting.set(taskId, { resolve, reject, timer });
-      this.invoke(socket, taskId, queueKey);
     });
+    this.open().then((socket) => this.waiting.has(taskId) && this.invoke(socket, taskId, queueKey)).catch((error: unknown) => this.settle(taskId, error as Error));
+    return done;
   }
 
   private invoke(socket: PlatformSocket, taskId: string, queueKey: string): void {
@@ -75,6 +85,7 @@ export class ReportHub {
   }
 
   private open(): Promise<PlatformSocket> {
+    if (this.closedBy) return Promise.reject(this.closedBy);
     this.ready ??= (async () => {
       for (const [i, url] of this.urls.entries()) {
         try {
@@ -114,8 +125,12 @@ export class ReportHub {
             return;
           }
           if (handshaken) this.onFrame(socket, frame);
-          else if (frame.error) reject(new AdapterError('transient', `NetSchool report hub refused the handshake: ${frame.error}`));
-          else {
+          else if (frame.error || this.closedBy) {
+            // A hub closed while this socket was opening does not keep it.
+            reject(this.closedBy ?? new AdapterError('transient', `NetSchool report hub refused the handshake: ${frame.error}`));
+            socket.close();
+            return;
+          } else {
             handshaken = true;
             this.socket = socket;
             this.pinger = setInterval(() => this.waiting.size > 0 && socket.send(`{"type":6}${RS}`), PING_MS).unref();
@@ -169,39 +184,53 @@ export class ReportHub {
 
   private reset(): void {
     clearInterval(this.pinger);
+    this.invocations.clear();
     this.socket = undefined;
     this.ready = undefined;
   }
 
-  close(): void {
+  /** Closes the socket for good; reports waiting on it fail now with `reason` (their timers stopped), not at their timeout. */
+  close(reason: AdapterError): void {
+    this.closedBy = reason;
     const socket = this.socket;
-    this.reset();
+    this.failAll(reason);
     socket?.close();
   }
 }
 
-/** The run's hub for `session` (a renewed session gets a new socket). */
+/** The run's hub, replaced when the session is. */
+const hubHolder = (ctx: Ctx) => perRun(ctx, 'netschool.hub', () => ({ hub: undefined as ReportHub | undefined }));
+
+/**
+ * The run's hub for `session`: a renewed session gets a new socket, and the reports waiting on the old
+ * one fail as `auth`, which Relogin answers with the new session. A read still holding an older
+ * session gets that `auth` too, instead of closing the newer session's hub.
+ */
 function hubOf(ctx: Ctx, client: NetSchoolClient, session: Session): ReportHub {
-  const holder = perRun(ctx, 'netschool.hub', () => ({ hub: undefined as ReportHub | undefined }));
-  if (holder.hub?.session !== session) {
-    holder.hub?.close();
-    holder.hub = new ReportHub(ctx, session, client.socketHeaders(session), hubPaths(session.version).map((p) => `${client.origin.replace(/^http/, 'ws')}${p}`));
-  }
+  const holder = hubHolder(ctx);
+  if (holder.hub?.session === session) return holder.hub;
+  const ended = new AdapterError('auth', 'NetSchool report hub of an ended session');
+  if (!client.isLatest(session)) throw ended;
+  holder.hub?.close(ended);
+  holder.hub = new ReportHub(ctx, session, client.socketHeaders(session), hubPaths(session.version).map((p) => `${client.origin.replace(/^http/, 'ws')}${p}`));
   return holder.hub;
 }
 
 /** Closes the run's hub socket (the end of the stream that reads reports). */
 export function closeHub(ctx: Ctx): void {
-  const holder = ctx.session.get('netschool.hub') as { hub?: ReportHub } | undefined;
-  holder?.hub?.close();
-  if (holder) holder.hub = undefined;
+  const holder = hubHolder(ctx);
+  holder.hub?.close(new AdapterError('transient', 'NetSchool report hub closed at the end of the stream'));
+  holder.hub = undefined;
 }
 
-/** Queues a studenttotal report, waits for it on the hub and reads it; a refused session is renewed once and the report asked again. */
-export function readReport(ctx: Ctx, client: NetSchoolClient, body: unknown): Promise<StudentTotal> {
+/**
+ * Queues a studenttotal report (`body` is the queue's, in the session it is queued in), waits for it
+ * on the hub and reads it; a refused session is renewed once and the report asked again.
+ */
+export function readReport(ctx: Ctx, client: NetSchoolClient, body: (session: Session) => unknown): Promise<StudentTotal> {
   return client.inSession(async (session) => {
     const hub = hubOf(ctx, client, session);
-    const queued = await client.send(STUDENT_TOTAL_QUEUE, { method: 'POST', url: 'reports/studenttotal/queue', json: body }, session);
+    const queued = await client.send(STUDENT_TOTAL_QUEUE, { method: 'POST', url: 'reports/studenttotal/queue', json: body(session) }, session);
     const code = await hub.run(String(queued.taskId), queued.queueKey ?? 'report-v2');
     return client.send(REPORT_FILE, { url: `files/${encodeURIComponent(code)}` }, session);
   });

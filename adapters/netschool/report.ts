@@ -12,7 +12,7 @@ import { z } from 'zod';
  */
 
 /** Reports a missing part of the page, so that the endpoint's parse names it. */
-export type Report = (part: string, what: string) => void;
+type Report = (part: string, what: string) => void;
 
 export interface TotalColumn {
   month: number;
@@ -98,7 +98,7 @@ function readRow($: cheerio.CheerioAPI, tr: AnyNode, columns: Column[], dateCoun
 }
 
 /** Reads the report; reports the parts a studenttotal report must have (the table, its header). */
-export function readStudentTotal(html: string, report: Report): StudentTotal | undefined {
+function readStudentTotal(html: string, report: Report): StudentTotal | undefined {
   const $ = cheerio.load(html);
   const table = $('table.table-print').first();
   if (table.length === 0) return void report('table.table-print', 'not found (not a studenttotal report)');
@@ -127,7 +127,8 @@ export const StudentTotalSchema = z.string().transform((html, ctx): StudentTotal
 
 /**
  * Dates of the date columns: months from August on are the school year's start year, the others the
- * next (lentryd's MONTH_NUMBERS does the same); a column without a month or day gets no date.
+ * next (lentryd's `Journal.ts` MONTH_NUMBERS splits the same way but counts August to the next year;
+ * README.md "Fields", inferred); a column without a month or day gets no date.
  */
 export function columnDates(columns: readonly TotalColumn[], startYear: number): Array<string | undefined> {
   return columns.map(({ month, day }) => {
@@ -146,7 +147,8 @@ export function totalsFor(row: TotalRow, term: string): { average?: number; fina
     const all = row.totals.filter((t) => t.kind === kind);
     return all.find((t) => t.title.toLowerCase().includes(term.trim().toLowerCase())) ?? (all.length === 1 ? all[0] : all[all.length - 1]);
   };
-  const average = Number(pick('average')?.text.replace(',', '.'));
+  const averageText = pick('average')?.text;
+  const average = Number(averageText?.replace(',', '.'));
   const final = pick('final')?.text;
-  return { ...(Number.isFinite(average) && pick('average') ? { average } : {}), ...(final ? { final } : {}) };
+  return { ...(averageText !== undefined && Number.isFinite(average) ? { average } : {}), ...(final ? { final } : {}) };
 }

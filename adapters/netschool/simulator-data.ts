@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { generateLessonFacts, generateLessons, type DemoSchool } from '../../src/demo/generator.js';
-import type { DemoGroup, DemoLesson, DemoMark, DemoPupil, DemoWorkCategory } from '../../src/demo/types.js';
+import type { DemoGroup, DemoLesson, DemoMark, DemoPeriod, DemoPupil, DemoWorkCategory } from '../../src/demo/types.js';
 
 /**
  * The generated school in NetSchool's shapes as the evidence shows them (README.md "Evidence"): the
@@ -41,7 +41,8 @@ export interface NetSchoolEdits {
   deletedMarks: Set<string>;
 }
 
-const stamp = (date: string) => `${date}T00:00:00`;
+/** A day as NetSchool writes dates: `2025-09-01T00:00:00`. */
+export const stamp = (date: string) => `${date}T00:00:00`;
 
 export class NetSchoolData {
   readonly edits: NetSchoolEdits = { markValues: new Map(), deletedMarks: new Set() };
@@ -100,6 +101,11 @@ export class NetSchoolData {
     }));
   }
 
+  /** A class's terms (its term system; the year is not a term of the diary or the report filter). */
+  termsOf(cls: DemoGroup): DemoPeriod[] {
+    return this.school.periods.filter((p) => p.kind !== 'year' && p.grades.includes(cls.grade));
+  }
+
   lessonsOfPupil(pupil: DemoPupil, from: string, to: string): DemoLesson[] {
     return [...generateLessons(this.school, { groupIds: [pupil.classId, ...pupil.subgroupIds], from, to })]
       .filter((l) => l.date >= pupil.enrolledFrom && (!pupil.leftOn || l.date < pupil.leftOn));
@@ -128,7 +134,7 @@ export class NetSchoolData {
       days.set(l.date, day);
     }
     const group = this.school.groups.find((g) => g.id === pupil.classId)!;
-    const term = this.school.periods.find((p) => p.kind !== 'year' && p.grades.includes(group.grade) && p.startDate <= weekEnd && p.endDate >= weekStart);
+    const term = this.termsOf(group).find((p) => p.startDate <= weekEnd && p.endDate >= weekStart);
     return {
       weekStart: stamp(weekStart), weekEnd: stamp(weekEnd), laAssigns: [], termName: term?.title ?? '', className: group.name,
       weekDays: [...days].map(([date, lessons]) => ({ date: stamp(date), lessons })),

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import type { State } from './simulator-session.js';
 
-/** How the simulated hub fails: `start` refuses every `startTask`; `close` closes with an error after a start. */
-export type HubFailure = 'start' | 'close';
+/** How the simulated hub fails: `start` refuses every `startTask`. */
+export type HubFailure = 'start';
 
 const RS = '\u001e';
 const send = (ws: WebSocket, message: unknown) => ws.send(JSON.stringify(message) + RS);
@@ -13,7 +13,7 @@ const send = (ws: WebSocket, message: unknown) => ws.send(JSON.stringify(message
  * handshake, `startTask` / `startTaskAsync` `[taskId, queueKey]` answered by a completion for its
  * `invocationId` (`result.success`), then `progress` and `complete {taskId, data}` naming the file.
  */
-export function serveHub(ws: WebSocket, state: State, at: string, failure: HubFailure | undefined, render: (task: NonNullable<ReturnType<State['tasks']['get']>>) => string): void {
+export function serveHub(ws: WebSocket, state: State, at: string, failure: HubFailure | undefined): void {
   let handshaken = false;
   ws.on('message', (raw) => {
     for (const frame of raw.toString().split(RS).filter(Boolean)) {
@@ -27,25 +27,21 @@ export function serveHub(ws: WebSocket, state: State, at: string, failure: HubFa
         }
         continue;
       }
-      if (message.type === 1 && (message.target === 'startTask' || message.target === 'startTaskAsync')) start(ws, state, at, failure, message, render);
+      if (message.type === 1 && (message.target === 'startTask' || message.target === 'startTaskAsync')) start(ws, state, at, failure, message);
     }
   });
 }
 
-function start(ws: WebSocket, state: State, at: string, failure: HubFailure | undefined, message: { arguments?: unknown[]; invocationId?: string }, render: Parameters<typeof serveHub>[4]): void {
+function start(ws: WebSocket, state: State, at: string, failure: HubFailure | undefined, message: { arguments?: unknown[]; invocationId?: string }): void {
   const taskId = Number(message.arguments?.[0]);
   const task = state.tasks.get(taskId);
   const reply = (result: unknown) => message.invocationId !== undefined && send(ws, { type: 3, invocationId: message.invocationId, result });
   setImmediate(() => {
     if (failure === 'start' || !task || task.at !== at || message.arguments?.[1] !== 'report-v2') return void reply({ success: false, message: 'Ошибка запуска задачи' });
     reply({ success: true });
-    if (failure === 'close') {
-      send(ws, { type: 7, error: 'Connection closed with an error.' });
-      return void ws.close();
-    }
     state.tasks.delete(taskId);
     const code = randomBytes(8).toString('hex');
-    state.files.set(code, render(task));
+    state.files.set(code, task.render());
     send(ws, { type: 1, target: 'progress', arguments: [{ taskId, status: 'forming' }] });
     send(ws, { type: 1, target: 'complete', arguments: [{ taskId, data: code, componentId: 'cmp-0001' }] });
   });

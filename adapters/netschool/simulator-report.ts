@@ -1,6 +1,6 @@
 import { generateLessonFacts, generatePeriodMarks } from '../../src/demo/generator.js';
-import type { DemoGroup, DemoPeriod, DemoPeriodMark, DemoPupil } from '../../src/demo/types.js';
-import { intId, netschoolMark, type NetSchoolData } from './simulator-data.js';
+import type { DemoPeriod, DemoPeriodMark, DemoPupil } from '../../src/demo/types.js';
+import { intId, netschoolMark, stamp, type NetSchoolData } from './simulator-data.js';
 
 /**
  * The studenttotal report of the simulator: its filters (`initfilters`, a bare array) and the report
@@ -13,36 +13,37 @@ export interface Selected {
   filterValue: string;
 }
 
+/** A queued report: the session that queued it, and its file once the hub forms it. */
+export interface ReportTask {
+  at: string;
+  render(): string;
+}
+
+const PERIOD = /^(\d{4}-\d{2}-\d{2})T[\d:.]+Z? - (\d{4}-\d{2}-\d{2})T[\d:.]+Z?$/;
+const valueOf = (selected: readonly Selected[], id: string) => selected.find((s) => s.filterId === id)?.filterValue;
+
 const MONTHS = ['Январь', 'Февраль', 'Март', 'Апрель', 'Май', 'Июнь', 'Июль', 'Август', 'Сентябрь', 'Октябрь', 'Ноябрь', 'Декабрь'];
 /** The generator's codes as NetSchool's legend spells them: «Н» is «НП» there. */
 export const NETSCHOOL_CODE: Record<string, string> = { Н: 'НП', Б: 'Б', УП: 'УП', ОП: 'ОП' };
 /** Reports prefix some subjects with their area (captured: «Ин.яз./Английский язык»). */
 const REPORT_NAME: Record<string, string> = { 'Английский язык': 'Ин.яз./Английский язык' };
 const LEGEND = [['УП', 'Пропуск по уважительной причине'], ['Б', 'Пропустил по болезни'], ['НП', 'Пропуск по неуважительной причине'], ['ОТ', 'Отсутствовал'], ['ОП', 'Опоздал'], ['ОСВ', 'Освобожден от посещения']];
-const stamp = (date: string) => `${date}T00:00:00`;
 
 export class NetSchoolReports {
   private periodMarks?: DemoPeriodMark[];
 
   constructor(private readonly data: NetSchoolData) {}
 
-  /** The class's terms (its term system; the year is not a term of this filter). */
-  termsOf(cls: DemoGroup): DemoPeriod[] {
-    return this.data.school.periods.filter((p) => p.kind !== 'year' && p.grades.includes(cls.grade));
-  }
-
-  termOf(termId: string): DemoPeriod | undefined {
+  private termOf(termId: string | undefined): DemoPeriod | undefined {
     return this.data.school.periods.find((p) => String(intId('term', p.id)) === termId);
   }
 
-  /** The filters once some are chosen: a class gives its pupils and terms, a term its dates, a pupil (alone) its class. */
+  /** The filters once some are chosen: a class (PCLID) gives its pupils and terms, a term its dates. */
   initFilters(selected: Selected[]): unknown[] | undefined {
-    const value = (id: string) => selected.find((s) => s.filterId === id)?.filterValue;
-    const pupil = this.data.pupil(Number(value('SID')));
-    const cls = value('PCLID') ? this.data.classOf(Number(value('PCLID'))) : pupil && this.data.school.groups.find((g) => g.id === pupil.classId);
+    const cls = this.data.classOf(Number(valueOf(selected, 'PCLID')));
     if (!cls) return undefined;
-    const terms = this.termsOf(cls);
-    const term = (value('TERMID') && this.termOf(value('TERMID')!)) || terms[0];
+    const terms = this.data.termsOf(cls);
+    const term = this.termOf(valueOf(selected, 'TERMID')) ?? terms[0];
     const pupils = this.data.studentList(cls).map((p) => ({ title: p.fullName, value: String(p.id) }));
     const range = term ? { start: stamp(term.startDate), end: stamp(term.endDate) } : null;
     return [
@@ -53,8 +54,18 @@ export class NetSchoolReports {
     ];
   }
 
+  /** The task of a queue body (SID, PCLID of the pupil's class, TERMID, `period`), queued in session `at`; undefined when the body is not one. */
+  task(selected: Selected[], at: string): ReportTask | undefined {
+    const pupil = this.data.pupil(Number(valueOf(selected, 'SID')));
+    const term = this.termOf(valueOf(selected, 'TERMID'));
+    const period = PERIOD.exec(valueOf(selected, 'period') ?? '');
+    const cls = this.data.classOf(Number(valueOf(selected, 'PCLID')));
+    if (!pupil || !term || !period || !cls || cls.id !== pupil.classId) return undefined;
+    return { at, render: () => this.studentTotal(pupil, term, { from: period[1]!, to: period[2]! }) };
+  }
+
   /** The report of a pupil, term and period: a column per date (two under a day with a double lesson), the term's average and mark. */
-  studentTotal(pupil: DemoPupil, term: DemoPeriod, period: { from: string; to: string }): string {
+  private studentTotal(pupil: DemoPupil, term: DemoPeriod, period: { from: string; to: string }): string {
     const from = period.from > term.startDate ? period.from : term.startDate;
     const to = period.to < term.endDate ? period.to : term.endDate;
     const lessons = this.data.lessonsOfPupil(pupil, from, to).sort((a, b) => a.date.localeCompare(b.date) || a.slot - b.slot);

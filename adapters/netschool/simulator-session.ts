@@ -3,6 +3,7 @@ import type express from 'express';
 import type { Response } from 'express';
 import type { FaultAnswers, SimulatorFaults } from '../../src/ports/simulator.js';
 import { passwordHash } from './client.js';
+import type { ReportTask } from './simulator-report.js';
 import type { NetSchoolSimulatorOptions } from './simulator.js';
 
 /** The simulator's sessions and login (logindata, auth/getdata, login), and its answers to the faults. */
@@ -21,7 +22,7 @@ export interface State {
   faults: SimulatorFaults;
   sessions: Map<string, Session>;
   failedLogins: number;
-  tasks: Map<number, { studentId: number; termId: string; period: { from: string; to: string }; at: string }>;
+  tasks: Map<number, ReportTask>;
   files: Map<string, string>;
   nextTask: number;
   roleChoices: number;

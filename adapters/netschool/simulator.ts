@@ -34,8 +34,6 @@ export interface NetSchoolSimulator extends SimulatorHandle {
   logouts(): number;
 }
 
-const PERIOD = /^(\d{4}-\d{2}-\d{2})T[\d:.]+Z? - (\d{4}-\d{2}-\d{2})T[\d:.]+Z?$/;
-
 /**
  * A NetSchool server (`/webapi`) serving a generated school in the shapes the public evidence shows:
  * the NSSESSIONID cookie from logindata, a one-shot salt, the salted MD5 login checked for real, `at` +
@@ -56,7 +54,7 @@ export async function startNetSchoolSimulator(school: DemoSchool, options: NetSc
   serveSession(app, api, state, options);
   serveStaffLists(api, data);
   serveDiary(api, state, data);
-  serveReports(api, state, reports, data);
+  serveReports(api, state, reports);
   app.use('/webapi', api);
   app.use((_req: Request, res: Response) => void res.status(404).json({ code: 404, message: 'Not found', details: null }));
 
@@ -69,7 +67,7 @@ export async function startNetSchoolSimulator(school: DemoSchool, options: NetSc
     state.requests += 1;
     if (url.pathname !== (options.hubPath ?? '/webapi/signalr/queueHub')) return void socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
     if (!session?.at || url.searchParams.get('at') !== session.at) return void socket.end('HTTP/1.1 401 Unauthorized\r\n\r\n');
-    hub.handleUpgrade(req, socket, head, (ws) => serveHub(ws, state, session.at!, options.hubFailure, (task) => reports.studentTotal(data.pupil(task.studentId)!, reports.termOf(task.termId)!, task.period)));
+    hub.handleUpgrade(req, socket, head, (ws) => serveHub(ws, state, session.at!, options.hubFailure));
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
@@ -124,7 +122,7 @@ function serveDiary(api: express.Router, state: State, data: NetSchoolData): voi
   });
 }
 
-function serveReports(api: express.Router, state: State, reports: NetSchoolReports, data: NetSchoolData): void {
+function serveReports(api: express.Router, state: State, reports: NetSchoolReports): void {
   const selectedOf = (req: Request) => ((req.body as { selectedData?: Selected[] }).selectedData ?? []).map((s) => ({ filterId: s.filterId, filterValue: String(s.filterValue) }));
   api.post('/reports/studenttotal/initfilters', (req, res) => {
     const filters = reports.initFilters(selectedOf(req));
@@ -132,14 +130,10 @@ function serveReports(api: express.Router, state: State, reports: NetSchoolRepor
     res.json(filters);
   });
   api.post('/reports/studenttotal/queue', (req, res) => {
-    const value = (id: string) => selectedOf(req).find((s) => s.filterId === id)?.filterValue;
-    const pupil = data.pupil(Number(value('SID')));
-    const term = reports.termOf(value('TERMID') ?? '');
-    const period = PERIOD.exec(value('period') ?? '');
-    const cls = data.classOf(Number(value('PCLID')));
-    if (!pupil || !term || !period || !cls || cls.id !== pupil.classId) return void res.status(400).json({ code: 400, message: 'Неверные параметры отчёта', details: null });
+    const task = reports.task(selectedOf(req), req.header('at')!);
+    if (!task) return void res.status(400).json({ code: 400, message: 'Неверные параметры отчёта', details: null });
     const taskId = (state.nextTask += 1);
-    state.tasks.set(taskId, { studentId: Number(value('SID')), termId: value('TERMID')!, period: { from: period[1]!, to: period[2]! }, at: req.header('at')! });
+    state.tasks.set(taskId, task);
     res.json({ taskId, queueKey: 'report-v2' });
   });
   api.get('/files/:code', (req, res) => {

@@ -136,6 +136,26 @@ describe('NetSchool «Сетевой Город. Образование» report
     expect(records.find((r) => r.type === 'period')).toMatchObject({ externalId: '26912', kind: 'trimester', title: '2 триместр' });
   });
 
+  it('gives a renewed session a hub socket of its own and asks the refused report again in it', async () => {
+    login();
+    const scope = school()
+      .post('/webapi/reports/studenttotal/queue', body('400124')).reply(200, fixture('queue.json'), json)
+      .get('/webapi/files/file-10276001').reply(200, fixture('report-studenttotal-5.56.html'), html)
+      .post('/webapi/reports/studenttotal/queue', body('400123')).reply(401, '', { 'auth-error': 'SessionExpired' });
+    login();
+    const renewed = nock(HOST, { reqheaders: { at: AT, cookie: `NSSESSIONID=${SESSION}` } })
+      .post('/webapi/reports/studenttotal/queue', body('400123')).reply(200, JSON.stringify({ taskId: 10276002, queueKey: 'report-v2' }), json)
+      .get('/webapi/files/file-10276002').reply(200, fixture('report-studenttotal-codes.html'), html)
+      .get('/webapi/student/diary').query(true).reply(200, fixture('diary-2022-01.json'), json);
+    const out = logout();
+    const hub = scriptedHub('complete');
+    const records = await readAttendance(hub);
+    expect([scope.pendingMocks(), renewed.pendingMocks(), out.isDone()]).toEqual([[], [], true]);
+    expect(hub.urls).toHaveLength(2);
+    expect(hub.sent.filter((m) => m.target === 'startTask').map((m) => m.arguments)).toEqual([[10276001, 'report-v2'], [10276002, 'report-v2']]);
+    expect(records.filter((r) => r.type === 'attendance')).toHaveLength(7);
+  });
+
   it('fails a report at once when the hub refuses to start it, and still logs out', async () => {
     login();
     school().post('/webapi/reports/studenttotal/queue').reply(200, fixture('queue.json'), json);

@@ -12,7 +12,10 @@ describe('NetSchool «Сетевой Город. Образование» subgro
     expect(groupOf).toEqual(new Map([['m1', '105042'], ['m2', '105042']]));
     expect(subgroups.size).toBe(0);
     // Seven of eight is above the share: an absent pupil's diary still lists the lesson, a left pupil's does not.
-    expect(7 / 8).toBeGreaterThanOrEqual(SUBGROUP_SHARE);
+    // The share itself is the boundary: a lesson seen by exactly that share is the class's, one pupil fewer a subgroup's.
+    const atShare = Math.ceil(SUBGROUP_SHARE * ROSTER.length);
+    const boundary = week([lesson('all', 'Физика', ROSTER), lesson('at', 'Химия', ROSTER.slice(0, atShare)), lesson('below', 'Химия', ROSTER.slice(-(atShare - 1)))]);
+    expect([boundary.groupOf.get('at'), boundary.groupOf.get('below')]).toEqual(['105042', '105042/Химия/2']);
   });
 
   it('numbers the halves of a split subject by the roster: the group with the first pupil is 1', () => {
