@@ -82,6 +82,8 @@ export async function executeRun(deps: ExecutorDeps, runId: string, attempt: { j
     return await failAttempt(deps, run, attempt, error, requests);
   } finally {
     clearInterval(beat);
+    // Whatever the adapter left running (a request, a report socket) ends with the run.
+    if (!abort.signal.aborted) abort.abort(new Error('the sync run ended'));
     await releaseLease(deps.pool, run.connectionId, token).catch((error: unknown) => {
       // The lease then lapses after deadAfterSeconds without heartbeats; the next run takes it over.
       deps.logger.warn({ runId, connectionId: run.connectionId, error: describeError(error) }, 'could not release the sync lease');
