@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { listeningUrl } from '../support/processes.js';
+import { listeningUrl, waitFor } from '../support/processes.js';
 
 /**
  * `npm start` as a newcomer runs it: no DATABASE_URL, so an embedded Postgres in DATA_DIR, the demo
@@ -17,16 +17,6 @@ afterAll(async () => {
   if (child && child.exitCode === null) child.kill('SIGKILL');
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe('npm start on a fresh machine', () => {
   it('serves /health and a filled journal page, syncs the demo platforms through their adapters, and stops cleanly', async () => {
