@@ -6,4 +6,4 @@ RUN npm ci
 COPY . .
 USER node
 EXPOSE 3000
-CMD ["npx", "tsx", "src/cli.ts", "start"]
+CMD ["node", "--import", "tsx", "src/cli.ts", "start"]

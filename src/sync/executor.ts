@@ -4,13 +4,14 @@ import type { Clock } from '../lib/clock.js';
 import { schoolYearSoFar, shiftDays } from '../lib/dates.js';
 import { describeError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import type { ChainAnchors } from '../journal/anchors.js';
 import { AdapterError, type AdapterRegistry, type DateRange } from '../ports/adapter.js';
 import type { ConnectionService } from './connections.js';
 import type { Limiters } from './http-client.js';
 import { heartbeat, releaseLease, takeLease } from './lease.js';
 import { raiseAlert, resolveAlerts } from './alerts.js';
 import { finishRun, getRun, markRunning, saveProgress, type RunMode, type RunView } from './runs.js';
-import { syncStreams } from './run-streams.js';
+import { InterruptedError, syncStreams } from './run-streams.js';
 
 export interface ExecutorDeps {
   pool: Pool;
@@ -23,6 +24,12 @@ export interface ExecutorDeps {
   lookbackDays: number;
   heartbeatSeconds: number;
   deadAfterSeconds: number;
+  /** Where each run's end anchors its school's chain head (outside the database). */
+  anchors?: ChainAnchors;
+  /** Aborted when the process begins to stop: runs end after their current batch, and none start. */
+  draining?: AbortSignal;
+  /** Aborted when the shutdown's grace is over: runs are cut short (their open batch is never half-applied). */
+  halting?: AbortSignal;
 }
 
 export type AttemptResult =
@@ -32,7 +39,9 @@ export type AttemptResult =
   /** Another live run holds the connection; try again later. */
   | { outcome: 'busy' }
   /** This attempt lost the lease to a newer one (it was presumed dead); the newer one owns the run. */
-  | { outcome: 'superseded' };
+  | { outcome: 'superseded' }
+  /** The process is stopping: the run (queued again, lease released) resumes in a later job. */
+  | { outcome: 'interrupted' };
 
 /**
  * Executes one attempt of a sync run: takes the connection's lease (one writer per connection), keeps
@@ -44,8 +53,12 @@ export async function executeRun(deps: ExecutorDeps, runId: string, attempt: { j
   const run = await getRun(deps.pool, runId);
   if (!run) throw new Error(`sync run ${runId} does not exist`);
   const token = `${runId}:${attempt.jobId ?? 'inline'}:${attempt.number}`;
+  if (deps.draining?.aborted) return { outcome: 'interrupted' };
   if (!(await takeLease(deps.pool, run.connectionId, runId, token, { deadAfterSeconds: deps.deadAfterSeconds }))) return { outcome: 'busy' };
   const abort = new AbortController();
+  const halt = () => abort.abort(new InterruptedError());
+  if (deps.halting?.aborted) halt();
+  deps.halting?.addEventListener('abort', halt);
   const beat = setInterval(() => {
     heartbeat(deps.pool, run.connectionId, token).then((held) => held || abort.abort(new Error('the lease was taken over')), () => undefined);
   }, deps.heartbeatSeconds * 1000);
@@ -57,7 +70,7 @@ export async function executeRun(deps: ExecutorDeps, runId: string, attempt: { j
     const { adapter, config, timeZone } = await deps.connections.resolveConfig(run.connectionId);
     const range = run.range ?? (await windowOf(deps, run.connectionId, run.mode, timeZone));
     const result = await syncStreams(deps, {
-      connectionId: run.connectionId, config, range, signal: abort.signal, fence: token, detectGone: true,
+      connectionId: run.connectionId, config, range, signal: abort.signal, fence: token, detectGone: true, drain: deps.draining,
       onProgress: (stream, r) => {
         progress[stream] = { batches: r.batches, records: r.created + r.updated + r.unchanged + r.rejected.length, done: false };
         onProgress?.({ progress });
@@ -75,6 +88,12 @@ export async function executeRun(deps: ExecutorDeps, runId: string, attempt: { j
     deps.logger.info({ runId, connectionId: run.connectionId, adapter: adapter.id, status, requests }, 'sync run finished');
     return { outcome: 'done', run: (await getRun(deps.pool, runId))! };
   } catch (error) {
+    if (error instanceof InterruptedError || abort.signal.reason instanceof InterruptedError) {
+      // What was applied stays applied (with its cursors); the run is read again from there.
+      await finishRun(deps.pool, runId, { status: 'queued', streams: [], requests, error: 'interrupted: the service stopped; the run resumes when it runs again', errorKind: 'interrupted' });
+      deps.logger.info({ runId, connectionId: run.connectionId }, 'sync run interrupted by the shutdown: queued again');
+      return { outcome: 'interrupted' };
+    }
     if (error instanceof StaleRunError || abort.signal.aborted) {
       deps.logger.warn({ runId, connectionId: run.connectionId }, 'sync attempt superseded: another attempt holds the lease');
       return { outcome: 'superseded' };
@@ -82,11 +101,15 @@ export async function executeRun(deps: ExecutorDeps, runId: string, attempt: { j
     return await failAttempt(deps, run, attempt, error, requests);
   } finally {
     clearInterval(beat);
+    deps.halting?.removeEventListener('abort', halt);
     // Whatever the adapter left running (a request, a report socket) ends with the run.
     if (!abort.signal.aborted) abort.abort(new Error('the sync run ended'));
     await releaseLease(deps.pool, run.connectionId, token).catch((error: unknown) => {
       // The lease then lapses after deadAfterSeconds without heartbeats; the next run takes it over.
       deps.logger.warn({ runId, connectionId: run.connectionId, error: describeError(error) }, 'could not release the sync lease');
+    });
+    await deps.anchors?.write(deps.pool, { connectionId: run.connectionId }).catch((error: unknown) => {
+      deps.logger.warn({ runId, error: describeError(error) }, 'could not anchor the chain head');
     });
   }
 }

@@ -129,7 +129,9 @@ export class SyncQueue {
         const runId = job.retryCount === 0 && !job.data.redriven ? job.data.runId : await retryRunOf(this.pool, job.id, job.data.runId);
         const result = await executeRun(deps, runId, { jobId: job.id, number: job.retryCount + 1, final });
         if (result.outcome === 'retry') throw result.error;
-        if (result.outcome === 'busy') await this.defer(job, runId);
+        // Busy: another run holds the connection; interrupted: this process is stopping. Either way the same
+        // run waits for a later job, no retry spent (a stopping process's job is then done).
+        if (result.outcome === 'busy' || result.outcome === 'interrupted') await this.defer(job, runId);
         if (result.outcome === 'done' && result.run.status === 'failed' && final && result.run.errorKind !== 'auth' && result.run.errorKind !== 'permanent') {
           // Out of retries: fail the job so pg-boss moves it to the dead letters for `sync redrive`.
           throw new Error(result.run.error ?? 'sync failed');
@@ -192,9 +194,10 @@ export class SyncQueue {
     return { count: rows[0]!.n, oldestAt: rows[0]!.oldest?.toISOString() ?? null };
   }
 
-  async stop(): Promise<void> {
+  /** Stops fetching jobs and waits (up to `timeoutMs`) for the running ones; pg-boss fails what is still running then. */
+  async stop(timeoutMs = 30_000): Promise<void> {
     clearInterval(this.monitorTimer);
-    await this.boss.stop({ graceful: true, wait: true, timeout: 30_000, close: false });
+    await this.boss.stop({ graceful: true, wait: true, timeout: timeoutMs, close: false });
   }
 }
 

@@ -31,6 +31,8 @@ export interface SyncInput {
   fence?: string;
   /** After each stream is read completely, tombstone what the source no longer has in the range. */
   detectGone?: boolean;
+  /** Once aborted, the run stops after the batch it is applying (InterruptedError). */
+  drain?: AbortSignal;
   onProgress?(stream: StreamName, progress: StreamResult): void;
 }
 
@@ -78,11 +80,21 @@ export async function syncStreams(deps: SyncDeps, input: SyncInput): Promise<Syn
       });
       add(result, applied);
       input.onProgress?.(name, result);
+      // Leaving the loop closes the stream's generator, which ends its requests.
+      if (input.drain?.aborted) throw new InterruptedError();
     }
     if (input.detectGone) await applyGoneIds(deps, input, ctx.range, name, seen, result);
     results.push(result);
   }
   return { streams: results, requests: ctx.stats.requests };
+}
+
+/** The process is stopping: the run ends between batches, to be resumed by a later job. */
+export class InterruptedError extends Error {
+  constructor() {
+    super('the service is stopping');
+    this.name = 'InterruptedError';
+  }
 }
 
 /** The record types whose deletions a complete read of a stream reveals. */

@@ -1,4 +1,6 @@
-import type { Config } from '../config.js';
+import { anchorDirOf, type Config } from '../config.js';
+import { ChainAnchors } from '../journal/anchors.js';
+import { describeError } from '../lib/errors.js';
 import type { Pool } from '../db/pool.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
@@ -15,7 +17,15 @@ export interface SyncService {
   queue: SyncQueue;
   executor: ExecutorDeps;
   scheduler?: Scheduler;
+  anchors: ChainAnchors;
+  /**
+   * The sync part of the shutdown: the scheduler stops, no job is taken any more, running syncs end after
+   * their current batch (released lease, run queued again) — aborted when SHUTDOWN_GRACE_SECONDS are
+   * over — then the queue stops and the chain heads are anchored a last time.
+   */
   stop(): Promise<void>;
+  /** Cuts the grace short: running syncs are aborted now (a second Ctrl-C). */
+  halt(): void;
 }
 
 /**
@@ -27,6 +37,9 @@ export async function startSync(
   roles: readonly string[] = config.ROLES,
 ): Promise<SyncService> {
   const limiters = new Limiters();
+  const draining = new AbortController();
+  const halting = new AbortController();
+  const anchors = await ChainAnchors.open(anchorDirOf(config));
   const box = await loadSecretBox(config.CONNECTION_SECRETS_KEY, config.DATA_DIR);
   const connections = new ConnectionService({ ...deps, box, limiters });
   const queue = await SyncQueue.start(deps.pool, deps.logger, {
@@ -35,16 +48,29 @@ export async function startSync(
   const executor: ExecutorDeps = {
     ...deps, limiters, connections, lookbackDays: config.SYNC_LOOKBACK_DAYS,
     heartbeatSeconds: config.SYNC_HEARTBEAT_SECONDS, deadAfterSeconds: config.SYNC_DEAD_AFTER_SECONDS,
+    anchors, draining: draining.signal, halting: halting.signal,
   };
+  const anchor = () => anchors.write(deps.pool).catch((error: unknown) => deps.logger.warn({ error: describeError(error) }, 'could not anchor the chain heads'));
+  const anchorTimer = setInterval(() => void anchor(), config.ANCHOR_INTERVAL_SECONDS * 1000);
+  anchorTimer.unref();
   if (roles.includes('worker')) await queue.work(executor, config.SYNC_CONCURRENCY);
   const scheduler = roles.includes('scheduler') ? new Scheduler(deps.pool, queue, deps.clock, deps.logger) : undefined;
   await scheduler?.start();
   return {
-    connections, queue, executor, scheduler,
+    connections, queue, executor, scheduler, anchors,
     stop: async () => {
       await scheduler?.stop();
-      await queue.stop();
+      draining.abort();
+      const grace = setTimeout(() => halting.abort(), config.SHUTDOWN_GRACE_SECONDS * 1000);
+      try {
+        await queue.stop((config.SHUTDOWN_GRACE_SECONDS + 15) * 1000);
+      } finally {
+        clearTimeout(grace);
+      }
+      clearInterval(anchorTimer);
+      await anchor();
       await limiters.stop();
     },
+    halt: () => halting.abort(),
   };
 }

@@ -20,9 +20,9 @@ export default async function setup(): Promise<void> {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'jb-test-pg-'));
     // mkdtemp makes it private; Postgres runs as its own user when tests run as root.
     await chmod(dataDir, 0o755);
-    const handle = await startEmbeddedPostgres({ dataDir, port: 0, database: 'postgres', logger });
+    const handle = await startEmbeddedPostgres({ dataDir, port: 0, database: 'journal', logger });
     (globalThis as Record<string, unknown>).__JB_PG__ = { handle, dataDir };
-    serverUrl = handle.url;
+    serverUrl = handle.superuserUrl;
   }
   const template = `jb_template_${process.pid}`;
   const admin = new pg.Client({ connectionString: adminUrl(serverUrl) });
