@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
-import { loadConfig, type Config } from './config.js';
+import { anchorDirOf, loadConfig, type Config } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { loadDemoSchool } from './demo/load.js';
+import { ChainAnchors, readAnchors } from './journal/anchors.js';
 import { formatChainReport, verifyChains } from './journal/verify.js';
 import { systemClock } from './lib/clock.js';
 import { describeError } from './lib/errors.js';
@@ -129,14 +130,25 @@ program
 const journal = program.command('journal').description('the canonical journal');
 journal
   .command('verify')
-  .description("recompute each school's history hash chain; print the first broken link, or OK with the count checked")
+  .description("recompute each school's history hash chain and check it against the anchors outside the database; print the first broken link, or OK with the count checked; exit code 1 when broken")
   .option('--school <id>', 'only this school')
   .action((options: { school?: string }) =>
-    withDatabase(async (db) => {
-      const reports = await verifyChains(db.pool, options.school ? [options.school] : undefined);
+    withDatabase(async (db, config) => {
+      const anchors = await readAnchors(anchorDirOf(config), options.school);
+      for (const problem of anchors.problems) process.stdout.write(`BROKEN: ${problem}\n`);
+      const reports = await verifyChains(db.pool, options.school ? [options.school] : undefined, anchors);
       for (const report of reports) process.stdout.write(`${formatChainReport(report)}\n`);
       if (reports.length === 0) process.stdout.write('no schools\n');
-      return reports.every((r) => r.ok) ? 0 : 1;
+      return reports.every((r) => r.ok) && anchors.problems.length === 0 ? 0 : 1;
+    }),
+  );
+journal
+  .command('anchor')
+  .description('anchor every school\'s chain head now (the service does so after each sync and periodically)')
+  .action(() =>
+    withDatabase(async (db, config) => {
+      const written = await (await ChainAnchors.open(anchorDirOf(config))).write(db.pool);
+      process.stdout.write(`${written} chain heads anchored in ${anchorDirOf(config)}\n`);
     }),
   );
 
