@@ -74,7 +74,8 @@ export function registerSyncCommands(program: Command, withDatabase: WithDatabas
         const runId = (await insertRun(db.pool, connectionId, 'manual', mode, { range }))!;
         const result = await runWithBars(s, runId);
         if (result) printSummary(result);
-        return result?.status === 'failed' ? 1 : 0;
+        // No result: the connection was busy (or the run was taken over) — the run did not happen here.
+        return !result || result.status === 'failed' ? 1 : 0;
       }));
   sync
     .command('runs')
@@ -116,6 +117,7 @@ async function runWithBars(s: SyncService, runId: string): Promise<RunView | und
   });
   bars.stop();
   if (result.outcome === 'busy') process.stderr.write('another run is syncing this connection now; try later or use --queue\n');
+  else if (result.outcome !== 'done') process.stderr.write(`the run did not complete here (${result.outcome})\n`);
   return result.outcome === 'done' ? result.run : undefined;
 }
 

@@ -30,7 +30,9 @@ export async function startService(config: Config, logger: Logger, clock: Clock 
   let demo: DemoRunner | undefined;
   let server: Server | undefined;
   try {
-    sync = await startSync(config, { pool: db.pool, clock, logger, adapters });
+    // Jobs are taken only once the demo's simulators are back (on a restart they listen on new ports,
+    // and a run started before would read from the old ones).
+    sync = await startSync(config, { pool: db.pool, clock, logger, adapters }, config.ROLES, { deferStart: true });
     demo = new DemoRunner({ pool: db.pool, clock, logger, adapters, sync }, { mode: config.DEMO, seed: config.DEMO_SEED, pupils: config.DEMO_PUPILS });
     let url: string | undefined;
     if (config.ROLES.includes('api')) {
@@ -39,12 +41,14 @@ export async function startService(config: Config, logger: Logger, clock: Clock 
         pool: db.pool, schools: createSchoolRepository(db.prisma), logger, embedded: db.embedded, demoStatus: () => demo!.state(),
         sync: { connections: sync.connections, queue: sync.queue },
       });
+      await sync.begin();
       server = await listen(app, config.HOST, config.PORT);
       const address = server.address();
       url = `http://${config.HOST}:${typeof address === 'object' && address ? address.port : config.PORT}`;
       logger.info({ url }, 'journal bridge is listening');
     }
-    logger.info({ roles: config.ROLES }, 'journal bridge started');
+    await sync.begin();
+    logger.info({ roles: config.ROLES, pid: process.pid }, 'journal bridge started');
     const running = { sync, demo, server };
     return { url, db, sync, demo, close: () => closeService(db, running) };
   } catch (error) {

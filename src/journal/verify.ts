@@ -45,7 +45,9 @@ export async function verifyChains(pool: Pool, schoolIds?: string[], anchors?: A
   const reports: SchoolChainReport[] = [];
   for (const schoolId of ids) {
     const anchored = anchors?.bySchool.get(schoolId) ?? [];
-    if (!known.includes(schoolId) && anchored.length > 0) {
+    if (!known.includes(schoolId) && anchored.length === 0) {
+      reports.push({ ...broken(schoolId, 0, 0, 'no such school in the database'), anchors: 0 });
+    } else if (!known.includes(schoolId)) {
       const last = anchored[anchored.length - 1]!;
       reports.push({ ...broken(schoolId, 0, last.seq, `the school is gone from the database, but its history was anchored up to event ${last.seq} at ${last.at}`), anchors: anchored.length });
     } else {

@@ -90,7 +90,7 @@ export async function executeRun(deps: ExecutorDeps, runId: string, attempt: { j
   } catch (error) {
     if (error instanceof InterruptedError || abort.signal.reason instanceof InterruptedError) {
       // What was applied stays applied (with its cursors); the run is read again from there.
-      await finishRun(deps.pool, runId, { status: 'queued', streams: [], requests, error: 'interrupted: the service stopped; the run resumes when it runs again', errorKind: 'interrupted' });
+      await finishRun(deps.pool, runId, { status: 'queued', streams: [], requests, error: 'interrupted: the service stopped; the run resumes when it runs again', errorKind: 'transient' });
       deps.logger.info({ runId, connectionId: run.connectionId }, 'sync run interrupted by the shutdown: queued again');
       return { outcome: 'interrupted' };
     }

@@ -128,6 +128,7 @@ export class SyncQueue {
         const final = job.retryCount >= job.retryLimit;
         const runId = job.retryCount === 0 && !job.data.redriven ? job.data.runId : await retryRunOf(this.pool, job.id, job.data.runId);
         const result = await executeRun(deps, runId, { jobId: job.id, number: job.retryCount + 1, final });
+        this.logger.debug({ runId, jobId: job.id, outcome: result.outcome }, 'sync job handled');
         if (result.outcome === 'retry') throw result.error;
         // Busy: another run holds the connection; interrupted: this process is stopping. Either way the same
         // run waits for a later job, no retry spent (a stopping process's job is then done).

@@ -24,6 +24,8 @@ export interface SyncService {
    * over — then the queue stops and the chain heads are anchored a last time.
    */
   stop(): Promise<void>;
+  /** Starts the worker and the scheduler (per the roles), when startSync was told to defer them. */
+  begin(): Promise<void>;
   /** Cuts the grace short: running syncs are aborted now (a second Ctrl-C). */
   halt(): void;
 }
@@ -35,6 +37,7 @@ export interface SyncService {
 export async function startSync(
   config: Config, deps: { pool: Pool; clock: Clock; logger: Logger; adapters: AdapterRegistry },
   roles: readonly string[] = config.ROLES,
+  options: { deferStart?: boolean } = {},
 ): Promise<SyncService> {
   const limiters = new Limiters();
   const draining = new AbortController();
@@ -53,13 +56,20 @@ export async function startSync(
   const anchor = () => anchors.write(deps.pool).catch((error: unknown) => deps.logger.warn({ error: describeError(error) }, 'could not anchor the chain heads'));
   const anchorTimer = setInterval(() => void anchor(), config.ANCHOR_INTERVAL_SECONDS * 1000);
   anchorTimer.unref();
-  if (roles.includes('worker')) await queue.work(executor, config.SYNC_CONCURRENCY);
   const scheduler = roles.includes('scheduler') ? new Scheduler(deps.pool, queue, deps.clock, deps.logger) : undefined;
-  await scheduler?.start();
+  let begun = false;
+  const begin = async () => {
+    if (begun) return;
+    begun = true;
+    if (roles.includes('worker')) await queue.work(executor, config.SYNC_CONCURRENCY);
+    await scheduler?.start();
+  };
+  if (!options.deferStart) await begin();
   return {
-    connections, queue, executor, scheduler, anchors,
+    connections, queue, executor, scheduler, anchors, begin,
     stop: async () => {
       await scheduler?.stop();
+      deps.logger.debug('sync engine draining');
       draining.abort();
       const grace = setTimeout(() => halting.abort(), config.SHUTDOWN_GRACE_SECONDS * 1000);
       try {
@@ -67,6 +77,7 @@ export async function startSync(
       } finally {
         clearTimeout(grace);
       }
+      deps.logger.debug('job queue stopped');
       clearInterval(anchorTimer);
       await anchor();
       await limiters.stop();

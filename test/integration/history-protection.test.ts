@@ -252,7 +252,7 @@ async function rewrite(pool: Pool, schoolId: string, seq: number, after: string)
             before::text AS before, after::text AS after FROM journal_event WHERE school_id = $1 ORDER BY seq`,
     [schoolId],
   );
-  let previous = GENESIS_HASH;
+  let previous: Buffer = GENESIS_HASH;
   const statements: Array<[string, unknown[]]> = [];
   for (const row of rows) {
     const n = Number(row.seq);

@@ -1,0 +1,111 @@
+import { spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { applyBatch } from '../../src/journal/apply-batch.js';
+import { fixedClock } from '../../src/lib/clock.js';
+import { mapLimit } from '../../src/ports/concurrency.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { createConnection, createSchool } from '../support/fixtures.js';
+import { tempDataDir } from '../support/processes.js';
+
+/**
+ * Every command of the command line exits non-zero when it fails (a cron job or a monitor must notice),
+ * and zero when it succeeds: one real process per command, against a real database.
+ */
+
+let db: TestDatabase;
+let broken: TestDatabase;
+let dataDir: string;
+let connectionId: string;
+const KEY = randomBytes(32).toString('base64');
+
+interface Outcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], env: Record<string, string> = {}): Promise<Outcome> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, DATABASE_URL: db.url, CONNECTION_SECRETS_KEY: KEY, LOG_LEVEL: 'error', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+/** A URL no Postgres answers at: a closed port on loopback. */
+const NOWHERE = 'postgresql://nobody:x@127.0.0.1:1/none';
+
+beforeAll(async () => {
+  dataDir = await tempDataDir();
+  db = await createTestDatabase();
+  const schoolId = await createSchool(db.pool);
+  connectionId = await createConnection(db.pool, schoolId);
+  broken = await createTestDatabase();
+  const brokenSchool = await createSchool(broken.pool);
+  const brokenConnection = await createConnection(broken.pool, brokenSchool);
+  await applyBatch(broken.pool, fixedClock(new Date('2025-09-02T10:00:00Z')), {
+    connectionId: brokenConnection, stream: 'roster',
+    records: [{ type: 'class', externalId: 'c', year: 2025, name: '7А', grade: 7 }, { type: 'subject', externalId: 's', name: 'Физика' }],
+  });
+  const client = await broken.pool.connect();
+  await client.query('SET session_replication_role = replica');
+  await client.query(`UPDATE journal_event SET actor = 'someone' WHERE seq = 1`);
+  client.release();
+});
+
+afterAll(async () => {
+  await db.drop();
+  await broken.drop();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('exit codes of the command line', () => {
+  const failures: Array<{ name: string; args: string[]; env?: () => Record<string, string>; says: RegExp }> = [
+    { name: 'start with a bad configuration', args: ['start'], env: () => ({ PORT: 'eighty' }), says: /PORT/ },
+    { name: 'start without a reachable database', args: ['start'], env: () => ({ DATABASE_URL: NOWHERE, PORT: '0' }), says: /did not start|ECONNREFUSED/ },
+    { name: 'migrate without a reachable database', args: ['migrate'], env: () => ({ DATABASE_URL: NOWHERE }), says: /ECONNREFUSED/ },
+    { name: 'demo with a bad option', args: ['demo', '--pupils', 'many'], says: /not an integer/ },
+    { name: 'journal verify of a broken chain', args: ['journal', 'verify'], env: () => ({ DATABASE_URL: broken.url }), says: /BROKEN at event 1/ },
+    { name: 'journal verify of an unknown school', args: ['journal', 'verify', '--school', randomUUID()], says: /no such school/ },
+    { name: 'journal anchor without a reachable database', args: ['journal', 'anchor'], env: () => ({ DATABASE_URL: NOWHERE }), says: /ECONNREFUSED/ },
+    { name: 'connections list of a malformed school id', args: ['connections', 'list', '--school', 'nope'], says: /uuid/ },
+    { name: 'connections add with malformed JSON', args: ['connections', 'add', '--school', randomUUID(), '--platform', 'netschool', '--config', '{'], says: /JSON/ },
+    { name: 'connections update of an unknown connection', args: ['connections', 'update', randomUUID(), '--title', 'x'], says: /not found|does not exist/i },
+    { name: 'connections enable of an unknown connection', args: ['connections', 'enable', randomUUID()], says: /not found|does not exist/i },
+    { name: 'connections disable of an unknown connection', args: ['connections', 'disable', randomUUID()], says: /not found|does not exist/i },
+    { name: 'connections delete of an unknown connection', args: ['connections', 'delete', randomUUID()], says: /not found|does not exist/i },
+    { name: 'connections try without a platform', args: ['connections', 'try'], says: /platform/ },
+    { name: 'connections record of an unknown connection', args: ['connections', 'record', randomUUID(), '--out', '/tmp/jb-nowhere'], says: /not found|does not exist/i },
+    { name: 'sync run of an unknown connection', args: ['sync', 'run', randomUUID()], says: /not found|does not exist|violates/i },
+    { name: 'sync run with a bad range', args: ['sync', 'run', randomUUID(), '--from', '2025-13-01', '--to', '2025-12-01'], says: /--from and --to/ },
+    { name: 'sync runs of a malformed connection id', args: ['sync', 'runs', '--connection', 'nope'], says: /uuid/ },
+    { name: 'sync alerts without a reachable database', args: ['sync', 'alerts'], env: () => ({ DATABASE_URL: NOWHERE }), says: /ECONNREFUSED/ },
+    { name: 'sync redrive without a reachable database', args: ['sync', 'redrive'], env: () => ({ DATABASE_URL: NOWHERE }), says: /ECONNREFUSED/ },
+    { name: 'an unknown command', args: ['frobnicate'], says: /unknown command/ },
+  ];
+
+  it('every failing command exits non-zero and says why', async () => {
+    const outcomes = await mapLimit(failures, 2, async (f) => ({ f, outcome: await cli(f.args, f.env?.()) }));
+    for (const { f, outcome } of outcomes) {
+      expect({ command: f.name, failed: outcome.code !== 0 && outcome.code !== null }).toEqual({ command: f.name, failed: true });
+      expect({ command: f.name, says: f.says.test(outcome.stdout + outcome.stderr) }).toEqual({ command: f.name, says: true });
+    }
+  }, 300_000);
+
+  it('succeeding commands exit 0', async () => {
+    const successes = [
+      ['migrate'], ['journal', 'verify'], ['journal', 'anchor'], ['connections', 'list'], ['sync', 'runs'], ['sync', 'alerts'], ['sync', 'redrive'],
+      ['connections', 'disable', connectionId],
+    ];
+    const outcomes = await mapLimit(successes, 2, async (args) => ({ args, outcome: await cli(args) }));
+    for (const { args, outcome } of outcomes) {
+      expect({ command: args.join(' '), code: outcome.code, stderr: outcome.stderr }).toEqual({ command: args.join(' '), code: 0, stderr: '' });
+    }
+  }, 300_000);
+});

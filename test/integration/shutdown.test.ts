@@ -1,0 +1,176 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { tempDataDir, waitFor } from '../support/processes.js';
+
+/**
+ * One shutdown path, whichever process gets which signal, during a sync, on a loaded machine: the
+ * service drains (the sync ends after its current batch and gives its lease back, queued again), stops
+ * the embedded Postgres last and exits 0; nothing is left running — not the node process behind `npm
+ * start`, not Postgres — and the interrupted sync resumes at the next start and completes.
+ */
+
+let dataDir: string;
+const burners: ChildProcess[] = [];
+
+interface Started {
+  leader: ChildProcess;
+  /** The service's own node process (behind npm and its shell, for `npm start`). */
+  pid: number;
+  base: string;
+  log: string[];
+  leaderExit: Promise<number | null>;
+}
+
+function launch(via: 'node' | 'npm'): Promise<Started> {
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info', DEMO_PUPILS: '60', SYNC_CONCURRENCY: '2' };
+  const [command, args] = via === 'npm' ? ['npm', ['start']] : [process.execPath, ['--import', 'tsx', 'src/cli.ts', 'start']];
+  // detached: a process group of its own, as a terminal gives `npm start` (Ctrl-C signals the whole group).
+  const leader = spawn(command as string, args as string[], { env, detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
+  const leaderExit = new Promise<number | null>((resolve) => leader.once('exit', (code) => resolve(code)));
+  const log: string[] = [];
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    let base: string | undefined;
+    leader.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      buffered += chunk;
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) {
+        log.push(line);
+        base ??= /"url":"(http:\/\/[^"]+)".*listening/.exec(line)?.[1];
+        const pid = /"pid":(\d+).*journal bridge started/.exec(line)?.[1];
+        if (pid && base) resolve({ leader, pid: Number(pid), base, log, leaderExit });
+      }
+    });
+    void leaderExit.then((code) => reject(new Error(`the service exited (${code}) before it started:\n${log.join('\n')}`)));
+  });
+}
+
+interface Run {
+  id: string;
+  status: string;
+  progress: Record<string, { batches: number }>;
+}
+
+async function json<T>(url: string, init?: RequestInit): Promise<T> {
+  const response = await fetch(url, init);
+  return (await response.json()) as T;
+}
+
+/** A full sync of the demo's NetSchool connection (its slowest), once it is running and has applied a batch. */
+async function syncInFlight(base: string): Promise<string> {
+  const { data } = await waitFor('the demo connections', async () => {
+    const list = await json<{ data: Array<{ id: string; platform: string }> }>(`${base}/v1/connections`);
+    return list.data.length >= 4 ? list : undefined;
+  }, 60_000);
+  const connection = data.find((c) => c.platform === 'netschool')!;
+  const run = await json<Run>(`${base}/v1/connections/${connection.id}/sync`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mode: 'full' }),
+  });
+  await waitFor('the sync to apply a batch', async () => {
+    const now = await json<Run>(`${base}/v1/sync-runs/${run.id}`);
+    return now.status === 'running' && Object.values(now.progress ?? {}).some((p) => p.batches > 0) ? now : undefined;
+  }, 120_000, 100);
+  return run.id;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Processes whose command line names the data directory (the postmaster and its backends). */
+async function processesOf(dir: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes(dir)) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+beforeAll(async () => {
+  dataDir = await tempDataDir();
+  // The first start loads the demo school (not timed against the load below).
+  const first = await launch('node');
+  await waitFor('the demo', async () => {
+    const health = await json<{ demo: { status: string } }>(`${first.base}/health`);
+    return health.demo.status === 'ready' ? health : undefined;
+  }, 120_000);
+  process.kill(first.pid, 'SIGTERM');
+  expect(await first.leaderExit).toBe(0);
+  // A loaded machine: two busy processes on the two cores for the signal cases.
+  for (let i = 0; i < 2; i++) burners.push(spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+}, 180_000);
+
+afterAll(async () => {
+  for (const burner of burners) burner.kill('SIGKILL');
+  for (const pid of await processesOf(dataDir)) process.kill(pid, 'SIGKILL');
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+const interrupted: string[] = [];
+
+describe.each([
+  { target: 'the node process', via: 'node' as const, signal: 'SIGTERM' as const },
+  { target: 'the node process', via: 'node' as const, signal: 'SIGINT' as const },
+  { target: 'npm (npm start)', via: 'npm' as const, signal: 'SIGTERM' as const },
+  { target: "npm start's process group (Ctrl-C in a terminal)", via: 'npm' as const, signal: 'SIGINT' as const },
+])('$signal to $target during a sync', ({ via, signal, target }) => {
+  it('drains the sync, stops Postgres last, exits 0 and leaves nothing running', async () => {
+    const service = await launch(via);
+    interrupted.push(await syncInFlight(service.base));
+    if (target.includes('group')) process.kill(-service.leader.pid!, signal);
+    else process.kill(via === 'npm' ? service.leader.pid! : service.pid, signal);
+
+    await waitFor('the service process to end', async () => (alive(service.pid) ? undefined : true), 120_000, 100);
+    await service.leaderExit;
+    if (via === 'node') expect(service.leader.exitCode).toBe(0);
+    const entries = service.log.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { level: number; msg: string; reason?: string });
+    expect(entries.filter((e) => e.level >= 50)).toEqual([]);
+    const messages = entries.map((e) => e.msg);
+    expect(messages).toContain('shutting down');
+    expect(messages).toContain('sync run interrupted by the shutdown: queued again');
+    expect(messages[messages.length - 1]).toBe('stopped');
+    expect(messages.indexOf('sync run interrupted by the shutdown: queued again')).toBeLessThan(messages.indexOf('stopped'));
+    expect(await processesOf(dataDir)).toEqual([]);
+    expect(existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
+  }, 240_000);
+});
+
+describe('the next start', () => {
+  it('resumes every interrupted sync to its end, with its lease given back and the chain intact', async () => {
+    for (const burner of burners) burner.kill('SIGKILL');
+    const service = await launch('node');
+    try {
+      for (const runId of interrupted) {
+        const run = await waitFor(`run ${runId} to finish`, async () => {
+          const now = await json<Run>(`${service.base}/v1/sync-runs/${runId}`);
+          return now.status === 'succeeded' || now.status === 'partial' || now.status === 'failed' ? now : undefined;
+        }, 180_000, 500);
+        expect(run.status).toBe('succeeded');
+      }
+      const running = await json<{ data: Run[] }>(`${service.base}/v1/sync-runs?status=running`);
+      expect(running.data).toEqual([]);
+    } finally {
+      process.kill(service.pid, 'SIGTERM');
+      expect(await service.leaderExit).toBe(0);
+    }
+    const verify = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'journal', 'verify'], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    verify.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
+    const code = await new Promise<number | null>((resolve) => verify.once('exit', resolve));
+    expect(out).toMatch(/OK, \d+ events checked against \d+ anchors/);
+    expect(code).toBe(0);
+  }, 300_000);
+});
