@@ -6,6 +6,7 @@ import { createSchoolRepository } from './db/repositories/schools.js';
 import { DemoRunner } from './demo/runner.js';
 import { createApp } from './http/app.js';
 import { systemClock, type Clock } from './lib/clock.js';
+import { describeError } from './lib/errors.js';
 import type { Logger } from './lib/logger.js';
 import { startSync, type SyncService } from './sync/service.js';
 
@@ -41,13 +42,14 @@ export async function startService(config: Config, logger: Logger, clock: Clock 
         pool: db.pool, schools: createSchoolRepository(db.prisma), logger, embedded: db.embedded, demoStatus: () => demo!.state(),
         sync: { connections: sync.connections, queue: sync.queue },
       });
-      await sync.begin();
       server = await listen(app, config.HOST, config.PORT);
       const address = server.address();
       url = `http://${config.HOST}:${typeof address === 'object' && address ? address.port : config.PORT}`;
       logger.info({ url }, 'journal bridge is listening');
     }
-    await sync.begin();
+    // The demo's simulators are up (or there is no demo) before a job is taken.
+    const begin = sync.begin.bind(sync);
+    void (demo.loaded() ?? Promise.resolve()).then(begin).catch((error: unknown) => logger.error({ error: describeError(error) }, 'the sync worker did not start'));
     logger.info({ roles: config.ROLES, pid: process.pid }, 'journal bridge started');
     const running = { sync, demo, server };
     return { url, db, sync, demo, close: () => closeService(db, running) };

@@ -59,7 +59,7 @@ export async function startSync(
   const scheduler = roles.includes('scheduler') ? new Scheduler(deps.pool, queue, deps.clock, deps.logger) : undefined;
   let begun = false;
   const begin = async () => {
-    if (begun) return;
+    if (begun || draining.signal.aborted) return;
     begun = true;
     if (roles.includes('worker')) await queue.work(executor, config.SYNC_CONCURRENCY);
     await scheduler?.start();
