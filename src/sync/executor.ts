@@ -4,6 +4,7 @@ import type { Clock } from '../lib/clock.js';
 import { schoolYearSoFar, shiftDays } from '../lib/dates.js';
 import { describeError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import type { TargetPolicy } from '../lib/net-targets.js';
 import { AdapterError, type AdapterRegistry, type DateRange } from '../ports/adapter.js';
 import type { ConnectionService } from './connections.js';
 import type { Limiters } from './http-client.js';
@@ -19,6 +20,7 @@ export interface ExecutorDeps {
   limiters: Limiters;
   adapters: AdapterRegistry;
   connections: ConnectionService;
+  targets: TargetPolicy;
   /** Days an incremental run re-reads before the last window's end (late marks). */
   lookbackDays: number;
   heartbeatSeconds: number;
