@@ -218,6 +218,23 @@ describe('where a connection may point', () => {
     await request(app).delete(`/v1/connections/${id}`).expect(204);
   });
 
+  it('answers a refused check without the platform\'s free text: a name in an error body reaches neither the answer nor the log', async () => {
+    const schoolId = await createSchool(db.pool);
+    const platform = await listen((_req, res) => {
+      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ type: 'apiResourceUnavailable', description: 'Ученик Иванов Иван не найден' }));
+    });
+    engine.targets.allowOrigin(platform.url);
+    try {
+      const res = await request(app).post('/v1/connections').send({ schoolId, platform: 'dnevnikru', config: { ...config(), baseUrl: platform.url, token: 'tok' } }).expect(422);
+      expect(res.body.error.message).toContain('apiResourceUnavailable');
+      expect(res.body.error.message).toContain('HTTP 404 on /v2/users/me/context');
+      expect(JSON.stringify(res.body)).not.toMatch(/Иванов|Иван /);
+    } finally {
+      platform.server.closeAllConnections();
+      await new Promise((r) => platform.server.close(r));
+    }
+  });
+
   it('runs the connection check under one deadline: a host that never answers is a 422, not a 500', async () => {
     const schoolId = await createSchool(db.pool);
     const res = await request(app).post('/v1/connections').send({ schoolId, platform: 'dnevnikru', config: { ...config(), baseUrl: silent.url } }).expect(422);
