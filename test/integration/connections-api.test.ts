@@ -283,7 +283,6 @@ describe('schedules and triggers', () => {
 
 describe('the secrets key', () => {
   it('is required with DATABASE_URL: no key file is generated beside the data', async () => {
-    const schoolId = await createSchool(db.pool);
     const dataDir = await tempDataDir();
     const config = loadConfig({ DATABASE_URL: db.url, DATA_DIR: dataDir, ROLES: 'api' });
     await expect(startSync(config, { pool: db.pool, clock: systemClock, logger: createLogger('silent'), adapters }))

@@ -81,9 +81,9 @@ describe('Дневник.ру errors', () => {
   it('keeps a platform error code, status and endpoint, but withholds free text that could name a pupil', async () => {
     nock(HOST).get('/v2/users/me/context').reply(404, { type: 'apiResourceUnavailable', description: 'Ученик Иванов Иван не найден' });
     const error = await failure(adapter.checkConnection(context()));
-    expect(error.message).toBe('Дневник.ру apiResourceUnavailable: [platform text withheld, 28 chars] (HTTP 404 on /v2/users/me/context)');
+    expect(error?.message).toBe('Дневник.ру apiResourceUnavailable: [platform text withheld, 28 chars] (HTTP 404 on /v2/users/me/context)');
     nock(HOST).get('/v2/users/me/context').reply(400, { type: 'Иванов Иван', description: 'Ресурс не существует' });
-    expect((await failure(adapter.checkConnection(context()))).message).toBe('Дневник.ру [platform text withheld, 11 chars]: Ресурс не существует (HTTP 400 on /v2/users/me/context)');
+    expect((await failure(adapter.checkConnection(context())))?.message).toBe('Дневник.ру [platform text withheld, 11 chars]: Ресурс не существует (HTTP 400 on /v2/users/me/context)');
   });
 
   it('retries an HTML error page and HTTP 550, then reports transient', async () => {
