@@ -63,9 +63,11 @@ export function registerSyncCommands(program: Command, withDatabase: WithDatabas
     .option('--from <date>', 'read these days only (with --to): a past year, a month to read again')
     .option('--to <date>', 'the last day of --from')
     .option('--queue', 'hand the run to the workers instead of running it here')
-    .action((connectionId: string, o: { full?: boolean; queue?: boolean; from?: string; to?: string }) =>
+    .option('--force', 'sync a disabled connection all the same (this one run)')
+    .action((connectionId: string, o: { full?: boolean; queue?: boolean; from?: string; to?: string; force?: boolean }) =>
       withSync(async (s, db) => {
         const range = runRange(o);
+        await s.connections.assertSyncable(connectionId, { force: o.force });
         const mode = range ? 'range' : o.full ? 'full' : 'incremental';
         if (o.queue) {
           print((await s.queue.enqueue(connectionId, 'manual', mode, { range })).run);

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './lib/errors.js';
+import { parseTargetEntry } from './lib/net-targets.js';
 
 const postgresUrl = z
   .string()
@@ -27,7 +28,10 @@ export const ConfigSchema = z.object({
   /** Port of the embedded Postgres; 0 picks a free one at each start. */
   EMBEDDED_PG_PORT: intInRange(0, 65535).default(0),
   DB_POOL_MAX: intInRange(1, 200).default(10),
-  /** base64 of 32 random bytes sealing connection secrets; unset = a key file generated in DATA_DIR. */
+  /**
+   * base64 of 32 random bytes sealing connection secrets (`openssl rand -base64 32`). Required with
+   * DATABASE_URL; without it (embedded default) a key file is generated in DATA_DIR.
+   */
   CONNECTION_SECRETS_KEY: z
     .string()
     .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be base64 of exactly 32 bytes')
@@ -41,6 +45,20 @@ export const ConfigSchema = z.object({
   ANCHOR_INTERVAL_SECONDS: intInRange(5, 86_400).default(300),
   /** On SIGTERM/SIGINT, running syncs get this long to finish their current batch before they are aborted. */
   SHUTDOWN_GRACE_SECONDS: intInRange(0, 600).default(20),
+  /**
+   * Where connections may point besides public https hosts: comma-separated exact origins
+   * (`http://127.0.0.1:8080`) and CIDR ranges (`10.20.0.0/16`, `fd00::/8`) of on-premises platforms.
+   * Default none: a connection's baseUrl must be https on a public address.
+   */
+  CONNECTION_ALLOWED_TARGETS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((t) => t.trim()).filter(Boolean))
+    .pipe(z.array(z.string().refine((t) => parseTargetEntry(t) !== undefined, 'each entry must be an origin (http://host:port) or a CIDR (10.0.0.0/8)'))),
+  /** One deadline for the whole connection check (login and every request it makes). */
+  CONNECTION_CHECK_TIMEOUT_SECONDS: intInRange(1, 600).default(20),
+  /** The shortest gap a connection's schedule may leave between two runs. */
+  SYNC_MIN_INTERVAL_SECONDS: intInRange(1, 86_400).default(300),
   /** Days before a stream's cursor that an incremental sync reads again (marks arrive late). */
   SYNC_LOOKBACK_DAYS: intInRange(0, 120).default(14),
   /** Attempts after the first for a sync failing transiently, and the first back-off (doubling). */

@@ -2,6 +2,7 @@ import * as cheerio from 'cheerio';
 import { z } from 'zod';
 import { AdapterError, type AdapterContext, type HttpClient, type HttpResponse } from '../../src/ports/adapter.js';
 import type { Endpoint } from '../../src/ports/response.js';
+import { platformText } from '../../src/ports/platform-text.js';
 import { credentialKey, perRun, Relogin } from '../../src/ports/session.js';
 import { LOGIN } from './endpoints.js';
 
@@ -58,6 +59,16 @@ const ERROR_KINDS: Record<string, AdapterError['kind']> = {
   authorizationSystemForbidden: 'permanent', systemForbidden: 'permanent',
 };
 
+/**
+ * The error descriptions the API is known to answer (its error list and the evidence in README.md): kept
+ * in messages as they are; any other description is withheld (platformText), for it may name a pupil.
+ */
+const KNOWN_TEXTS = new Set([
+  "Can't authorize", 'You must supply valid token to access method', 'Неверный или неактивный токен', 'Неверный логин или пароль',
+  'Превышено количество попыток входа', 'Превышено количество попыток', 'Превышен лимит запросов для данного токена',
+  'Ресурс не существует', 'Server Work', 'Неверный период', 'Сервис временно недоступен. Ведутся технические работы',
+]);
+
 /** `{type, description}` of an error body, parsed or (for answers read as text) still text. */
 function errorBody(data: unknown): { type: string; description?: unknown } | undefined {
   let body = data;
@@ -72,12 +83,21 @@ function errorBody(data: unknown): { type: string; description?: unknown } | und
   return body as { type: string; description?: unknown };
 }
 
+/** The endpoint's path, without the host and the query (ids in a path are the platform's, not names). */
+function pathOf(url: string): string {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return url.split('?')[0] ?? url;
+  }
+}
+
 /** Дневник.ру answers failures as `{type, description}`, HTML error pages, HTTP 550 "Server Work", 429 / 433 when limited. */
 export function classifyDnevnik(response: HttpResponse): AdapterError | undefined {
   const { status, data } = response;
   if (typeof data === 'string' && /<html/i.test(data)) {
-    const message = cheerio.load(data)('.error__description').text().trim() || 'an HTML error page';
-    return new AdapterError(status === 404 ? 'not_found' : 'transient', `Дневник.ру: ${message}`, { status });
+    const message = platformText(cheerio.load(data)('.error__description').text(), KNOWN_TEXTS) || 'an HTML error page';
+    return new AdapterError(status === 404 ? 'not_found' : 'transient', `Дневник.ру: ${message} (HTTP ${status})`, { status });
   }
   if (status === 550) return new AdapterError('transient', 'Дневник.ру is under maintenance (HTTP 550 Server Work)', { status });
   if (status >= 300 && status < 400) {
@@ -89,7 +109,7 @@ export function classifyDnevnik(response: HttpResponse): AdapterError | undefine
   if (!body) return limited ? new AdapterError('rate_limited', `Дневник.ру: too many requests (HTTP ${status})`, { status }) : undefined;
   const byStatus = limited ? 'rate_limited' : status === 401 ? 'auth' : status === 404 ? 'not_found' : status >= 500 ? 'transient' : 'permanent';
   const kind = limited ? 'rate_limited' : (ERROR_KINDS[body.type] ?? byStatus);
-  return new AdapterError(kind, `Дневник.ру ${body.type}: ${String(body.description ?? '')}`, { status });
+  return new AdapterError(kind, `Дневник.ру ${platformText(body.type)}: ${platformText(body.description, KNOWN_TEXTS)} (HTTP ${status} on ${pathOf(response.url)})`, { status });
 }
 
 /**
@@ -150,6 +170,6 @@ export class DnevnikClient {
     const token = answer.accessToken ?? answer.credentials?.accessToken;
     if (token) return token;
     // kesha1225/DnevnikRuAPI reads a refusal from the body whatever the status.
-    throw new AdapterError('auth', answer.type ? `Дневник.ру ${answer.type}: ${answer.description ?? ''}` : 'Дневник.ру: the login answer had no accessToken');
+    throw new AdapterError('auth', answer.type ? `Дневник.ру ${platformText(answer.type)}: ${platformText(answer.description, KNOWN_TEXTS)}` : 'Дневник.ру: the login answer had no accessToken');
   }
 }

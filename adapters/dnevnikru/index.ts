@@ -16,6 +16,13 @@ export const dnevnikru: Adapter<DnevnikConfig> = {
   title: 'Дневник.ру',
   configSchema: DnevnikConfigSchema,
   secretKeys: ['token', 'password', 'clientSecret'],
+  // The white labels README.md names (Kundelik marks out of 10).
+  instances: [
+    { name: 'dnevnik.ru', title: 'Дневник.ру', config: { baseUrl: 'https://api.dnevnik.ru' } },
+    { name: 'school.mosreg.ru', title: 'Школьный портал Московской области', config: { baseUrl: 'https://api.school.mosreg.ru' } },
+    { name: 'kundelik.kz', title: 'Kundelik (Казахстан)', config: { baseUrl: 'https://api.kundelik.kz', scale: 10 } },
+    { name: 'emaktab.uz', title: 'eMaktab (Узбекистан)', config: { baseUrl: 'https://api.emaktab.uz' } },
+  ],
   endpoints: ENDPOINTS,
   vocabulary: VOCABULARY,
   simulator: () => import('./simulator.js').then((m) => m.simulator),

@@ -102,6 +102,7 @@ export const edutatar: Adapter<EduTatarConfig> = {
   title: 'Электронное образование в РТ (edu.tatar.ru)',
   configSchema: EduTatarConfigSchema,
   secretKeys: ['password'],
+  instances: [{ name: 'edu.tatar.ru', title: 'Электронное образование в Республике Татарстан', config: { baseUrl: 'https://edu.tatar.ru' } }],
   endpoints: ENDPOINTS,
   vocabulary: VOCABULARY,
   simulator: () => import('./simulator.js').then((m) => m.simulator),

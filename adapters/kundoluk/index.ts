@@ -117,6 +117,7 @@ export const kundoluk: Adapter<KundolukConfig> = {
   // Storage seals top-level keys whole: the accounts (pupils' logins and passwords) and the web journal's
   // login (`teacher.password` is nested, so `teacher` is sealed); `password` blanks every password in logs.
   secretKeys: ['accounts', 'teacher', 'password'],
+  instances: [{ name: 'kundoluk.edu.gov.kg', title: 'Күндөлүк (Кыргызстан)', config: { baseUrl: 'https://kundoluk.edu.gov.kg/api/' } }],
   endpoints: ENDPOINTS,
   vocabulary: VOCABULARY,
   simulator: () => import('./simulator.js').then((m) => m.simulator),

@@ -17,6 +17,13 @@ export const netschool: Adapter<NetSchoolConfig> = {
   title: 'NetSchool «Сетевой Город. Образование»',
   configSchema: NetSchoolConfigSchema,
   secretKeys: ['password'],
+  // Regional servers seen in public clients (README.md, platforms.md); any other region's server is given by baseUrl.
+  instances: [
+    { name: 'sgo.edu-74.ru', title: 'Челябинская область', config: { baseUrl: 'https://sgo.edu-74.ru' } },
+    { name: 'asurso.ru', title: 'Самарская область (АСУ РСО)', config: { baseUrl: 'https://asurso.ru' } },
+    { name: 'net-school.cap.ru', title: 'Чувашская Республика', config: { baseUrl: 'https://net-school.cap.ru' } },
+    { name: 'netcity.eimc.ru', title: 'Екатеринбург', config: { baseUrl: 'https://netcity.eimc.ru' } },
+  ],
   endpoints: ENDPOINTS,
   vocabulary: VOCABULARY,
   simulator: () => import('./simulator.js').then((m) => m.simulator),

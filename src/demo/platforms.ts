@@ -22,7 +22,7 @@ export interface DemoPlatforms {
 }
 
 export async function startDemoPlatforms(
-  deps: { sync: Pick<SyncService, 'connections' | 'queue'>; logger: Logger; adapters: AdapterRegistry },
+  deps: { sync: Pick<SyncService, 'connections' | 'queue' | 'targets'>; logger: Logger; adapters: AdapterRegistry },
   school: DemoSchool,
   schoolId: string,
 ): Promise<DemoPlatforms> {
@@ -32,6 +32,9 @@ export async function startDemoPlatforms(
     for (const adapter of deps.adapters.values()) {
       const sim = await (await adapter.simulator()).start(school);
       started.push(sim);
+      // Loopback http is refused to every connection unless configured: the demo allows exactly the
+      // origins of the simulators it started itself (each restart, their new ports), nothing else.
+      deps.sync.targets.allowOrigin(sim.url);
       const config = { ...sim.connectionConfig(), requestsPerSecond: DEMO_REQUESTS_PER_SECOND };
       const existing = demoConnections.find((c) => c.platform === adapter.id);
       if (existing) {

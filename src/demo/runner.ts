@@ -30,7 +30,7 @@ export class DemoRunner {
 
   /** With `sync`, the demo also runs the platform simulators and syncs the demo school from them. */
   constructor(
-    private readonly deps: { pool: Pool; clock: Clock; logger: Logger; adapters: AdapterRegistry; sync?: Pick<SyncService, 'connections' | 'queue'> },
+    private readonly deps: { pool: Pool; clock: Clock; logger: Logger; adapters: AdapterRegistry; sync?: Pick<SyncService, 'connections' | 'queue' | 'targets'> },
     private readonly settings: DemoSettings,
   ) {}
 

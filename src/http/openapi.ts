@@ -90,10 +90,32 @@ export interface paths {
         /**
          * Connect a school to a platform
          * @description `config` holds settings and secrets together, as the platform adapter's schema describes them
-         *     (see adapters/<platform>/README.md). Secrets are stored encrypted and never returned; the
-         *     connection is checked against the platform first unless `check` is false (422 when refused).
+         *     (see adapters/<platform>/README.md); `"instance": "<name>"` stands for a known public instance's
+         *     settings (GET /v1/platforms). Every `baseUrl` must be `https:` on a public address unless the
+         *     operator allowed it (CONNECTION_ALLOWED_TARGETS): 422 `target_refused` otherwise. The schedule's runs
+         *     may not be closer than SYNC_MIN_INTERVAL_SECONDS (400). A second connection of the school to the
+         *     same platform account is refused (409 `duplicate_account`, naming the first). Secrets are stored
+         *     encrypted and never returned; the connection is checked against the platform first, under one
+         *     deadline (CONNECTION_CHECK_TIMEOUT_SECONDS), unless `check` is false (422 when refused or late).
          */
         post: operations["createConnection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/platforms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The platforms a school can connect to, their secret keys and known public instances */
+        get: operations["listPlatforms"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -119,7 +141,7 @@ export interface paths {
         head?: never;
         /**
          * Change a connection's title, config, schedule or enabled flag
-         * @description `config` is merged into the stored one; secret keys left out keep their stored values.
+         * @description `config` is merged into the stored one; secret keys left out keep their stored values — unless the change moves the connection to another host (a `baseUrl`, an `instance`): then every stored secret must be given again in the same request (422 `secrets_required`), for stored secrets are only sent to the host they were entered for. Everything is validated before the platform is contacted.
          */
         patch: operations["updateConnection"];
         trace?: never;
@@ -135,7 +157,7 @@ export interface paths {
         put?: never;
         /**
          * Sync now
-         * @description Queues a run (202), or returns the run of this mode (and range) already waiting (200). `incremental` reads the window since the last run (less the look-back), `full` the school year so far, `range` the days given in `range` (a past school year, a month to read again) without moving the window.
+         * @description Queues a run (202), or returns the run of this mode (and range) already waiting (200). `incremental` reads the window since the last run (less the look-back), `full` the school year so far, `range` the days given in `range` (a past school year, a month to read again) without moving the window. A disabled connection is refused (409 `connection_disabled`) unless `force` is true; an internal source (the demo's generated school, paper) is never synced (409 `not_syncable`).
          */
         post: operations["syncConnection"];
         delete?: never;
@@ -224,6 +246,19 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
+        };
+        Platform: {
+            /** @example dnevnikru */
+            id: string;
+            title: string;
+            secretKeys: string[];
+            instances: {
+                /** @example kundelik.kz */
+                name: string;
+                title: string;
+                /** @description the settings `"instance": "<name>"` stands for */
+                config: Record<string, never>;
+            }[];
         };
         ConnectionCreate: {
             /** Format: uuid */
@@ -674,7 +709,30 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             422: components["responses"]["Unprocessable"];
+        };
+    };
+    listPlatforms: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The platforms */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Platform"][];
+                    };
+                };
+            };
         };
     };
     getConnection: {
@@ -749,6 +807,8 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["Unprocessable"];
         };
     };
     syncConnection: {
@@ -769,6 +829,11 @@ export interface operations {
                      */
                     mode?: "incremental" | "full" | "range";
                     range?: components["schemas"]["DateRange"];
+                    /**
+                     * @description sync a disabled connection all the same
+                     * @default false
+                     */
+                    force?: boolean;
                 };
             };
         };
@@ -793,6 +858,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
         };
     };
     listSyncRuns: {

@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { ConfigError } from './errors.js';
 
 /**
  * Seals connection secrets (passwords, tokens) at rest with AES-256-GCM. A sealed value is
@@ -37,9 +38,20 @@ export class SecretBox {
   }
 }
 
-/** The configured key, or the data directory's key file (created on first use). */
-export async function loadSecretBox(configuredKey: string | undefined, dataDir: string): Promise<SecretBox> {
+/**
+ * The configured key, or the data directory's key file (created on first use) — the latter only for the
+ * embedded default: a deployment on its own Postgres (`external`) must be given the key, for a key file
+ * generated beside the data would be lost with the container, or backed up with the secrets it seals.
+ */
+export async function loadSecretBox(configuredKey: string | undefined, dataDir: string, options: { external?: boolean } = {}): Promise<SecretBox> {
   if (configuredKey) return new SecretBox(Buffer.from(configuredKey, 'base64'));
+  if (options.external) {
+    throw new ConfigError(
+      'CONNECTION_SECRETS_KEY is not set: with DATABASE_URL the key sealing connection secrets must be configured '
+        + '(base64 of 32 random bytes, e.g. `openssl rand -base64 32`) and kept apart from the database and its backups',
+      ['CONNECTION_SECRETS_KEY: required when DATABASE_URL is set'],
+    );
+  }
   const file = path.join(dataDir, 'connection-secrets.key');
   if (!existsSync(file)) {
     await mkdir(dataDir, { recursive: true });

@@ -168,6 +168,12 @@ export interface Adapter<Config = unknown> {
   configSchema: z.ZodType<Config>;
   /** Config keys that are secrets: stored encrypted, blanked in logs, never returned. */
   secretKeys: readonly string[];
+  /**
+   * The platform's public instances, offered by name (`"instance": "<name>"` in a connection's config
+   * stands for their settings). Every host the adapter connects to is a config field named `baseUrl`
+   * (at any depth): that is what decides where a connection's secrets may be sent.
+   */
+  instances?: readonly PlatformInstance[];
   streams: Partial<Record<StreamName, AdapterStream<Config>>>;
   /** Logs in and reads something small; throws AdapterError when the configuration cannot work. */
   checkConnection(ctx: AdapterContext<Config>): Promise<void>;
@@ -180,6 +186,13 @@ export interface Adapter<Config = unknown> {
   vocabulary: Vocabulary;
   /** The platform's simulator (adapters/<platform>/simulator.ts), loaded only when asked for: tests and the demo. */
   simulator(): Promise<SimulatorFactory>;
+}
+
+/** A public instance of a platform: its name, what it is, and the settings it stands for. */
+export interface PlatformInstance {
+  name: string;
+  title: string;
+  config: Record<string, unknown>;
 }
 
 export type AnyAdapter = Adapter<any>; // eslint-disable-line @typescript-eslint/no-explicit-any

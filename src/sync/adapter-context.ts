@@ -1,6 +1,7 @@
 import type { AdapterContext, AdapterLogger, AnyAdapter, DateRange } from '../ports/adapter.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
+import type { TargetPolicy } from '../lib/net-targets.js';
 import { createHttpClient, type Exchange, type Limiters } from './http-client.js';
 import { openSocket, type Frame } from './socket.js';
 
@@ -28,6 +29,8 @@ export interface ContextOptions {
   observer?: RunObserver;
   /** One request and one unit of work at a time: a reproducible order of requests (captures). */
   serial?: boolean;
+  /** Where the run may connect (every run of a stored connection has one; a CLI probe of given settings may not). */
+  targets?: TargetPolicy;
 }
 
 /**
@@ -39,7 +42,7 @@ export function createAdapterContext(options: ContextOptions): AdapterContext<un
   const secrets = secretValues(config, options.adapter.secretKeys);
   const logger = redactingLogger(options.logger.child({ adapter: options.adapter.id }), secrets, options.adapter.secretKeys);
   const stats = options.stats ?? { requests: 0 };
-  const { observer, serial } = options;
+  const { observer, serial, targets } = options;
   return {
     config,
     logger,
@@ -56,9 +59,10 @@ export function createAdapterContext(options: ContextOptions): AdapterContext<un
         stats.requests += 1;
       },
       observe: observer ? (u) => observer.socket(u) : undefined,
+      targets,
     }),
     http: (httpOptions) => createHttpClient(httpOptions, {
-      limiters: options.limiters, signal: options.signal, logger, stats, serial,
+      limiters: options.limiters, signal: options.signal, logger, stats, serial, targets,
       observe: observer ? (e) => observer.exchange(e) : undefined,
     }),
   };

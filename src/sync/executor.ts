@@ -5,6 +5,7 @@ import { schoolYearSoFar, shiftDays } from '../lib/dates.js';
 import { describeError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { ChainAnchors } from '../journal/anchors.js';
+import type { TargetPolicy } from '../lib/net-targets.js';
 import { AdapterError, type AdapterRegistry, type DateRange } from '../ports/adapter.js';
 import type { ConnectionService } from './connections.js';
 import type { Limiters } from './http-client.js';
@@ -20,6 +21,7 @@ export interface ExecutorDeps {
   limiters: Limiters;
   adapters: AdapterRegistry;
   connections: ConnectionService;
+  targets: TargetPolicy;
   /** Days an incremental run re-reads before the last window's end (late marks). */
   lookbackDays: number;
   heartbeatSeconds: number;

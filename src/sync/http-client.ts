@@ -1,9 +1,12 @@
+import http from 'node:http';
+import https from 'node:https';
 import axios, { type AxiosInstance } from 'axios';
 import pLimit, { type LimitFunction } from 'p-limit';
 import pRetry, { AbortError } from 'p-retry';
 import pThrottle from 'p-throttle';
 import { AdapterError, type HttpClient, type HttpClientOptions, type HttpRequest, type HttpResponse } from '../ports/adapter.js';
 import type { AdapterLogger } from '../ports/adapter.js';
+import { TargetRefusedError, type TargetPolicy } from '../lib/net-targets.js';
 
 /**
  * The HTTP client adapters get (src/ports HttpClient): axios underneath, a limiter per platform host
@@ -67,6 +70,8 @@ export interface HttpDeps {
   observe?(exchange: Exchange): void;
   /** One request at a time whatever the adapter asks for (a capture wants a reproducible order). */
   serial?: boolean;
+  /** Where requests may go: checked per request and again when each socket resolves its host (DNS rebinding). */
+  targets?: TargetPolicy;
 }
 
 /** One request and the platform's answer, as sent and received. */
@@ -92,6 +97,7 @@ export function createHttpClient(options: HttpClientOptions, deps: HttpDeps): Ht
     validateStatus: () => true,
     responseType: 'arraybuffer',
     headers: options.headers,
+    ...(deps.targets && { httpAgent: new http.Agent({ lookup: deps.targets.lookup }), httpsAgent: new https.Agent({ lookup: deps.targets.lookup }) }),
   });
   const host = new URL(options.baseUrl).host;
   // A serial run keeps a limiter of its own: a shared one may already allow more at once.
@@ -113,6 +119,7 @@ export function createHttpClient(options: HttpClientOptions, deps: HttpDeps): Ht
 
 async function send<T>(instance: AxiosInstance, options: HttpClientOptions, deps: HttpDeps, request: HttpRequest): Promise<HttpResponse<T>> {
   deps.signal.throwIfAborted();
+  refuseTarget(deps, () => deps.targets?.checkUrl(new URL(request.url, options.baseUrl)));
   deps.stats.requests += 1;
   const { data, headers: contentHeaders } = bodyOf(request);
   let raw;
@@ -123,6 +130,10 @@ async function send<T>(instance: AxiosInstance, options: HttpClientOptions, deps
     });
   } catch (error) {
     if (deps.signal.aborted) throw deps.signal.reason;
+    refuseTarget(deps, () => {
+      const cause = (error as { cause?: unknown }).cause;
+      if (error instanceof TargetRefusedError || cause instanceof TargetRefusedError) throw cause instanceof TargetRefusedError ? cause : error;
+    });
     throw new AdapterError('transient', `network error on ${request.method ?? 'GET'} ${pathOf(request.url)}: ${(error as Error).message}`, { cause: error });
   }
   const body = bytesOf(raw.data);
@@ -141,6 +152,16 @@ async function send<T>(instance: AxiosInstance, options: HttpClientOptions, deps
   const failure = options.classify(response) ?? byStatus(response, request);
   if (failure) throw withRetryAfter(failure, response);
   return response;
+}
+
+/** A refused target is a permanent failure of the configuration: no retry would reach anywhere else. */
+function refuseTarget(deps: HttpDeps, check: () => unknown): void {
+  try {
+    check();
+  } catch (error) {
+    if (error instanceof TargetRefusedError) throw new AdapterError('permanent', `refused target: ${error.message}`, { cause: error });
+    throw error;
+  }
 }
 
 /** axios hands Node's Buffer back for `arraybuffer`; copying it again cost a tenth of a no-op sync's CPU. */

@@ -9,6 +9,7 @@ import { STREAM_ORDER, type AdapterRegistry, type DateRange, type StreamName } f
 import type { RecordType } from '../ports/records.js';
 import { findGone } from './gone.js';
 import { createAdapterContext } from './adapter-context.js';
+import type { TargetPolicy } from '../lib/net-targets.js';
 import type { Limiters } from './http-client.js';
 
 export interface SyncDeps {
@@ -17,6 +18,8 @@ export interface SyncDeps {
   logger: Logger;
   limiters: Limiters;
   adapters: AdapterRegistry;
+  /** Where the run may connect (CONNECTION_ALLOWED_TARGETS and public https). */
+  targets?: TargetPolicy;
 }
 
 export interface SyncInput {
@@ -65,7 +68,7 @@ export async function syncStreams(deps: SyncDeps, input: SyncInput): Promise<Syn
   const ctx = createAdapterContext({
     adapter, config: input.config, timeZone: connection.timeZone, signal: input.signal ?? new AbortController().signal,
     range: input.range ?? schoolYearSoFar(connection.timeZone, deps.clock.now()), clock: deps.clock, logger: deps.logger,
-    limiters: deps.limiters,
+    limiters: deps.limiters, targets: deps.targets,
   });
   const results: StreamResult[] = [];
   for (const name of STREAM_ORDER) {

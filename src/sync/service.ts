@@ -4,6 +4,7 @@ import { describeError } from '../lib/errors.js';
 import type { Pool } from '../db/pool.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
+import { TargetPolicy, type Resolve } from '../lib/net-targets.js';
 import { loadSecretBox } from '../lib/secret-box.js';
 import type { AdapterRegistry } from '../ports/adapter.js';
 import { ConnectionService } from './connections.js';
@@ -16,6 +17,8 @@ export interface SyncService {
   connections: ConnectionService;
   queue: SyncQueue;
   executor: ExecutorDeps;
+  /** Where this process's connections may point; the demo adds its simulators' origins. */
+  targets: TargetPolicy;
   scheduler?: Scheduler;
   anchors: ChainAnchors;
   /**
@@ -35,7 +38,7 @@ export interface SyncService {
  * and a scheduler. Several processes (api, workers, schedulers) share nothing but Postgres.
  */
 export async function startSync(
-  config: Config, deps: { pool: Pool; clock: Clock; logger: Logger; adapters: AdapterRegistry },
+  config: Config, deps: { pool: Pool; clock: Clock; logger: Logger; adapters: AdapterRegistry; resolve?: Resolve },
   roles: readonly string[] = config.ROLES,
   options: { deferStart?: boolean } = {},
 ): Promise<SyncService> {
@@ -43,13 +46,16 @@ export async function startSync(
   const draining = new AbortController();
   const halting = new AbortController();
   const anchors = await ChainAnchors.open(anchorDirOf(config));
-  const box = await loadSecretBox(config.CONNECTION_SECRETS_KEY, config.DATA_DIR);
-  const connections = new ConnectionService({ ...deps, box, limiters });
+  const targets = new TargetPolicy(config.CONNECTION_ALLOWED_TARGETS, deps.resolve);
+  const box = await loadSecretBox(config.CONNECTION_SECRETS_KEY, config.DATA_DIR, { external: config.DATABASE_URL !== undefined });
+  const connections = new ConnectionService({
+    ...deps, box, limiters, targets, checkTimeoutMs: config.CONNECTION_CHECK_TIMEOUT_SECONDS * 1000, minIntervalSeconds: config.SYNC_MIN_INTERVAL_SECONDS,
+  });
   const queue = await SyncQueue.start(deps.pool, deps.logger, {
     ...DEFAULT_QUEUE_SETTINGS, retryLimit: config.SYNC_RETRY_LIMIT, retryDelaySeconds: config.SYNC_RETRY_DELAY_SECONDS, pollingSeconds: config.SYNC_POLL_SECONDS,
   });
   const executor: ExecutorDeps = {
-    ...deps, limiters, connections, lookbackDays: config.SYNC_LOOKBACK_DAYS,
+    ...deps, limiters, connections, targets, lookbackDays: config.SYNC_LOOKBACK_DAYS,
     heartbeatSeconds: config.SYNC_HEARTBEAT_SECONDS, deadAfterSeconds: config.SYNC_DEAD_AFTER_SECONDS,
     anchors, draining: draining.signal, halting: halting.signal,
   };
@@ -66,7 +72,7 @@ export async function startSync(
   };
   if (!options.deferStart) await begin();
   return {
-    connections, queue, executor, scheduler, anchors, begin,
+    connections, queue, executor, targets, scheduler, anchors, begin,
     stop: async () => {
       await scheduler?.stop();
       deps.logger.debug('sync engine draining');

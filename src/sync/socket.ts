@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
-import type { PlatformSocket, SocketOptions } from '../ports/adapter.js';
+import { AdapterError, type PlatformSocket, type SocketOptions } from '../ports/adapter.js';
+import type { TargetPolicy } from '../lib/net-targets.js';
 
 /** One frame of a platform WebSocket, as sent (`out`) or received (`in`). */
 export interface Frame {
@@ -14,6 +15,8 @@ export interface SocketDeps {
   count(): void;
   /** Sees the socket's URL and every frame (a capture records them). */
   observe?(url: string): (frame: Frame) => void;
+  /** Where sockets may connect (the run's policy; its lookup refuses what resolves to a refused address). */
+  targets?: TargetPolicy;
 }
 
 /**
@@ -26,7 +29,12 @@ export function openSocket(url: string, options: SocketOptions, deps: SocketDeps
   const headers = options.headers ?? {};
   const record = deps.observe?.(url);
   deps.count();
-  const ws = new WebSocket(url, { headers, handshakeTimeout: options.handshakeTimeoutMs ?? 30_000 });
+  try {
+    deps.targets?.checkUrl(url.replace(/^ws/, 'http'));
+  } catch (error) {
+    throw new AdapterError('permanent', `refused target: ${(error as Error).message}`, { cause: error });
+  }
+  const ws = new WebSocket(url, { headers, handshakeTimeout: options.handshakeTimeoutMs ?? 30_000, ...(deps.targets && { lookup: deps.targets.lookup }) });
   const onAbort = () => ws.terminate();
   deps.signal.addEventListener('abort', onAbort, { once: true });
   ws.on('open', () => events.emit('open'));

@@ -1,3 +1,7 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Express } from 'express';
 import request from 'supertest';
@@ -12,6 +16,10 @@ import { raiseAlert, resolveAlerts } from '../../src/sync/alerts.js';
 import type { SyncService } from '../../src/sync/service.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { createSchool } from '../support/fixtures.js';
+import { loadConfig } from '../../src/config.js';
+import { startSync } from '../../src/sync/service.js';
+import { adapters } from '../../adapters/index.js';
+import { tempDataDir } from '../support/processes.js';
 import { startTestEngine } from '../support/sync-engine.js';
 
 /** /v1/connections and /v1/sync-runs: validation, the platform check, secrets in but never out, triggers. */
@@ -21,13 +29,49 @@ let sim: DnevnikSimulator;
 let engine: SyncService;
 let app: Express;
 let schoolId: string;
+/** A host that records every request (answering 401) — a new base URL a connection is moved to. */
+let recorder: { server: Server; url: string; seen: IncomingMessage[]; bodies: string[] };
+/** A host that never answers (the connection check's deadline). */
+let silent: { server: Server; url: string };
+/** A loopback listener no configuration allows: it must never see a connection. */
+let forbidden: { server: Server; url: string; connections: number };
+
+async function listen(handler: Parameters<typeof createServer>[1]): Promise<{ server: Server; url: string }> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+/** api.kundelik.kz is public (the test machine resolves no public name); rebind.example is public once, then loopback. */
+let rebinds = 0;
+const resolve = async (host: string) => {
+  if (host === 'api.kundelik.kz') return [{ address: '93.184.216.34', family: 4 }];
+  if (host === 'rebind.example') return [{ address: rebinds++ === 0 ? '93.184.216.34' : '127.0.0.1', family: 4 }];
+  throw Object.assign(new Error('not found'), { code: 'ENOTFOUND' });
+};
 
 beforeAll(async () => {
   db = await createTestDatabase();
   prisma = createPrisma(db.url, 2);
   sim = await startDnevnikSimulator(generateSchool({ seed: 9, pupils: 30, year: 2025, until: '2025-09-12' }));
-  // API only: runs stay queued, so what the API says about them is stable.
-  engine = await startTestEngine(db, systemClock, { ROLES: 'api' });
+  const seen: IncomingMessage[] = [];
+  const bodies: string[] = [];
+  recorder = { ...(await listen((req, res) => {
+    seen.push(req);
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString('utf8'))).on('end', () => {
+      bodies.push(`${req.url} ${body}`);
+      res.writeHead(401, { 'content-type': 'application/json' }).end('{"type":"authorizationFailed","description":"no"}');
+    });
+  })), seen, bodies };
+  silent = await listen(() => undefined);
+  const f = await listen((_req, res) => res.end());
+  forbidden = { ...f, connections: 0 };
+  forbidden.server.on('connection', () => (forbidden.connections += 1));
+  // API only: runs stay queued, so what the API says about them is stable. Exactly these origins are allowed.
+  engine = await startTestEngine(db, systemClock, {
+    ROLES: 'api', CONNECTION_ALLOWED_TARGETS: [sim.url, recorder.url, silent.url].join(','), CONNECTION_CHECK_TIMEOUT_SECONDS: '1',
+  }, resolve);
   app = createApp({
     pool: db.pool, schools: createSchoolRepository(prisma), logger: createLogger('silent'), embedded: false, demoStatus: () => ({ status: 'off' }),
     sync: { connections: engine.connections, queue: engine.queue },
@@ -36,6 +80,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await engine.stop();
+  for (const s of [recorder, silent, forbidden]) s.server.closeAllConnections();
+  await Promise.all([recorder, silent, forbidden].map((s) => new Promise((r) => s.server.close(r))));
   await sim.close();
   await prisma.$disconnect();
   await db.drop();
@@ -76,9 +122,11 @@ describe('connections API', () => {
     expect(patched.body.config.requestsPerSecond).toBe(5);
     await request(app).patch(`/v1/connections/${id}`).send({ schedule: 'every day' }).expect(400);
 
-    const first = await request(app).post(`/v1/connections/${id}/sync`).send({ mode: 'full' }).expect(202);
+    // Disabled by the patch above: a sync is refused unless forced.
+    await request(app).post(`/v1/connections/${id}/sync`).send({ mode: 'full' }).expect(409);
+    const first = await request(app).post(`/v1/connections/${id}/sync`).send({ mode: 'full', force: true }).expect(202);
     expect(first.body).toMatchObject({ connectionId: id, trigger: 'manual', mode: 'full', status: 'queued' });
-    const again = await request(app).post(`/v1/connections/${id}/sync`).send({ mode: 'full' }).expect(200);
+    const again = await request(app).post(`/v1/connections/${id}/sync`).send({ mode: 'full', force: true }).expect(200);
     expect(again.body.id).toBe(first.body.id);
     await request(app).post(`/v1/connections/${id}/sync`).send({ mode: 'sideways' }).expect(400);
 
@@ -107,5 +155,138 @@ describe('connections API', () => {
 
     const health = await request(app).get('/health').expect(200);
     expect(health.body.sync).toEqual({ openAlerts: 1, deadLetters: { count: 0, oldestAt: null } });
+  });
+});
+
+describe('where a connection may point', () => {
+  it('refuses file:, javascript:, http: and private or loopback targets, literal or resolved, before any request', async () => {
+    const schoolId = await createSchool(db.pool);
+    const creds = { login: sim.login, password: sim.password, clientId: 'app', clientSecret: sim.clientSecret };
+    const port = new URL(forbidden.url).port;
+    for (const baseUrl of [
+      'file:///etc/passwd', 'javascript:alert(1)', 'http://169.254.169.254/', 'http://[::ffff:127.0.0.1]/', 'https://[::ffff:127.0.0.1]/',
+      'https://0.0.0.0/', 'https://10.0.0.5/', forbidden.url, `https://127.0.0.1:${port}/`, `https://localhost:${port}/`,
+      'https://user:pw@api.kundelik.kz/', 'http://api.kundelik.kz/', 'https://unknown.example/',
+    ]) {
+      const res = await request(app).post('/v1/connections').send({ schoolId, platform: 'dnevnikru', config: { baseUrl, ...creds } });
+      expect([res.status, res.body.error?.code, baseUrl]).toEqual([422, 'target_refused', baseUrl]);
+    }
+    expect(forbidden.connections).toBe(0);
+  });
+
+  it('refuses at connect time a host name that resolves to loopback after the check resolved it publicly (DNS rebinding)', async () => {
+    const schoolId = await createSchool(db.pool);
+    const port = new URL(forbidden.url).port;
+    const res = await request(app).post('/v1/connections')
+      .send({ schoolId, platform: 'dnevnikru', config: { baseUrl: `https://rebind.example:${port}`, login: 'a', password: 'b', clientId: 'c', clientSecret: 'd' } })
+      .expect(422);
+    expect(res.body.error.message).toMatch(/refused target: .*127\.0\.0\.1, a loopback address/);
+    expect(forbidden.connections).toBe(0);
+  });
+
+  it('offers the known instances by name', async () => {
+    const schoolId = await createSchool(db.pool);
+    const platforms = await request(app).get('/v1/platforms').expect(200);
+    const dnevnik = platforms.body.data.find((p: { id: string }) => p.id === 'dnevnikru');
+    expect(dnevnik.instances).toEqual(expect.arrayContaining([{ name: 'kundelik.kz', title: expect.any(String), config: { baseUrl: 'https://api.kundelik.kz', scale: 10 } }]));
+    const created = await request(app).post('/v1/connections')
+      .send({ schoolId, platform: 'dnevnikru', check: false, title: 'Kundelik', config: { instance: 'kundelik.kz', token: 'kundelik-token' } }).expect(201);
+    expect(created.body.config).toMatchObject({ baseUrl: 'https://api.kundelik.kz', scale: 10 });
+    const unknown = await request(app).post('/v1/connections').send({ schoolId, platform: 'dnevnikru', check: false, config: { instance: 'nowhere', token: 't' } }).expect(400);
+    expect(unknown.body.error.message).toMatch(/no instance "nowhere"; known: dnevnik\.ru/);
+    await request(app).delete(`/v1/connections/${created.body.id}`).expect(204);
+  });
+
+  it('sends stored secrets only to the host they were entered for: moving a connection needs them again, checked before any request', async () => {
+    const schoolId = await createSchool(db.pool);
+    const created = await request(app).post('/v1/connections').send({ schoolId, platform: 'dnevnikru', config: config(), title: 'Переезд' }).expect(201);
+    const id = created.body.id as string;
+    const moved = await request(app).patch(`/v1/connections/${id}`).send({ config: { baseUrl: recorder.url } }).expect(422);
+    expect(moved.body.error).toMatchObject({ code: 'secrets_required', details: { missing: ['clientSecret', 'password'] } });
+    expect(recorder.seen).toHaveLength(0);
+    // A bad schedule in the same patch fails before anything is sent, too.
+    await request(app).patch(`/v1/connections/${id}`).send({ schedule: '* * * * *', config: { baseUrl: recorder.url, password: 'new-password', clientSecret: 'new-secret' } }).expect(400);
+    expect(recorder.seen).toHaveLength(0);
+    // With the secrets given again, the check runs against the new host with those — never the stored ones.
+    await request(app).patch(`/v1/connections/${id}`).send({ config: { baseUrl: recorder.url, password: 'new-password', clientSecret: 'new-secret' } }).expect(422);
+    expect(recorder.bodies.length).toBeGreaterThan(0);
+    expect(recorder.bodies.join('\n')).not.toContain(sim.password);
+    expect(recorder.bodies.join('\n')).not.toContain(sim.clientSecret);
+    expect(recorder.bodies.join('\n')).toContain('new-password');
+    const still = await request(app).get(`/v1/connections/${id}`).expect(200);
+    expect(still.body.config.baseUrl).toBe(sim.url);
+    await request(app).delete(`/v1/connections/${id}`).expect(204);
+  });
+
+  it('answers a refused check without the platform\'s free text: a name in an error body reaches neither the answer nor the log', async () => {
+    const schoolId = await createSchool(db.pool);
+    const platform = await listen((_req, res) => {
+      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ type: 'apiResourceUnavailable', description: 'Ученик Иванов Иван не найден' }));
+    });
+    engine.targets.allowOrigin(platform.url);
+    try {
+      const res = await request(app).post('/v1/connections').send({ schoolId, platform: 'dnevnikru', config: { ...config(), baseUrl: platform.url, token: 'tok' } }).expect(422);
+      expect(res.body.error.message).toContain('apiResourceUnavailable');
+      expect(res.body.error.message).toContain('HTTP 404 on /v2/users/me/context');
+      expect(JSON.stringify(res.body)).not.toMatch(/Иванов|Иван /);
+    } finally {
+      platform.server.closeAllConnections();
+      await new Promise((r) => platform.server.close(r));
+    }
+  });
+
+  it('runs the connection check under one deadline: a host that never answers is a 422, not a 500', async () => {
+    const schoolId = await createSchool(db.pool);
+    const res = await request(app).post('/v1/connections').send({ schoolId, platform: 'dnevnikru', config: { ...config(), baseUrl: silent.url } }).expect(422);
+    expect(res.body.error).toMatchObject({ code: 'connection_check_failed', message: expect.stringMatching(/within 1 s/) });
+  });
+});
+
+describe('schedules and triggers', () => {
+  it('refuses schedules whose runs are closer than the minimum interval, naming it', async () => {
+    const schoolId = await createSchool(db.pool);
+    for (const schedule of ['* * * * * *', '* * * * *', '*/4 * * * *', '0,1 * * * *']) {
+      const res = await request(app).post('/v1/connections').send({ schoolId, platform: 'dnevnikru', config: config(), schedule, check: false }).expect(400);
+      expect(res.body.error.message).toMatch(/minimum interval between two runs is 5 min/);
+    }
+    const ok = await request(app).post('/v1/connections').send({ schoolId, platform: 'dnevnikru', config: config(), schedule: '*/5 * * * *', check: false, title: 'Каждые 5 минут' }).expect(201);
+    await request(app).patch(`/v1/connections/${ok.body.id}`).send({ schedule: '*/10 * * * * *' }).expect(400);
+    await request(app).delete(`/v1/connections/${ok.body.id}`).expect(204);
+  });
+
+  it('refuses a second connection of the school to the same platform account, naming the first', async () => {
+    const schoolId = await createSchool(db.pool);
+    const first = await request(app).post('/v1/connections').send({ schoolId, platform: 'dnevnikru', config: config(), title: 'Первое' }).expect(201);
+    const second = await request(app).post('/v1/connections').send({ schoolId, platform: 'dnevnikru', config: { ...config(), login: sim.login.toUpperCase() }, check: false }).expect(409);
+    expect(second.body.error).toMatchObject({ code: 'duplicate_account', details: { connectionId: first.body.id } });
+    expect(second.body.error.message).toContain(first.body.id);
+    const otherSchool = await createSchool(db.pool);
+    await request(app).post('/v1/connections').send({ schoolId: otherSchool, platform: 'dnevnikru', config: config(), check: false }).expect(201);
+    await request(app).delete(`/v1/connections/${first.body.id}`).expect(204);
+  });
+
+  it('syncs a disabled connection only when forced, and never an internal source', async () => {
+    const schoolId = await createSchool(db.pool);
+    const created = await request(app).post('/v1/connections').send({ schoolId, platform: 'dnevnikru', config: { ...config(), login: 'another-login' }, enabled: false, check: false }).expect(201);
+    const refused = await request(app).post(`/v1/connections/${created.body.id}/sync`).send({}).expect(409);
+    expect(refused.body.error).toMatchObject({ code: 'connection_disabled', message: expect.stringContaining('force') });
+    await request(app).post(`/v1/connections/${created.body.id}/sync`).send({ force: true }).expect(202);
+
+    const internal = await db.pool.query<{ id: string }>(`INSERT INTO connection (school_id, platform, title, config, enabled) VALUES ($1, 'demo', 'Generated demo school', '{}', true) RETURNING id::text`, [schoolId]);
+    const id = internal.rows[0]!.id;
+    const res = await request(app).post(`/v1/connections/${id}/sync`).send({ force: true }).expect(409);
+    expect(res.body.error.code).toBe('not_syncable');
+    const runs = await db.pool.query('SELECT 1 FROM sync_run WHERE connection_id = $1', [id]);
+    expect(runs.rowCount).toBe(0);
+  });
+});
+
+describe('the secrets key', () => {
+  it('is required with DATABASE_URL: no key file is generated beside the data', async () => {
+    const dataDir = await tempDataDir();
+    const config = loadConfig({ DATABASE_URL: db.url, DATA_DIR: dataDir, ROLES: 'api' });
+    await expect(startSync(config, { pool: db.pool, clock: systemClock, logger: createLogger('silent'), adapters }))
+      .rejects.toThrow(/CONNECTION_SECRETS_KEY is not set.*openssl rand -base64 32/);
+    expect(existsSync(path.join(dataDir, 'connection-secrets.key'))).toBe(false);
   });
 });

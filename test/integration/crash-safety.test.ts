@@ -9,7 +9,7 @@ import { createSchool } from '../support/fixtures.js';
 import { simulator as dnevnikSimulator } from '../../adapters/dnevnikru/simulator.js';
 import { startServiceProcess, tempDataDir, waitFor, type ServiceProcess } from '../support/processes.js';
 import { compareWithTruth } from '../support/round-trip.js';
-import { keyOf, startTestEngine } from '../support/sync-engine.js';
+import { keyOf, LOOPBACK_TARGETS, startTestEngine } from '../support/sync-engine.js';
 
 /**
  * Crash safety with real processes: a worker process syncing a generated school from the Дневник.ру
@@ -46,7 +46,7 @@ afterAll(async () => {
 
 function worker(): ServiceProcess {
   const process = startServiceProcess({
-    DATABASE_URL: db.url, DATA_DIR: dataDir, ROLES: 'worker', CONNECTION_SECRETS_KEY: keyOf(db),
+    DATABASE_URL: db.url, DATA_DIR: dataDir, ROLES: 'worker', CONNECTION_SECRETS_KEY: keyOf(db), CONNECTION_ALLOWED_TARGETS: LOOPBACK_TARGETS,
     SYNC_HEARTBEAT_SECONDS: '1', SYNC_DEAD_AFTER_SECONDS: '8', SYNC_RETRY_DELAY_SECONDS: '1', SYNC_POLL_SECONDS: '0.5', DB_POOL_MAX: '4',
   });
   workers.push(process);

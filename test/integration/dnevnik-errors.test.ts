@@ -53,7 +53,7 @@ describe('Дневник.ру session', () => {
     nock(HOST).get('/v2/users/me/context').reply(401, fixture('error-tokenRequired.json'), json);
     expect(await failure(adapter.checkConnection(context()))).toMatchObject({ kind: 'auth', message: expect.stringContaining('tokenRequired') });
     nock(HOST).post('/v2/authorizations/bycredentials').reply(401, fixture('bycredentials-authorizationFailed.json'), json);
-    expect(await failure(adapter.checkConnection(context(CREDENTIALS)))).toMatchObject({ kind: 'auth', message: "Дневник.ру authorizationFailed: Can't authorize" });
+    expect(await failure(adapter.checkConnection(context(CREDENTIALS)))).toMatchObject({ kind: 'auth', message: "Дневник.ру authorizationFailed: Can't authorize (HTTP 401 on /v2/authorizations/bycredentials)" });
     // kesha1225/DnevnikRuAPI reads the refusal from the body whatever the status.
     nock(HOST).post('/v2/authorizations/bycredentials').reply(200, fixture('bycredentials-authorizationFailed.json'), json);
     expect(await failure(adapter.checkConnection(context(CREDENTIALS)))).toMatchObject({ kind: 'auth' });
@@ -76,6 +76,14 @@ describe('Дневник.ру errors', () => {
     const scope = nock(HOST).get('/v2/users/me/context').reply(status, type ? { type, description: 'Превышен лимит запросов для данного токена' } : '', { 'Retry-After': '0' });
     school(scope);
     await expect(adapter.checkConnection(context())).resolves.toBeUndefined();
+  });
+
+  it('keeps a platform error code, status and endpoint, but withholds free text that could name a pupil', async () => {
+    nock(HOST).get('/v2/users/me/context').reply(404, { type: 'apiResourceUnavailable', description: 'Ученик Иванов Иван не найден' });
+    const error = await failure(adapter.checkConnection(context()));
+    expect(error?.message).toBe('Дневник.ру apiResourceUnavailable: [platform text withheld, 28 chars] (HTTP 404 on /v2/users/me/context)');
+    nock(HOST).get('/v2/users/me/context').reply(400, { type: 'Иванов Иван', description: 'Ресурс не существует' });
+    expect((await failure(adapter.checkConnection(context())))?.message).toBe('Дневник.ру [platform text withheld, 11 chars]: Ресурс не существует (HTTP 400 on /v2/users/me/context)');
   });
 
   it('retries an HTML error page and HTTP 550, then reports transient', async () => {

@@ -7,7 +7,7 @@ import type { SyncService } from '../../src/sync/service.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { createSchool } from '../support/fixtures.js';
 import { startServiceProcess, tempDataDir, waitFor, type ServiceProcess } from '../support/processes.js';
-import { keyOf, startTestEngine } from '../support/sync-engine.js';
+import { keyOf, LOOPBACK_TARGETS, startTestEngine } from '../support/sync-engine.js';
 
 /** 50 "sync now" requests for one connection spread over three API + worker processes: runs never overlap. */
 const RANGE = { from: '2025-09-01', to: '2025-09-30' };
@@ -37,7 +37,7 @@ describe('three processes, one connection', () => {
     });
     const dataDir = await tempDataDir();
     const started = [0, 1, 2].map(() => startServiceProcess({
-      DATABASE_URL: db.url, DATA_DIR: dataDir, ROLES: 'api,worker', CONNECTION_SECRETS_KEY: keyOf(db),
+      DATABASE_URL: db.url, DATA_DIR: dataDir, ROLES: 'api,worker', CONNECTION_SECRETS_KEY: keyOf(db), CONNECTION_ALLOWED_TARGETS: LOOPBACK_TARGETS,
       SYNC_POLL_SECONDS: '0.5', SYNC_HEARTBEAT_SECONDS: '1', SYNC_DEAD_AFTER_SECONDS: '10', DB_POOL_MAX: '4',
     }));
     processes.push(...started);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { createConnection, createSchool } from '../support/fixtures.js';
 import { startServiceProcess, tempDataDir, waitFor, type ServiceProcess } from '../support/processes.js';
+import { keyOf } from '../support/sync-engine.js';
 
 let db: TestDatabase;
 const processes: ServiceProcess[] = [];
@@ -23,7 +24,7 @@ describe('scheduling with three scheduler processes', () => {
     const connectionId = await createConnection(db.pool, schoolId, 'dnevnikru');
     await db.pool.query(`UPDATE connection SET schedule = '*/3 * * * * *' WHERE id = $1`, [connectionId]);
     const dataDir = await tempDataDir();
-    const env = { DATABASE_URL: db.url, ROLES: 'scheduler', DATA_DIR: dataDir };
+    const env = { DATABASE_URL: db.url, ROLES: 'scheduler', DATA_DIR: dataDir, CONNECTION_SECRETS_KEY: keyOf(db), SYNC_MIN_INTERVAL_SECONDS: '1' };
     const start = () => [1, 2, 3].map(() => startServiceProcess(env));
     const runsQueuedAfter = async (since: number) => {
       const { rows } = await db.pool.query<{ n: number }>(

@@ -16,7 +16,7 @@ const CreateBody = z.object({
   schedule: Schedule.optional(), enabled: z.boolean().optional(), check: z.boolean().optional(),
 }).strict();
 const PatchBody = z.object({ title: z.string().min(1).max(200).optional(), config: Config.optional(), schedule: Schedule.optional(), enabled: z.boolean().optional() }).strict();
-const SyncBody = z.object({ mode: z.enum(['incremental', 'full', 'range']).default('incremental'), range: RangeSchema.optional() }).strict()
+const SyncBody = z.object({ mode: z.enum(['incremental', 'full', 'range']).default('incremental'), range: RangeSchema.optional(), force: z.boolean().default(false) }).strict()
   .refine((b) => (b.mode === 'range') === (b.range !== undefined), { message: 'a range run names its days in `range` ({from, to}), and only a range run does', path: ['range'] });
 const RunsQuery = z.object({
   connection: z.uuid().optional(),
@@ -47,6 +47,9 @@ export function connectionsRouter(deps: ConnectionRoutesDeps): Router {
     const { check, ...input } = parseRequest(CreateBody, req.body, 'body');
     res.status(201).json(await deps.connections.create(input, { check }));
   });
+  router.get('/v1/platforms', (_req, res) => {
+    res.json({ data: deps.connections.platforms() });
+  });
   router.get('/v1/connections/:id', async (req, res) => {
     res.json(await deps.connections.get(parseRequest(Id, req.params, 'path').id));
   });
@@ -60,8 +63,8 @@ export function connectionsRouter(deps: ConnectionRoutesDeps): Router {
   });
   router.post('/v1/connections/:id/sync', async (req, res) => {
     const { id } = parseRequest(Id, req.params, 'path');
-    const { mode, range } = parseRequest(SyncBody, req.body ?? {}, 'body');
-    await deps.connections.get(id);
+    const { mode, range, force } = parseRequest(SyncBody, req.body ?? {}, 'body');
+    await deps.connections.assertSyncable(id, { force });
     const { run, created } = await deps.queue.enqueue(id, 'manual', mode, { range });
     res.status(created ? 202 : 200).json(run);
   });
