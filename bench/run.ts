@@ -8,13 +8,17 @@ import { createPool } from '../src/db/pool.js';
 import { createPrisma } from '../src/db/prisma.js';
 import { createLogger } from '../src/lib/logger.js';
 import { benchJournal } from './journal.js';
+import { benchReads } from './reads.js';
 import { benchSync } from './sync.js';
 import { formatTable, writeResults, type Metric } from './metrics.js';
 
 /**
  * `npm run bench`: every figure measured in one run, on one freshly started embedded Postgres (or
  * BENCH_DATABASE_URL, a database it may fill), so ratios compare like with like. Prints a table and
- * writes bench/results.json. BENCH_PUPILS scales the school (default 1,000); BENCH_ONLY=journal|sync runs one part.
+ * writes bench/results.json. BENCH_PUPILS scales the school (default 1,000); BENCH_ONLY=journal|sync|reads runs one
+ * part (`npm run bench -- reads` too). The reads part loads BENCH_READS_SCHOOLS schools (default 5) of
+ * BENCH_READS_PUPILS pupils (300) from 1 September to BENCH_READS_UNTIL (2025-12-26) and is not part of a
+ * plain run (it takes its own minutes): ask for it by name.
  */
 const RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));
 
@@ -32,7 +36,7 @@ async function main(): Promise<void> {
   const log = (message: string) => process.stderr.write(`  ${message}\n`);
   try {
     await migrate(pool, logger);
-    const only = process.env.BENCH_ONLY;
+    const only = process.env.BENCH_ONLY ?? process.argv[2];
     const metrics: Metric[] = [];
     if (!only || only === 'journal') {
       process.stderr.write(`journal write path, ${pupils}-pupil full year:\n`);
@@ -40,6 +44,12 @@ async function main(): Promise<void> {
       metrics.push({ name: 'journal.peak_rss_mb', value: Math.round(process.resourceUsage().maxRSS / 1024), unit: 'MB' });
     }
     if (!only || only === 'sync') metrics.push(...(await benchSync({ url, pupils, log })));
+    if (only === 'reads') {
+      const schools = Number(process.env.BENCH_READS_SCHOOLS ?? 5);
+      const readsPupils = Number(process.env.BENCH_READS_PUPILS ?? 300);
+      process.stderr.write(`reads (/health, class journal page), ${schools} schools × ${readsPupils} pupils:\n`);
+      metrics.push(...(await benchReads({ pool, prisma, schools, pupils: readsPupils, until: process.env.BENCH_READS_UNTIL ?? '2025-12-26', log })));
+    }
     // The baseline of the sync figures: applyBatch fed directly, measured in the same run.
     const apply = metrics.find((m) => m.name === 'journal.apply_rows_per_s');
     const sync = metrics.find((m) => m.name === 'sync.full_year_rows_per_s');

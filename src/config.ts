@@ -82,6 +82,8 @@ export const ConfigSchema = z.object({
   DEMO: z.enum(['auto', 'on', 'off']).default('auto'),
   DEMO_SEED: intInRange(0, 2 ** 31 - 1).default(1),
   DEMO_PUPILS: intInRange(25, 5000).default(300),
+  /** Widest date range (days, both ends included) one class journal page may ask for: 366 = one academic year. */
+  JOURNAL_PAGE_MAX_DAYS: intInRange(1, 366).default(366),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -41,6 +41,8 @@ export async function loadDemoSchool(
     result.batches += 1;
   }, signal);
   if (result.rejected > 0) deps.logger.warn({ rejected: result.rejected }, 'the demo school had rejected records');
+  // A bulk load: fresh statistics for the planner and for /health's estimates (src/journal/counts.ts).
+  await deps.pool.query('ANALYZE school, class_group, enrollment, lesson, mark, attendance, journal_event');
   return result;
 }
 

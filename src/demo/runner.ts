@@ -41,7 +41,9 @@ export class DemoRunner {
   async start(): Promise<void> {
     const wanted = this.settings.mode === 'on' || (this.settings.mode === 'auto' && !(await hasSchools(this.deps.pool)));
     if (wanted) this.running = this.load();
-    else if (this.settings.mode !== 'off') this.running = this.resumePlatforms();
+    else if (this.settings.mode !== 'off') this.running = this.resumePlatforms().catch((error: unknown) => {
+      this.current = { status: 'failed', error: describeError(error) };
+    });
   }
 
   /** Resolves when the demo is loaded (or failed, or was never wanted). */
@@ -61,11 +63,17 @@ export class DemoRunner {
     return { seed: this.settings.seed, pupils: this.settings.pupils, year: Number(from.slice(0, 4)), until: to };
   }
 
-  /** A restart of a process whose database already holds the demo school: its simulators come back. */
+  /**
+   * A restart of a process whose database already holds the demo school: the school is there, and its
+   * simulators come back — so the demo is `loading` until they have, then `ready`, as after a first
+   * load. A database without the demo school keeps the demo `off`.
+   */
   private async resumePlatforms(): Promise<void> {
-    if (!this.deps.sync) return;
     const { rows } = await this.deps.pool.query<{ school_id: string }>(`SELECT school_id::text FROM connection WHERE platform = 'demo' ORDER BY created_at LIMIT 1`);
-    if (rows[0]) await this.startPlatforms(this.options(), rows[0].school_id);
+    if (!rows[0]) return;
+    this.current = { status: 'loading' };
+    await this.startPlatforms(this.options(), rows[0].school_id);
+    this.current = { status: 'ready' };
   }
 
   /** The platform simulators and the demo school's connections to them; without them the demo still has its own source. */

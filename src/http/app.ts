@@ -1,5 +1,6 @@
 import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
+import { ConfigSchema } from '../config.js';
 import type { Pool } from '../db/pool.js';
 import type { SchoolRepository } from '../db/repositories/schools.js';
 import type { Logger } from '../lib/logger.js';
@@ -20,6 +21,8 @@ export interface AppDeps {
   demoStatus(): DemoStatus;
   /** The sync engine's parts the API exposes; without them the connection routes are absent. */
   sync?: { connections: ConnectionService; queue: SyncQueue };
+  /** JOURNAL_PAGE_MAX_DAYS; its default when left out. */
+  journalPageMaxDays?: number;
 }
 
 /** The HTTP API (openapi/openapi.yaml): one router per resource, one error envelope. */
@@ -43,7 +46,7 @@ export function createApp(deps: AppDeps): Express {
   const syncHealth = sync ? () => readSyncHealth(deps.pool, sync.queue) : undefined;
   app.use(healthRouter({ pool: deps.pool, embedded: deps.embedded, demoStatus: deps.demoStatus, syncHealth }));
   app.use(schoolsRouter(deps.schools));
-  app.use(journalRouter(deps.pool));
+  app.use(journalRouter(deps.pool, { maxDays: deps.journalPageMaxDays ?? ConfigSchema.shape.JOURNAL_PAGE_MAX_DAYS.parse(undefined) }));
   if (sync) app.use(connectionsRouter({ pool: deps.pool, ...sync }));
   app.use(notFound);
   app.use(errorHandler(deps.logger));

@@ -55,6 +55,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/schools/{schoolId}/classes/{classId}/journal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The class journal page of one subject, within its school
+         * @description Pupils × lessons of one subject in a date range (the class's lessons and its subgroups').
+         *     `rows[i].cells[j]` holds the marks and the absence of pupil `rows[i].pupil` in lesson `lessons[j]`.
+         *     Without `subject` the answer is 400 and lists the class's subjects in `error.details.subjects`.
+         *     A class of another school is 404. One page covers at most `JOURNAL_PAGE_MAX_DAYS` days (366 by
+         *     default: one academic year); a wider range is 400 and names the maximum in `error.details.maxDays`.
+         */
+        get: operations["getSchoolJournalPage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/classes/{classId}/journal": {
         parameters: {
             query?: never;
@@ -64,9 +88,8 @@ export interface paths {
         };
         /**
          * The class journal page of one subject
-         * @description Pupils × lessons of one subject in a date range (the class's lessons and its subgroups').
-         *     `rows[i].cells[j]` holds the marks and the absence of pupil `rows[i].pupil` in lesson `lessons[j]`.
-         *     Without `subject` the answer is 400 and lists the class's subjects in `error.details.subjects`.
+         * @description The same page as `/v1/schools/{schoolId}/classes/{classId}/journal`, scoped by the class's own school.
+         *     One page covers at most `JOURNAL_PAGE_MAX_DAYS` days (366 by default); a wider range is 400.
          */
         get: operations["getJournalPage"];
         put?: never;
@@ -379,6 +402,10 @@ export interface components {
                 latencyMs?: number;
                 error?: string;
             };
+            /**
+             * @description Estimated rows (schools, classes, pupils, lessons, marks, absences, events) from the planner's
+             *     statistics, never counted: cheap enough to poll every few seconds whatever the journal's size.
+             */
             counts?: {
                 [key: string]: number;
             };
@@ -394,7 +421,10 @@ export interface components {
                 };
             };
             demo?: {
-                /** @enum {string} */
+                /**
+                 * @description off: no demo in this database; loading: the demo school or its simulators are starting; ready: both are there (also after a restart)
+                 * @enum {string}
+                 */
                 status: "off" | "loading" | "ready" | "failed";
                 error?: string;
             };
@@ -545,7 +575,14 @@ export interface components {
             };
         };
     };
-    parameters: never;
+    parameters: {
+        /** @description Subject id */
+        JournalSubject: string;
+        /** @description First day (default: 27 days before `to`) */
+        JournalFrom: string;
+        /** @description Last day (default: today in the school's time zone) */
+        JournalTo: string;
+    };
     requestBodies: never;
     headers: never;
     pathItems: never;
@@ -629,15 +666,47 @@ export interface operations {
             404: components["responses"]["NotFound"];
         };
     };
+    getSchoolJournalPage: {
+        parameters: {
+            query?: {
+                /** @description Subject id */
+                subject?: components["parameters"]["JournalSubject"];
+                /** @description First day (default: 27 days before `to`) */
+                from?: components["parameters"]["JournalFrom"];
+                /** @description Last day (default: today in the school's time zone) */
+                to?: components["parameters"]["JournalTo"];
+            };
+            header?: never;
+            path: {
+                schoolId: string;
+                classId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JournalPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+        };
+    };
     getJournalPage: {
         parameters: {
             query?: {
                 /** @description Subject id */
-                subject?: string;
+                subject?: components["parameters"]["JournalSubject"];
                 /** @description First day (default: 27 days before `to`) */
-                from?: string;
+                from?: components["parameters"]["JournalFrom"];
                 /** @description Last day (default: today in the school's time zone) */
-                to?: string;
+                to?: components["parameters"]["JournalTo"];
             };
             header?: never;
             path: {

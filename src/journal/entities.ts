@@ -7,6 +7,7 @@ import type { BatchContext } from './context.js';
 import { locatePersons } from './identity.js';
 import { classNameKey, personNameKey, subjectNameKey } from './normalize.js';
 import { RejectRecord } from './resolver.js';
+import { rematchSubgroups } from './subgroups.js';
 import type { SharedSpec } from './shared.js';
 
 /** The shared entities: one canonical row that every source knowing it links to through its refs. */
@@ -46,6 +47,7 @@ export const classSpec: SharedSpec<ClassRecord> = {
     name: r.name,
     name_key: classNameKey(r.name),
   }),
+  rematch: rematchSubgroups,
 };
 
 /** Alternative names as stored: JSON with sorted keys, so equal names always compare equal. */

@@ -10,10 +10,14 @@ type WorkCategory = z.infer<typeof WorkCategorySchema>;
 /** Reads of the canonical journal for the API. Plain SQL: the journal page joins five tables. */
 
 export interface JournalPageQuery {
+  /** The school the class must belong to; a class of another school answers like an unknown one. */
+  schoolId?: string;
   classId: string;
   subjectId?: string;
   from?: string;
   to?: string;
+  /** Widest range (days, both ends included) a page may cover; wider → 400 naming the maximum. */
+  maxDays: number;
 }
 
 export interface PageMark {
@@ -74,13 +78,11 @@ const DEFAULT_DAYS = 28;
  * the pupils of the class, and per pupil and lesson the marks and the absence.
  */
 export async function readJournalPage(pool: Pool, query: JournalPageQuery): Promise<JournalPage> {
-  const cls = await readClass(pool, query.classId);
-  if (!query.subjectId) throw await subjectRequired(pool, cls.id);
+  const cls = await readClass(pool, query.classId, query.schoolId);
+  if (!query.subjectId) throw await subjectRequired(pool, cls);
   const subject = await readSubject(pool, cls.school_id, query.subjectId);
-  const to = query.to ?? todayIn(cls.time_zone);
-  const from = query.from ?? shiftDays(to, -(DEFAULT_DAYS - 1));
-  if (from > to) throw new ValidationError('"from" is after "to"');
-  const lessons = await readLessons(pool, cls.id, subject.id, from, to);
+  const { from, to } = pageRange(query, cls.time_zone);
+  const lessons = await readLessons(pool, cls, subject.id, from, to);
   const lessonIds = lessons.map((l) => l.id);
   const [pupils, marks, absences] = await Promise.all([
     readPupils(pool, cls.id, from, to, lessonIds),
@@ -98,22 +100,45 @@ export async function readJournalPage(pool: Pool, query: JournalPageQuery): Prom
   return { class: { id: cls.id, name: cls.name, grade: cls.grade, schoolId: cls.school_id }, subject, from, to, lessons, rows };
 }
 
-async function readClass(pool: Pool, classId: string): Promise<ClassRow> {
+/**
+ * The page's days: `to` defaults to the school's today, `from` to 27 days before it; a range wider than
+ * `maxDays` is refused rather than answered with a year-sized (or unbounded) page.
+ */
+function pageRange(query: JournalPageQuery, timeZone: string): { from: string; to: string } {
+  const to = query.to ?? todayIn(timeZone);
+  const from = query.from ?? shiftDays(to, -(Math.min(DEFAULT_DAYS, query.maxDays) - 1));
+  if (from > to) throw new ValidationError('"from" is after "to"');
+  const days = Math.round((Date.parse(to) - Date.parse(from)) / 86_400_000) + 1;
+  if (days > query.maxDays) {
+    throw new ValidationError(`the range ${from}…${to} spans ${days} days; a journal page covers at most ${query.maxDays} days: ask for the range in parts`, { maxDays: query.maxDays });
+  }
+  return { from, to };
+}
+
+async function readClass(pool: Pool, classId: string, schoolId: string | undefined): Promise<ClassRow> {
   const { rows } = await pool.query<ClassRow>(
     `SELECT c.id::text, c.name, c.grade, c.school_id::text, s.time_zone
-       FROM class_group c JOIN school s ON s.id = c.school_id WHERE c.id = $1 AND c.deleted_at IS NULL`,
-    [classId],
+       FROM class_group c JOIN school s ON s.id = c.school_id
+      WHERE c.id = $1 AND ($2::uuid IS NULL OR c.school_id = $2) AND c.deleted_at IS NULL`,
+    [classId, schoolId ?? null],
   );
   if (!rows[0]) throw new NotFoundError(`class ${classId}`);
   return rows[0];
 }
 
-async function subjectRequired(pool: Pool, classId: string): Promise<ValidationError> {
+/**
+ * The class ($1) and its subgroups, within the class's school ($2): `(school_id, parent_id)` is indexed
+ * (class_group_school_id_parent_id_idx), so the cost does not grow with the other schools' classes. No
+ * `id = $1 OR parent_id = $1`: an OR across two columns is not served by either index.
+ */
+const GROUPS_OF_CLASS = 'SELECT $1::uuid UNION ALL SELECT c.id FROM class_group c WHERE c.school_id = $2 AND c.parent_id = $1';
+
+async function subjectRequired(pool: Pool, cls: ClassRow): Promise<ValidationError> {
   const { rows } = await pool.query<{ id: string; name: string }>(
     `SELECT DISTINCT s.id::text, s.name FROM lesson l JOIN subject s ON s.id = l.subject_id
-      WHERE l.class_group_id IN (SELECT id FROM class_group WHERE id = $1 OR parent_id = $1) AND l.deleted_at IS NULL
+      WHERE l.class_group_id IN (${GROUPS_OF_CLASS}) AND l.deleted_at IS NULL
       ORDER BY s.name`,
-    [classId],
+    [cls.id, cls.school_id],
   );
   return new ValidationError('"subject" is required: a journal page shows one subject', { subjects: rows });
 }
@@ -127,15 +152,16 @@ async function readSubject(pool: Pool, schoolId: string, subjectId: string): Pro
   return rows[0];
 }
 
-async function readLessons(pool: Pool, classId: string, subjectId: string, from: string, to: string): Promise<PageLesson[]> {
-  const { rows } = await pool.query<PageLesson & { group_id: string; group_name: string }>(
-    `SELECT l.id::text, l.date::text, l.slot, g.id::text AS group_id, g.name AS group_name, l.topic, l.homework, l.status,
+/** The page's lessons: $1 class, $2 its school, $3 subject, $4–$5 the days. Exported for the plan test and the bench. */
+export const PAGE_LESSONS_SQL = `SELECT l.id::text, l.date::text, l.slot, g.id::text AS group_id, g.name AS group_name, l.topic, l.homework, l.status,
             l.teacher_id::text AS "teacherId", l.substitute_id::text AS "substituteId"
        FROM lesson l JOIN class_group g ON g.id = l.class_group_id
-      WHERE (g.id = $1 OR g.parent_id = $1) AND l.subject_id = $2 AND l.date BETWEEN $3 AND $4 AND l.deleted_at IS NULL
-      ORDER BY l.date, l.slot, g.name`,
-    [classId, subjectId, from, to],
-  );
+      WHERE l.class_group_id IN (${GROUPS_OF_CLASS}) AND g.school_id = $2 AND l.school_id = $2
+        AND l.subject_id = $3 AND l.date BETWEEN $4 AND $5 AND l.deleted_at IS NULL
+      ORDER BY l.date, l.slot, g.name`;
+
+async function readLessons(pool: Pool, cls: ClassRow, subjectId: string, from: string, to: string): Promise<PageLesson[]> {
+  const { rows } = await pool.query<PageLesson & { group_id: string; group_name: string }>(PAGE_LESSONS_SQL, [cls.id, cls.school_id, subjectId, from, to]);
   return rows.map(({ group_id, group_name, ...lesson }) => ({ ...lesson, group: { id: group_id, name: group_name } }));
 }
 
@@ -171,18 +197,4 @@ async function readAbsences(pool: Pool, lessonIds: string[]) {
     [lessonIds],
   );
   return rows;
-}
-
-/** Row counts for /health. */
-export async function readCounts(pool: Pool): Promise<Record<string, number>> {
-  const { rows } = await pool.query<Record<string, number>>(
-    `SELECT (SELECT count(*) FROM school)::int AS schools,
-            (SELECT count(*) FROM class_group WHERE deleted_at IS NULL)::int AS classes,
-            (SELECT count(DISTINCT person_id) FROM enrollment WHERE end_date IS NULL)::int AS pupils,
-            (SELECT count(*) FROM lesson WHERE deleted_at IS NULL)::int AS lessons,
-            (SELECT count(*) FROM mark WHERE deleted_at IS NULL)::int AS marks,
-            (SELECT count(*) FROM attendance WHERE deleted_at IS NULL)::int AS absences,
-            (SELECT count(*) FROM journal_event)::int AS events`,
-  );
-  return rows[0]!;
 }

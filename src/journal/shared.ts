@@ -49,6 +49,11 @@ export interface SharedSpec<R extends SourceRecord> {
   toRow(record: R, resolve: Resolver, ctx: BatchContext): RowValues;
   /** Finds existing rows for records without a ref, instead of the natural key (person identity). */
   locate?(ctx: BatchContext, pending: Pending<R>[]): Promise<void>;
+  /**
+   * After the natural key: the records it matched to no row (about to be created) get another look —
+   * subgroups whose sources spell their names differently (subgroups.ts) — and may be linked or rejected.
+   */
+  rematch?(ctx: BatchContext, fresh: Pending<R>[]): Promise<void>;
 }
 
 /**
@@ -129,15 +134,18 @@ async function locateTargets<R extends SourceRecord>(ctx: BatchContext, spec: Sh
     else unlinked.push(p);
   }
   if (spec.locate) await spec.locate(ctx, unlinked);
-  else if (spec.key.length > 0) await locateByKey(ctx, spec, pending);
+  else if (spec.key.length > 0) {
+    const fresh = await locateByKey(ctx, spec, pending);
+    if (spec.rematch && fresh.length > 0) await spec.rematch(ctx, fresh);
+  }
 }
 
 /**
  * Matches records to rows by natural key; records of this batch with one key share one row. A record
  * whose ref points at one row while its key now names another is rejected (the platform moved it onto
- * an occupied key).
+ * an occupied key). Returns the records that got a new row (first of their key in this batch).
  */
-async function locateByKey<R extends SourceRecord>(ctx: BatchContext, spec: SharedSpec<R>, pending: Pending<R>[]): Promise<void> {
+async function locateByKey<R extends SourceRecord>(ctx: BatchContext, spec: SharedSpec<R>, pending: Pending<R>[]): Promise<Pending<R>[]> {
   const keyColumns = spec.columns.filter((c) => spec.key.includes(c.name));
   const keyed = pending.map((p) => Object.fromEntries(keyColumns.map((c) => [c.name, canonicalValue(c.kind, p.row[c.name])])));
   // `=` where a key column is never null, so the unique index serves the join.
@@ -151,6 +159,7 @@ async function locateByKey<R extends SourceRecord>(ctx: BatchContext, spec: Shar
     [ctx.source.schoolId, ...columnArrays(keyed, keyColumns)],
   );
   const byKey = new Map(rows.map((r) => [keyOf(spec as SharedSpec<SourceRecord>, r), r.id]));
+  const fresh: Pending<R>[] = [];
   pending.forEach((p, i) => {
     const key = keyOf(spec as SharedSpec<SourceRecord>, keyed[i]!);
     const holder = byKey.get(key);
@@ -159,9 +168,11 @@ async function locateByKey<R extends SourceRecord>(ctx: BatchContext, spec: Shar
       p.rejected = true;
       return;
     }
+    if (!p.targetId && !holder) fresh.push(p);
     p.targetId ??= holder ?? newId();
     byKey.set(key, p.targetId);
   });
+  return fresh;
 }
 
 type StoredRow = CanonicalRow & { id: string };

@@ -204,3 +204,64 @@ describe('applyBatch', () => {
     expect(rows).toEqual([{ alt_names: '{"ky":"Орус тили"}' }]);
   });
 });
+
+describe('applyBatch: subgroups from several sources', () => {
+  /** One school, its class 2А with English in two subgroups and pupils, as source A names them. */
+  async function twoSources() {
+    const { schoolId, connectionId: a } = await source(true);
+    const b = await createConnection(db.pool, schoolId, 'netschool');
+    const first = await apply({
+      connectionId: a,
+      records: [
+        { type: 'subject', externalId: 'eng', name: 'Английский язык', shortName: 'Англ.яз.' },
+        { type: 'class', externalId: 'c2a', year: 2025, name: '2А', grade: 2, letter: 'А' },
+        { type: 'class', externalId: 'g1', year: 2025, name: '2А англ. гр. 1', grade: 2, letter: 'А', parentExternalId: 'c2a' },
+        { type: 'class', externalId: 'g2', year: 2025, name: '2А англ. гр. 2', grade: 2, letter: 'А', parentExternalId: 'c2a' },
+      ],
+    });
+    expect(first.rejected).toEqual([]);
+    const groups = async () => (await db.pool.query<{ name: string }>('SELECT name FROM class_group WHERE school_id = $1 ORDER BY name', [schoolId])).rows.map((r) => r.name);
+    return { schoolId, a, b, groups };
+  }
+  const classOfB = (externalId: string, name: string): SourceRecord => ({ type: 'class', externalId, year: 2025, name, grade: 2, letter: 'А', parentExternalId: 'B-2a' });
+
+  it('matches a subgroup another source names differently by class, subject and group number: one group, the lessons of both on it', async () => {
+    const { schoolId, b, groups } = await twoSources();
+    const result = await apply({
+      connectionId: b,
+      records: [
+        { type: 'subject', externalId: 'B-eng', name: 'Английский язык' },
+        { type: 'class', externalId: 'B-2a', year: 2025, name: '2А', grade: 2, letter: 'А' },
+        classOfB('B-g1', '2А Английский язык гр. 1'),
+        classOfB('B-g2', '2А Английский язык 2 группа'),
+        { type: 'lesson', externalId: 'B-l1', classExternalId: 'B-g1', subjectExternalId: 'B-eng', date: '2025-09-08', slot: 3, status: 'held' },
+      ],
+    });
+    expect(result.rejected).toEqual([]);
+    expect(await groups()).toEqual(['2А', '2А англ. гр. 1', '2А англ. гр. 2']);
+    const lesson = await db.pool.query<{ name: string }>('SELECT g.name FROM lesson l JOIN class_group g ON g.id = l.class_group_id WHERE l.school_id = $1', [schoolId]);
+    expect(lesson.rows).toEqual([{ name: '2А англ. гр. 1' }]);
+    // The next read of the same source changes nothing: the matched subgroups stay linked.
+    const again = await apply({ connectionId: b, records: [classOfB('B-g1', '2А Английский язык гр. 1')] });
+    expect(again).toMatchObject({ rejected: [], created: 0, events: 0 });
+  });
+
+  it('reports a subgroup whose name does not say which one it is instead of creating a duplicate, and creates a group the others lack', async () => {
+    const { b, groups } = await twoSources();
+    const result = await apply({
+      connectionId: b,
+      records: [
+        { type: 'subject', externalId: 'B-eng', name: 'Английский язык' },
+        { type: 'class', externalId: 'B-2a', year: 2025, name: '2А', grade: 2, letter: 'А' },
+        classOfB('B-x', '2А мальчики'),
+        classOfB('B-g3', '2А Английский язык гр. 3'),
+        { type: 'lesson', externalId: 'B-l1', classExternalId: 'B-x', subjectExternalId: 'B-eng', date: '2025-09-08', slot: 3, status: 'held' },
+      ],
+    });
+    expect(result.rejected).toEqual([
+      expect.objectContaining({ externalId: 'B-x', reason: expect.stringMatching(/cannot match subgroup «2А мальчики».*«2А англ\. гр\. 1».*does not say the subject and the group number/) }),
+      expect.objectContaining({ externalId: 'B-l1', reason: expect.stringContaining('unknown class "B-x"') }),
+    ]);
+    expect(await groups()).toEqual(['2А', '2А Английский язык гр. 3', '2А англ. гр. 1', '2А англ. гр. 2']);
+  });
+});

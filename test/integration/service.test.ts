@@ -8,7 +8,17 @@ import { loadDemoSchool } from '../../src/demo/load.js';
 import { createApp } from '../../src/http/app.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../src/config.js';
+import { applyBatch } from '../../src/journal/apply-batch.js';
+import { COUNTS_SQL } from '../../src/journal/counts.js';
+import { PAGE_LESSONS_SQL } from '../../src/journal/queries.js';
+import { startService } from '../../src/main.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { createConnection, createSchool } from '../support/fixtures.js';
 
 const DEMO = { seed: 3, pupils: 60, year: 2025, until: '2025-09-30' };
 let db: TestDatabase;
@@ -72,6 +82,58 @@ describe('the service on the demo school', () => {
     }
   });
 
+  it('serves /health counts from the statistics: close to the real counts, and the statement reads catalog tables only', async () => {
+    const res = await request(app).get('/health').expect(200);
+    const { rows } = await db.pool.query<{ marks: number; lessons: number }>(
+      'SELECT (SELECT count(*) FROM mark)::int AS marks, (SELECT count(*) FROM lesson)::int AS lessons',
+    );
+    expect(Math.abs(res.body.counts.marks - rows[0]!.marks)).toBeLessThanOrEqual(rows[0]!.marks * 0.1);
+    expect(Math.abs(res.body.counts.lessons - rows[0]!.lessons)).toBeLessThanOrEqual(rows[0]!.lessons * 0.1);
+    const plan = await db.pool.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${COUNTS_SQL}`);
+    const relations = [...JSON.stringify(plan.rows[0]!['QUERY PLAN']).matchAll(/"Relation Name":"(\w+)"/g)].map((m) => m[1]!);
+    expect(relations.length).toBeGreaterThan(0);
+    expect(relations.filter((r) => !r.startsWith('pg_'))).toEqual([]);
+  });
+
+  it('caps the journal page at JOURNAL_PAGE_MAX_DAYS days and says the maximum', async () => {
+    const classes = (await request(app).get(`/v1/schools/${loaded.schoolId}/classes`)).body.data as Array<{ id: string; name: string }>;
+    const cls = classes.find((c) => c.name === '7А')!;
+    const subject = (await request(app).get(`/v1/classes/${cls.id}/journal`).expect(400)).body.error.details.subjects[0];
+    const wide = await request(app).get(`/v1/classes/${cls.id}/journal?subject=${subject.id}&from=2024-09-01&to=2025-09-30`).expect(400);
+    expect(wide.body.error).toMatchObject({ code: 'validation_failed', message: expect.stringContaining('at most 366 days'), details: { maxDays: 366 } });
+    await request(app).get(`/v1/classes/${cls.id}/journal?subject=${subject.id}&from=2024-10-01&to=2025-09-30`).expect(200);
+    const narrow = createApp({ pool: db.pool, schools: createSchoolRepository(prisma), logger: createLogger('silent'), embedded: false, demoStatus: () => ({ status: 'ready' }), journalPageMaxDays: 7 });
+    const week = await request(narrow).get(`/v1/schools/${loaded.schoolId}/classes/${cls.id}/journal?subject=${subject.id}&from=2025-09-01&to=2025-09-08`).expect(400);
+    expect(week.body.error.message).toContain('at most 7 days');
+    await request(narrow).get(`/v1/schools/${loaded.schoolId}/classes/${cls.id}/journal?subject=${subject.id}&to=2025-09-30`).expect(200);
+  });
+
+  it('scopes the journal page by school: a class of another school is 404 there; the groups are read through the parent index', async () => {
+    const other = await createSchool(db.pool, { name: 'Школа № 2' });
+    const source = await createConnection(db.pool, other, 'dnevnikru');
+    await applyBatch(db.pool, systemClock, { connectionId: source, stream: 'roster', records: [{ type: 'class', externalId: 'x5a', year: 2025, name: '5А', grade: 5, letter: 'А' }] });
+    const { rows } = await db.pool.query<{ id: string }>('SELECT id::text FROM class_group WHERE school_id = $1', [other]);
+    const foreign = rows[0]!.id;
+    const under = await request(app).get(`/v1/schools/${loaded.schoolId}/classes/${foreign}/journal`).expect(404);
+    expect(under.body.error.code).toBe('not_found');
+    expect((await request(app).get(`/v1/schools/${other}/classes/${foreign}/journal`).expect(400)).body.error.details.subjects).toEqual([]);
+    const classes = (await request(app).get(`/v1/schools/${loaded.schoolId}/classes`)).body.data as Array<{ id: string; name: string }>;
+    const cls = classes.find((c) => c.name === '7А')!;
+    const client = await db.pool.connect();
+    try {
+      await client.query('BEGIN');
+      // A small table is scanned whole whatever its indexes: with scans priced out, the plan shows which index serves the filter.
+      await client.query('SET LOCAL enable_seqscan = off');
+      const plan = await client.query(`EXPLAIN (FORMAT JSON) ${PAGE_LESSONS_SQL}`, [cls.id, loaded.schoolId, cls.id, '2025-09-01', '2025-09-30']);
+      const text = JSON.stringify(plan.rows[0]);
+      expect(text).toContain('class_group_school_id_parent_id_idx');
+      expect(text).not.toContain('Seq Scan');
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
+  });
+
   it('answers bad requests with a 4xx and a message', async () => {
     const bad = await request(app).get('/v1/classes/not-a-uuid/journal').expect(400);
     expect(bad.body.error).toMatchObject({ code: 'validation_failed', message: expect.stringContaining('path.classId') });
@@ -82,4 +144,23 @@ describe('the service on the demo school', () => {
     await request(app).get('/v1/schools/00000000-0000-4000-8000-000000000000/classes').expect(404);
     await request(app).get('/v1/nothing').expect(404);
   });
+
+  it('reports the demo as ready after a restart on the same database, its simulators back', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'jb-restart-'));
+    const config = loadConfig({
+      DATABASE_URL: db.url, DATA_DIR: dataDir, PORT: '0', ROLES: 'api', DEMO: 'auto', DEMO_SEED: '3', DEMO_PUPILS: '60',
+      CONNECTION_SECRETS_KEY: randomBytes(32).toString('base64'),
+    });
+    const service = await startService(config, createLogger('silent'));
+    try {
+      await service.demo.loaded();
+      const health = await (await fetch(`${service.url}/health`)).json() as { demo: { status: string } };
+      expect(health.demo).toEqual({ status: 'ready' });
+      const platforms = await db.pool.query<{ platform: string }>(`SELECT platform FROM connection WHERE school_id = $1 AND platform <> 'demo' ORDER BY platform`, [loaded.schoolId]);
+      expect(platforms.rows.map((r) => r.platform)).toEqual(['dnevnikru', 'edutatar', 'kundoluk', 'netschool']);
+    } finally {
+      await service.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

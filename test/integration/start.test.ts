@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { generateSchool } from '../../src/demo/generator.js';
 import { listeningUrl, waitFor } from '../support/processes.js';
 
 /**
@@ -58,6 +59,9 @@ describe('npm start on a fresh machine', () => {
       expect(run.status).toBe('succeeded');
       expect(Object.values(run.counts).reduce((n, c) => n + c.created, 0)).toBeGreaterThan(100);
     }
+    // Every platform names the subgroups its own way («5А англ. гр. 1», «5А Английский язык гр. 1», «… 1 группа»): still one group each.
+    const after = (await (await fetch(`${base}/v1/schools/${schools.data[0]!.id}/classes`)).json()) as { data: Array<{ name: string }> };
+    expect(after.data).toHaveLength(generateSchool({ seed: 1, pupils: 120, year: 2025 }).groups.length);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);

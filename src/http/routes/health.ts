@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { Pool } from '../../db/pool.js';
-import { readCounts } from '../../journal/queries.js';
+import { readCounts } from '../../journal/counts.js';
 import type { SyncHealth } from '../../sync/alerts.js';
 import type { components } from '../openapi.js';
 
