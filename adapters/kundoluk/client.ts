@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { platformText } from '../../src/ports/platform-text.js';
 import { AdapterError, type AdapterContext, type HttpClient, type HttpRequest, type HttpResponse } from '../../src/ports/adapter.js';
 import type { Endpoint } from '../../src/ports/response.js';
 import { credentialKey, perRun, Relogin } from '../../src/ports/session.js';
@@ -73,6 +74,15 @@ function serverMessage(data: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * Texts Kundoluk's servers and proxy are known to answer (client models, README evidence): kept as they
+ * are; any other server text is withheld (platformText), for it may name a pupil.
+ */
+const KNOWN_TEXTS = new Set([
+  'Неверный логин или пароль', 'Неправильный логин или пароль', 'Пользователь не найден', 'Неверный формат запроса', 'Bad Gateway', '502 Bad Gateway', '503 Service Temporarily Unavailable',
+  '504 Gateway Time-out', 'Service Unavailable',
+]);
+
 const isLogin = (url: string) => /\/auth\/loginStudent\/?(\?|$)/i.test(url);
 
 /**
@@ -84,14 +94,14 @@ const isLogin = (url: string) => /\/auth\/loginStudent\/?(\?|$)/i.test(url);
 export function classifyKundoluk(response: HttpResponse): AdapterError | undefined {
   const { status, data } = response;
   const failed = status === 200 && isEnvelope(data) && Number(data.resultCode) !== 0;
-  if (isLogin(response.url) && (status === 410 || [400, 401, 403].includes(status) || failed)) return new AdapterError('auth', serverMessage(data) ?? '', { status });
+  if (isLogin(response.url) && (status === 410 || [400, 401, 403].includes(status) || failed)) return new AdapterError('auth', platformText(serverMessage(data), KNOWN_TEXTS), { status });
   if (status === 401 || status === 429) return undefined;
-  if (status === 400) return new AdapterError('permanent', `Kundoluk refused the request (HTTP 400): ${serverMessage(data) ?? 'invalid request'}`, { status });
+  if (status === 400) return new AdapterError('permanent', `Kundoluk refused the request (HTTP 400): ${platformText(serverMessage(data), KNOWN_TEXTS) || 'invalid request'}`, { status });
   if (typeof data === 'string' && /<html|<!doctype/i.test(data)) {
     const title = /<title>([^<]*)<\/title>/i.exec(data)?.[1]?.trim();
-    return new AdapterError('transient', `Kundoluk answered with an HTML page${title ? ` «${title}»` : ''} (HTTP ${status})`, { status });
+    return new AdapterError('transient', `Kundoluk answered with an HTML page${title ? ` «${platformText(title, KNOWN_TEXTS)}»` : ''} (HTTP ${status})`, { status });
   }
-  if (failed) return new AdapterError('permanent', `Kundoluk: ${serverMessage(data) ?? 'the request failed'} (resultCode ${String(data.resultCode)})`, { status });
+  if (failed) return new AdapterError('permanent', `Kundoluk: ${platformText(serverMessage(data), KNOWN_TEXTS) || 'the request failed'} (resultCode ${String(data.resultCode)})`, { status });
   return undefined;
 }
 
@@ -165,7 +175,7 @@ export class KundolukClient {
       throw new AdapterError('auth', `Kundoluk refused the login of ${who}: ${withoutLogin(error.message, username) || 'wrong login or password'}`, { status: error.status });
     }
     const account = LOGIN.parse(response.data);
-    if (!account.token) throw new AdapterError('auth', `Kundoluk gave ${who} no token: ${withoutLogin(serverMessage(response.data) ?? '', username) || 'the login failed'}`);
+    if (!account.token) throw new AdapterError('auth', `Kundoluk gave ${who} no token: ${platformText(withoutLogin(serverMessage(response.data) ?? '', username), KNOWN_TEXTS) || 'the login failed'}`);
     this.checkRole(account, who);
     if (account.changePassword) this.ctx.logger.warn({ account: index + 1 }, 'Kundoluk asks this account to change its password (changePassword); it is read as long as the server lets it sign in');
     return { token: account.token, account };

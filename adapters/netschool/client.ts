@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import iconv from 'iconv-lite';
 import { z } from 'zod';
+import { platformText } from '../../src/ports/platform-text.js';
 import { AdapterError, type AdapterContext, type HttpClient, type HttpRequest, type HttpResponse } from '../../src/ports/adapter.js';
 import { CookieJar } from '../../src/ports/cookies.js';
 import type { Endpoint } from '../../src/ports/response.js';
@@ -43,8 +44,18 @@ const DEAD_SESSION = 'NetSchool session ended';
 
 const isSecurityWarning = (error: unknown): boolean => error instanceof AdapterError && error.message.startsWith(SECURITY_WARNING_ERROR);
 
+/**
+ * The messages NetSchool is known to answer (README evidence): kept as they are; any other message is
+ * withheld (platformText), for a server's free text may name a pupil.
+ */
+const KNOWN_TEXTS = new Set([
+  'Неправильный пароль или имя пользователя', 'Неверное имя пользователя или пароль', 'Неверные данные для входа: начните вход заново',
+  'Ошибка доступа', 'Пользователь заблокирован', 'Сессия истекла', 'Доступ запрещён', 'Слишком много запросов', 'Service Unavailable', 'Not found',
+  'Ошибка запуска задачи',
+]);
+
 const messageOf = (data: unknown): string | undefined =>
-  typeof data === 'object' && data !== null && typeof (data as { message?: unknown }).message === 'string' ? (data as { message: string }).message : undefined;
+  typeof data === 'object' && data !== null && typeof (data as { message?: unknown }).message === 'string' ? platformText((data as { message: string }).message, KNOWN_TEXTS) || undefined : undefined;
 
 /**
  * NetSchool's failures: 409 `{message}` (bad credentials, or «Следующая попытка…» when it throttles
@@ -56,12 +67,13 @@ export function classifyNetSchool(response: HttpResponse): AdapterError | undefi
   const { status, data } = response;
   const message = messageOf(data);
   if (status === 409) {
-    if (message && RATE_LIMIT_MARKER.test(message)) return new AdapterError('rate_limited', `NetSchool refused the login for now: ${message}`, { status, retryAfterMs: 60_000 });
-    return new AdapterError('auth', `NetSchool: ${message ?? 'wrong login or password'}`, { status });
+    const raw = (data as { message?: unknown } | undefined)?.message;
+    if (typeof raw === 'string' && RATE_LIMIT_MARKER.test(raw)) return new AdapterError('rate_limited', 'NetSchool refused the login for now (it throttles logins: «Следующая попытка…»)', { status, retryAfterMs: 60_000 });
+    return new AdapterError('auth', `NetSchool: ${message ?? 'wrong login or password'} (HTTP 409)`, { status });
   }
   if (status === 401) {
     const authError = String(response.headers['auth-error'] ?? '');
-    if (authError && authError !== 'SessionExpired') return new AdapterError('permanent', `NetSchool refused access (${authError}): the account lacks the rights for this page`, { status });
+    if (authError && authError !== 'SessionExpired') return new AdapterError('permanent', `NetSchool refused access (${platformText(authError)}): the account lacks the rights for this page`, { status });
     return new AdapterError('auth', `${DEAD_SESSION} (HTTP 401)`, { status });
   }
   if (status === 500) return new AdapterError('auth', `${DEAD_SESSION}? HTTP 500${message ? `: ${message}` : ''}`, { status });
@@ -190,8 +202,9 @@ export class NetSchoolClient {
   }
 
   private sessionOf(answer: LoginAnswer, ver: string, version: Version | undefined): Session {
-    const message = answer.message ?? answer.errorMessage;
-    if (message && RATE_LIMIT_MARKER.test(message)) throw new AdapterError('rate_limited', `NetSchool refused the login for now: ${message}`, { retryAfterMs: 60_000 });
+    const raw = answer.message ?? answer.errorMessage;
+    if (raw && RATE_LIMIT_MARKER.test(raw)) throw new AdapterError('rate_limited', 'NetSchool refused the login for now (it throttles logins: «Следующая попытка…»)', { retryAfterMs: 60_000 });
+    const message = platformText(raw, KNOWN_TEXTS);
     if (!answer.at) throw new AdapterError('auth', `NetSchool: the login failed${message ? `: ${message}` : ''}`);
     return { at: answer.at, ver, schoolName: answer.accountInfo?.currentOrganization?.name?.trim() ?? '', version };
   }

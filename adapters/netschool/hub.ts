@@ -1,3 +1,4 @@
+import { platformText } from '../../src/ports/platform-text.js';
 import { AdapterError, type AdapterContext, type PlatformSocket } from '../../src/ports/adapter.js';
 import { shapeError } from '../../src/ports/response.js';
 import { perRun } from '../../src/ports/session.js';
@@ -127,7 +128,7 @@ export class ReportHub {
           if (handshaken) this.onFrame(socket, frame);
           else if (frame.error || this.closedBy) {
             // A hub closed while this socket was opening does not keep it.
-            reject(this.closedBy ?? new AdapterError('transient', `NetSchool report hub refused the handshake: ${frame.error}`));
+            reject(this.closedBy ?? new AdapterError('transient', `NetSchool report hub refused the handshake: ${platformText(frame.error)}`));
             socket.close();
             return;
           } else {
@@ -148,7 +149,7 @@ export class ReportHub {
       return this.settle(done.taskId, undefined, done.data);
     }
     if (frame.type === 7 || (frame.type === undefined && frame.error)) {
-      this.failAll(new AdapterError('transient', `NetSchool report hub closed: ${frame.error ?? 'no reason given'}`));
+      this.failAll(new AdapterError('transient', `NetSchool report hub closed: ${platformText(frame.error) || 'no reason given'}`));
       socket.close();
     }
   }
@@ -165,7 +166,7 @@ export class ReportHub {
       this.target = 'startTaskAsync';
       return this.invoke(socket, invocation.taskId, invocation.queueKey);
     }
-    this.settle(invocation.taskId, new AdapterError('transient', `NetSchool report ${invocation.taskId} did not start: ${failure}`));
+    this.settle(invocation.taskId, new AdapterError('transient', `NetSchool report ${invocation.taskId} did not start: ${platformText(failure, new Set(['Ошибка запуска задачи']))}`));
   }
 
   private settle(taskId: string, error: Error | undefined, code?: string): void {
