@@ -7,6 +7,9 @@ import { HUB_COMPLETE, HUB_FRAME, REPORT_FILE, STUDENT_TOTAL_QUEUE, type HubFram
 import type { StudentTotal } from './report.js';
 import { formatVersion, versionBefore, type Version } from './version.js';
 
+/** What the report hub (ASP.NET Core SignalR, NetSchool's task runner) is known to say; other text is withheld. */
+const HUB_TEXTS = new Set(['Connection closed with an error', 'Ошибка запуска задачи', 'Handshake was canceled', 'Invalid negotiation response received']);
+
 /**
  * The report queue (README.md "Reports"): `POST reports/studenttotal/queue` → `{taskId, queueKey}`;
  * on the hub (ASP.NET Core SignalR, JSON protocol) `startTask [taskId, queueKey]` with an
@@ -128,7 +131,7 @@ export class ReportHub {
           if (handshaken) this.onFrame(socket, frame);
           else if (frame.error || this.closedBy) {
             // A hub closed while this socket was opening does not keep it.
-            reject(this.closedBy ?? new AdapterError('transient', `NetSchool report hub refused the handshake: ${platformText(frame.error)}`));
+            reject(this.closedBy ?? new AdapterError('transient', `NetSchool report hub refused the handshake: ${platformText(frame.error, HUB_TEXTS)}`));
             socket.close();
             return;
           } else {
@@ -149,7 +152,7 @@ export class ReportHub {
       return this.settle(done.taskId, undefined, done.data);
     }
     if (frame.type === 7 || (frame.type === undefined && frame.error)) {
-      this.failAll(new AdapterError('transient', `NetSchool report hub closed: ${platformText(frame.error) || 'no reason given'}`));
+      this.failAll(new AdapterError('transient', `NetSchool report hub closed: ${platformText(frame.error, HUB_TEXTS) || 'no reason given'}`));
       socket.close();
     }
   }
@@ -166,7 +169,7 @@ export class ReportHub {
       this.target = 'startTaskAsync';
       return this.invoke(socket, invocation.taskId, invocation.queueKey);
     }
-    this.settle(invocation.taskId, new AdapterError('transient', `NetSchool report ${invocation.taskId} did not start: ${platformText(failure, new Set(['Ошибка запуска задачи']))}`));
+    this.settle(invocation.taskId, new AdapterError('transient', `NetSchool report ${invocation.taskId} did not start: ${platformText(failure, HUB_TEXTS)}`));
   }
 
   private settle(taskId: string, error: Error | undefined, code?: string): void {
