@@ -79,9 +79,24 @@ function serverMessage(data: unknown): string | undefined {
  * are; any other server text is withheld (platformText), for it may name a pupil.
  */
 const KNOWN_TEXTS = new Set([
-  'Неверный логин или пароль', 'Неправильный логин или пароль', 'Пользователь не найден', 'Неверный формат запроса', 'Bad Gateway', '502 Bad Gateway', '503 Service Temporarily Unavailable',
+  'Неверный логин или пароль', 'Неправильный логин или пароль', 'Пользователь не найден', 'Пользователь «…» не найден', 'Неверный формат запроса',
+  'Логин не должен содержать пробелов', 'Окуучу табылган жок', 'күндүн форматы туура эмес', 'неверный формат даты', 'Bad Gateway', '502 Bad Gateway', '503 Service Temporarily Unavailable',
   '504 Gateway Time-out', 'Service Unavailable',
 ]);
+
+/**
+ * The server's words, each part through platformText: a `field: text` part keeps its field (a name of the
+ * API's, not a person's). `login` is replaced by «…» first (a refusal may repeat it).
+ */
+function serverWords(data: unknown, login?: string): string | undefined {
+  const raw = serverMessage(data);
+  if (raw === undefined) return undefined;
+  return raw.split('; ').map((part) => {
+    const text = login ? withoutLogin(part, login) : part;
+    const field = /^([A-Za-z_][A-Za-z0-9_.[\]]*): (.*)$/.exec(text);
+    return field ? `${field[1]}: ${platformText(field[2], KNOWN_TEXTS)}` : platformText(text, KNOWN_TEXTS);
+  }).join('; ');
+}
 
 const isLogin = (url: string) => /\/auth\/loginStudent\/?(\?|$)/i.test(url);
 
@@ -94,14 +109,14 @@ const isLogin = (url: string) => /\/auth\/loginStudent\/?(\?|$)/i.test(url);
 export function classifyKundoluk(response: HttpResponse): AdapterError | undefined {
   const { status, data } = response;
   const failed = status === 200 && isEnvelope(data) && Number(data.resultCode) !== 0;
-  if (isLogin(response.url) && (status === 410 || [400, 401, 403].includes(status) || failed)) return new AdapterError('auth', platformText(serverMessage(data), KNOWN_TEXTS), { status });
+  if (isLogin(response.url) && (status === 410 || [400, 401, 403].includes(status) || failed)) return new AdapterError('auth', serverMessage(data) ?? '', { status });
   if (status === 401 || status === 429) return undefined;
-  if (status === 400) return new AdapterError('permanent', `Kundoluk refused the request (HTTP 400): ${platformText(serverMessage(data), KNOWN_TEXTS) || 'invalid request'}`, { status });
+  if (status === 400) return new AdapterError('permanent', `Kundoluk refused the request (HTTP 400): ${serverWords(data) || 'invalid request'}`, { status });
   if (typeof data === 'string' && /<html|<!doctype/i.test(data)) {
     const title = /<title>([^<]*)<\/title>/i.exec(data)?.[1]?.trim();
     return new AdapterError('transient', `Kundoluk answered with an HTML page${title ? ` «${platformText(title, KNOWN_TEXTS)}»` : ''} (HTTP ${status})`, { status });
   }
-  if (failed) return new AdapterError('permanent', `Kundoluk: ${platformText(serverMessage(data), KNOWN_TEXTS) || 'the request failed'} (resultCode ${String(data.resultCode)})`, { status });
+  if (failed) return new AdapterError('permanent', `Kundoluk: ${serverWords(data) || 'the request failed'} (resultCode ${String(data.resultCode)})`, { status });
   return undefined;
 }
 
@@ -172,10 +187,10 @@ export class KundolukClient {
       if (error.status === 410) {
         throw new AdapterError('auth', `Kundoluk requires ${who} to change its password in the Kundoluk app before it signs in again (HTTP 410)`, { status: 410 });
       }
-      throw new AdapterError('auth', `Kundoluk refused the login of ${who}: ${withoutLogin(error.message, username) || 'wrong login or password'}`, { status: error.status });
+      throw new AdapterError('auth', `Kundoluk refused the login of ${who}: ${serverWords([error.message], username) || 'wrong login or password'}`, { status: error.status });
     }
     const account = LOGIN.parse(response.data);
-    if (!account.token) throw new AdapterError('auth', `Kundoluk gave ${who} no token: ${platformText(withoutLogin(serverMessage(response.data) ?? '', username), KNOWN_TEXTS) || 'the login failed'}`);
+    if (!account.token) throw new AdapterError('auth', `Kundoluk gave ${who} no token: ${serverWords(response.data, username) || 'the login failed'}`);
     this.checkRole(account, who);
     if (account.changePassword) this.ctx.logger.warn({ account: index + 1 }, 'Kundoluk asks this account to change its password (changePassword); it is read as long as the server lets it sign in');
     return { token: account.token, account };

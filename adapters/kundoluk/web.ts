@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { platformText } from '../../src/ports/platform-text.js';
 import { AdapterError, type AdapterContext, type HttpClient, type HttpRequest, type HttpResponse } from '../../src/ports/adapter.js';
 import { CookieJar } from '../../src/ports/cookies.js';
 import { missingPart } from '../../src/ports/response.js';
@@ -27,7 +26,7 @@ function classifyKundolukWeb(response: HttpResponse): AdapterError | undefined {
   const { status, data, url } = response;
   if (status !== 200 || typeof data !== 'string' || !isLoginPath(url, url)) return undefined;
   const { refused } = WEB_LOGIN.parse(data);
-  return refused ? new AdapterError('auth', `the Kundoluk web journal refused the login: «${platformText(refused, new Set(['Неверный логин или пароль', 'Неправильный логин или пароль']))}» (wrong login or password)`, { status }) : undefined;
+  return refused ? new AdapterError('auth', `the Kundoluk web journal refused the login: «${refused}» (wrong login or password)`, { status }) : undefined;
 }
 
 /** A page that sends the user to the login form: a redirect there, or the form itself [I]. */

@@ -24,7 +24,6 @@ describe('platform error texts', () => {
     ['NetSchool 500', () => classifyNetSchool(response(500, { message: NAME }))],
     ['Kundoluk 400', () => classifyKundoluk(response(400, [{ errorMessage: NAME }]))],
     ['Kundoluk failed envelope', () => classifyKundoluk(response(200, { resultCode: 7, resultMessage: NAME, actionResult: null }))],
-    ['Kundoluk login refusal', () => classifyKundoluk(response(401, { resultCode: 1, resultMessage: NAME }, 'https://kundoluk.example/api/auth/loginStudent'))],
     ['Kundoluk HTML page', () => classifyKundoluk(response(502, `<html><title>${NAME}</title></html>`))],
     ['Дневник.ру error body', () => classifyDnevnik(response(400, { type: 'parameterInvalid', description: NAME }))],
   ])('%s: the name never reaches the message', (_name, classify) => {
