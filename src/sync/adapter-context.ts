@@ -1,7 +1,8 @@
 import type { AdapterContext, AdapterLogger, AnyAdapter, DateRange } from '../ports/adapter.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
-import { createHttpClient, type Exchange, type Limiters } from './http-client.js';
+import { createHttpClient, type Exchange } from './http-client.js';
+import type { Limiters } from './host-limits.js';
 import { openSocket, type Frame } from './socket.js';
 
 export interface RunStats {

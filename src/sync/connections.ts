@@ -7,7 +7,7 @@ import type { Logger } from '../lib/logger.js';
 import type { SecretBox } from '../lib/secret-box.js';
 import { AdapterError, type AdapterRegistry, type AnyAdapter } from '../ports/adapter.js';
 import { createAdapterContext } from './adapter-context.js';
-import type { Limiters } from './http-client.js';
+import type { Limiters } from './host-limits.js';
 
 /** A connection as the API and the CLI show it: never its secrets, only which secret keys are set. */
 export interface ConnectionView {

@@ -9,7 +9,7 @@ import { STREAM_ORDER, type AdapterRegistry, type DateRange, type StreamName } f
 import type { RecordType } from '../ports/records.js';
 import { findGone } from './gone.js';
 import { createAdapterContext } from './adapter-context.js';
-import type { Limiters } from './http-client.js';
+import type { Limiters } from './host-limits.js';
 
 export interface SyncDeps {
   pool: Pool;

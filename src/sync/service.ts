@@ -6,7 +6,7 @@ import { loadSecretBox } from '../lib/secret-box.js';
 import type { AdapterRegistry } from '../ports/adapter.js';
 import { ConnectionService } from './connections.js';
 import type { ExecutorDeps } from './executor.js';
-import { Limiters } from './http-client.js';
+import { Limiters } from './host-limits.js';
 import { DEFAULT_QUEUE_SETTINGS, SyncQueue } from './queue.js';
 import { Scheduler } from './scheduler.js';
 
@@ -26,7 +26,10 @@ export async function startSync(
   config: Config, deps: { pool: Pool; clock: Clock; logger: Logger; adapters: AdapterRegistry },
   roles: readonly string[] = config.ROLES,
 ): Promise<SyncService> {
-  const limiters = new Limiters();
+  // Request slots and breakers in Postgres: every process of the deployment keeps one platform's rate.
+  const limiters = new Limiters({
+    pool: deps.pool, breaker: { failures: config.PLATFORM_BREAKER_FAILURES, openMs: config.PLATFORM_BREAKER_OPEN_SECONDS * 1000 },
+  });
   const box = await loadSecretBox(config.CONNECTION_SECRETS_KEY, config.DATA_DIR);
   const connections = new ConnectionService({ ...deps, box, limiters });
   const queue = await SyncQueue.start(deps.pool, deps.logger, {
