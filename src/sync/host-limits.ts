@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Pool } from '../db/pool.js';
 import { AdapterError } from '../ports/adapter.js';
-import { DEFAULT_BREAKER, MemoryHostGate, PgHostGate, type BreakerSettings, type HostGate } from './host-gate.js';
+import { DEFAULT_BREAKER, MemoryHostGate, PgHostGate, type BreakerSettings, type HostGate, type Turn } from './host-gate.js';
+
+const MAX_SLOT_TRIES = 4;
 
 /**
  * The host's circuit breaker is open: the request was not sent. Not retried by the HTTP client; the
@@ -48,10 +50,7 @@ export class HostLimiter {
 
   schedule<T>(work: () => Promise<T>, signal: AbortSignal): Promise<T> {
     return this.slots(async () => {
-      signal.throwIfAborted();
-      const turn = await this.gate.reserve(this.host, this.credential, this.intervalMs, this.probeMs);
-      if (turn.refused) throw new PlatformUnavailableError(this.host, turn.refused.retryAt, turn.refused.retryInMs);
-      if (turn.waitMs > 0) await sleep(turn.waitMs, signal);
+      const turn = await this.takeSlot(signal);
       let result: T;
       try {
         result = await work();
@@ -67,6 +66,23 @@ export class HostLimiter {
       if (turn.failing) await this.gate.succeeded(this.host);
       return result;
     });
+  }
+
+  /**
+   * Waits for a slot of the key. A process held up past its slot by more than half an interval (its
+   * event loop was busy applying a batch) takes a fresh slot instead of sending late, which would crowd
+   * the requests of the next slots into one second; after a few tries it sends anyway.
+   */
+  private async takeSlot(signal: AbortSignal): Promise<Extract<Turn, { waitMs: number }>> {
+    for (let tries = 1; ; tries++) {
+      signal.throwIfAborted();
+      const asked = performance.now();
+      const turn = await this.gate.reserve(this.host, this.credential, this.intervalMs, this.probeMs);
+      if (turn.refused) throw new PlatformUnavailableError(this.host, turn.refused.retryAt, turn.refused.retryInMs);
+      const due = asked + turn.waitMs;
+      if (due > performance.now()) await sleep(due - performance.now(), signal);
+      if (performance.now() - due <= this.intervalMs / 2 || tries >= MAX_SLOT_TRIES) return turn;
+    }
   }
 
   stop(): void {
