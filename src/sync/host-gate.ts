@@ -43,7 +43,7 @@ export interface Refusal {
 export type Turn =
   | { refused: Refusal }
   /** Wait `waitMs` for the slot; `failing`: the host has failed lately (or this is the probe), so report a success. */
-  | { refused?: undefined; waitMs: number; failing: boolean };
+  | { refused?: undefined; waitMs: number; failing: boolean; probing: boolean };
 
 const RESERVE = `
 WITH breaker AS (
@@ -64,7 +64,8 @@ WITH breaker AS (
 SELECT extract(epoch FROM (SELECT next_at FROM slot) - clock_timestamp())::float8 * 1000 - $3::float8 AS wait_ms,
        (SELECT until FROM refused) AS until,
        extract(epoch FROM (SELECT until FROM refused) - clock_timestamp())::float8 * 1000 AS until_ms,
-       coalesce((SELECT failures FROM breaker), 0) > 0 AS failing`;
+       coalesce((SELECT failures FROM breaker), 0) > 0 AS failing,
+       EXISTS (SELECT 1 FROM probe) AS probing`;
 
 const FAIL = `
 INSERT INTO platform_breaker AS b (host, failures, open_until)
@@ -78,12 +79,12 @@ export class PgHostGate implements HostGate {
   constructor(private readonly pool: Pool, private readonly settings: BreakerSettings = DEFAULT_BREAKER) {}
 
   async reserve(host: string, credential: string, intervalMs: number, probeMs: number): Promise<Turn> {
-    const { rows } = await this.pool.query<{ wait_ms: number | null; until: Date | null; until_ms: number | null; failing: boolean }>(
+    const { rows } = await this.pool.query<{ wait_ms: number | null; until: Date | null; until_ms: number | null; failing: boolean; probing: boolean }>(
       RESERVE, [host, credential, intervalMs, probeMs, this.settings.failures],
     );
     const row = rows[0]!;
     if (row.until) return { refused: { retryAt: row.until, retryInMs: Math.max(0, row.until_ms ?? 0) } };
-    return { waitMs: Math.max(0, row.wait_ms ?? 0), failing: row.failing };
+    return { waitMs: Math.max(0, row.wait_ms ?? 0), failing: row.failing, probing: row.probing };
   }
 
   async failed(host: string): Promise<Refusal | undefined> {
@@ -107,14 +108,15 @@ export class MemoryHostGate implements HostGate {
   async reserve(host: string, credential: string, intervalMs: number, probeMs: number): Promise<Turn> {
     const now = Date.now();
     const breaker = this.breakers.get(host);
-    if (breaker && breaker.failures >= this.settings.failures) {
+    const probing = breaker !== undefined && breaker.failures >= this.settings.failures;
+    if (breaker && probing) {
       if (breaker.openUntil > now) return { refused: refusal(breaker.openUntil, now) };
       breaker.openUntil = now + probeMs;
     }
     const key = `${host}\n${credential}`;
     const slot = Math.max(this.nextAt.get(key) ?? now, now);
     this.nextAt.set(key, slot + intervalMs);
-    return { waitMs: slot - now, failing: (breaker?.failures ?? 0) > 0 };
+    return { waitMs: slot - now, failing: (breaker?.failures ?? 0) > 0, probing };
   }
 
   async failed(host: string): Promise<Refusal | undefined> {

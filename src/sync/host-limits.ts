@@ -71,7 +71,9 @@ export class HostLimiter {
   /**
    * Waits for a slot of the key. A process held up past its slot by more than half an interval (its
    * event loop was busy applying a batch) takes a fresh slot instead of sending late, which would crowd
-   * the requests of the next slots into one second; after a few tries it sends anyway.
+   * the requests of the next slots into one second; after a few tries it sends anyway. The breaker's
+   * probe keeps its turn (it is the host's only request, and a fresh reservation would find the
+   * breaker held for the probe).
    */
   private async takeSlot(signal: AbortSignal): Promise<Extract<Turn, { waitMs: number }>> {
     for (let tries = 1; ; tries++) {
@@ -81,7 +83,7 @@ export class HostLimiter {
       if (turn.refused) throw new PlatformUnavailableError(this.host, turn.refused.retryAt, turn.refused.retryInMs);
       const due = asked + turn.waitMs;
       if (due > performance.now()) await sleep(due - performance.now(), signal);
-      if (performance.now() - due <= this.intervalMs / 2 || tries >= MAX_SLOT_TRIES) return turn;
+      if (turn.probing || performance.now() - due <= this.intervalMs / 2 || tries >= MAX_SLOT_TRIES) return turn;
     }
   }
 
