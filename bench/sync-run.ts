@@ -5,7 +5,7 @@ import { createPool } from '../src/db/pool.js';
 import { generateSchool } from '../src/demo/generator.js';
 import { fixedClock } from '../src/lib/clock.js';
 import { createLogger } from '../src/lib/logger.js';
-import { Limiters } from '../src/sync/http-client.js';
+import { Limiters } from '../src/sync/host-limits.js';
 import { syncStreams, type SyncDeps, type SyncResult } from '../src/sync/run-streams.js';
 import { createTenant } from './journal.js';
 

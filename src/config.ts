@@ -71,6 +71,14 @@ export const ConfigSchema = z.object({
   SYNC_CONCURRENCY: intInRange(1, 32).default(2),
   /** How often an idle worker asks the queue for work. */
   SYNC_POLL_SECONDS: z.coerce.number().min(0.5).max(60).default(2),
+  /**
+   * Circuit breaker per platform host (src/sync/host-gate.ts), shared by every process: this many
+   * consecutive transient failures (timeouts, refused connections, 5xx; never 4xx) open it; it then
+   * refuses every request to the host for PLATFORM_BREAKER_OPEN_SECONDS, and the syncs it refused are
+   * rescheduled for then (no retry spent), when one probe request may try the host again.
+   */
+  PLATFORM_BREAKER_FAILURES: intInRange(1, 1000).default(5),
+  PLATFORM_BREAKER_OPEN_SECONDS: intInRange(1, 86_400).default(120),
   /** Roles of this process: api, worker, scheduler (comma-separated); npm start runs all three. */
   ROLES: z
     .string()

@@ -366,11 +366,13 @@ export interface components {
             requests: number;
             error: string | null;
             /**
+             * @description unavailable: the platform host's circuit breaker is open; the run is queued again for when it lets a probe through
              * @example auth
              * @example rate_limited
              * @example transient
              * @example permanent
              * @example internal
+             * @example unavailable
              */
             errorKind: string | null;
             /** Format: date-time */

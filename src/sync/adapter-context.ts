@@ -2,7 +2,8 @@ import type { AdapterContext, AdapterLogger, AnyAdapter, DateRange } from '../po
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import type { TargetPolicy } from '../lib/net-targets.js';
-import { createHttpClient, type Exchange, type Limiters } from './http-client.js';
+import { createHttpClient, type Exchange } from './http-client.js';
+import type { Limiters } from './host-limits.js';
 import { openSocket, type Frame } from './socket.js';
 
 export interface RunStats {

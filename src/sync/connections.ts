@@ -8,7 +8,7 @@ import type { SecretBox } from '../lib/secret-box.js';
 import { AdapterError, type AdapterRegistry, type AnyAdapter } from '../ports/adapter.js';
 import { credentialKey } from '../ports/session.js';
 import { createAdapterContext } from './adapter-context.js';
-import type { Limiters } from './http-client.js';
+import type { Limiters } from './host-limits.js';
 import { validateSchedule } from './schedule-rule.js';
 
 /** A connection as the API and the CLI show it: never its secrets, only which secret keys are set. */

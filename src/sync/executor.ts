@@ -8,7 +8,7 @@ import type { ChainAnchors } from '../journal/anchors.js';
 import type { TargetPolicy } from '../lib/net-targets.js';
 import { AdapterError, type AdapterRegistry, type DateRange } from '../ports/adapter.js';
 import type { ConnectionService } from './connections.js';
-import type { Limiters } from './http-client.js';
+import { unavailableIn, type Limiters, type PlatformUnavailableError } from './host-limits.js';
 import { heartbeat, releaseLease, takeLease } from './lease.js';
 import { raiseAlert, resolveAlerts } from './alerts.js';
 import { finishRun, getRun, markRunning, saveProgress, type RunMode, type RunView } from './runs.js';
@@ -38,6 +38,11 @@ export type AttemptResult =
   | { outcome: 'done'; run: RunView }
   /** A retryable failure: the caller retries the attempt later (pg-boss backoff). */
   | { outcome: 'retry'; error: AdapterError | Error }
+  /**
+   * The platform host's circuit breaker is open: the run waits (queued again) for `retryInMs`, when
+   * the breaker lets one probe through; no retry is spent and nothing is dead-lettered.
+   */
+  | { outcome: 'rescheduled'; retryInMs: number; error: PlatformUnavailableError }
   /** Another live run holds the connection; try again later. */
   | { outcome: 'busy' }
   /** This attempt lost the lease to a newer one (it was presumed dead); the newer one owns the run. */
@@ -100,6 +105,8 @@ export async function executeRun(deps: ExecutorDeps, runId: string, attempt: { j
       deps.logger.warn({ runId, connectionId: run.connectionId }, 'sync attempt superseded: another attempt holds the lease');
       return { outcome: 'superseded' };
     }
+    const unavailable = unavailableIn(error);
+    if (unavailable && attempt.jobId) return await reschedule(deps, run, unavailable, requests);
     return await failAttempt(deps, run, attempt, error, requests);
   } finally {
     clearInterval(beat);
@@ -116,10 +123,18 @@ export async function executeRun(deps: ExecutorDeps, runId: string, attempt: { j
   }
 }
 
+/** The run goes back to the queue, saying why and until when; the caller sends its next job. */
+async function reschedule(deps: ExecutorDeps, run: RunView, error: PlatformUnavailableError, requests: number): Promise<AttemptResult> {
+  deps.logger.warn({ runId: run.id, connectionId: run.connectionId, host: error.host, retryAt: error.retryAt.toISOString() }, 'platform unavailable: sync rescheduled');
+  await finishRun(deps.pool, run.id, { status: 'queued', streams: [], requests, error: error.message, errorKind: 'unavailable' });
+  return { outcome: 'rescheduled', retryInMs: error.retryAfterMs ?? 0, error };
+}
+
 async function failAttempt(deps: ExecutorDeps, run: RunView, attempt: { final: boolean }, error: unknown, requests: number): Promise<AttemptResult> {
-  const kind = error instanceof AdapterError ? error.kind : error instanceof StaleRunError ? 'stale' : 'internal';
+  // An open breaker met outside the queue (an inline `sync run`) ends the run: nothing would start it again.
+  const kind = unavailableIn(error) ? 'unavailable' : error instanceof AdapterError ? error.kind : error instanceof StaleRunError ? 'stale' : 'internal';
   const message = describeError(error);
-  const retryable = (error instanceof AdapterError && error.retryable) || kind === 'internal';
+  const retryable = (error instanceof AdapterError && error.retryable && kind !== 'unavailable') || kind === 'internal';
   deps.logger.warn({ runId: run.id, connectionId: run.connectionId, kind, final: attempt.final || !retryable, error: message }, 'sync attempt failed');
   // This attempt's run ends here either way; a retry is a run of its own (trigger "retry").
   await finishRun(deps.pool, run.id, { status: 'failed', streams: [], requests, error: message, errorKind: kind });

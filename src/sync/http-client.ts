@@ -1,64 +1,18 @@
 import http from 'node:http';
 import https from 'node:https';
 import axios, { type AxiosInstance } from 'axios';
-import pLimit, { type LimitFunction } from 'p-limit';
 import pRetry, { AbortError } from 'p-retry';
-import pThrottle from 'p-throttle';
 import { AdapterError, type HttpClient, type HttpClientOptions, type HttpRequest, type HttpResponse } from '../ports/adapter.js';
 import type { AdapterLogger } from '../ports/adapter.js';
 import { TargetRefusedError, type TargetPolicy } from '../lib/net-targets.js';
+import { PlatformUnavailableError, sleep, type Limiters } from './host-limits.js';
 
 /**
  * The HTTP client adapters get (src/ports HttpClient): axios underneath, a limiter per platform host
- * and credential (shared by every run of this process through `Limiters`), p-retry for transient and
- * rate-limited failures honouring Retry-After, the run's abort signal, a timeout, no redirects, and a
- * request count.
+ * and credential (src/sync/host-limits.ts: request slots shared across processes, a circuit breaker
+ * per host), p-retry for transient and rate-limited failures honouring Retry-After, the run's abort
+ * signal, a timeout, no redirects, and a request count.
  */
-
-/**
- * At most `concurrency` requests at once (p-limit), started at least 1/requestsPerSecond apart
- * (p-throttle). Bottleneck did the same before; it cost about 0.6 ms of CPU and 3.5 ms of latency per
- * request here (its local datastore yields to the event loop with timers several times per job), a
- * sixth of a no-op daily sync's CPU, and it has had no release since 2019.
- */
-export class HostLimiter {
-  private readonly slots: LimitFunction;
-  private readonly startTurn: () => Promise<void>;
-
-  constructor(requestsPerSecond: number, concurrency: number) {
-    this.slots = pLimit(concurrency);
-    this.startTurn = pThrottle({ limit: 1, interval: Math.ceil(1000 / requestsPerSecond), strict: true })(async () => undefined);
-  }
-
-  schedule<T>(work: () => Promise<T>): Promise<T> {
-    return this.slots(async () => {
-      await this.startTurn();
-      return work();
-    });
-  }
-
-  stop(): void {
-    this.slots.clearQueue();
-  }
-}
-
-export class Limiters {
-  private readonly byKey = new Map<string, HostLimiter>();
-
-  get(key: string, requestsPerSecond: number, concurrency: number): HostLimiter {
-    let limiter = this.byKey.get(key);
-    if (!limiter) {
-      limiter = new HostLimiter(requestsPerSecond, concurrency);
-      this.byKey.set(key, limiter);
-    }
-    return limiter;
-  }
-
-  async stop(): Promise<void> {
-    for (const limiter of this.byKey.values()) limiter.stop();
-    this.byKey.clear();
-  }
-}
 
 export interface HttpDeps {
   limiters: Limiters;
@@ -90,23 +44,23 @@ export interface Exchange {
 const MAX_RETRY_WAIT_MS = 5 * 60_000;
 
 export function createHttpClient(options: HttpClientOptions, deps: HttpDeps): HttpClient {
+  const timeoutMs = options.timeoutMs ?? 30_000;
   const instance = axios.create({
     baseURL: options.baseUrl,
-    timeout: options.timeoutMs ?? 30_000,
+    timeout: timeoutMs,
     maxRedirects: 0,
     validateStatus: () => true,
     responseType: 'arraybuffer',
     headers: options.headers,
     ...(deps.targets && { httpAgent: new http.Agent({ lookup: deps.targets.lookup }), httpsAgent: new https.Agent({ lookup: deps.targets.lookup }) }),
   });
-  const host = new URL(options.baseUrl).host;
-  // A serial run keeps a limiter of its own: a shared one may already allow more at once.
-  const limiter = deps.serial
-    ? deps.limiters.get(`${host}|${options.credentialKey}|serial`, options.requestsPerSecond ?? 5, 1)
-    : deps.limiters.get(`${host}|${options.credentialKey}`, options.requestsPerSecond ?? 5, options.concurrency ?? 2);
+  // A serial run keeps a limiter of its own (one at a time here), over the same shared slots.
+  const limiter = deps.limiters.get(new URL(options.baseUrl).host, options.credentialKey, {
+    requestsPerSecond: options.requestsPerSecond ?? 5, concurrency: deps.serial ? 1 : options.concurrency ?? 2, probeMs: timeoutMs,
+  });
   return {
     request: <T>(request: HttpRequest) =>
-      pRetry(() => limiter.schedule(() => send<T>(instance, options, deps, request)).catch(stopUnlessRetryable), {
+      pRetry(() => limiter.schedule(() => send<T>(instance, options, deps, request), deps.signal).catch(stopUnlessRetryable), {
         retries: (options.attempts ?? 5) - 1,
         minTimeout: 250,
         factor: 2,
@@ -222,9 +176,12 @@ function pathOf(url: string): string {
   return url.split('?')[0] ?? url;
 }
 
-/** Only transient and rate-limited failures are retried; p-retry hands anything else back unwrapped. */
+/**
+ * Only transient and rate-limited failures are retried, and not when the host's breaker is open (the
+ * run is rescheduled instead); p-retry hands anything else back unwrapped.
+ */
 function stopUnlessRetryable(error: unknown): never {
-  if (error instanceof AdapterError && error.retryable) throw error;
+  if (error instanceof AdapterError && error.retryable && !(error instanceof PlatformUnavailableError)) throw error;
   throw new AbortError(error instanceof Error ? error : new Error(String(error)));
 }
 
@@ -235,19 +192,3 @@ async function waitRetryAfter(context: { error: Error; attemptNumber: number }, 
   deps.logger.info({ kind: error.kind, retryAfterMs: error.retryAfterMs, attempt: context.attemptNumber }, 'platform asked to wait');
   await sleep(Math.min(error.retryAfterMs, MAX_RETRY_WAIT_MS), deps.signal);
 }
-
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-

@@ -6,7 +6,7 @@ import { STREAM_ORDER, type AnyAdapter, type DateRange, type StreamName } from '
 import type { SourceRecord } from '../ports/records.js';
 import { createAdapterContext, type RunObserver } from './adapter-context.js';
 import { CaptureRecorder, writeCapture, type CaptureManifest } from './capture.js';
-import { Limiters } from './http-client.js';
+import { Limiters } from './host-limits.js';
 import { Pseudonymizer } from './pseudonymize.js';
 import { startReplay } from './replay.js';
 

@@ -9,7 +9,8 @@ import { getRun, insertRun, retryRunOf, type RunMode, type RunPlan, type RunTrig
  * (taken by the executor, with a fencing token), not by pg-boss's "singleton" policy: that policy fetches
  * the oldest job of the whole queue and gives up when its key is busy, so one connection's waiting run
  * would stall every other school's. A job that finds its connection busy is deferred (a new job for the
- * same run a few seconds later, no retry spent). A run row and its
+ * same run a few seconds later, no retry spent), and so is one whose platform's circuit breaker is open
+ * (a new job for when the breaker lets a probe through). A run row and its
  * job are inserted in one transaction; scheduled runs are unique per (connection, period); a manual
  * trigger while a run of the connection is still waiting returns that run instead of queueing another. Retryable
  * failures back off exponentially; a run out of retries lands in `sync-dead` for `sync redrive`.
@@ -133,6 +134,7 @@ export class SyncQueue {
         // Busy: another run holds the connection; interrupted: this process is stopping. Either way the same
         // run waits for a later job, no retry spent (a stopping process's job is then done).
         if (result.outcome === 'busy' || result.outcome === 'interrupted') await this.defer(job, runId);
+        if (result.outcome === 'rescheduled') await this.reschedule(job, runId, result.retryInMs);
         if (result.outcome === 'done' && result.run.status === 'failed' && final && result.run.errorKind !== 'auth' && result.run.errorKind !== 'permanent') {
           // Out of retries: fail the job so pg-boss moves it to the dead letters for `sync redrive`.
           throw new Error(result.run.error ?? 'sync failed');
@@ -147,6 +149,16 @@ export class SyncQueue {
     const connectionId = job.singletonKey!;
     await withTransaction(this.pool, (client) => this.sendJob(client, runId, connectionId, BUSY_DEFER_SECONDS));
     this.logger.debug({ runId, connectionId, after: job.id }, 'connection busy: run deferred');
+  }
+
+  /**
+   * The platform is down (its breaker is open): the run waits for a new job when the breaker lets a
+   * probe through. This job completes, so no retry is spent and nothing reaches the dead letters.
+   */
+  private async reschedule(job: PgBoss.JobWithMetadata<SyncJob>, runId: string, retryInMs: number): Promise<void> {
+    const connectionId = job.singletonKey!;
+    await withTransaction(this.pool, (client) => this.sendJob(client, runId, connectionId, Math.max(1, Math.ceil(retryInMs / 1000))));
+    this.logger.info({ runId, connectionId, after: job.id, retryInMs }, 'platform unavailable: run rescheduled');
   }
 
   /** Jobs whose worker stopped heart-beating are failed, hence retried (the lease fences the old one). */

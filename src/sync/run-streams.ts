@@ -10,7 +10,7 @@ import type { RecordType } from '../ports/records.js';
 import { findGone } from './gone.js';
 import { createAdapterContext } from './adapter-context.js';
 import type { TargetPolicy } from '../lib/net-targets.js';
-import type { Limiters } from './http-client.js';
+import type { Limiters } from './host-limits.js';
 
 export interface SyncDeps {
   pool: Pool;

@@ -9,7 +9,7 @@ import { loadSecretBox } from '../lib/secret-box.js';
 import type { AdapterRegistry } from '../ports/adapter.js';
 import { ConnectionService } from './connections.js';
 import type { ExecutorDeps } from './executor.js';
-import { Limiters } from './http-client.js';
+import { Limiters } from './host-limits.js';
 import { DEFAULT_QUEUE_SETTINGS, SyncQueue } from './queue.js';
 import { Scheduler } from './scheduler.js';
 
@@ -42,7 +42,10 @@ export async function startSync(
   roles: readonly string[] = config.ROLES,
   options: { deferStart?: boolean } = {},
 ): Promise<SyncService> {
-  const limiters = new Limiters();
+  // Request slots and breakers in Postgres: every process of the deployment keeps one platform's rate.
+  const limiters = new Limiters({
+    pool: deps.pool, breaker: { failures: config.PLATFORM_BREAKER_FAILURES, openMs: config.PLATFORM_BREAKER_OPEN_SECONDS * 1000 },
+  });
   const draining = new AbortController();
   const halting = new AbortController();
   const anchors = await ChainAnchors.open(anchorDirOf(config));

@@ -8,7 +8,7 @@ import { shiftDays } from '../../src/lib/dates.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { AdapterError } from '../../src/ports/adapter.js';
 import type { PeriodMarkRecord } from '../../src/ports/records.js';
-import { Limiters } from '../../src/sync/http-client.js';
+import { Limiters } from '../../src/sync/host-limits.js';
 import { syncStreams } from '../../src/sync/run-streams.js';
 import { harnessContext, startSimulator } from '../support/adapter-harness.js';
 import { compareWithTruth, ROUND_TRIP, syncFromSimulator, withSimulatedSchool } from '../support/round-trip.js';

@@ -28,7 +28,8 @@ beforeAll(async () => {
   db = await createTestDatabase({ poolSize: 10 });
   truth = generateSchool({ seed: 21, pupils: 40, year: 2025, until: TODAY });
   sim = await startDnevnikSimulator(truth);
-  engine = await startTestEngine(db, clock);
+  // A dead platform here must outlast the retries (dead letters); the breaker has its own test (platform-breaker.test.ts).
+  engine = await startTestEngine(db, clock, { PLATFORM_BREAKER_FAILURES: '1000' });
 });
 afterAll(async () => {
   await engine.stop();
@@ -179,7 +180,7 @@ describe('the sync engine', () => {
 
   it('never runs two syncs of one connection at once, whatever the triggers', async () => {
     const { connectionId } = await newConnection();
-    const second = await startTestEngine(db, clock);
+    const second = await startTestEngine(db, clock, { PLATFORM_BREAKER_FAILURES: '1000' });
     try {
       const triggers = Array.from({ length: 50 }, (_, i) => engine.queue.enqueue(connectionId, 'manual', i % 5 === 0 ? 'full' : 'incremental'));
       const results = await Promise.all(triggers);

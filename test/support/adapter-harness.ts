@@ -6,7 +6,7 @@ import type { Logger } from '../../src/lib/logger.js';
 import type { Adapter, AdapterContext, AnyAdapter, DateRange } from '../../src/ports/adapter.js';
 import type { PlatformSpelling, SimulatorHandle } from '../../src/ports/simulator.js';
 import { createAdapterContext, type RunObserver } from '../../src/sync/adapter-context.js';
-import { Limiters } from '../../src/sync/http-client.js';
+import { Limiters } from '../../src/sync/host-limits.js';
 
 /** Starts a registered adapter's simulator serving `school` on a free loopback port. */
 export async function startSimulator(adapter: AnyAdapter, school: DemoSchool, options?: Record<string, unknown>): Promise<SimulatorHandle> {

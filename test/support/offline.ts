@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll } from '@jest/globals';
 import nock from 'nock';
 import type { AdapterContext, AnyAdapter, DateRange } from '../../src/ports/adapter.js';
-import { Limiters } from '../../src/sync/http-client.js';
+import { Limiters } from '../../src/sync/host-limits.js';
 import { harnessContext, memoryLogger } from './adapter-harness.js';
 
 /**

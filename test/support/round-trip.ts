@@ -6,7 +6,7 @@ import { createLogger } from '../../src/lib/logger.js';
 import { shiftDays } from '../../src/lib/dates.js';
 import { AdapterError, type AnyAdapter, type DateRange } from '../../src/ports/adapter.js';
 import type { PlatformSpelling, SimulatorHandle } from '../../src/ports/simulator.js';
-import { Limiters } from '../../src/sync/http-client.js';
+import { Limiters } from '../../src/sync/host-limits.js';
 import { syncStreams, type SyncResult } from '../../src/sync/run-streams.js';
 import { spellingOf, startSimulator } from './adapter-harness.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
