@@ -16,6 +16,7 @@ import { createTenant } from './journal.js';
  * - `noop <connection id>`: daily incremental runs of that tenant in a process like the service's worker
  *   (no heap cap given by the caller): the first run (cold), two more to warm the JIT up, then the median
  *   of three (warm: a worker that has been syncing all day).
+ * Requests pass the service's gate (slots and breakers in Postgres); BENCH_LIMITER=memory keeps them in memory.
  * Prints one JSON line of figures. BENCH_CPU_PROFILE=<file> writes a CPU profile of the last no-op run.
  * `node --import tsx bench/sync-run.ts <platform> <pupils> <database url> <config json> full|noop [connection id]`
  */
@@ -24,7 +25,8 @@ const pool = createPool(url, 4);
 const school = generateSchool({ seed: 2025, pupils: Number(pupils), year: 2025 });
 const year = { from: school.year.startDate, to: school.year.endDate };
 const window = { from: '2026-05-18', to: year.to };
-const limiters = new Limiters();
+// As the service does: request slots and breakers in Postgres (BENCH_LIMITER=memory: in this process only, the baseline).
+const limiters = process.env.BENCH_LIMITER === 'memory' ? new Limiters() : new Limiters({ pool });
 const deps: SyncDeps = { pool, clock: fixedClock(new Date(`${year.to}T18:00:00+03:00`)), logger: createLogger('warn'), limiters, adapters };
 const config = JSON.parse(configJson) as unknown;
 const classes = school.groups.filter((g) => g.kind === 'class').length;

@@ -40,9 +40,9 @@ interface NoopFigures {
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
-function node(script: string, args: string[], heapMb?: number): ChildProcess {
+function node(script: string, args: string[], heapMb?: number, env: Record<string, string> = {}): ChildProcess {
   const flags = ['--import', 'tsx', ...(heapMb ? [`--max-old-space-size=${heapMb}`] : [])];
-  return spawn(process.execPath, [...flags, here(script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return spawn(process.execPath, [...flags, here(script), ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
 }
 
 async function firstLine(child: ChildProcess): Promise<string> {
@@ -68,8 +68,8 @@ async function withSimulator<T>(platform: string, pupils: number, work: (config:
 }
 
 /** The full-year sync with the 256 MB V8 heap of a small container (like the journal part of the bench). */
-function fullSync(platform: string, pupils: number, url: string, config: string): Promise<SyncFigures> {
-  return output<SyncFigures>(node('./sync-run.ts', [platform, String(pupils), url, config, 'full'], 256));
+function fullSync(platform: string, pupils: number, url: string, config: string, env: Record<string, string> = {}): Promise<SyncFigures> {
+  return output<SyncFigures>(node('./sync-run.ts', [platform, String(pupils), url, config, 'full'], 256, env));
 }
 
 /**
@@ -84,6 +84,7 @@ export async function benchSync(o: { url: string; pupils: number; log: (m: strin
   const metrics: Metric[] = [];
   const platforms = (process.env.BENCH_SYNC_PLATFORMS ?? 'dnevnikru,netschool,edutatar,kundoluk').split(',');
   if (process.env.BENCH_SYNC_BIG !== '0') metrics.push(...(await benchBig(o)));
+  if (platforms.includes('netschool')) metrics.push(...(await benchSharedLimiter(o)));
   for (const platform of platforms) {
     o.log(`adapter ${platform}: full year of a 300-pupil school`);
     const small = await withSimulator(platform, 300, (config) => fullSync(platform, 300, o.url, config));
@@ -96,6 +97,24 @@ export async function benchSync(o: { url: string; pupils: number; log: (m: strin
     );
   }
   return metrics;
+}
+
+/**
+ * What the request slots in Postgres (one statement per request, shared by every process) cost against
+ * the in-process limiter, on the platform that needs the most requests (NetSchool, pupil by pupil).
+ */
+async function benchSharedLimiter(o: { url: string; log: (m: string) => void }): Promise<Metric[]> {
+  o.log('shared limiter: NetSchool full year of a 300-pupil school, slots in Postgres vs in memory');
+  const [shared, memory] = await withSimulator('netschool', 300, async (config) => [
+    await fullSync('netschool', 300, o.url, config),
+    await fullSync('netschool', 300, o.url, config, { BENCH_LIMITER: 'memory' }),
+  ]);
+  o.log(`  Postgres slots ${shared!.fullSeconds.toFixed(1)} s, in memory ${memory!.fullSeconds.toFixed(1)} s (${shared!.fullRequests} requests)`);
+  return [
+    { name: 'sync.shared_limiter_netschool_300_s', value: round(shared!.fullSeconds, 1), unit: 's' },
+    { name: 'sync.memory_limiter_netschool_300_s', value: round(memory!.fullSeconds, 1), unit: 's' },
+    { name: 'sync.shared_vs_memory_limiter', value: round(shared!.fullSeconds / memory!.fullSeconds, 3), unit: 'ratio' },
+  ];
 }
 
 async function benchBig(o: { url: string; pupils: number; log: (m: string) => void }): Promise<Metric[]> {
