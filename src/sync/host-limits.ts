@@ -5,6 +5,8 @@ import { AdapterError } from '../ports/adapter.js';
 import { DEFAULT_BREAKER, MemoryHostGate, PgHostGate, type BreakerSettings, type HostGate, type Turn } from './host-gate.js';
 
 const MAX_SLOT_TRIES = 4;
+/** A request this late for its slot is sent anyway (see HostLimiter.takeSlot). */
+const MIN_LATE_TOLERANCE_MS = 20;
 
 /**
  * The host's circuit breaker is open: the request was not sent. Not retried by the HTTP client; the
@@ -15,7 +17,9 @@ export class PlatformUnavailableError extends AdapterError {
   readonly retryAt: Date;
 
   constructor(host: string, retryAt: Date, retryInMs: number, options: { cause?: unknown } = {}) {
-    super('transient', `platform ${host} is unavailable, retrying at ${retryAt.toISOString()}`, { retryAfterMs: retryInMs, cause: options.cause });
+    // The failure that opened the breaker says why (its text is the adapter's, already redacted).
+    const why = options.cause instanceof Error ? ` (${options.cause.message})` : '';
+    super('transient', `platform ${host} is unavailable${why}, retrying at ${retryAt.toISOString()}`, { retryAfterMs: retryInMs, cause: options.cause });
     this.name = 'PlatformUnavailableError';
     this.host = host;
     this.retryAt = retryAt;
@@ -39,6 +43,7 @@ export function unavailableIn(error: unknown): PlatformUnavailableError | undefi
 export class HostLimiter {
   private readonly slots: LimitFunction;
   private readonly intervalMs: number;
+  private readonly lateToleranceMs: number;
 
   constructor(
     private readonly gate: HostGate, private readonly host: string, private readonly credential: string,
@@ -46,6 +51,9 @@ export class HostLimiter {
   ) {
     this.slots = pLimit(concurrency);
     this.intervalMs = 1000 / requestsPerSecond;
+    // Half a slot, but never below a timer's granularity: at hundreds of requests a second every request
+    // is a millisecond late, and a fresh slot each time would cost a statement per try for nothing.
+    this.lateToleranceMs = Math.max(this.intervalMs / 2, MIN_LATE_TOLERANCE_MS);
   }
 
   schedule<T>(work: () => Promise<T>, signal: AbortSignal): Promise<T> {
@@ -83,7 +91,7 @@ export class HostLimiter {
       if (turn.refused) throw new PlatformUnavailableError(this.host, turn.refused.retryAt, turn.refused.retryInMs);
       const due = asked + turn.waitMs;
       if (due > performance.now()) await sleep(due - performance.now(), signal);
-      if (turn.probing || performance.now() - due <= this.intervalMs / 2 || tries >= MAX_SLOT_TRIES) return turn;
+      if (turn.probing || performance.now() - due <= this.lateToleranceMs || tries >= MAX_SLOT_TRIES) return turn;
     }
   }
 

@@ -118,7 +118,7 @@ describe('three processes, one platform account', () => {
       }
       await startWorkers();
       proxy.arrivals.length = 0;
-      const runs = await Promise.all(connections.map((c) => control.queue.enqueue(c.id, 'manual', 'range', { range: { from: RANGE.from, to: '2025-09-12' } })));
+      const runs = await Promise.all(connections.map((c) => control.queue.enqueue(c.id, 'manual', 'range', { range: { from: RANGE.from, to: '2025-09-07' } })));
       const done = await waitFor('the three runs', async () => {
         const all = await Promise.all(runs.map((r) => getRun(db.pool, r.run.id)));
         return all.every((r) => r && r.status !== 'queued' && r.status !== 'running') ? all.map((r) => r!) : undefined;

@@ -44,7 +44,7 @@ describe('the circuit breaker of a platform host', () => {
       return r?.status === 'queued' && r.errorKind === 'unavailable' ? r : undefined;
     }, 60_000, 100);
     const host = new URL(sim.url).host;
-    expect(waiting.error).toMatch(new RegExp(`^platform ${host} is unavailable, retrying at \\d{4}-\\d\\d-\\d\\dT`));
+    expect(waiting.error).toMatch(new RegExp(`^platform ${host} is unavailable \\(Дневник.ру is under maintenance \\(HTTP 550 Server Work\\)\\), retrying at \\d{4}-\\d\\d-\\d\\dT`));
     // The sync's first request failed N times (the client's own retries), then the breaker opened.
     expect(sim.requests() - before).toBe(FAILURES);
 
