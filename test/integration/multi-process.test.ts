@@ -107,7 +107,7 @@ function mostInWindow(times: number[], ms: number): number {
 
 describe('three processes, one platform account', () => {
   it('keep the platform\'s rate together: requestsPerSecond in any second, whatever process sends', async () => {
-    const LIMIT = 20;
+    const LIMIT = 50;
     const proxy = await startRecordingProxy(sim.url);
     try {
       // Three schools served by one platform account (one host, one credential): one shared limit.
@@ -118,7 +118,7 @@ describe('three processes, one platform account', () => {
       }
       await startWorkers();
       proxy.arrivals.length = 0;
-      const runs = await Promise.all(connections.map((c) => control.queue.enqueue(c.id, 'manual', 'range', { range: { from: RANGE.from, to: '2025-09-07' } })));
+      const runs = await Promise.all(connections.map((c) => control.queue.enqueue(c.id, 'manual', 'range', { range: { from: RANGE.from, to: '2025-09-12' } })));
       const done = await waitFor('the three runs', async () => {
         const all = await Promise.all(runs.map((r) => getRun(db.pool, r.run.id)));
         return all.every((r) => r && r.status !== 'queued' && r.status !== 'running') ? all.map((r) => r!) : undefined;
@@ -130,12 +130,12 @@ describe('three processes, one platform account', () => {
       const arrivals = proxy.arrivals;
       expect(arrivals.length).toBe(done.reduce((n, r) => n + r.requests, 0));
       // Slots are 1/LIMIT apart by the database's clock: a 1 s window holds LIMIT of them. A request is
-      // sent at most half a slot after its own (a later one takes a fresh slot), which can add one to a
-      // window, and the way through the proxy (its event loop, on a loaded machine) up to two more:
-      // LIMIT + 3 (seen: 21-22). Per-process limiters sent 64 here.
+      // sent at most max(half a slot, 20 ms) after its own (a later one takes a fresh slot), which can add
+      // one to a window, and the way through the proxy (its event loop, on a loaded machine) a few more:
+      // within 15 % of LIMIT (seen: 53 of 50). Per-process limiters send up to 3 × LIMIT here (at 20/s they sent 64).
       const seconds = (Math.max(...arrivals) - Math.min(...arrivals)) / 1000;
       process.stderr.write(`rate test: ${arrivals.length} requests in ${seconds.toFixed(1)} s, most in 1 s: ${mostInWindow(arrivals, 1000)}\n`);
-      expect(mostInWindow(arrivals, 1000)).toBeLessThanOrEqual(LIMIT + 3);
+      expect(mostInWindow(arrivals, 1000)).toBeLessThanOrEqual(Math.ceil(LIMIT * 1.15));
       // Over the whole run, no slack: the mean rate is the limit's.
       expect((arrivals.length - 1) / seconds).toBeLessThanOrEqual(LIMIT * 1.02);
     } finally {
