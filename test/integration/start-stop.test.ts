@@ -3,15 +3,19 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { generateSchool } from '../../src/demo/generator.js';
 import { tempDataDir, waitFor } from '../support/processes.js';
 
 /**
- * One shutdown path, whichever process gets which signal, during a sync, on a loaded machine: the
+ * `npm start` as a newcomer runs it — no DATABASE_URL, so an embedded Postgres in DATA_DIR, the demo
+ * school loaded behind a listening server, its platforms synced through the adapters — and then
+ * one shutdown path, whichever process gets which signal, during a sync, on a loaded machine: the
  * service drains (the sync ends after its current batch and gives its lease back, queued again), stops
  * the embedded Postgres last and exits 0; nothing is left running — not the node process behind `npm
  * start`, not Postgres — and the interrupted sync resumes at the next start and completes.
  */
 
+const PUPILS = 60;
 let dataDir: string;
 const burners: ChildProcess[] = [];
 
@@ -25,7 +29,7 @@ interface Started {
 }
 
 function launch(via: 'node' | 'npm'): Promise<Started> {
-  const env = { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info', DEMO_PUPILS: '60', SYNC_CONCURRENCY: '2' };
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info', DEMO_PUPILS: String(PUPILS), SYNC_CONCURRENCY: '2' };
   const [command, args] = via === 'npm' ? ['npm', ['start']] : [process.execPath, ['--import', 'tsx', 'src/cli.ts', 'start']];
   // detached: a process group of its own, as a terminal gives `npm start` (Ctrl-C signals the whole group).
   const leader = spawn(command as string, args as string[], { env, detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -112,19 +116,50 @@ async function processesOf(dir: string): Promise<number[]> {
   return pids;
 }
 
-beforeAll(async () => {
-  dataDir = await tempDataDir();
-  // The first start loads the demo school (not timed against the load below).
-  const first = await launch('node');
-  await waitFor('the demo', async () => {
-    const health = await json<{ demo: { status: string } }>(`${first.base}/health`);
-    return health.demo.status === 'ready' ? health : undefined;
-  }, 120_000);
-  process.kill(first.pid, 'SIGTERM');
-  expect(await first.leaderExit).toBe(0);
-  // A loaded machine: two busy processes on the two cores for the signal cases.
-  for (let i = 0; i < 2; i++) burners.push(spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
-}, 180_000);
+describe('npm start on a fresh machine', () => {
+  it('serves /health and a filled journal page, syncs the demo platforms through their adapters, and stops cleanly', async () => {
+    dataDir = await tempDataDir();
+    // PORT 0: the OS gives a free port, which the service logs.
+    const first = await launch('node');
+    const base = first.base;
+    const health = await waitFor('the demo', async () => {
+      const body = await json<{ status: string; demo: { status: string }; counts: { marks: number } }>(`${base}/health`);
+      return body.demo.status === 'ready' ? body : undefined;
+    }, 120_000);
+    expect(health.status).toBe('ok');
+    expect(health.counts.marks).toBeGreaterThan(1000);
+    const schools = await json<{ data: Array<{ id: string }> }>(`${base}/v1/schools`);
+    const classes = await json<{ data: Array<{ id: string; name: string }> }>(`${base}/v1/schools/${schools.data[0]!.id}/classes`);
+    const cls = classes.data.find((c) => c.name === '5А')!;
+    const subjects = await json<{ error: { details: { subjects: Array<{ id: string; name: string }> } } }>(`${base}/v1/classes/${cls.id}/journal`);
+    const math = subjects.error.details.subjects.find((s) => s.name === 'Математика')!;
+    const page = await json<{ lessons: unknown[]; rows: Array<{ cells: Array<{ marks: unknown[] }> }> }>(`${base}/v1/classes/${cls.id}/journal?subject=${math.id}`);
+    expect(page.lessons.length).toBeGreaterThan(0);
+    expect(page.rows.flatMap((r) => r.cells).some((c) => c.marks.length > 0)).toBe(true);
+
+    // The demo's platforms: the simulators' connections, synced through the adapters.
+    const connections = await waitFor('the demo connections', async () => {
+      const list = await json<{ data: Array<{ id: string; platform: string }> }>(`${base}/v1/connections`);
+      return list.data.length >= 4 ? list : undefined;
+    }, 30_000);
+    expect(connections.data.map((c) => c.platform).sort()).toEqual(['dnevnikru', 'edutatar', 'kundoluk', 'netschool']);
+    expect(JSON.stringify(connections.data)).not.toMatch(/"password"\s*:/);
+    for (const connection of connections.data) {
+      const run = await waitFor(`the first ${connection.platform} sync`, async () => {
+        const runs = await json<{ data: Array<Run & { counts: Record<string, { created: number }> }> }>(`${base}/v1/sync-runs?connection=${connection.id}`);
+        return runs.data.find((r) => r.status !== 'queued' && r.status !== 'running');
+      }, 150_000);
+      expect(run.status).toBe('succeeded');
+      expect(Object.values(run.counts).reduce((n, c) => n + c.created, 0)).toBeGreaterThan(100);
+    }
+    // Every platform names the subgroups its own way («5А англ. гр. 1», «5А Английский язык гр. 1», «… 1 группа»): still one group each.
+    const after = await json<{ data: Array<{ name: string }> }>(`${base}/v1/schools/${schools.data[0]!.id}/classes`);
+    expect(after.data).toHaveLength(generateSchool({ seed: 1, pupils: PUPILS, year: 2025 }).groups.length);
+    process.kill(first.pid, 'SIGTERM');
+    expect(await first.leaderExit).toBe(0);
+    expect(existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
+  }, 300_000);
+});
 
 afterAll(async () => {
   for (const burner of burners) burner.kill('SIGKILL');
@@ -134,32 +169,39 @@ afterAll(async () => {
 
 const interrupted: string[] = [];
 
-describe.each([
-  { target: 'the node process', via: 'node' as const, signal: 'SIGTERM' as const },
-  { target: 'the node process', via: 'node' as const, signal: 'SIGINT' as const },
-  { target: 'npm (npm start)', via: 'npm' as const, signal: 'SIGTERM' as const },
-  { target: "npm start's process group (Ctrl-C in a terminal)", via: 'npm' as const, signal: 'SIGINT' as const },
-])('$signal to $target during a sync', ({ via, signal, target }) => {
-  it('drains the sync, stops Postgres last, exits 0 and leaves nothing running', async () => {
-    const service = await launch(via);
-    await syncInFlight(service.base);
-    if (target.includes('group')) process.kill(-service.leader.pid!, signal);
-    else process.kill(via === 'npm' ? service.leader.pid! : service.pid, signal);
+describe('a loaded machine', () => {
+  // Two busy processes on the two cores for the signal cases.
+  beforeAll(() => {
+    for (let i = 0; i < 2; i++) burners.push(spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+  });
 
-    await waitFor('the service process to end', async () => (alive(service.pid) ? undefined : true), 120_000, 100);
-    await service.leaderExit;
-    if (via === 'node') expect(service.leader.exitCode).toBe(0);
-    const entries = service.log.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { level: number; msg: string; runId?: string });
-    for (const e of entries) if (e.msg === 'sync run interrupted by the shutdown: queued again') interrupted.push(e.runId!);
-    expect(entries.filter((e) => e.level >= 50)).toEqual([]);
-    const messages = entries.map((e) => e.msg);
-    expect(messages).toContain('shutting down');
-    expect(messages).toContain('sync run interrupted by the shutdown: queued again');
-    expect(messages[messages.length - 1]).toBe('stopped');
-    expect(messages.indexOf('sync run interrupted by the shutdown: queued again')).toBeLessThan(messages.indexOf('stopped'));
-    expect(await processesOf(dataDir)).toEqual([]);
-    expect(existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
-  }, 240_000);
+  describe.each([
+    { target: 'the node process', via: 'node' as const, signal: 'SIGTERM' as const },
+    { target: 'the node process', via: 'node' as const, signal: 'SIGINT' as const },
+    { target: 'npm (npm start)', via: 'npm' as const, signal: 'SIGTERM' as const },
+    { target: "npm start's process group (Ctrl-C in a terminal)", via: 'npm' as const, signal: 'SIGINT' as const },
+  ])('$signal to $target during a sync', ({ via, signal, target }) => {
+    it('drains the sync, stops Postgres last, exits 0 and leaves nothing running', async () => {
+      const service = await launch(via);
+      await syncInFlight(service.base);
+      if (target.includes('group')) process.kill(-service.leader.pid!, signal);
+      else process.kill(via === 'npm' ? service.leader.pid! : service.pid, signal);
+
+      await waitFor('the service process to end', async () => (alive(service.pid) ? undefined : true), 120_000, 100);
+      await service.leaderExit;
+      if (via === 'node') expect(service.leader.exitCode).toBe(0);
+      const entries = service.log.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { level: number; msg: string; runId?: string });
+      for (const e of entries) if (e.msg === 'sync run interrupted by the shutdown: queued again') interrupted.push(e.runId!);
+      expect(entries.filter((e) => e.level >= 50)).toEqual([]);
+      const messages = entries.map((e) => e.msg);
+      expect(messages).toContain('shutting down');
+      expect(messages).toContain('sync run interrupted by the shutdown: queued again');
+      expect(messages[messages.length - 1]).toBe('stopped');
+      expect(messages.indexOf('sync run interrupted by the shutdown: queued again')).toBeLessThan(messages.indexOf('stopped'));
+      expect(await processesOf(dataDir)).toEqual([]);
+      expect(existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
+    }, 240_000);
+  });
 });
 
 describe('the next start', () => {
