@@ -91,6 +91,9 @@ export async function grantApplicationRole(owner: Pool, appRole: string): Promis
   ];
   const client = await owner.connect();
   try {
+    // Postgres 17+: ANALYZE and VACUUM of the tables too (the demo's load refreshes the planner's counts); MAINTAIN gives no right to change rows.
+    const { rows } = await client.query<{ v: number }>(`SELECT current_setting('server_version_num')::int AS v`);
+    if (rows[0]!.v >= 170000) statements.push(`GRANT MAINTAIN ON ALL TABLES IN SCHEMA public TO ${role}`);
     for (const statement of statements) await client.query(statement);
   } finally {
     client.release();
