@@ -52,7 +52,7 @@ export function createHttpClient(options: HttpClientOptions, deps: HttpDeps): Ht
     validateStatus: () => true,
     responseType: 'arraybuffer',
     headers: options.headers,
-    ...(deps.targets && { httpAgent: new http.Agent({ lookup: deps.targets.lookup }), httpsAgent: new https.Agent({ lookup: deps.targets.lookup }) }),
+    ...(deps.targets && { httpAgent: new http.Agent({ keepAlive: true, lookup: deps.targets.lookup }), httpsAgent: new https.Agent({ keepAlive: true, lookup: deps.targets.lookup }) }),
   });
   // A serial run keeps a limiter of its own (one at a time here), over the same shared slots.
   const limiter = deps.limiters.get(new URL(options.baseUrl).host, options.credentialKey, {
