@@ -45,14 +45,10 @@ const DEAD_SESSION = 'NetSchool session ended';
 const isSecurityWarning = (error: unknown): boolean => error instanceof AdapterError && error.message.startsWith(SECURITY_WARNING_ERROR);
 
 /**
- * The messages NetSchool is known to answer (README evidence): kept as they are; any other message is
+ * The messages NetSchool is known to answer (README evidence and captures): kept as they are; any other message is
  * withheld (platformText), for a server's free text may name a pupil.
  */
-const KNOWN_TEXTS = new Set([
-  'Неправильный пароль или имя пользователя', 'Неверное имя пользователя или пароль', 'Неверные данные для входа: начните вход заново',
-  'Ошибка доступа', 'Пользователь заблокирован', 'Сессия истекла', 'Доступ запрещён', 'Слишком много запросов', 'Service Unavailable', 'Not found',
-  'Ошибка запуска задачи',
-]);
+const KNOWN_TEXTS = new Set(['Неправильный пароль или имя пользователя', 'Ошибка доступа']);
 
 const messageOf = (data: unknown): string | undefined =>
   typeof data === 'object' && data !== null && typeof (data as { message?: unknown }).message === 'string' ? platformText((data as { message: string }).message, KNOWN_TEXTS) || undefined : undefined;

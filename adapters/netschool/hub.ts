@@ -8,7 +8,7 @@ import type { StudentTotal } from './report.js';
 import { formatVersion, versionBefore, type Version } from './version.js';
 
 /** What the report hub (ASP.NET Core SignalR, NetSchool's task runner) is known to say; other text is withheld. */
-const HUB_TEXTS = new Set(['Connection closed with an error', 'Ошибка запуска задачи', 'Handshake was canceled', 'Invalid negotiation response received']);
+const HUB_TEXTS = new Set(['Connection closed with an error', 'Ошибка запуска задачи']);
 
 /**
  * The report queue (README.md "Reports"): `POST reports/studenttotal/queue` → `{taskId, queueKey}`;

@@ -40,14 +40,14 @@ const PAGE = 5000;
  * reported too. Stops a school at its first broken link.
  */
 export async function verifyChains(pool: Pool, schoolIds?: string[], anchors?: AnchorSet): Promise<SchoolChainReport[]> {
-  const known = (await pool.query<{ id: string }>('SELECT id::text FROM school ORDER BY created_at, id')).rows.map((r) => r.id);
-  const ids = schoolIds ?? [...known, ...[...(anchors?.bySchool.keys() ?? [])].filter((id) => !known.includes(id))];
+  const known = new Set((await pool.query<{ id: string }>('SELECT id::text FROM school ORDER BY created_at, id')).rows.map((r) => r.id));
+  const ids = schoolIds ?? [...new Set([...known, ...(anchors?.bySchool.keys() ?? [])])];
   const reports: SchoolChainReport[] = [];
   for (const schoolId of ids) {
     const anchored = anchors?.bySchool.get(schoolId) ?? [];
-    if (!known.includes(schoolId) && anchored.length === 0) {
+    if (!known.has(schoolId) && anchored.length === 0) {
       reports.push({ ...broken(schoolId, 0, 0, 'no such school in the database'), anchors: 0 });
-    } else if (!known.includes(schoolId)) {
+    } else if (!known.has(schoolId)) {
       const last = anchored[anchored.length - 1]!;
       reports.push({ ...broken(schoolId, 0, last.seq, `the school is gone from the database, but its history was anchored up to event ${last.seq} at ${last.at}`), anchors: anchored.length });
     } else {

@@ -133,8 +133,8 @@ export class SyncQueue {
         if (result.outcome === 'retry') throw result.error;
         // Busy: another run holds the connection; interrupted: this process is stopping. Either way the same
         // run waits for a later job, no retry spent (a stopping process's job is then done).
-        if (result.outcome === 'busy' || result.outcome === 'interrupted') await this.defer(job, runId);
-        if (result.outcome === 'rescheduled') await this.reschedule(job, runId, result.retryInMs);
+        if (result.outcome === 'busy' || result.outcome === 'interrupted') await this.requeue(job, runId, BUSY_DEFER_SECONDS, result.outcome);
+        if (result.outcome === 'rescheduled') await this.requeue(job, runId, Math.max(1, Math.ceil(result.retryInMs / 1000)), 'platform unavailable');
         if (result.outcome === 'done' && result.run.status === 'failed' && final && result.run.errorKind !== 'auth' && result.run.errorKind !== 'permanent') {
           // Out of retries: fail the job so pg-boss moves it to the dead letters for `sync redrive`.
           throw new Error(result.run.error ?? 'sync failed');
@@ -144,21 +144,15 @@ export class SyncQueue {
     this.monitorTimer = setInterval(() => void this.reapDeadWorkers(deps.deadAfterSeconds).catch(() => undefined), deps.heartbeatSeconds * 1000);
   }
 
-  /** The connection is busy with another run: this run waits for a later job (same run, no retry spent). */
-  private async defer(job: PgBoss.JobWithMetadata<SyncJob>, runId: string): Promise<void> {
-    const connectionId = job.singletonKey!;
-    await withTransaction(this.pool, (client) => this.sendJob(client, runId, connectionId, BUSY_DEFER_SECONDS));
-    this.logger.debug({ runId, connectionId, after: job.id }, 'connection busy: run deferred');
-  }
-
   /**
-   * The platform is down (its breaker is open): the run waits for a new job when the breaker lets a
-   * probe through. This job completes, so no retry is spent and nothing reaches the dead letters.
+   * The same run waits for a later job, and this job completes: no retry is spent and nothing reaches the
+   * dead letters. For a busy connection (another run holds it), a stopping process, or a platform whose
+   * breaker is open (the job comes when it lets a probe through).
    */
-  private async reschedule(job: PgBoss.JobWithMetadata<SyncJob>, runId: string, retryInMs: number): Promise<void> {
+  private async requeue(job: PgBoss.JobWithMetadata<SyncJob>, runId: string, afterSeconds: number, why: string): Promise<void> {
     const connectionId = job.singletonKey!;
-    await withTransaction(this.pool, (client) => this.sendJob(client, runId, connectionId, Math.max(1, Math.ceil(retryInMs / 1000))));
-    this.logger.info({ runId, connectionId, after: job.id, retryInMs }, 'platform unavailable: run rescheduled');
+    await withTransaction(this.pool, (client) => this.sendJob(client, runId, connectionId, afterSeconds));
+    this.logger[why === 'platform unavailable' ? 'info' : 'debug']({ runId, connectionId, after: job.id, afterSeconds, why }, 'sync run queued again');
   }
 
   /** Jobs whose worker stopped heart-beating are failed, hence retried (the lease fences the old one). */

@@ -1,13 +1,12 @@
-import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { applyBatch } from '../../src/journal/apply-batch.js';
 import { fixedClock } from '../../src/lib/clock.js';
 import { mapLimit } from '../../src/ports/concurrency.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { asSuperuser, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { createConnection, createSchool } from '../support/fixtures.js';
-import { tempDataDir } from '../support/processes.js';
+import { runCli, tempDataDir, type CliOutcome } from '../support/processes.js';
 
 /**
  * Every command of the command line exits non-zero when it fails (a cron job or a monitor must notice),
@@ -20,22 +19,8 @@ let dataDir: string;
 let schoolId: string;
 const KEY = randomBytes(32).toString('base64');
 
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<Outcome> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, DATABASE_URL: db.url, CONNECTION_SECRETS_KEY: KEY, LOG_LEVEL: 'error', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+function cli(args: string[], env: Record<string, string> = {}): Promise<CliOutcome> {
+  return runCli(args, { DATA_DIR: dataDir, DATABASE_URL: db.url, CONNECTION_SECRETS_KEY: KEY, ...env });
 }
 
 /** A URL no Postgres answers at: a closed port on loopback. */
@@ -53,10 +38,7 @@ beforeAll(async () => {
     connectionId: brokenConnection, stream: 'roster',
     records: [{ type: 'class', externalId: 'c', year: 2025, name: '7А', grade: 7 }, { type: 'subject', externalId: 's', name: 'Физика' }],
   });
-  const client = await broken.pool.connect();
-  await client.query('SET session_replication_role = replica');
-  await client.query(`UPDATE journal_event SET actor = 'someone' WHERE seq = 1`);
-  client.release();
+  await asSuperuser(broken.pool, [[`UPDATE journal_event SET actor = 'someone' WHERE seq = 1`]]);
 });
 
 afterAll(async () => {

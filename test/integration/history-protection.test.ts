@@ -15,7 +15,7 @@ import { verifyChains } from '../../src/journal/verify.js';
 import { fixedClock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
 import type { SourceRecord } from '../../src/ports/records.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { asSuperuser, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { createConnection, createSchool } from '../support/fixtures.js';
 import { tempDataDir } from '../support/processes.js';
 
@@ -84,18 +84,6 @@ async function verify(s: Seeded, withAnchors = true) {
   const set = withAnchors ? await readAnchors(s.anchorDir) : undefined;
   const [report] = await verifyChains(s.db.pool, [s.schoolId], set);
   return report!;
-}
-
-/** As a superuser: triggers off, so the append-only trigger does not stop it. */
-async function asSuperuser(pool: Pool, statements: Array<[string, unknown[]]>): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('SET session_replication_role = replica');
-    for (const [sql, values] of statements) await client.query(sql, values);
-  } finally {
-    await client.query('RESET session_replication_role');
-    client.release();
-  }
 }
 
 /** A role like the service's own, made with the production grants (roles.ts) on a test database. */

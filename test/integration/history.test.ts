@@ -3,7 +3,7 @@ import { applyBatch } from '../../src/journal/apply-batch.js';
 import { verifyChains } from '../../src/journal/verify.js';
 import { fixedClock } from '../../src/lib/clock.js';
 import type { SourceRecord } from '../../src/ports/records.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { asSuperuser, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { createConnection, createSchool } from '../support/fixtures.js';
 
 let db: TestDatabase;
@@ -20,16 +20,7 @@ const records: SourceRecord[] = [
 ];
 
 /** Changes history rows the way only a superuser could: with triggers off. */
-async function tamper(sql: string): Promise<void> {
-  const client = await db.pool.connect();
-  try {
-    await client.query('SET session_replication_role = replica');
-    await client.query(sql, [schoolId]);
-  } finally {
-    await client.query('RESET session_replication_role');
-    client.release();
-  }
-}
+const tamper = (sql: string) => asSuperuser(db.pool, [[sql, [schoolId]]]);
 
 beforeAll(async () => {
   db = await createTestDatabase();

@@ -4,7 +4,7 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { generateSchool } from '../../src/demo/generator.js';
-import { tempDataDir, waitFor } from '../support/processes.js';
+import { runCli, tempDataDir, waitFor } from '../support/processes.js';
 
 /**
  * `npm start` as a newcomer runs it — no DATABASE_URL, so an embedded Postgres in DATA_DIR, the demo
@@ -86,15 +86,7 @@ async function syncInFlight(base: string): Promise<void> {
 }
 
 /** A one-shot command on the same data directory (its own embedded Postgres start). */
-async function cli(args: string[]): Promise<{ code: number | null; out: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, LOG_LEVEL: 'error' }, stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return { code, out };
-}
+const cli = (args: string[]) => runCli(args, { DATA_DIR: dataDir });
 
 function alive(pid: number): boolean {
   try {
@@ -224,9 +216,9 @@ describe('the next start', () => {
     // After that stop too, no run is left «running» (a scheduled one may have started meanwhile): every lease was given back.
     const runs = await cli(['sync', 'runs', '--status', 'running']);
     expect(runs.code).toBe(0);
-    expect(JSON.parse(runs.out)).toEqual([]);
+    expect(JSON.parse(runs.stdout)).toEqual([]);
     const verify = await cli(['journal', 'verify']);
-    expect(verify.out).toMatch(/OK, \d+ events checked against \d+ anchors/);
+    expect(verify.stdout).toMatch(/OK, \d+ events checked against \d+ anchors/);
     expect(verify.code).toBe(0);
   }, 300_000);
 });

@@ -41,3 +41,18 @@ export async function createTestDatabase(options: { empty?: boolean; poolSize?: 
     },
   };
 }
+
+/**
+ * Runs statements the way only a superuser could change history: with triggers off
+ * (session_replication_role = replica), so the append-only trigger does not stop them.
+ */
+export async function asSuperuser(pool: Pool, statements: Array<[string, unknown[]?]>): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('SET session_replication_role = replica');
+    for (const [sql, values] of statements) await client.query(sql, values);
+  } finally {
+    await client.query('RESET session_replication_role');
+    client.release();
+  }
+}
