@@ -71,6 +71,8 @@ export const ConfigSchema = z.object({
   SYNC_CONCURRENCY: intInRange(1, 32).default(2),
   /** How often an idle worker asks the queue for work. */
   SYNC_POLL_SECONDS: z.coerce.number().min(0.5).max(60).default(2),
+  /** How often the event feed is polled for schools a consumer is behind on (wake-up jobs are the fast path). */
+  FEED_POLL_SECONDS: z.coerce.number().min(1).max(3600).default(60),
   /**
    * Circuit breaker per platform host (src/sync/host-gate.ts), shared by every process: this many
    * consecutive transient failures (timeouts, refused connections, 5xx; never 4xx) open it; it then

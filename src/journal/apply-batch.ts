@@ -13,6 +13,7 @@ import {
 } from './entities.js';
 import { attendanceSpec, markSpec, periodMarkSpec } from './fact-specs.js';
 import { applyFacts, type FactSpec } from './facts.js';
+import { saveConflicts } from './conflicts.js';
 import { applyGone } from './gone.js';
 import { appendEvents, lockChainHead } from './history.js';
 import { payloadHash } from './ids.js';
@@ -38,6 +39,13 @@ export interface ApplyBatchInput {
    * connection's lease (see src/sync/lease.ts), so a run that lost its job cannot write late.
    */
   fence?: string;
+  /** The sync run writing the batch: recorded on its history events for the consumers of the feed. */
+  runId?: string;
+  /**
+   * Called inside the batch's transaction when it appended events (the feed's wake-up: a job sent here is
+   * committed with the events, or not at all).
+   */
+  afterEvents?: (client: PoolClient, change: { schoolId: string; seq: number }) => Promise<void>;
 }
 
 export interface ApplyBatchResult extends Omit<Counts, 'rejected'> {
@@ -81,9 +89,13 @@ export async function applyBatch(pool: Pool, clock: Clock, input: ApplyBatchInpu
       if (entries && entries.length > 0) await applyType(ctx, type, entries);
     }
     if (input.goneIds && input.goneIds.length > 0) await applyGone(ctx, input.goneIds, { facts: FACTS, shared: SHARED });
-    await appendEvents(client, head, {
-      schoolId: source.schoolId, sourceId: source.id, actor: input.actor ?? null, at: now.toISOString(),
+    const tip = await appendEvents(client, head, {
+      schoolId: source.schoolId, sourceId: source.id, actor: input.actor ?? null, at: now.toISOString(), runId: input.runId ?? null,
     }, ctx.events);
+    if (ctx.conflicts.length > 0 || ctx.counts.has('person')) {
+      await saveConflicts(client, source.schoolId, source.id, input.runId ?? null, ctx.conflicts);
+    }
+    if (tip.seq > head.seq && input.afterEvents) await input.afterEvents(client, { schoolId: source.schoolId, seq: tip.seq });
     if (input.cursor !== undefined) await saveCursor(client, source.id, input.stream, input.cursor);
     return summarize(ctx);
   });

@@ -43,12 +43,22 @@ export interface Counts {
   rejected: number;
 }
 
+/** An ambiguous identity, as applyBatch stores it. */
+export interface IdentityConflictNote {
+  entityType: string;
+  externalId: string;
+  reason: string;
+  candidateIds: string[];
+}
+
 export const emptyCounts = (): Counts => ({ created: 0, updated: 0, unchanged: 0, deleted: 0, rejected: 0 });
 
 /** State of one applyBatch call: its transaction, its source, what it changed and what it refused. */
 export class BatchContext {
   readonly events: PendingEvent[] = [];
   readonly rejected: Rejection[] = [];
+  /** Records refused because their identity was ambiguous: kept as durable records (identity_conflict). */
+  readonly conflicts: IdentityConflictNote[] = [];
   readonly counts = new Map<RecordType, Counts>();
   readonly refs: RefStore;
   readonly vocabulary: Vocabulary;
@@ -82,6 +92,12 @@ export class BatchContext {
     const externalId = typeof record.externalId === 'string' ? record.externalId : undefined;
     this.rejected.push({ index: entry.index, type, externalId, reason });
     if (type && isRecordType(type)) this.count(type, 'rejected');
+  }
+
+  /** Rejects a record whose identity is ambiguous and keeps it for the checks (identity_conflict). */
+  conflict(entry: Pick<Entry, 'index'> & { record: { type: RecordType; externalId: string } }, reason: string, candidateIds: string[]): void {
+    this.reject(entry, reason);
+    this.conflicts.push({ entityType: entry.record.type, externalId: entry.record.externalId, reason, candidateIds });
   }
 
   /** The school-local calendar day of this batch (enrollment end dates, "today" rules). */

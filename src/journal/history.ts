@@ -39,6 +39,8 @@ export interface EventMeta {
   actor: string | null;
   /** ISO instant with milliseconds and Z, as stored and hashed. */
   at: string;
+  /** The sync run that wrote the events, if a run did (stored beside the event, not hashed). */
+  runId?: string | null;
 }
 
 export const GENESIS_HASH = Buffer.alloc(32);
@@ -78,7 +80,7 @@ export async function lockChainHead(client: PoolClient, schoolId: string): Promi
   return { seq: Number(row.seq), hash: row.hash };
 }
 
-const EVENT_COLUMNS = '(school_id, seq, entity_type, entity_id, op, source_id, actor, at, before, after, hash)';
+const EVENT_COLUMNS = '(school_id, seq, entity_type, entity_id, op, source_id, actor, at, before, after, hash, run_id)';
 
 /**
  * Numbers, chains and appends `events` after `head` with COPY, then moves the head. Returns the new head.
@@ -121,6 +123,7 @@ function eventLine(seq: number, meta: EventMeta, event: PendingEvent, hash: Buff
     copyField(event.before),
     copyField(event.after),
     `\\\\x${hash.toString('hex')}`,
+    copyField(meta.runId ?? null),
   ].join('\t');
 }
 

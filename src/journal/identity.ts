@@ -31,7 +31,7 @@ export async function locatePersons(ctx: BatchContext, pending: Pending<PersonRe
   for (const p of pending) {
     const matches = (candidates.get(String(p.row.name_key)) ?? []).filter((c) => fits(ctx, p, c));
     if (matches.length > 1) {
-      ctx.reject(p.entry, `ambiguous identity: ${matches.length} persons already in the journal match this ${p.entry.record.role} (${scopeOf(p.entry.record)}, same name); give a birth date or link it by hand`);
+      ctx.conflict(p.entry, `ambiguous identity: ${matches.length} persons already in the journal match this ${p.entry.record.role} (${scopeOf(p.entry.record)}, same name); give a birth date or link it by hand`, matches.map((m) => m.id));
       p.rejected = true;
       continue;
     }
@@ -42,7 +42,7 @@ export async function locatePersons(ctx: BatchContext, pending: Pending<PersonRe
     }
     const earlier = claimedBy.get(match.id);
     if (earlier !== undefined) {
-      ctx.reject(p.entry, `ambiguous identity: matches the same person as record #${earlier} of this batch`);
+      ctx.conflict(p.entry, `ambiguous identity: matches the same person as record #${earlier} of this batch`, [match.id]);
       p.rejected = true;
       continue;
     }

@@ -1,3 +1,4 @@
+import type { WakeHook } from '../journal/feed.js';
 import type { Pool } from '../db/pool.js';
 import { StaleRunError } from '../journal/apply-batch.js';
 import type { Clock } from '../lib/clock.js';
@@ -22,6 +23,8 @@ export interface ExecutorDeps {
   adapters: AdapterRegistry;
   connections: ConnectionService;
   targets: TargetPolicy;
+  /** Wakes the event feed's consumers in each batch's transaction. */
+  wake?: WakeHook;
   /** Days an incremental run re-reads before the last window's end (late marks). */
   lookbackDays: number;
   heartbeatSeconds: number;
@@ -77,7 +80,7 @@ export async function executeRun(deps: ExecutorDeps, runId: string, attempt: { j
     const { adapter, config, timeZone } = await deps.connections.resolveConfig(run.connectionId);
     const range = run.range ?? (await windowOf(deps, run.connectionId, run.mode, timeZone));
     const result = await syncStreams(deps, {
-      connectionId: run.connectionId, config, range, signal: abort.signal, fence: token, detectGone: true, drain: deps.draining,
+      connectionId: run.connectionId, config, range, signal: abort.signal, fence: token, runId, detectGone: true, drain: deps.draining,
       onProgress: (stream, r) => {
         progress[stream] = { batches: r.batches, records: r.created + r.updated + r.unchanged + r.rejected.length, done: false };
         onProgress?.({ progress });

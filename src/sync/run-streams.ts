@@ -1,6 +1,7 @@
 import type { Pool } from '../db/pool.js';
 import { applyBatch, type ApplyBatchResult } from '../journal/apply-batch.js';
 import type { Rejection } from '../journal/context.js';
+import type { WakeHook } from '../journal/feed.js';
 import type { Clock } from '../lib/clock.js';
 import { schoolYearSoFar } from '../lib/dates.js';
 import { NotFoundError } from '../lib/errors.js';
@@ -20,6 +21,8 @@ export interface SyncDeps {
   adapters: AdapterRegistry;
   /** Where the run may connect (CONNECTION_ALLOWED_TARGETS and public https). */
   targets?: TargetPolicy;
+  /** Wakes the event feed's consumers, in each batch's transaction (src/journal/feed.ts). */
+  wake?: WakeHook;
 }
 
 export interface SyncInput {
@@ -32,6 +35,8 @@ export interface SyncInput {
   signal?: AbortSignal;
   /** The run's fencing token (see lease.ts); batches are refused once another run holds the lease. */
   fence?: string;
+  /** The run writing (recorded on its history events). */
+  runId?: string;
   /** After each stream is read completely, tombstone what the source no longer has in the range. */
   detectGone?: boolean;
   /** Once aborted, the run stops after the batch it is applying (InterruptedError). */
@@ -80,6 +85,7 @@ export async function syncStreams(deps: SyncDeps, input: SyncInput): Promise<Syn
       for (const record of batch.records) seen.get(record.type)?.add(record.externalId);
       const applied = await applyBatch(deps.pool, deps.clock, {
         connectionId: input.connectionId, stream: name, records: batch.records, goneIds: batch.goneIds, fence: input.fence, vocabulary: adapter.vocabulary,
+        runId: input.runId, afterEvents: deps.wake,
       });
       add(result, applied);
       input.onProgress?.(name, result);
@@ -112,7 +118,7 @@ async function applyGoneIds(
   result.guarded.push(...guarded);
   if (guarded.length > 0) deps.logger.warn({ connectionId: input.connectionId, stream: name, guarded }, 'implausibly many records gone at once: deletions not applied');
   if (gone.length === 0) return;
-  const applied = await applyBatch(deps.pool, deps.clock, { connectionId: input.connectionId, stream: name, records: [], goneIds: gone, fence: input.fence });
+  const applied = await applyBatch(deps.pool, deps.clock, { connectionId: input.connectionId, stream: name, records: [], goneIds: gone, fence: input.fence, runId: input.runId, afterEvents: deps.wake });
   add(result, applied);
 }
 

@@ -1,5 +1,6 @@
 import { anchorDirOf, type Config } from '../config.js';
 import { ChainAnchors } from '../journal/anchors.js';
+import { FeedQueue, type Consumer } from '../journal/feed.js';
 import { describeError } from '../lib/errors.js';
 import type { Pool } from '../db/pool.js';
 import type { Clock } from '../lib/clock.js';
@@ -21,6 +22,8 @@ export interface SyncService {
   targets: TargetPolicy;
   scheduler?: Scheduler;
   anchors: ChainAnchors;
+  /** The event feed's wake-ups and (with the worker role) its consumers (checks, …). */
+  feed: FeedQueue;
   /**
    * The sync part of the shutdown: the scheduler stops, no job is taken any more, running syncs end after
    * their current batch (released lease, run queued again) — aborted when SHUTDOWN_GRACE_SECONDS are
@@ -40,7 +43,7 @@ export interface SyncService {
 export async function startSync(
   config: Config, deps: { pool: Pool; clock: Clock; logger: Logger; adapters: AdapterRegistry; resolve?: Resolve },
   roles: readonly string[] = config.ROLES,
-  options: { deferStart?: boolean } = {},
+  options: { deferStart?: boolean; consumers?: readonly Consumer[] } = {},
 ): Promise<SyncService> {
   // Request slots and breakers in Postgres: every process of the deployment keeps one platform's rate.
   const limiters = new Limiters({
@@ -57,8 +60,9 @@ export async function startSync(
   const queue = await SyncQueue.start(deps.pool, deps.logger, {
     ...DEFAULT_QUEUE_SETTINGS, retryLimit: config.SYNC_RETRY_LIMIT, retryDelaySeconds: config.SYNC_RETRY_DELAY_SECONDS, pollingSeconds: config.SYNC_POLL_SECONDS,
   });
+  const feed = await FeedQueue.start(deps.pool, deps.logger, options.consumers ?? []);
   const executor: ExecutorDeps = {
-    ...deps, limiters, connections, targets, lookbackDays: config.SYNC_LOOKBACK_DAYS,
+    ...deps, limiters, wake: feed.wake, connections, targets, lookbackDays: config.SYNC_LOOKBACK_DAYS,
     heartbeatSeconds: config.SYNC_HEARTBEAT_SECONDS, deadAfterSeconds: config.SYNC_DEAD_AFTER_SECONDS,
     anchors, draining: draining.signal, halting: halting.signal,
   };
@@ -70,12 +74,15 @@ export async function startSync(
   const begin = async () => {
     if (begun || draining.signal.aborted) return;
     begun = true;
-    if (roles.includes('worker')) await queue.work(executor, config.SYNC_CONCURRENCY);
+    if (roles.includes('worker')) {
+      await queue.work(executor, config.SYNC_CONCURRENCY);
+      await feed.work(config.FEED_POLL_SECONDS);
+    }
     await scheduler?.start();
   };
   if (!options.deferStart) await begin();
   return {
-    connections, queue, executor, targets, scheduler, anchors, begin,
+    connections, queue, executor, targets, scheduler, anchors, feed, begin,
     stop: async () => {
       await scheduler?.stop();
       deps.logger.debug('sync engine draining');
@@ -86,6 +93,7 @@ export async function startSync(
       } finally {
         clearTimeout(grace);
       }
+      await feed.stop();
       deps.logger.debug('job queue stopped');
       clearInterval(anchorTimer);
       await anchor();

@@ -1,0 +1,33 @@
+import type { PoolClient } from '../db/pool.js';
+import type { Clock } from '../lib/clock.js';
+import { todayIn } from '../lib/dates.js';
+import type { Consumer, FeedEvent } from '../journal/feed.js';
+import { PROJECTIONS } from './rules/index.js';
+import { daysTouched, runChecksIn } from './service.js';
+
+/** The checks' cursor on the event feed. */
+export const CHECKS_CONSUMER = 'checks';
+
+/**
+ * The checks as a consumer of the event feed: each batch of new events first updates the projections
+ * the rules read (what each source said of a lesson's topic and homework), then the incremental rules
+ * run over the days the events touched — in the transaction that advances the cursor, so a crash
+ * re-evaluates the batch and never skips it.
+ */
+export function checksConsumer(clock: Clock): Consumer {
+  return {
+    name: CHECKS_CONSUMER,
+    batchSize: 20_000,
+    handle: async (client: PoolClient, schoolId: string, events: FeedEvent[]) => {
+      for (const project of PROJECTIONS) await project(client, schoolId, events);
+      const days = daysTouched(events) ?? (await todayOf(client, clock, schoolId));
+      await runChecksIn(client, clock, { schoolId, ...days, incremental: true });
+    },
+  };
+}
+
+async function todayOf(client: PoolClient, clock: Clock, schoolId: string): Promise<{ from: string; to: string }> {
+  const { rows } = await client.query<{ time_zone: string }>('SELECT time_zone FROM school WHERE id = $1', [schoolId]);
+  const today = todayIn(rows[0]?.time_zone ?? 'UTC', clock.now());
+  return { from: today, to: today };
+}
