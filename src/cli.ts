@@ -11,6 +11,7 @@ import { describeError } from './lib/errors.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { startService } from './main.js';
 import { registerSyncCommands } from './cli-sync.js';
+import { registerChecksCommands } from './cli-checks.js';
 
 /** The command line: `start` runs the service; the others do one job against the same database. */
 
@@ -153,6 +154,7 @@ journal
   );
 
 registerSyncCommands(program, withDatabase);
+registerChecksCommands(program, withDatabase);
 
 program.parseAsync(process.argv).then(
   // A one-shot command ends with its own exit code, once its output has gone out, whatever timers or

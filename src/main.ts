@@ -41,7 +41,7 @@ export async function startService(config: Config, logger: Logger, clock: Clock 
       await demo.start();
       const app = createApp({
         pool: db.pool, schools: createSchoolRepository(db.prisma), logger, embedded: db.embedded, demoStatus: () => demo!.state(),
-        sync: { connections: sync.connections, queue: sync.queue }, journalPageMaxDays: config.JOURNAL_PAGE_MAX_DAYS,
+        sync: { connections: sync.connections, queue: sync.queue }, journalPageMaxDays: config.JOURNAL_PAGE_MAX_DAYS, clock,
       });
       server = await listen(app, config.HOST, config.PORT);
       const address = server.address();

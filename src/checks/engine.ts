@@ -54,7 +54,9 @@ async function stageRule(ctx: RuleContext, rule: Rule): Promise<RuleOutcome> {
   const severity = ctx.profile.rules[rule.id]?.severity;
   const columns = FINDING_COLUMNS.filter((c) => c !== 'key' && c !== 'severity');
   const result = await ctx.client.query(
-    `INSERT INTO check_finding (rule, kind, key, severity, ${columns.join(', ')})
+    // The CTE types every parameter, whichever of them the rule's query uses.
+    `WITH params AS (SELECT $1::uuid, $2::date, $3::date, $4::timestamptz, $5::text)
+     INSERT INTO check_finding (rule, kind, key, severity, ${columns.join(', ')})
      SELECT '${rule.id}', '${rule.kind}', '${rule.id}:' || q.key, COALESCE($5::text, q.severity), ${columns.map((c) => `q.${c}`).join(', ')}
        FROM (${text}) AS q`,
     [ctx.schoolId, ctx.from, ctx.to, ctx.now, severity ?? null, ...values],

@@ -56,6 +56,9 @@ export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) 
  * Runs `work` while holding a session-level advisory lock on its own pooled connection, so that the
  * processes of one deployment starting together (migrations, the job queue's schema) take turns.
  */
+/** The advisory lock under which a process sets up the job queue's schema and queues (pg-boss's own set-up races). */
+export const JOB_QUEUE_SETUP_LOCK = 72707370;
+
 export async function withAdvisoryLock<T>(pool: Pool, key: number | string, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {

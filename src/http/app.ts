@@ -9,6 +9,8 @@ import { healthRouter, type DemoStatus } from './routes/health.js';
 import { journalRouter } from './routes/journal.js';
 import { schoolsRouter } from './routes/schools.js';
 import { connectionsRouter } from './routes/connections.js';
+import { discrepanciesRouter } from './routes/discrepancies.js';
+import { systemClock, type Clock } from '../lib/clock.js';
 import type { ConnectionService } from '../sync/connections.js';
 import { readSyncHealth } from '../sync/alerts.js';
 import type { SyncQueue } from '../sync/queue.js';
@@ -23,6 +25,8 @@ export interface AppDeps {
   sync?: { connections: ConnectionService; queue: SyncQueue };
   /** JOURNAL_PAGE_MAX_DAYS; its default when left out. */
   journalPageMaxDays?: number;
+  /** The checks' clock (deadlines, "today"); the system clock by default. */
+  clock?: Clock;
 }
 
 /** The HTTP API (openapi/openapi.yaml): one router per resource, one error envelope. */
@@ -47,6 +51,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRouter({ pool: deps.pool, embedded: deps.embedded, demoStatus: deps.demoStatus, syncHealth }));
   app.use(schoolsRouter(deps.schools));
   app.use(journalRouter(deps.pool, { maxDays: deps.journalPageMaxDays ?? ConfigSchema.shape.JOURNAL_PAGE_MAX_DAYS.parse(undefined) }));
+  app.use(discrepanciesRouter(deps.pool, deps.clock ?? systemClock));
   if (sync) app.use(connectionsRouter({ pool: deps.pool, ...sync }));
   app.use(notFound);
   app.use(errorHandler(deps.logger));

@@ -243,6 +243,108 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/discrepancies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The discrepancy inbox — findings of the checks, newest lesson day first
+         * @description Filters combine; `status` takes a comma-separated list (default: every status). A class takes its
+         *     subgroups' findings too. Pages are keyset-paginated: pass `nextCursor` back as `cursor`.
+         */
+        get: operations["listDiscrepancies"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/discrepancies/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One discrepancy with its evidence */
+        get: operations["getDiscrepancy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Acknowledge, dismiss with a reason, open again, reassign, or attach a justification
+         * @description Who acts is taken from the `x-actor` header until sign-in exists. A dismissal stays until the
+         *     values it was about change again; a reassignment is kept by later evaluations (`assigneeId: null`
+         *     gives it back to the automatic routing); a justification (the written statement a correction
+         *     needs) is honoured by the rules that ask for one at their next evaluation.
+         */
+        patch: operations["updateDiscrepancy"];
+        trace?: never;
+    };
+    "/v1/schools/{schoolId}/compliance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The deputy's monitoring view over a period — per class, subject and teacher, and per rule
+         * @description Shares of pupils with no marks and with one mark (marks of the electronic journal: every source but
+         *     paper, the best-filled source per pupil), lessons held without a topic, late entries, open findings by
+         *     rule. `period` (default: the shortest period containing today) or `from` and `to`.
+         */
+        get: operations["getCompliance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/schools/{schoolId}/checks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Runs the school's checks now (every rule; by default over its academic year so far) */
+        post: operations["runChecks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/schools/{schoolId}/profile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The school's regulation profile — its preset, its own settings, and the rules as they apply */
+        get: operations["getRegulationProfile"];
+        /** Chooses the school's preset and/or replaces its own rule settings */
+        put: operations["setRegulationProfile"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -537,6 +639,164 @@ export interface components {
                     absence: components["schemas"]["Absence"] | null;
                 }[];
             }[];
+        };
+        /** @enum {string} */
+        DiscrepancyKind: "paper" | "cross_source" | "regulation" | "roster";
+        /** @enum {string} */
+        DiscrepancyStatus: "open" | "acknowledged" | "resolved" | "dismissed";
+        Discrepancy: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            schoolId: string;
+            /** @description Deterministic: the rule and what the finding is about */
+            key: string;
+            rule: string;
+            title: string | null;
+            /** @description Clauses of the seed regulations the rule enforces */
+            clauses: string[];
+            kind: components["schemas"]["DiscrepancyKind"];
+            /** @enum {string} */
+            severity: "info" | "warning" | "severe";
+            status: components["schemas"]["DiscrepancyStatus"];
+            /** Format: uuid */
+            classId: string | null;
+            className: string | null;
+            /** Format: uuid */
+            subjectId: string | null;
+            subjectName: string | null;
+            /** Format: uuid */
+            pupilId: string | null;
+            /** Format: uuid */
+            lessonId: string | null;
+            /** Format: uuid */
+            periodId: string | null;
+            /** Format: date */
+            day: string | null;
+            sources: {
+                /** Format: uuid */
+                id: string;
+                platform: string;
+                title: string;
+            }[];
+            /** @description What the reference (the primary source, or the regulation) has — raw values as written */
+            expected: unknown;
+            /** @description What was found instead — raw values as written */
+            found: unknown;
+            /** @description History event seqs that show it */
+            evidence: number[];
+            assignee: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+            } | null;
+            assignedBy: string | null;
+            statusReason: string | null;
+            statusBy: string | null;
+            /** Format: date-time */
+            statusAt: string | null;
+            justification: string | null;
+            justifiedBy: string | null;
+            /** Format: date-time */
+            justifiedAt: string | null;
+            /** Format: date-time */
+            firstSeenAt: string;
+            /** Format: date-time */
+            lastSeenAt: string;
+            /** Format: date-time */
+            resolvedAt: string | null;
+            /** @description The school's history head when it was found resolved */
+            resolvedSeq: number | null;
+        };
+        DiscrepancyPatch: {
+            /** @enum {string} */
+            status?: "open" | "acknowledged" | "dismissed";
+            /** @description Required with status dismissed */
+            reason?: string;
+            /** Format: uuid */
+            assigneeId?: string | null;
+            justification?: string;
+        };
+        ComplianceCounts: {
+            open: number;
+            acknowledged: number;
+            resolved: number;
+            dismissed: number;
+        };
+        Compliance: {
+            /** Format: uuid */
+            schoolId: string;
+            period: {
+                /** Format: uuid */
+                id: string;
+                title: string;
+            } | null;
+            /** Format: date */
+            from: string;
+            /** Format: date */
+            to: string;
+            rows: {
+                /** Format: uuid */
+                classId: string;
+                className: string;
+                /** Format: uuid */
+                subjectId: string;
+                subjectName: string;
+                teacher: {
+                    /** Format: uuid */
+                    id: string;
+                    name: string;
+                } | null;
+                pupils: number;
+                pupilsWithoutMarks: number;
+                pupilsWithOneMark: number;
+                shareWithoutMarks: number;
+                shareWithOneMark: number;
+                lessons: number;
+                lessonsWithoutTopic: number;
+                shareWithoutTopic: number;
+                lateEntries: number;
+                /** @description Open and acknowledged findings by rule */
+                open: {
+                    [key: string]: number;
+                };
+            }[];
+            byRule: (components["schemas"]["ComplianceCounts"] & {
+                rule: string;
+                title: string | null;
+            })[];
+            byTeacher: (components["schemas"]["ComplianceCounts"] & {
+                teacher: {
+                    /** Format: uuid */
+                    id: string;
+                    name: string;
+                } | null;
+            })[];
+        };
+        ChecksRun: {
+            /** Format: uuid */
+            schoolId: string;
+            /** Format: date */
+            from: string;
+            /** Format: date */
+            to: string;
+            headSeq: number;
+            found: number;
+            opened: number;
+            resolved: number;
+            rules: {
+                rule: string;
+                found: number;
+                ms: number;
+            }[];
+        };
+        RegulationProfile: {
+            preset: string;
+            /** @description The school's own rule settings, merged over the preset's */
+            settings: Record<string, never>;
+            /** @description The rules as they apply to the school */
+            profile: Record<string, never>;
+            presets: string[];
         };
     };
     responses: {
@@ -1009,6 +1269,223 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+        };
+    };
+    listDiscrepancies: {
+        parameters: {
+            query?: {
+                school?: string;
+                class?: string;
+                subject?: string;
+                assignee?: string;
+                rule?: string;
+                /** @description open, acknowledged, resolved, dismissed (comma-separated) */
+                status?: string;
+                kind?: components["schemas"]["DiscrepancyKind"];
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of discrepancies */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Discrepancy"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+        };
+    };
+    getDiscrepancy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The discrepancy */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Discrepancy"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    updateDiscrepancy: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-actor"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DiscrepancyPatch"];
+            };
+        };
+        responses: {
+            /** @description The discrepancy as it is now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Discrepancy"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            /** @description The assignee is not a staff member of the school */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getCompliance: {
+        parameters: {
+            query?: {
+                period?: string;
+                from?: string;
+                to?: string;
+            };
+            header?: never;
+            path: {
+                schoolId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The view */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Compliance"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    runChecks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                schoolId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** Format: date */
+                    from?: string;
+                    /** Format: date */
+                    to?: string;
+                    rules?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description What the evaluation found */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChecksRun"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    getRegulationProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                schoolId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The profile */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegulationProfile"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+        };
+    };
+    setRegulationProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                schoolId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    preset?: string;
+                    settings?: {
+                        [key: string]: Record<string, never>;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The profile as it is now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegulationProfile"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
         };
     };
 }

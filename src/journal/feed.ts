@@ -1,5 +1,5 @@
 import PgBoss from 'pg-boss';
-import { withTransaction, type Pool, type PoolClient } from '../db/pool.js';
+import { JOB_QUEUE_SETUP_LOCK, withAdvisoryLock, withTransaction, type Pool, type PoolClient } from '../db/pool.js';
 import { describeError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 
@@ -70,7 +70,7 @@ interface EventRow {
 export async function readEvents(db: Pool | PoolClient, schoolId: string, afterSeq: number, limit: number): Promise<FeedEvent[]> {
   const { rows } = await db.query<EventRow>(
     `SELECT seq::text, entity_type, entity_id::text, op, source_id::text, actor, run_id::text, at, before::text, after::text
-       FROM journal_event WHERE school_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+       FROM journal_event e WHERE e.school_id = $1 AND e.seq > $2 ORDER BY e.seq LIMIT $3`,
     [schoolId, afterSeq, limit],
   );
   return rows.map(decodeEvent);
@@ -161,7 +161,7 @@ const DEBOUNCE_SECONDS = 2;
 
 /**
  * The feed's job queue: wake-ups sent with the events, and workers that drain consumers. Its own pg-boss
- * instance on the sync queue's schema (which the sync engine has created and maintains).
+ * instance on the sync queue's schema (the sync engine's instance maintains it; this one does not supervise).
  */
 export class FeedQueue {
   private pollTimer?: NodeJS.Timeout;
@@ -175,13 +175,15 @@ export class FeedQueue {
   ) {}
 
   static async start(pool: Pool, logger: Logger, consumers: readonly Consumer[]): Promise<FeedQueue> {
-    const boss = new PgBoss({ db: { executeSql: (text, values) => pool.query(text, values) }, schema: 'pgboss', supervise: false, migrate: false });
+    const boss = new PgBoss({ db: { executeSql: (text, values) => pool.query(text, values) }, schema: 'pgboss', supervise: false, migrate: true });
     boss.on('error', (error) => logger.warn({ error: error.message }, 'feed queue error'));
-    await boss.start();
-    for (const consumer of consumers) {
-      const name = queueOf(consumer.name);
-      if (!(await boss.getQueue(name))) await boss.createQueue(name, { name, policy: 'standard', retryLimit: 10, retryDelay: 5, retryBackoff: true });
-    }
+    await withAdvisoryLock(pool, JOB_QUEUE_SETUP_LOCK, async () => {
+      await boss.start();
+      for (const consumer of consumers) {
+        const name = queueOf(consumer.name);
+        await boss.createQueue(name, { name, policy: 'standard', retryLimit: 10, retryDelay: 5, retryBackoff: true });
+      }
+    });
     return new FeedQueue(boss, pool, logger, consumers);
   }
 

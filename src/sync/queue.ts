@@ -1,5 +1,5 @@
 import PgBoss from 'pg-boss';
-import { withAdvisoryLock, withTransaction, type Pool, type PoolClient } from '../db/pool.js';
+import { JOB_QUEUE_SETUP_LOCK, withAdvisoryLock, withTransaction, type Pool, type PoolClient } from '../db/pool.js';
 import type { Logger } from '../lib/logger.js';
 import { executeRun, type ExecutorDeps } from './executor.js';
 import { getRun, insertRun, retryRunOf, type RunMode, type RunPlan, type RunTrigger, type RunView } from './runs.js';
@@ -20,8 +20,6 @@ import { getRun, insertRun, retryRunOf, type RunMode, type RunPlan, type RunTrig
 export const SYNC_QUEUE = 'sync';
 export const DEAD_QUEUE = 'sync-dead';
 const BUSY_DEFER_SECONDS = 3;
-/** The advisory lock under which a process sets up the job queue's schema and queues. */
-const QUEUE_SETUP_LOCK = 72707370;
 
 export interface QueueSettings {
   retryLimit: number;
@@ -69,7 +67,7 @@ export class SyncQueue {
     };
     // pg-boss creates its schema with CREATE SCHEMA IF NOT EXISTS, which still fails ("duplicate key …
     // pg_namespace_nspname_index") when several processes of a fresh deployment start at once.
-    await withAdvisoryLock(pool, QUEUE_SETUP_LOCK, async () => {
+    await withAdvisoryLock(pool, JOB_QUEUE_SETUP_LOCK, async () => {
       await boss.start();
       await boss.createQueue(DEAD_QUEUE);
       await boss.createQueue(SYNC_QUEUE, options);
