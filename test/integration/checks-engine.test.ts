@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Express } from 'express';
 import request from 'supertest';
@@ -203,6 +204,27 @@ describe('the event feed', () => {
     } finally {
       await feed.stop();
     }
+  });
+
+  it('replays after a kill -9 of the consuming process, and skips nothing', async () => {
+    const { schoolId } = await school();
+    await db.pool.query('CREATE TABLE IF NOT EXISTS feed_effect (school_id uuid, seq bigint)');
+    const head = Number((await db.pool.query<{ seq: string }>('SELECT seq::text FROM journal_head WHERE school_id = $1', [schoolId])).rows[0]!.seq);
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/feed-child.ts', db.url, schoolId], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+    // Killed once it has committed a batch or two, in the middle of a later one.
+    await waitFor(() => out.includes('batch 10') || out.includes('done'));
+    child.kill('SIGKILL');
+    await exited;
+    const again = spawn(process.execPath, ['--import', 'tsx', 'test/support/feed-child.ts', db.url, schoolId], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let rest = '';
+    again.stdout.setEncoding('utf8').on('data', (c: string) => (rest += c));
+    expect(await new Promise((resolve) => again.once('exit', resolve))).toBe(0);
+    expect(rest).toMatch(/done \d+/);
+    const { rows } = await db.pool.query<{ seq: string }>('SELECT f.seq::text FROM feed_effect f WHERE f.school_id = $1 ORDER BY f.seq', [schoolId]);
+    expect(rows.map((r) => Number(r.seq))).toEqual(Array.from({ length: head }, (_, i) => i + 1));
   });
 
   it('keeps identity conflicts as records, open until the record is applied', async () => {
