@@ -7,6 +7,7 @@ import { migrate } from '../src/db/migrate.js';
 import { createPool } from '../src/db/pool.js';
 import { createPrisma } from '../src/db/prisma.js';
 import { createLogger } from '../src/lib/logger.js';
+import { benchChecks } from './checks.js';
 import { benchJournal } from './journal.js';
 import { benchReads } from './reads.js';
 import { benchSync } from './sync.js';
@@ -15,7 +16,7 @@ import { formatTable, writeResults, type Metric } from './metrics.js';
 /**
  * `npm run bench`: every figure measured in one run, on one freshly started embedded Postgres (or
  * BENCH_DATABASE_URL, a database it may fill), so ratios compare like with like. Prints a table and
- * writes bench/results.json. BENCH_PUPILS scales the school (default 1,000); BENCH_ONLY=journal|sync|reads runs one
+ * writes bench/results.json. BENCH_PUPILS scales the school (default 1,000); BENCH_ONLY=journal|sync|checks|reads runs one
  * part (`npm run bench -- reads` too). The reads part loads BENCH_READS_SCHOOLS schools (default 5) of
  * BENCH_READS_PUPILS pupils (300) from 1 September to BENCH_READS_UNTIL (2025-12-26) and is not part of a
  * plain run (it takes its own minutes): ask for it by name.
@@ -46,6 +47,10 @@ async function main(): Promise<void> {
       metrics.push({ name: 'journal.peak_rss_mb', value: Math.round(process.resourceUsage().maxRSS / 1024), unit: 'MB' });
     }
     if (!only || only === 'sync') metrics.push(...(await benchSync({ url, pupils, log })));
+    if (!only || only === 'checks') {
+      process.stderr.write(`checks, ${pupils}-pupil school, two sources, one term:\n`);
+      metrics.push(...(await benchChecks({ pool, pupils, log })));
+    }
     if (only === 'reads') {
       const schools = Number(process.env.BENCH_READS_SCHOOLS ?? 5);
       const readsPupils = Number(process.env.BENCH_READS_PUPILS ?? 300);
