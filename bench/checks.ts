@@ -1,6 +1,7 @@
 import type { Pool } from '../src/db/pool.js';
 import { checksConsumer } from '../src/checks/consumer.js';
 import { runChecks } from '../src/checks/service.js';
+import { RULES } from '../src/checks/rules/index.js';
 import { loadDemoSchool } from '../src/demo/load.js';
 import { applyBatch } from '../src/journal/apply-batch.js';
 import { drainConsumer, lockCursor, advanceCursor } from '../src/journal/feed.js';
@@ -39,7 +40,12 @@ export async function benchChecks(o: ChecksBenchOptions): Promise<Metric[]> {
     const head = await client.query<{ seq: string }>('SELECT seq::text FROM journal_head WHERE school_id = $1', [schoolId]);
     await advanceCursor(client, 'checks', schoolId, Number(head.rows[0]!.seq));
   });
-  await runChecks(o.pool, clock, { schoolId, ...TERM }); // warm: plans, caches
+  // Warm (plans, caches), one rule at a time so that a slow one shows itself.
+  for (const rule of RULES) {
+    const t0 = performance.now();
+    const one = await runChecks(o.pool, clock, { schoolId, ...TERM, rules: [rule.id] });
+    o.log(`  warm ${rule.id}: ${one.found} in ${Math.round(performance.now() - t0)} ms`);
+  }
   const started = performance.now();
   const full = await runChecks(o.pool, clock, { schoolId, ...TERM });
   const fullS = (performance.now() - started) / 1000;

@@ -9,7 +9,7 @@ import { systemClock, type Clock } from './lib/clock.js';
 import { describeError } from './lib/errors.js';
 import type { Logger } from './lib/logger.js';
 import { startSync, type SyncService } from './sync/service.js';
-import { checksConsumer } from './checks/consumer.js';
+import { checksAfterRun, checksConsumer } from './checks/consumer.js';
 
 export interface Service {
   /** The API's address, when this process has the api role. */
@@ -34,7 +34,7 @@ export async function startService(config: Config, logger: Logger, clock: Clock 
   try {
     // Jobs are taken only once the demo's simulators are back (on a restart they listen on new ports,
     // and a run started before would read from the old ones).
-    sync = await startSync(config, { pool: db.pool, clock, logger, adapters }, config.ROLES, { deferStart: true, consumers: [checksConsumer(clock)] });
+    sync = await startSync(config, { pool: db.pool, clock, logger, adapters }, config.ROLES, { deferStart: true, consumers: [checksConsumer(clock)], afterRun: checksAfterRun(db.pool, clock) });
     demo = new DemoRunner({ pool: db.pool, clock, logger, adapters, sync }, { mode: config.DEMO, seed: config.DEMO_SEED, pupils: config.DEMO_PUPILS });
     let url: string | undefined;
     if (config.ROLES.includes('api')) {

@@ -1,9 +1,9 @@
-import type { PoolClient } from '../db/pool.js';
+import type { Pool, PoolClient } from '../db/pool.js';
 import type { Clock } from '../lib/clock.js';
 import { todayIn } from '../lib/dates.js';
 import type { Consumer, FeedEvent } from '../journal/feed.js';
 import { PROJECTIONS } from './rules/index.js';
-import { daysTouched, runChecksIn } from './service.js';
+import { daysTouched, runChecks, runChecksIn } from './service.js';
 
 /** The checks' cursor on the event feed. */
 export const CHECKS_CONSUMER = 'checks';
@@ -30,4 +30,12 @@ async function todayOf(client: PoolClient, clock: Clock, schoolId: string): Prom
   const { rows } = await client.query<{ time_zone: string }>('SELECT time_zone FROM school WHERE id = $1', [schoolId]);
   const today = todayIn(rows[0]?.time_zone ?? 'UTC', clock.now());
   return { from: today, to: today };
+}
+
+/** The sync engine's hook after a successful run: every rule over the days it read, for its school. */
+export function checksAfterRun(pool: Pool, clock: Clock): (run: { connectionId: string; range: { from: string; to: string } }) => Promise<void> {
+  return async ({ connectionId, range }) => {
+    const { rows } = await pool.query<{ school_id: string }>('SELECT school_id::text FROM connection WHERE id = $1', [connectionId]);
+    if (rows[0]) await runChecks(pool, clock, { schoolId: rows[0].school_id, from: range.from, to: range.to });
+  };
 }

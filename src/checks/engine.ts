@@ -57,7 +57,7 @@ async function stageRule(ctx: RuleContext, rule: Rule): Promise<RuleOutcome> {
     // The CTE types every parameter, whichever of them the rule's query uses.
     `WITH params AS (SELECT $1::uuid, $2::date, $3::date, $4::timestamptz, $5::text)
      INSERT INTO check_finding (rule, kind, key, severity, ${columns.join(', ')})
-     SELECT '${rule.id}', '${rule.kind}', '${rule.id}:' || q.key, COALESCE($5::text, q.severity), ${columns.map((c) => `q.${c}`).join(', ')}
+     SELECT '${rule.id}', ${rule.dynamicKind ? 'q.kind' : `'${rule.kind}'`}, '${rule.id}:' || q.key, COALESCE($5::text, q.severity), ${columns.map((c) => `q.${c}`).join(', ')}
        FROM (${text}) AS q`,
     [ctx.schoolId, ctx.from, ctx.to, ctx.now, severity ?? null, ...values],
   );

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { Profile } from './types.js';
 
@@ -9,6 +10,20 @@ import type { Profile } from './types.js';
 export const RuleSettingsSchema = z.looseObject({
   enabled: z.boolean().optional(),
   severity: z.enum(['info', 'warning', 'severe']).optional(),
+  /** The clause of the school's regulation the setting comes from. */
+  clause: z.string().max(500).optional(),
+  /** mark_late: days allowed for written works, and per grade band ({"2-9": 5, "10-11": 7}); essays per band. */
+  writtenDays: z.number().int().min(0).max(60).optional(),
+  writtenDaysByGrade: z.record(z.string().regex(/^\d{1,2}(-\d{1,2})?$/), z.number().int().min(0).max(60)).optional(),
+  essayDaysByGrade: z.record(z.string().regex(/^\d{1,2}(-\d{1,2})?$/), z.number().int().min(0).max(60)).optional(),
+  /** mark_backdated: days after the lesson day a mark may still be entered. */
+  graceDays: z.number().int().min(0).max(30).optional(),
+  /** absence_reason_missing: days a reason may take. */
+  days: z.number().int().min(0).max(60).optional(),
+  /** period rules: grades exempt (no marks in grade 1). */
+  exemptGrades: z.array(z.number().int().min(0).max(12)).optional(),
+  /** mark_differs: compare weights too (only where every source's weights are on one scale). */
+  compareWeights: z.boolean().optional(),
 });
 
 export const ProfileSchema = z.object({
@@ -20,11 +35,21 @@ export const ProfileSchema = z.object({
 /** A school's own changes: per rule, settings merged over its preset's. */
 export const ProfileSettingsSchema = z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), RuleSettingsSchema);
 
-const DEFAULT_PROFILE: Profile = { id: 'default', title: 'По умолчанию', rules: {} };
+const DIR = new URL('./profiles/', import.meta.url);
+
+/** The shipped presets (profiles/*.json: one per seed school and a default), validated once. */
+const PRESETS: ReadonlyMap<string, Profile> = new Map(
+  readdirSync(DIR).filter((f) => f.endsWith('.json')).sort().map((file) => {
+    const result = ProfileSchema.safeParse(JSON.parse(readFileSync(new URL(file, DIR), 'utf8')));
+    if (!result.success) throw new Error(`src/checks/profiles/${file}: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    return [result.data.id, result.data as Profile] as const;
+  }),
+);
+const DEFAULT_PROFILE = PRESETS.get('default')!;
 
 /** The shipped presets by id. */
 export function presets(): ReadonlyMap<string, Profile> {
-  return new Map([[DEFAULT_PROFILE.id, DEFAULT_PROFILE]]);
+  return PRESETS;
 }
 
 /** The profile a school works under: its preset (default when unknown) with its own settings merged in. */

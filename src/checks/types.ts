@@ -49,6 +49,8 @@ export interface Rule {
   /** snake_case, stable: it is part of every key and of the API (`?rule=`). */
   id: string;
   kind: DiscrepancyKind;
+  /** The query returns a `kind` column too (a cross-source rule is `paper` when one side is paper). */
+  dynamicKind?: boolean;
   /** Short Russian title, shown to teachers. */
   title: string;
   /** Clauses of the seed regulations it enforces ("000 §3.6", "001 Инструкция 5.2 ж"). */

@@ -1,8 +1,7 @@
-import { addDays } from '../ports/ranges.js';
 import { planOf, type SubjectPlan } from './curriculum.js';
 import { Random, seedFrom } from './prng.js';
 import { courseOrdinal, indexOf, lessonKind, type LessonKind, type SchoolIndex } from './schedule.js';
-import type { DemoAbsence, DemoAbsenceCode, DemoLesson, DemoLessonFacts, DemoMark, DemoPupil, DemoSchool, DemoWorkCategory } from './types.js';
+import type { DemoAbsence, DemoAbsenceCode, DemoLesson, DemoLessonFacts, DemoMark, DemoPlants, DemoPupil, DemoSchool, DemoWorkCategory } from './types.js';
 
 /**
  * The marks and absences of one lesson, from a PRNG seeded by the school seed and the lesson id (so a
@@ -50,6 +49,17 @@ export function generateLessonFacts(school: DemoSchool, lesson: DemoLesson): Dem
       if (rng.chance(P_SECOND)) addMark(ctx, 'homework');
     }
   }
+  return school.plants ? plantFacts(school.plants, lesson, { marks, absences }) : { marks, absences };
+}
+
+/** The platforms' side of the planted discrepancies (types.ts DemoPlants). */
+function plantFacts(plants: DemoPlants, lesson: DemoLesson, facts: DemoLessonFacts): DemoLessonFacts {
+  const e = plants.electronic;
+  const marks = facts.marks.filter((m) => !e.markRemoved.has(m.id)).map((m) => ({
+    ...m, value: e.markValue.get(m.id) ?? m.value, enteredAt: e.markEnteredAt.get(m.id) ?? m.enteredAt,
+  }));
+  marks.push(...(e.markAdded.get(lesson.id) ?? []));
+  const absences = facts.absences.map((a) => ({ ...a, code: e.absenceCode.get(a.id) ?? a.code }));
   return { marks, absences };
 }
 
@@ -144,7 +154,11 @@ function valueOf(ctx: MarkContext, category: DemoWorkCategory): string {
   return String(value);
 }
 
-/** During the lesson for oral answers, after it for the rest; 5 % one to three days late, 1 % of written work over a week late. */
+/**
+ * During the lesson for oral answers, after it for the rest, always on the lesson day: the demo's late
+ * and back-dated entries are planted ones (plants.ts), so that the checks find exactly those. The
+ * draws that once made 5 % of entries late are still made, so every other generated value stays as it was.
+ */
 function enteredAt(rng: Random, lesson: DemoLesson, category: DemoWorkCategory): string {
   const start = minutesOf(lesson.startsAt);
   const end = minutesOf(lesson.endsAt);
@@ -152,11 +166,11 @@ function enteredAt(rng: Random, lesson: DemoLesson, category: DemoWorkCategory):
   let minute = category === 'oral' ? start + rng.int(5, 40) : end + rng.int(5, 300);
   const roll = rng.next();
   if (roll < 0.05) {
-    day = addDays(day, rng.int(1, 3));
-    minute = rng.int(17 * 60, 21 * 60);
+    rng.int(1, 3);
+    minute = Math.max(minute, rng.int(17 * 60, 21 * 60));
   } else if (roll < 0.06 && (category === 'control' || category === 'written' || category === 'essay')) {
-    day = addDays(day, rng.int(8, 12));
-    minute = rng.int(15 * 60, 20 * 60);
+    rng.int(8, 12);
+    minute = Math.max(minute, rng.int(15 * 60, 20 * 60));
   }
   minute = Math.min(minute, 23 * 60 + 59);
   return `${day}T${String(Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}:00+03:00`;

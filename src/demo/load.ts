@@ -4,6 +4,7 @@ import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import type { SourceRecord } from '../ports/records.js';
 import { generateSchool } from './generator.js';
+import { plantDiscrepancies } from './plants.js';
 import { periodMarkRecords, rosterRecords, scheduleBatches } from './records.js';
 import type { DemoOptions, DemoSchool } from './types.js';
 
@@ -31,7 +32,8 @@ export async function loadDemoSchool(
   options: DemoOptions,
   { batchSize = 5000, signal }: { batchSize?: number; signal?: AbortSignal } = {},
 ): Promise<DemoLoadResult> {
-  const school = generateSchool(options);
+  // The paper journal: the generated school with the plants every source shares (plants.ts).
+  const school = plantDiscrepancies(generateSchool(options)).paper;
   const { schoolId, connectionId } = await createDemoTenant(deps.pool, school);
   const result: DemoLoadResult = { schoolId, connectionId, created: 0, rejected: 0, batches: 0 };
   const inputs = demoInputs(school, connectionId, batchSize);
@@ -97,6 +99,8 @@ async function createDemoTenant(pool: Pool, school: DemoSchool): Promise<{ schoo
       `INSERT INTO connection (school_id, platform, title, config, enabled) VALUES ($1, 'demo', $2, $3, false) RETURNING id::text`,
       [schoolId, 'Generated demo school', JSON.stringify(school.options)],
     );
+    // The demo's own source is its paper journal, and the school's legal record: the others are compared with it.
+    await client.query('UPDATE school SET primary_source_id = $2 WHERE id = $1', [schoolId, connection.rows[0]!.id]);
     await client.query('COMMIT');
     return { schoolId, connectionId: connection.rows[0]!.id };
   } catch (error) {

@@ -17,7 +17,10 @@ export function* generatePeriodMarks(school: DemoSchool): Generator<DemoPeriodMa
     for (const pupil of school.pupils) {
       const grade = index.groups.get(pupil.classId)!.grade;
       if (grade === 1 || !period.grades.includes(grade) || (pupil.leftOn && pupil.leftOn <= period.endDate)) continue;
-      for (const subjectId of subjectsOf(school, pupil)) yield periodMark(period, pupil, subjectId, sums.get(`${period.id}/${pupil.id}/${subjectId}`));
+      for (const subjectId of subjectsOf(school, pupil)) {
+        const mark = periodMark(period, pupil, subjectId, sums.get(`${period.id}/${pupil.id}/${subjectId}`));
+        if (!school.plants?.electronic.periodMarkRemoved.has(mark.id)) yield mark;
+      }
     }
   }
 }

@@ -6,6 +6,7 @@ import type { Logger } from '../lib/logger.js';
 import type { AdapterRegistry } from '../ports/adapter.js';
 import type { SyncService } from '../sync/service.js';
 import { generateSchool } from './generator.js';
+import { plantDiscrepancies } from './plants.js';
 import { hasSchools, loadDemoSchool } from './load.js';
 import { startDemoPlatforms, type DemoPlatforms } from './platforms.js';
 
@@ -80,7 +81,7 @@ export class DemoRunner {
   private async startPlatforms(options: ReturnType<DemoRunner['options']>, schoolId: string): Promise<void> {
     if (!this.deps.sync || this.abort.signal.aborted) return;
     try {
-      this.platforms = await startDemoPlatforms({ ...this.deps, sync: this.deps.sync }, generateSchool(options), schoolId);
+      this.platforms = await startDemoPlatforms({ ...this.deps, sync: this.deps.sync }, plantDiscrepancies(generateSchool(options)).electronic, schoolId);
     } catch (error) {
       this.deps.logger.warn({ error: describeError(error) }, 'the demo platform simulators did not start');
     }

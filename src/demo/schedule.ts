@@ -100,7 +100,7 @@ function lessonAt(school: DemoSchool, index: SchoolIndex, entry: DemoTimetableEn
     id, groupId: entry.groupId, subjectId: entry.subjectId, date, slot: entry.slot,
     startsAt: `${date}T${bell.start}:00+03:00`, endsAt: `${date}T${bell.end}:00+03:00`,
     teacherId: entry.teacherId, substituteId: substitute?.id,
-    topic: topicOf(plan, ordinal, kind), homework: homeworkOf(rng, plan, ordinal, kind, index, date),
+    topic: school.plants?.common.topicRemoved.has(id) ? '' : topicOf(plan, ordinal, kind), homework: homeworkOf(rng, plan, ordinal, kind, index, date),
     status: rng.chance(0.004) ? 'cancelled' : 'held',
   };
 }

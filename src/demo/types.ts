@@ -200,6 +200,8 @@ export interface DemoPeriodMark {
 
 export interface DemoSchool {
   options: Required<DemoOptions>;
+  /** Planted discrepancies (src/demo/plants.ts): what the paper journal and the platforms serve differently. */
+  plants?: DemoPlants;
   school: { id: string; name: string; shortName: string; region: string; timeZone: string };
   year: { id: string; startYear: number; title: string; startDate: string; endDate: string };
   periods: DemoPeriod[];
@@ -213,4 +215,22 @@ export interface DemoSchool {
   staff: DemoStaff[];
   timetable: DemoTimetableEntry[];
   assignments: DemoAssignment[];
+}
+
+/**
+ * Planted discrepancies, applied by the generator where it makes lessons, facts and period marks (and
+ * nowhere else): `common` changes every source's view (the paper journal too), `electronic` only what
+ * the platform simulators serve. Keys are generator ids.
+ */
+export interface DemoPlants {
+  common: { topicRemoved: ReadonlySet<string> };
+  electronic: {
+    markValue: ReadonlyMap<string, string>;
+    markEnteredAt: ReadonlyMap<string, string>;
+    markRemoved: ReadonlySet<string>;
+    /** Marks the platforms have and the paper does not, by lesson id. */
+    markAdded: ReadonlyMap<string, readonly DemoMark[]>;
+    absenceCode: ReadonlyMap<string, DemoAbsenceCode>;
+    periodMarkRemoved: ReadonlySet<string>;
+  };
 }

@@ -25,6 +25,8 @@ export interface ExecutorDeps {
   targets: TargetPolicy;
   /** Wakes the event feed's consumers in each batch's transaction. */
   wake?: WakeHook;
+  /** After a successful run, with the days it read (the checks run every rule over them). */
+  afterRun?: (run: { connectionId: string; range: { from: string; to: string } }) => Promise<void>;
   /** Days an incremental run re-reads before the last window's end (late marks). */
   lookbackDays: number;
   heartbeatSeconds: number;
@@ -96,6 +98,9 @@ export async function executeRun(deps: ExecutorDeps, runId: string, attempt: { j
     await finishRun(deps.pool, runId, { status, streams: result.streams, requests });
     await resolveAlerts(deps.pool, run.connectionId);
     deps.logger.info({ runId, connectionId: run.connectionId, adapter: adapter.id, status, requests }, 'sync run finished');
+    // Every rule over what the run read (the feed's consumer runs the incremental ones as batches land).
+    await deps.afterRun?.({ connectionId: run.connectionId, range }).catch((error: unknown) =>
+      deps.logger.warn({ runId, error: error instanceof Error ? error.message : String(error) }, 'the checks after the sync run failed'));
     return { outcome: 'done', run: (await getRun(deps.pool, runId))! };
   } catch (error) {
     if (error instanceof InterruptedError || abort.signal.reason instanceof InterruptedError) {

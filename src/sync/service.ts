@@ -43,7 +43,7 @@ export interface SyncService {
 export async function startSync(
   config: Config, deps: { pool: Pool; clock: Clock; logger: Logger; adapters: AdapterRegistry; resolve?: Resolve },
   roles: readonly string[] = config.ROLES,
-  options: { deferStart?: boolean; consumers?: readonly Consumer[] } = {},
+  options: { deferStart?: boolean; consumers?: readonly Consumer[]; afterRun?: ExecutorDeps['afterRun'] } = {},
 ): Promise<SyncService> {
   // Request slots and breakers in Postgres: every process of the deployment keeps one platform's rate.
   const limiters = new Limiters({
@@ -62,7 +62,7 @@ export async function startSync(
   });
   const feed = await FeedQueue.start(deps.pool, deps.logger, options.consumers ?? []);
   const executor: ExecutorDeps = {
-    ...deps, limiters, wake: feed.wake, connections, targets, lookbackDays: config.SYNC_LOOKBACK_DAYS,
+    ...deps, limiters, wake: feed.wake, afterRun: options.afterRun, connections, targets, lookbackDays: config.SYNC_LOOKBACK_DAYS,
     heartbeatSeconds: config.SYNC_HEARTBEAT_SECONDS, deadAfterSeconds: config.SYNC_DEAD_AFTER_SECONDS,
     anchors, draining: draining.signal, halting: halting.signal,
   };

@@ -104,3 +104,5 @@ ALTER TABLE "event_consumer" ADD CONSTRAINT "event_consumer_school_fkey" FOREIGN
 ALTER TABLE "identity_conflict" ADD CONSTRAINT "identity_conflict_school_fkey" FOREIGN KEY ("school_id") REFERENCES "school"("id");
 ALTER TABLE "lesson_claim" ADD CONSTRAINT "lesson_claim_school_fkey" FOREIGN KEY ("school_id") REFERENCES "school"("id");
 CREATE INDEX "discrepancy_school_id_day_idx" ON "discrepancy"("school_id", "rule", "day");
+-- The silent-correction rule reads a school's mark changes and deletions from the history: few rows of many.
+CREATE INDEX "journal_event_mark_changes_idx" ON "journal_event"("school_id", "seq") WHERE "entity_type" = 'mark' AND "op" IN ('update', 'delete');

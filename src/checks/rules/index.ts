@@ -1,12 +1,15 @@
 import type { PoolClient } from '../../db/pool.js';
 import type { FeedEvent } from '../../journal/feed.js';
 import type { Rule } from '../types.js';
+import { CROSS_SOURCE_RULES } from './cross-source.js';
+import { ENTRY_RULES } from './regulation-entries.js';
+import { PERIOD_RULES } from './regulation-periods.js';
 
 /**
- * Every rule the checks evaluate, in evaluation order. One line per rule family; a rule is one file
- * (or one entry of a family's file) with its clauses, its scope and its set-based query.
+ * Every rule the checks evaluate, in evaluation order. One line per rule family; a rule is one entry of
+ * its family's file with its clauses, its scope and its set-based query.
  */
-export const RULES: readonly Rule[] = [];
+export const RULES: readonly Rule[] = [...CROSS_SOURCE_RULES, ...ENTRY_RULES, ...PERIOD_RULES];
 
 /** Tables the rules read that the checks consumer keeps up to date from the event feed, batch by batch. */
 export type Projection = (client: PoolClient, schoolId: string, events: readonly FeedEvent[]) => Promise<void>;

@@ -1,0 +1,153 @@
+import type { Rule, RuleContext } from '../types.js';
+import { comparedSources, MARK_TOKEN } from './sources.js';
+
+/**
+ * Cross-source reconciliation, to the cell: every source is compared with the school's primary source
+ * (sources.ts), marks and absences per pupil × lesson, period marks per pupil × subject × period, topics
+ * per lesson. Like is compared with like: mark values by kind and points (spelling alone is no
+ * difference), weights on each source's own scale (divided by the source's smallest weight), work
+ * categories only where both sources name one. A source is compared only over the days it covers for
+ * that class and subject (its first to its last mark there), so a platform connected in October is not
+ * "missing" September. One finding per cell and pair; `paper` when either side is paper.
+ */
+
+/** Parameters after the engine's five: $6 primary, $7 the others, $8 the paper sources. */
+function pairValues(ctx: RuleContext): unknown[] | null {
+  const { primary, others, paper } = comparedSources(ctx);
+  return primary && others.length > 0 ? [primary, others, paper] : null;
+}
+
+const NOTHING = { text: `SELECT NULL::text AS key, NULL::text AS severity, NULL::text AS kind, NULL::uuid AS class_group_id, NULL::uuid AS subject_id,
+  NULL::uuid AS pupil_id, NULL::uuid AS lesson_id, NULL::uuid AS period_id, NULL::date AS day, NULL::uuid[] AS source_ids, NULL::jsonb AS expected,
+  NULL::jsonb AS found, NULL::bigint[] AS evidence, NULL::text AS assignee WHERE false` };
+
+const KIND = `CASE WHEN $6::uuid = ANY($8::uuid[]) OR k.other = ANY($8::uuid[]) THEN 'paper' ELSE 'cross_source' END`;
+
+/** Per source and cell, the marks; per source, class and subject, the days covered. */
+const MARK_CELLS = `
+  units AS (SELECT source_id, min(weight) FILTER (WHERE weight > 0) AS unit FROM mark
+             WHERE school_id = $1 AND source_id = ANY($7::uuid[] || $6::uuid) GROUP BY source_id),
+  cells AS (
+    SELECT t.source_id, t.lesson_id, t.pupil_id, t.class_group_id, t.subject_id, t.date,
+           string_agg(t.token, ' ' ORDER BY t.token) AS vals,
+           array_agg(t.raw ORDER BY t.token, t.raw) AS raws,
+           string_agg(t.w::text, ' ' ORDER BY t.w) AS weights,
+           bool_and(t.w IS NOT NULL)::int AS weighted,
+           string_agg(NULLIF(t.work_category, 'other'), ' ' ORDER BY t.work_category) AS cats,
+           bool_or(t.work_category = 'other')::int AS any_other
+      FROM (SELECT m.source_id, m.lesson_id, m.pupil_id, l.class_group_id, l.subject_id, l.date, m.raw, m.work_category,
+                   ${MARK_TOKEN} AS token, round(m.weight / NULLIF(u.unit, 0), 2) AS w
+              FROM mark m JOIN lesson l ON l.id = m.lesson_id LEFT JOIN units u ON u.source_id = m.source_id
+             WHERE m.school_id = $1 AND m.date BETWEEN $2 AND $3 AND m.deleted_at IS NULL AND m.source_id = ANY($7::uuid[] || $6::uuid)) t
+     GROUP BY t.source_id, t.lesson_id, t.pupil_id, t.class_group_id, t.subject_id, t.date),
+  cover AS (SELECT source_id, class_group_id, subject_id, min(date) AS lo, max(date) AS hi FROM cells GROUP BY 1, 2, 3)`;
+
+/**
+ * The pairs (primary, other) of one cell, side by side, over the days both sources cover: one pass
+ * grouping each cell's rows of the two sources (no self-join of the cells).
+ */
+const paired = (table: string, columns: readonly string[]) => `
+  k AS (
+    SELECT o.other, c.lesson_id, c.pupil_id, c.class_group_id, c.subject_id, c.date,
+           ${columns.map((col) => `max(c.${col}) FILTER (WHERE c.source_id = $6) AS p_${col}, max(c.${col}) FILTER (WHERE c.source_id = o.other) AS q_${col}`).join(',\n           ')}
+      FROM ${table} c JOIN unnest($7::uuid[]) AS o(other) ON c.source_id IN ($6::uuid, o.other)
+      JOIN cover cp ON cp.source_id = $6 AND cp.class_group_id = c.class_group_id AND cp.subject_id = c.subject_id AND c.date BETWEEN cp.lo AND cp.hi
+      JOIN cover co ON co.source_id = o.other AND co.class_group_id = c.class_group_id AND co.subject_id = c.subject_id AND c.date BETWEEN co.lo AND co.hi
+     GROUP BY o.other, c.lesson_id, c.pupil_id, c.class_group_id, c.subject_id, c.date)`;
+
+const MARK_COLUMNS = ['vals', 'raws', 'weights', 'cats'] as const;
+
+const markRule = (id: 'mark_differs' | 'mark_only_in_one', title: string, condition: string): Rule => ({
+  id, kind: 'cross_source', dynamicKind: true, title, clauses: ['004 §1.6', '003 Регламент §0.2'], scope: 'window', incremental: true,
+  query: (ctx) => {
+    const pair = pairValues(ctx);
+    if (!pair) return NOTHING;
+    return {
+      values: [...pair, ctx.profile.rules.mark_differs?.compareWeights === true],
+      text: `WITH ${MARK_CELLS}, ${paired('cells', [...MARK_COLUMNS, 'weighted', 'any_other'])}
+        SELECT 'mark:' || k.lesson_id || ':' || k.pupil_id || ':' || k.other AS key, 'warning' AS severity, ${KIND} AS kind,
+               k.class_group_id, k.subject_id, k.pupil_id, k.lesson_id, NULL::uuid AS period_id, k.date AS day,
+               ARRAY[$6::uuid, k.other] AS source_ids,
+               jsonb_build_object('values', COALESCE(k.p_raws, '{}'), 'weights', k.p_weights, 'categories', k.p_cats) AS expected,
+               jsonb_build_object('values', COALESCE(k.q_raws, '{}'), 'weights', k.q_weights, 'categories', k.q_cats) AS found,
+               ARRAY[]::bigint[] AS evidence, 'subject_teacher' AS assignee
+          FROM k
+         WHERE ${condition}`,
+    };
+  },
+});
+
+/**
+ * Weights are compared only where the school's profile asks (`compareWeights`): platforms derive them
+ * from the work type on scales of their own that are not one factor apart (the demo's Дневник.ру gives
+ * a written work 2 where paper notes 1.5), so by default a weight alone is no finding.
+ */
+export const markDiffers = markRule('mark_differs', 'Отметка расходится с основным источником', `k.p_vals IS NOT NULL AND k.q_vals IS NOT NULL AND (
+  k.p_vals <> k.q_vals
+  OR ($9::boolean AND k.p_weighted = 1 AND k.q_weighted = 1 AND k.p_weights <> k.q_weights)
+  OR (k.p_any_other = 0 AND k.q_any_other = 0 AND k.p_cats IS DISTINCT FROM k.q_cats))`);
+
+export const markOnlyInOne = markRule('mark_only_in_one', 'Отметка есть только в одном источнике', '(k.p_vals IS NULL) <> (k.q_vals IS NULL) AND $9::boolean IS NOT NULL');
+
+export const attendanceDiffers: Rule = {
+  id: 'attendance_differs', kind: 'cross_source', dynamicKind: true, title: 'Пропуск расходится с основным источником',
+  clauses: ['004 §1.6', '001 Инструкция 5.2 а'], scope: 'window', incremental: true,
+  query: (ctx) => {
+    const values = pairValues(ctx);
+    if (!values) return NOTHING;
+    return {
+      values,
+      text: `WITH ${MARK_CELLS},
+        absences AS (
+          SELECT a.source_id, a.lesson_id, a.pupil_id, l.class_group_id, l.subject_id, l.date, min(a.kind) AS kind, min(a.raw) AS raw
+            FROM attendance a JOIN lesson l ON l.id = a.lesson_id
+           WHERE a.school_id = $1 AND a.date BETWEEN $2 AND $3 AND a.deleted_at IS NULL AND a.source_id = ANY($7::uuid[] || $6::uuid)
+           GROUP BY 1, 2, 3, 4, 5, 6),
+        ${paired('absences', ['kind', 'raw'])}
+        SELECT 'attendance:' || k.lesson_id || ':' || k.pupil_id || ':' || k.other AS key, 'warning' AS severity, ${KIND} AS kind,
+               k.class_group_id, k.subject_id, k.pupil_id, k.lesson_id, NULL::uuid AS period_id, k.date AS day,
+               ARRAY[$6::uuid, k.other] AS source_ids,
+               jsonb_build_object('code', k.p_raw, 'kind', COALESCE(k.p_kind, 'present')) AS expected,
+               jsonb_build_object('code', k.q_raw, 'kind', COALESCE(k.q_kind, 'present')) AS found,
+               ARRAY[]::bigint[] AS evidence, 'class_teacher' AS assignee
+          FROM k
+         WHERE k.p_kind IS DISTINCT FROM k.q_kind`,
+    };
+  },
+};
+
+export const periodMarkDiffers: Rule = {
+  id: 'period_mark_differs', kind: 'cross_source', dynamicKind: true, title: 'Итоговая отметка расходится с основным источником',
+  clauses: ['004 §1.6', '001 Инструкция §4.1'], scope: 'school', incremental: true,
+  query: (ctx) => {
+    const values = pairValues(ctx);
+    if (!values) return NOTHING;
+    const token = MARK_TOKEN;
+    return {
+      values,
+      text: `WITH pm AS (
+          SELECT m.source_id, m.pupil_id, m.subject_id, m.period_id, min(${token}) AS val, min(m.raw) AS raw
+            FROM period_mark m WHERE m.school_id = $1 AND m.deleted_at IS NULL AND m.source_id = ANY($7::uuid[] || $6::uuid)
+           GROUP BY 1, 2, 3, 4),
+        given AS (SELECT DISTINCT source_id, subject_id, period_id FROM pm),
+        k AS (
+          SELECT DISTINCT o.other, pm.pupil_id, pm.subject_id, pm.period_id
+            FROM pm CROSS JOIN unnest($7::uuid[]) AS o(other)
+           WHERE pm.source_id IN ($6::uuid, o.other)
+             AND EXISTS (SELECT 1 FROM given g WHERE g.source_id = $6 AND g.subject_id = pm.subject_id AND g.period_id = pm.period_id)
+             AND EXISTS (SELECT 1 FROM given g WHERE g.source_id = o.other AND g.subject_id = pm.subject_id AND g.period_id = pm.period_id))
+        SELECT 'period_mark:' || k.period_id || ':' || k.subject_id || ':' || k.pupil_id || ':' || k.other AS key, 'warning' AS severity, ${KIND} AS kind,
+               (SELECT e.class_group_id FROM enrollment e JOIN class_group c ON c.id = e.class_group_id AND c.kind = 'class'
+                 WHERE e.person_id = k.pupil_id ORDER BY e.end_date DESC NULLS FIRST LIMIT 1) AS class_group_id,
+               k.subject_id, k.pupil_id, NULL::uuid AS lesson_id, k.period_id, per.end_date AS day,
+               ARRAY[$6::uuid, k.other] AS source_ids, jsonb_build_object('value', p.raw) AS expected, jsonb_build_object('value', q.raw) AS found,
+               ARRAY[]::bigint[] AS evidence, 'subject_teacher' AS assignee
+          FROM k JOIN period per ON per.id = k.period_id
+          LEFT JOIN pm p ON p.source_id = $6 AND p.pupil_id = k.pupil_id AND p.subject_id = k.subject_id AND p.period_id = k.period_id
+          LEFT JOIN pm q ON q.source_id = k.other AND q.pupil_id = k.pupil_id AND q.subject_id = k.subject_id AND q.period_id = k.period_id
+         WHERE p.val IS DISTINCT FROM q.val`,
+    };
+  },
+};
+
+export const CROSS_SOURCE_RULES: readonly Rule[] = [markDiffers, markOnlyInOne, attendanceDiffers, periodMarkDiffers];
