@@ -20,10 +20,22 @@ export function checksConsumer(clock: Clock): Consumer {
     batchSize: 20_000,
     handle: async (client: PoolClient, schoolId: string, events: FeedEvent[]) => {
       for (const project of PROJECTIONS) await project(client, schoolId, events);
-      const days = daysTouched(events) ?? (await todayOf(client, clock, schoolId));
+      // A running sync's events are evaluated at its end, every rule over the days it read (checksAfterRun):
+      // evaluating each batch of a full year's first sync as it lands would redo the year again and again.
+      const running = await runningRuns(client, events);
+      const rest = running.size === 0 ? events : events.filter((e) => !e.runId || !running.has(e.runId));
+      if (rest.length === 0) return;
+      const days = daysTouched(rest) ?? (await todayOf(client, clock, schoolId));
       await runChecksIn(client, clock, { schoolId, ...days, incremental: true });
     },
   };
+}
+
+async function runningRuns(client: PoolClient, events: readonly FeedEvent[]): Promise<Set<string>> {
+  const ids = [...new Set(events.flatMap((e) => (e.runId ? [e.runId] : [])))];
+  if (ids.length === 0) return new Set();
+  const { rows } = await client.query<{ id: string }>(`SELECT id::text FROM sync_run WHERE id = ANY($1::uuid[]) AND status = 'running'`, [ids]);
+  return new Set(rows.map((r) => r.id));
 }
 
 async function todayOf(client: PoolClient, clock: Clock, schoolId: string): Promise<{ from: string; to: string }> {

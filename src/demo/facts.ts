@@ -162,7 +162,7 @@ function valueOf(ctx: MarkContext, category: DemoWorkCategory): string {
 function enteredAt(rng: Random, lesson: DemoLesson, category: DemoWorkCategory): string {
   const start = minutesOf(lesson.startsAt);
   const end = minutesOf(lesson.endsAt);
-  let day = lesson.date;
+  const day = lesson.date;
   let minute = category === 'oral' ? start + rng.int(5, 40) : end + rng.int(5, 300);
   const roll = rng.next();
   if (roll < 0.05) {

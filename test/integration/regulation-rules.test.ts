@@ -30,7 +30,7 @@ const roster = (grade: number): SourceRecord[] => [
 const mark = (id: string, workCategory: 'oral' | 'written', enteredAt?: string): SourceRecord =>
   ({ type: 'mark', externalId: id, pupilExternalId: 'p', lessonExternalId: 'l', value: '4', workCategory, ...(enteredAt ? { enteredAt } : {}) });
 
-async function school(timeZone: string, profile: string, grade = 5): Promise<{ schoolId: string; connectionId: string; clock: Clock }> {
+async function school(timeZone: string, profile: string): Promise<{ schoolId: string; connectionId: string; clock: Clock }> {
   const schoolId = await createSchool(db.pool, { timeZone });
   await db.pool.query('UPDATE school SET regulation_profile = $2 WHERE id = $1', [schoolId, profile]);
   const connectionId = await createConnection(db.pool, schoolId, 'dnevnikru');
@@ -89,7 +89,7 @@ describe('mark_late: written works within the preset days', () => {
 describe('grade 1, silent corrections', () => {
   it('a mark in grade 1 is a finding, in grade 2 it is not', async () => {
     for (const [grade, expected] of [[1, 1], [2, 0]] as const) {
-      const { schoolId, connectionId, clock } = await school('Europe/Moscow', 'tandovo', grade);
+      const { schoolId, connectionId, clock } = await school('Europe/Moscow', 'tandovo');
       await applyBatch(db.pool, clock, { connectionId, stream: 'all', records: [...roster(grade), mark('m1', 'oral', '2025-09-08T09:00:00+03:00')] });
       expect(await findings(schoolId, clock, 'grade1_mark')).toHaveLength(expected);
     }
