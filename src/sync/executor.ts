@@ -100,7 +100,7 @@ export async function executeRun(deps: ExecutorDeps, runId: string, attempt: { j
     deps.logger.info({ runId, connectionId: run.connectionId, adapter: adapter.id, status, requests }, 'sync run finished');
     // Every rule over what the run read (the feed's consumer runs the incremental ones as batches land).
     await deps.afterRun?.({ connectionId: run.connectionId, range }).catch((error: unknown) =>
-      deps.logger.warn({ runId, error: error instanceof Error ? error.message : String(error) }, 'the checks after the sync run failed'));
+      deps.logger.warn({ runId, error: describeError(error) }, 'the checks after the sync run failed'));
     return { outcome: 'done', run: (await getRun(deps.pool, runId))! };
   } catch (error) {
     if (error instanceof InterruptedError || abort.signal.reason instanceof InterruptedError) {

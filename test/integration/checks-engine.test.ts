@@ -15,6 +15,7 @@ import { createLogger } from '../../src/lib/logger.js';
 import type { SourceRecord } from '../../src/ports/records.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { createConnection, createSchool } from '../support/fixtures.js';
+import { waitFor } from '../support/processes.js';
 
 /**
  * The checks' machinery with rules of the test's own (the real rules have their own tests): the event
@@ -199,7 +200,7 @@ describe('the event feed', () => {
       await feed.work(3600);
       await applyBatch(db.pool, clock, { connectionId, stream: 'all', records: [mark('m9', 'p2', 'l1', '4')], afterEvents: feed.wake });
       const head = await db.pool.query<{ seq: string }>('SELECT seq::text FROM journal_head WHERE school_id = $1', [schoolId]);
-      await waitFor(() => handled.length === Number(head.rows[0]!.seq));
+      await waitFor('the woken consumer', async () => (handled.length === Number(head.rows[0]!.seq) ? true : undefined), 30_000, 50);
       expect(handled).toEqual(handled.map((_, i) => i + 1));
     } finally {
       await feed.stop();
@@ -215,7 +216,7 @@ describe('the event feed', () => {
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
     // Killed once it has committed a batch or two, in the middle of a later one.
-    await waitFor(() => out.includes('batch 10') || out.includes('done'));
+    await waitFor('a committed batch', async () => (out.includes('batch 10') || out.includes('done') ? true : undefined), 60_000, 50);
     child.kill('SIGKILL');
     await exited;
     const again = spawn(process.execPath, ['--import', 'tsx', 'test/support/feed-child.ts', db.url, schoolId], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -268,11 +269,3 @@ describe('the inbox API', () => {
     await request(app).get(`/v1/schools/${schoolId}/compliance?from=2025-09-01`).expect(400);
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > until) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
