@@ -12,6 +12,7 @@ import { createLogger, type Logger } from './lib/logger.js';
 import { startService } from './main.js';
 import { registerSyncCommands } from './cli-sync.js';
 import { registerChecksCommands } from './cli-checks.js';
+import { registerPaperCommands } from './cli-paper.js';
 
 /** The command line: `start` runs the service; the others do one job against the same database. */
 
@@ -155,6 +156,7 @@ journal
 
 registerSyncCommands(program, withDatabase);
 registerChecksCommands(program, withDatabase);
+registerPaperCommands(program, withDatabase);
 
 program.parseAsync(process.argv).then(
   // A one-shot command ends with its own exit code, once its output has gone out, whatever timers or

@@ -10,6 +10,7 @@ import { journalRouter } from './routes/journal.js';
 import { schoolsRouter } from './routes/schools.js';
 import { connectionsRouter } from './routes/connections.js';
 import { discrepanciesRouter } from './routes/discrepancies.js';
+import { paperRouter } from './routes/paper.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import type { ConnectionService } from '../sync/connections.js';
 import { readSyncHealth } from '../sync/alerts.js';
@@ -25,7 +26,7 @@ export interface AppDeps {
   sync?: { connections: ConnectionService; queue: SyncQueue };
   /** JOURNAL_PAGE_MAX_DAYS; its default when left out. */
   journalPageMaxDays?: number;
-  /** The checks' clock (deadlines, "today"); the system clock by default. */
+  /** The clock of the checks' deadlines and of writes made through the API (paper imports); the system's by default. */
   clock?: Clock;
 }
 
@@ -51,7 +52,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRouter({ pool: deps.pool, embedded: deps.embedded, demoStatus: deps.demoStatus, syncHealth }));
   app.use(schoolsRouter(deps.schools));
   app.use(journalRouter(deps.pool, { maxDays: deps.journalPageMaxDays ?? ConfigSchema.shape.JOURNAL_PAGE_MAX_DAYS.parse(undefined) }));
-  app.use(discrepanciesRouter(deps.pool, deps.clock ?? systemClock));
+  /** The clock of the checks' deadlines and of writes made through the API (paper imports); the system's by default. */
   if (sync) app.use(connectionsRouter({ pool: deps.pool, ...sync }));
   app.use(notFound);
   app.use(errorHandler(deps.logger));

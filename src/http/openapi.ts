@@ -100,6 +100,62 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/classes/{classId}/paper-template": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The paper journal's template of one class and subject (XLSX, or CSV)
+         * @description Laid out like the paper journal's left page: pupils in rows (full name; the pupil id in a hidden
+         *     column A), lessons in columns (date and slot; the lesson id in a hidden row 1, whose A1 names the
+         *     class and subject), one cell per pupil and lesson holding what the paper shows («5», «4-», «зч», «н»,
+         *     several marks separated by spaces). A second sheet «Темы и ДЗ» is the right page (date, slot, topic,
+         *     homework; lesson id hidden). The left sheet is named for the subject (Excel's 31 characters, none of
+         *     []:*?/\). `format=csv`: the left grid with a topic row and a homework row under the pupils, UTF-8
+         *     with a BOM and «;» between fields (what a Russian-locale Excel opens). Blank by default; `prefill`
+         *     fills it with that source's marks and absence codes and the lessons' topics and homework.
+         *     Without `from`/`to`, every lesson of the subject (a class's year).
+         */
+        get: operations["getPaperTemplate"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/classes/{classId}/paper": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a filled paper template as the school's paper source
+         * @description The body is the filled template, XLSX or CSV (the content type decides; at most 10 MB, else 413).
+         *     Each cell becomes records of the school's built-in `paper` connection (created on first use) through
+         *     the journal's one write path, as the uploader (`x-actor` header; "api" without it). The file is the
+         *     paper's truth for the pupils × lessons it covers: a changed cell rewrites that paper record, an
+         *     emptied one removes it, and re-importing the same file changes nothing (`events` 0). A bad cell is
+         *     rejected alone, named by its address («Алгебра!F12: «7» is not a mark on the 5-point scale»).
+         *     A file that is not this class's and subject's template (no such sheet, hidden ids missing or of
+         *     another class, subject, lesson or pupil), has merged or formula cells, is empty or unreadable is
+         *     refused whole with 422 and writes nothing.
+         */
+        post: operations["importPaperPage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/connections": {
         parameters: {
             query?: never;
@@ -484,6 +540,30 @@ export interface components {
             /** Format: date-time */
             finishedAt: string | null;
             durationMs: number | null;
+        };
+        PaperImportResult: {
+            /**
+             * Format: uuid
+             * @description The school's paper connection
+             */
+            connectionId: string;
+            /** @description Pupil × lesson cells of the file; each read cell is created, changed, removed, unchanged, rejected, or blank on both sides */
+            cells: {
+                read: number;
+                created: number;
+                changed: number;
+                removed: number;
+                unchanged: number;
+                rejected: number;
+            };
+            rejections: {
+                /** @example Алгебра!F12 */
+                cell: string;
+                /** @example Алгебра!F12: «7» is not a mark on the 5-point scale */
+                reason: string;
+            }[];
+            /** @description History events appended */
+            events: number;
         };
         Error: {
             error: {
@@ -989,6 +1069,103 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             404: components["responses"]["NotFound"];
+        };
+    };
+    getPaperTemplate: {
+        parameters: {
+            query: {
+                /** @description Subject id */
+                subject: string;
+                /** @description First day */
+                from?: string;
+                /** @description Last day */
+                to?: string;
+                format?: "xlsx" | "csv";
+                /** @description A connection (source) of the school whose values fill the cells */
+                prefill?: string;
+            };
+            header?: never;
+            path: {
+                classId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The template */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    importPaperPage: {
+        parameters: {
+            query: {
+                /** @description Subject id */
+                subject: string;
+            };
+            header?: {
+                /** @description Who uploads the file (recorded in the history) */
+                "x-actor"?: string;
+            };
+            path: {
+                classId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description What the import did */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaperImportResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            /** @description The file is over 10 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Neither XLSX nor CSV */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not this class's and subject's template, or unreadable; nothing was written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listConnections: {

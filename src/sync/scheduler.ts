@@ -51,7 +51,7 @@ export class Scheduler {
   async refresh(): Promise<void> {
     const { rows } = await this.pool.query<{ id: string; schedule: string; time_zone: string }>(
       `SELECT c.id::text, c.schedule, s.time_zone FROM connection c JOIN school s ON s.id = c.school_id
-        WHERE c.enabled AND c.schedule IS NOT NULL`,
+        WHERE c.enabled AND c.schedule IS NOT NULL AND c.platform NOT IN ('paper', 'demo')`,
     );
     const wanted = new Map(rows.map((r) => [r.id, r]));
     for (const [id, planned] of this.tasks) {

@@ -1,0 +1,61 @@
+import express, { Router, type Request } from 'express';
+import { z } from 'zod';
+import type { Pool } from '../../db/pool.js';
+import { AppError } from '../../lib/errors.js';
+import type { Clock } from '../../lib/clock.js';
+import { IsoDateSchema } from '../../ports/records.js';
+import { writeCsv } from '../../paper/csv.js';
+import { importPaper, MAX_PAPER_BYTES, type PaperFormat } from '../../paper/import.js';
+import { readPaperPage } from '../../paper/page.js';
+import { writeXlsx } from '../../paper/xlsx.js';
+import { parseRequest } from '../errors.js';
+import type { components } from '../openapi.js';
+
+type PaperImportResult = components['schemas']['PaperImportResult'];
+
+export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+const CSV_TYPES = ['text/csv', 'application/csv'];
+
+const Params = z.object({ classId: z.uuid() });
+const TemplateQuery = z.object({
+  subject: z.uuid(),
+  from: IsoDateSchema.optional(),
+  to: IsoDateSchema.optional(),
+  format: z.enum(['xlsx', 'csv']).default('xlsx'),
+  prefill: z.uuid().optional(),
+});
+const ImportQuery = z.object({ subject: z.uuid() });
+/** Who uploaded (until the auth issue gives a caller): the `x-actor` header, else "api". */
+const Actor = z.string().trim().min(1).max(100).catch('api');
+
+/**
+ * The paper journal's template (XLSX, or CSV with `format=csv`) and its import. The import has its own
+ * body limit (10 MB, raw bytes) beside the API's 1 MB JSON one; its content type decides the format.
+ */
+export function paperRouter(pool: Pool, clock: Clock): Router {
+  const router = Router();
+  router.get('/v1/classes/:classId/paper-template', async (req, res) => {
+    const { classId } = parseRequest(Params, req.params, 'path');
+    const query = parseRequest(TemplateQuery, req.query, 'query');
+    const page = await readPaperPage(pool, { classId, subjectId: query.subject, from: query.from, to: query.to, prefill: query.prefill });
+    const name = `paper-${classId.slice(0, 8)}-${query.subject.slice(0, 8)}.${query.format}`;
+    res.setHeader('content-disposition', `attachment; filename="${name}"`);
+    if (query.format === 'csv') res.type('text/csv; charset=utf-8').send(writeCsv(page));
+    else res.type(XLSX_TYPE).send(await writeXlsx(page));
+  });
+  router.post('/v1/classes/:classId/paper', express.raw({ type: [XLSX_TYPE, ...CSV_TYPES], limit: MAX_PAPER_BYTES }), async (req, res) => {
+    const { classId } = parseRequest(Params, req.params, 'path');
+    const { subject } = parseRequest(ImportQuery, req.query, 'query');
+    const result: PaperImportResult = await importPaper({ pool, clock }, {
+      classId, subjectId: subject, format: formatOf(req), body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), actor: Actor.parse(req.header('x-actor')),
+    });
+    res.json(result);
+  });
+  return router;
+}
+
+function formatOf(req: Request): PaperFormat {
+  if (req.is(XLSX_TYPE)) return 'xlsx';
+  if (req.is(CSV_TYPES)) return 'csv';
+  throw new AppError('unsupported_media_type', `send the file as ${XLSX_TYPE} (XLSX) or text/csv (CSV)`, 415);
+}
