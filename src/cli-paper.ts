@@ -5,15 +5,14 @@ import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import type { Logger } from './lib/logger.js';
 import { systemClock } from './lib/clock.js';
-import { writeCsv } from './paper/csv.js';
-import { importPaper, MAX_PAPER_BYTES } from './paper/import.js';
-import { PaperFileError } from './paper/layout.js';
-import { readPaperPage } from './paper/page.js';
-import { writeXlsx } from './paper/xlsx.js';
 
 type WithDatabase = (work: (db: Database, config: Config, logger: Logger) => Promise<number | void>) => Promise<void>;
 
-/** `paper template` and `paper import`: the paper journal's template and its import, as the API does them. */
+/**
+ * `paper template` and `paper import`: the paper journal's template and its import, as the API does them.
+ * The paper modules (exceljs with them) are loaded by these commands only: every other command starts
+ * without them.
+ */
 export function registerPaperCommands(program: Command, withDatabase: WithDatabase): void {
   const paper = program.command('paper').description('the paper journal: its template and its import');
   paper
@@ -27,6 +26,7 @@ export function registerPaperCommands(program: Command, withDatabase: WithDataba
     .requiredOption('--out <file>', 'where to write it')
     .action((o: { class: string; subject: string; from?: string; to?: string; prefill?: string; out: string }) =>
       withDatabase(async (db) => {
+        const [{ readPaperPage }, { writeCsv }, { writeXlsx }] = await Promise.all([import('./paper/page.js'), import('./paper/csv.js'), import('./paper/xlsx.js')]);
         const page = await readPaperPage(db.pool, { classId: o.class, subjectId: o.subject, from: o.from, to: o.to, prefill: o.prefill });
         await writeFile(o.out, extname(o.out).toLowerCase() === '.csv' ? writeCsv(page) : await writeXlsx(page));
         process.stdout.write(`${o.out}: ${page.pupils.length} pupils × ${page.lessons.length} lessons\n`);
@@ -40,6 +40,7 @@ export function registerPaperCommands(program: Command, withDatabase: WithDataba
     .option('--actor <name>', 'who is importing (recorded in the history)', 'cli')
     .action((file: string, o: { class: string; subject: string; actor: string }) =>
       withDatabase(async (db) => {
+        const [{ importPaper, MAX_PAPER_BYTES }, { PaperFileError }] = await Promise.all([import('./paper/import.js'), import('./paper/layout.js')]);
         if ((await stat(file)).size > MAX_PAPER_BYTES) throw new PaperFileError(`${file} is over ${MAX_PAPER_BYTES} bytes`, 413, 'file_too_large');
         const format = extname(file).toLowerCase() === '.csv' ? 'csv' : 'xlsx';
         const result = await importPaper({ pool: db.pool, clock: systemClock }, { classId: o.class, subjectId: o.subject, format, body: await readFile(file), actor: o.actor });
