@@ -1,4 +1,5 @@
-import type { Pool } from '../db/pool.js';
+import { createHash } from 'node:crypto';
+import { withAdvisoryLock, type Pool } from '../db/pool.js';
 import { applyBatch } from '../journal/apply-batch.js';
 import type { Clock } from '../lib/clock.js';
 import { ensurePaperConnection } from './connection.js';
@@ -46,11 +47,19 @@ export async function importPaper(deps: { pool: Pool; clock: Clock }, input: Pap
   const file = await readPaperFile(input.format, input.body, target.subjectName);
   const lessons = await checkIds(deps.pool, target, file);
   const connectionId = await ensurePaperConnection(deps.pool, target.schoolId);
-  const existing = await readSourceCells(deps.pool, connectionId, file.lessonIds, file.pupilIds);
-  const plan = planImport(file, existing, lessons);
-  await linkRefs(deps.pool, connectionId, target, file, lessons);
+  // Imports of one school's paper take turns: each compares the file with what the previous one wrote.
+  return withAdvisoryLock(deps.pool, lockKey(connectionId), () => applyFile(deps, { connectionId, target, file, lessons, actor: input.actor }));
+}
+
+async function applyFile(
+  deps: { pool: Pool; clock: Clock },
+  o: { connectionId: string; target: PageTarget; file: PaperFile; lessons: Map<string, PageLesson>; actor: string },
+): Promise<PaperImportResult> {
+  const existing = await readSourceCells(deps.pool, o.connectionId, o.file.lessonIds, o.file.pupilIds);
+  const plan = planImport(o.file, existing, o.lessons);
+  await linkRefs(deps.pool, o.connectionId, o.target, o.file, o.lessons);
   const result = await applyBatch(deps.pool, deps.clock, {
-    connectionId, stream: 'paper', records: plan.records, goneIds: plan.goneIds, actor: input.actor,
+    connectionId: o.connectionId, stream: 'paper', records: plan.records, goneIds: plan.goneIds, actor: o.actor,
   });
   // A record the journal refused (rare: the file was checked) rejects its cell, counted once.
   const failed = new Set<string>();
@@ -64,7 +73,12 @@ export async function importPaper(deps: { pool: Pool; clock: Clock }, input: Pap
     }
     failed.add(address);
   }
-  return { connectionId, cells: plan.counts, rejections: plan.rejections, events: result.events };
+  return { connectionId: o.connectionId, cells: plan.counts, rejections: plan.rejections, events: result.events };
+}
+
+/** A 52-bit advisory lock key naming the paper connection's imports. */
+function lockKey(connectionId: string): number {
+  return Number.parseInt(createHash('md5').update(`paper-import:${connectionId}`).digest('hex').slice(0, 13), 16);
 }
 
 async function readPaperFile(format: PaperFormat, body: Buffer, subjectName: string): Promise<PaperFile> {

@@ -16,6 +16,7 @@ import { raiseAlert, resolveAlerts } from '../../src/sync/alerts.js';
 import type { SyncService } from '../../src/sync/service.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { createSchool } from '../support/fixtures.js';
+import { ensurePaperConnection } from '../../src/paper/connection.js';
 import { loadConfig } from '../../src/config.js';
 import { startSync } from '../../src/sync/service.js';
 import { adapters } from '../../adapters/index.js';
@@ -278,6 +279,14 @@ describe('schedules and triggers', () => {
     expect(res.body.error.code).toBe('not_syncable');
     const runs = await db.pool.query('SELECT 1 FROM sync_run WHERE connection_id = $1', [id]);
     expect(runs.rowCount).toBe(0);
+
+    // The school's built-in paper source: listed, never synced.
+    const paper = await ensurePaperConnection(db.pool, schoolId);
+    expect(await ensurePaperConnection(db.pool, schoolId)).toBe(paper);
+    const listed = await request(app).get(`/v1/connections?school=${schoolId}`).expect(200);
+    expect(listed.body.data).toContainEqual(expect.objectContaining({ id: paper, platform: 'paper', schedule: null }));
+    const paperSync = await request(app).post(`/v1/connections/${paper}/sync`).send({}).expect(409);
+    expect(paperSync.body.error).toMatchObject({ code: 'not_syncable', message: expect.stringContaining('paper') });
   });
 });
 
