@@ -12,13 +12,14 @@ export type CellReading = { ok: true; tokens: CellTokens } | { ok: false; reason
  * Reads a cell as the paper shows it: «5», «4-», «зч», «н», «5 4», «5/4»…, several tokens separated by
  * spaces. A «/» keeps what the value tables read whole («н/а», «осв/ф», and the double mark «2/5» of
  * literacy / content that regulation 001 writes with a slash); otherwise it separates two tokens
- * («5/н»). «н», «б», «у», «оп» and the other attendance codes are the absence; one per cell.
+ * («5/н»). «н», «б», «у», «оп» and the other attendance codes are the absence, one per cell; an «н» after
+ * it is a mark (some platforms write «н» among the marks beside the absence: «Б н»).
  */
 export function readCell(text: string, scale = DEFAULT_SCALE): CellReading {
   const marks: string[] = [];
   let absence: string | null = null;
   for (const token of splitTokens(text, scale)) {
-    if (isAbsence(token)) {
+    if (isAbsence(token) && (absence === null || !isAbsenceMark(token))) {
       if (absence !== null) return { ok: false, reason: `«${absence}» and «${token}»: a cell holds one absence` };
       absence = token;
       continue;
@@ -45,6 +46,11 @@ export function isAbsence(token: string): boolean {
   const asMark = mapMarkValue(token).kind;
   if (asMark === 'absence') return true;
   return mapAttendanceCode(token) !== 'unknown' && (asMark === 'other' || asMark === 'late');
+}
+
+/** A mark value that means «absent» (н, нб, отс): a mark record when the cell already has its absence. */
+function isAbsenceMark(token: string): boolean {
+  return mapMarkValue(token).kind === 'absence';
 }
 
 /** The text a cell shows for stored values: the absence code first, then the marks in order. */

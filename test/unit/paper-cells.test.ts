@@ -10,6 +10,8 @@ describe('a paper cell', () => {
     expect(readCell(' 4-  5+ ')).toEqual({ ok: true, tokens: { marks: ['4-', '5+'], absence: null } });
     expect(readCell('Н')).toEqual({ ok: true, tokens: { marks: [], absence: 'Н' } });
     expect(readCell('б 3')).toEqual({ ok: true, tokens: { marks: ['3'], absence: 'б' } });
+    // A platform's «н» among the marks, beside the absence, comes back as it went out.
+    expect(readCell('Б н')).toEqual({ ok: true, tokens: { marks: ['н'], absence: 'Б' } });
     for (const code of ['у', 'оп', 'нб']) expect(readCell(code)).toEqual({ ok: true, tokens: { marks: [], absence: code } });
     for (const word of ['зч', 'зачёт', 'н/а', 'осв']) expect(readCell(word)).toEqual({ ok: true, tokens: { marks: [word], absence: null } });
     expect(readCell('')).toEqual({ ok: true, tokens: { marks: [], absence: null } });
@@ -25,6 +27,7 @@ describe('a paper cell', () => {
     expect(readCell('7')).toEqual({ ok: false, reason: '«7» is not a mark on the 5-point scale' });
     expect(readCell('отлично')).toEqual({ ok: false, reason: '«отлично» is not a mark on the 5-point scale' });
     expect(readCell('н б')).toEqual({ ok: false, reason: '«н» and «б»: a cell holds one absence' });
+    expect(readCell('Б у')).toEqual({ ok: false, reason: '«Б» and «у»: a cell holds one absence' });
   });
 
   it('writes stored values back as the paper shows them', () => {
