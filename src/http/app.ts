@@ -52,7 +52,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRouter({ pool: deps.pool, embedded: deps.embedded, demoStatus: deps.demoStatus, syncHealth }));
   app.use(schoolsRouter(deps.schools));
   app.use(journalRouter(deps.pool, { maxDays: deps.journalPageMaxDays ?? ConfigSchema.shape.JOURNAL_PAGE_MAX_DAYS.parse(undefined) }));
-  /** The clock of the checks' deadlines and of writes made through the API (paper imports); the system's by default. */
+  app.use(discrepanciesRouter(deps.pool, deps.clock ?? systemClock));
+  app.use(paperRouter(deps.pool, deps.clock ?? systemClock));
   if (sync) app.use(connectionsRouter({ pool: deps.pool, ...sync }));
   app.use(notFound);
   app.use(errorHandler(deps.logger));

@@ -13,6 +13,7 @@ import { fixedClock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { ensurePaperConnection } from '../../src/paper/connection.js';
 import { formatCell } from '../../src/paper/tokens.js';
+import { runChecks } from '../../src/checks/service.js';
 import { readSourceCells } from '../../src/paper/page.js';
 import type { SourceRecord } from '../../src/ports/records.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
@@ -108,6 +109,15 @@ async function cellsOf(s: School, sourceId: string): Promise<Map<string, string>
   return new Map(texts.filter(([, text]) => text !== ''));
 }
 
+/** The cross-source checks over the algebra lessons' days: each open finding as rule|pupil|lesson (names from the fixture). */
+async function crossFindings(s: School): Promise<string[]> {
+  await runChecks(db.pool, clock, { schoolId: s.schoolId, from: '2025-09-01', to: '2025-09-05', rules: ['mark_differs', 'mark_only_in_one', 'attendance_differs'] });
+  const names = new Map([...s.ids].map(([name, id]) => [id, name]));
+  const { rows } = await db.pool.query<{ rule: string; kind: string; pupil_id: string; lesson_id: string }>(
+    `SELECT rule, kind, pupil_id::text, lesson_id::text FROM discrepancy WHERE school_id = $1 AND status = 'open' ORDER BY 1, 3, 4`, [s.schoolId]);
+  return rows.map((r) => `${r.kind}:${r.rule}|${names.get(r.pupil_id)}|${names.get(r.lesson_id)}`).sort();
+}
+
 async function events(schoolId: string): Promise<number> {
   const { rows } = await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM journal_event WHERE school_id = $1', [schoolId]);
   return rows[0]!.n;
@@ -170,6 +180,8 @@ describe('the paper import', () => {
     const paperId = res.body.connectionId as string;
     expect(paperId).toBe(await ensurePaperConnection(db.pool, s.schoolId));
     expect(await cellsOf(s, paperId)).toEqual(await cellsOf(s, s.sourceId));
+    // The paper (the school's primary source once it exists) and the platform agree in every cell.
+    expect(await crossFindings(s)).toEqual([]);
     const kinds = await db.pool.query('SELECT raw, kind FROM mark WHERE source_id = $1 AND raw IN ($2, $3) ORDER BY raw', [paperId, '2/5', 'н/а']);
     expect(kinds.rows).toEqual([{ raw: '2/5', kind: 'mark' }, { raw: 'н/а', kind: 'not_assessed' }]);
     const actors = await db.pool.query('SELECT DISTINCT actor FROM journal_event WHERE source_id = $1', [paperId]);
@@ -198,6 +210,10 @@ describe('the paper import', () => {
     const key = (p: string, l: string) => `${s.ids.get(p)}|${s.ids.get(l)}`;
     expect(differing.sort()).toEqual([key('p2', 'l1'), key('p1', 'l4'), key('p1', 'l3')].sort());
     expect([paper.get(key('p2', 'l1')), paper.get(key('p1', 'l4')), paper.get(key('p1', 'l3'))]).toEqual(['5', '4 5', 'н']);
+    // The checks report exactly those three cells, as paper discrepancies.
+    expect(await crossFindings(s)).toEqual([
+      'paper:attendance_differs|p1|l3', 'paper:mark_differs|p2|l1', 'paper:mark_only_in_one|p1|l3', 'paper:mark_only_in_one|p1|l4',
+    ].sort());
     const ids = await db.pool.query('SELECT external_id FROM mark WHERE source_id = $1 AND lesson_id = $2 AND pupil_id = $3 AND deleted_at IS NULL ORDER BY external_id', [paperId, s.ids.get('l4'), s.ids.get('p1')]);
     expect(ids.rows.map((r) => r.external_id)).toEqual([`paper:${s.ids.get('l4')}:${s.ids.get('p1')}:1`, `paper:${s.ids.get('l4')}:${s.ids.get('p1')}:2`]);
     expect((await post(s, changed).expect(200)).body.events).toBe(0);
