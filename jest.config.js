@@ -23,7 +23,9 @@ export default {
       globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
     },
   ],
-  testTimeout: 60_000,
+  // Generous: a test's time is its work, and a busy 2-core machine makes a two-sync round trip three times
+  // slower (a 19 s Kundoluk case took over 60 s in CI). A hang still fails, three minutes later.
+  testTimeout: 180_000,
   // One worker process (2 cores: the tests are not run two at a time), recycled when a test file left it
   // holding more than this: Jest's ESM module registries are not freed between files, and 43 files run in
   // one process grew past 9 GB. A memory limit makes Jest use a worker even where it would run in band.
