@@ -49,7 +49,9 @@ export async function benchChecks(o: ChecksBenchOptions): Promise<Metric[]> {
   const started = performance.now();
   const full = await runChecks(o.pool, clock, { schoolId, ...TERM });
   const fullS = (performance.now() - started) / 1000;
+  for (const input of full.inputs) o.log(`  ${input.name.padEnd(30)}        input ${String(input.ms).padStart(6)} ms`);
   for (const rule of full.rules) o.log(`  ${rule.rule.padEnd(30)} ${String(rule.found).padStart(6)} found ${String(rule.ms).padStart(6)} ms`);
+  o.log(`  merge ${full.mergeMs} ms, resolve ${full.resolveMs} ms`);
   o.log(`full term: ${full.found} found in ${fullS.toFixed(2)} s`);
   const scanS = await scanTerm(o.pool, schoolId);
   o.log(`one sequential scan of the term's marks, lessons and absences: ${scanS.toFixed(3)} s`);

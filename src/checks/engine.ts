@@ -1,5 +1,5 @@
 import type { PoolClient } from '../db/pool.js';
-import { FINDING_COLUMNS, type Rule, type RuleContext } from './types.js';
+import { FINDING_COLUMNS, type Rule, type RuleContext, type RuleInput } from './types.js';
 
 /**
  * The engine: every rule's SELECT goes into one staging table, then one statement merges the stage
@@ -20,6 +20,11 @@ export interface RuleOutcome {
 
 export interface EvaluationResult {
   rules: RuleOutcome[];
+  /** The time (ms) of merging the stage into the inbox and of resolving what is gone. */
+  mergeMs: number;
+  resolveMs: number;
+  /** The inputs built for them, with their time (ms). */
+  inputs: Array<{ name: string; ms: number }>;
   found: number;
   /** New rows, and rows that went back to open (resolved or dismissed before). */
   opened: number;
@@ -31,9 +36,23 @@ export async function lockChecks(client: PoolClient, schoolId: string): Promise<
   await client.query(`SELECT pg_advisory_xact_lock(hashtext('checks:' || $1))`, [schoolId]);
 }
 
+/**
+ * Memory for the sorts and hashes of one evaluation (the transaction's own): a term of a large school's
+ * cells, ordered per cell, spills to disk at Postgres's default of 4 MB and takes several times as long.
+ */
+const WORK_MEM = '64MB';
+
 export async function evaluateRules(ctx: RuleContext, rules: readonly Rule[], headSeq: number): Promise<EvaluationResult> {
   const { client } = ctx;
   await lockChecks(client, ctx.schoolId);
+  await client.query(`SELECT set_config('work_mem', $1, true)`, [WORK_MEM]);
+  const inputs = [...new Map(rules.flatMap((r) => r.inputs ?? []).map((i) => [i.name, i])).values()];
+  const built: EvaluationResult['inputs'] = [];
+  for (const input of inputs) {
+    const started = performance.now();
+    await buildInput(ctx, input);
+    built.push({ name: input.name, ms: Math.round(performance.now() - started) });
+  }
   await client.query(`CREATE TEMP TABLE IF NOT EXISTS check_finding (
       rule text NOT NULL, kind text NOT NULL, key text NOT NULL, severity text NOT NULL,
       class_group_id uuid, subject_id uuid, pupil_id uuid, lesson_id uuid, period_id uuid, day date,
@@ -42,9 +61,25 @@ export async function evaluateRules(ctx: RuleContext, rules: readonly Rule[], he
   await client.query('TRUNCATE check_finding');
   const outcomes: RuleOutcome[] = [];
   for (const rule of rules) outcomes.push(await stageRule(ctx, rule));
+  const merging = performance.now();
   const opened = await mergeFindings(client, ctx.schoolId);
+  const resolving = performance.now();
   const resolved = await resolveMissing(ctx, rules, headSeq);
-  return { rules: outcomes, found: outcomes.reduce((n, o) => n + o.found, 0), opened, resolved };
+  const mergeMs = Math.round(resolving - merging);
+  const resolveMs = Math.round(performance.now() - resolving);
+  return { rules: outcomes, inputs: built, mergeMs, resolveMs, found: outcomes.reduce((n, o) => n + o.found, 0), opened, resolved };
+}
+
+/** The rules' parameters, typed whichever of them a query uses (a CTE in front of it). */
+const PARAMS = 'WITH params AS (SELECT $1::uuid, $2::date, $3::date, $4::timestamptz, $5::text)';
+
+async function buildInput(ctx: RuleContext, input: RuleInput): Promise<void> {
+  if (!/^check_[a-z0-9_]+$/.test(input.name)) throw new Error(`rule input "${input.name}" is not named check_…`);
+  await ctx.client.query(`DROP TABLE IF EXISTS pg_temp.${input.name}`);
+  const built = input.build(ctx);
+  if (!built) return;
+  await ctx.client.query(`CREATE TEMP TABLE ${input.name} ON COMMIT DROP AS ${PARAMS} SELECT * FROM (${built.text}) AS q`, [ctx.schoolId, ctx.from, ctx.to, ctx.now, null, ...(built.values ?? [])]);
+  await ctx.client.query(`ANALYZE ${input.name}`);
 }
 
 async function stageRule(ctx: RuleContext, rule: Rule): Promise<RuleOutcome> {
@@ -54,8 +89,7 @@ async function stageRule(ctx: RuleContext, rule: Rule): Promise<RuleOutcome> {
   const severity = ctx.profile.rules[rule.id]?.severity;
   const columns = FINDING_COLUMNS.filter((c) => c !== 'key' && c !== 'severity');
   const result = await ctx.client.query(
-    // The CTE types every parameter, whichever of them the rule's query uses.
-    `WITH params AS (SELECT $1::uuid, $2::date, $3::date, $4::timestamptz, $5::text)
+    `${PARAMS}
      INSERT INTO check_finding (rule, kind, key, severity, ${columns.join(', ')})
      SELECT '${rule.id}', ${rule.dynamicKind ? 'q.kind' : `'${rule.kind}'`}, '${rule.id}:' || q.key, COALESCE($5::text, q.severity), ${columns.map((c) => `q.${c}`).join(', ')}
        FROM (${text}) AS q`,

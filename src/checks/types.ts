@@ -64,8 +64,28 @@ export interface Rule {
   incremental: boolean;
   /** Whether the school's profile turns it on. */
   enabled?(profile: Profile): boolean;
+  /** Tables it reads that the engine builds once per evaluation for every rule that names them. */
+  inputs?: readonly RuleInput[];
   /** The SELECT, with its parameters ($1 = school id, $2 = from, $3 = to, $4 = now; further ones after). */
-  query(ctx: RuleContext): { text: string; values?: unknown[] };
+  query(ctx: RuleContext): RuleQuery;
+}
+
+export interface RuleQuery {
+  text: string;
+  values?: unknown[];
+}
+
+/**
+ * A table several rules read (the marks of each cell per source, the cells of two sources side by side):
+ * the engine creates it once per evaluation, before the rules that name it, as a temporary table dropped
+ * at commit, and ANALYZEs it. Its SELECT has the rules' parameters ($1 … $5, its own from $6). Inputs are
+ * built in the order the rules list them, so one may read another listed before it. `null`: nothing to
+ * build (the rules that read it find nothing either).
+ */
+export interface RuleInput {
+  /** The temporary table's name: `check_…`, snake_case. */
+  name: string;
+  build(ctx: RuleContext): RuleQuery | null;
 }
 
 export const FINDING_COLUMNS = [

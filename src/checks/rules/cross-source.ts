@@ -1,4 +1,4 @@
-import type { Rule, RuleContext } from '../types.js';
+import type { Rule, RuleContext, RuleInput } from '../types.js';
 import { comparedSources, MARK_TOKEN } from './sources.js';
 
 /**
@@ -23,56 +23,91 @@ const NOTHING = { text: `SELECT NULL::text AS key, NULL::text AS severity, NULL:
 
 const KIND = `CASE WHEN $6::uuid = ANY($8::uuid[]) OR k.other = ANY($8::uuid[]) THEN 'paper' ELSE 'cross_source' END`;
 
-/** Per source and cell, the marks; per source, class and subject, the days covered. */
-const MARK_CELLS = `
-  units AS (SELECT source_id, min(weight) FILTER (WHERE weight > 0) AS unit FROM mark
-             WHERE school_id = $1 AND source_id = ANY($7::uuid[] || $6::uuid) GROUP BY source_id),
-  cells AS (
-    SELECT t.source_id, t.lesson_id, t.pupil_id, t.class_group_id, t.subject_id, t.date,
-           string_agg(t.token, ' ' ORDER BY t.token) AS vals,
-           array_agg(t.raw ORDER BY t.token, t.raw) AS raws,
-           string_agg(t.w::text, ' ' ORDER BY t.w) AS weights,
-           bool_and(t.w IS NOT NULL)::int AS weighted,
-           string_agg(NULLIF(t.work_category, 'other'), ' ' ORDER BY t.work_category) AS cats,
-           bool_or(t.work_category = 'other')::int AS any_other
-      FROM (SELECT m.source_id, m.lesson_id, m.pupil_id, l.class_group_id, l.subject_id, l.date, m.raw, m.work_category,
-                   ${MARK_TOKEN} AS token, round(m.weight / NULLIF(u.unit, 0), 2) AS w
-              FROM mark m JOIN lesson l ON l.id = m.lesson_id LEFT JOIN units u ON u.source_id = m.source_id
-             WHERE m.school_id = $1 AND m.date BETWEEN $2 AND $3 AND m.deleted_at IS NULL AND m.source_id = ANY($7::uuid[] || $6::uuid)) t
-     GROUP BY t.source_id, t.lesson_id, t.pupil_id, t.class_group_id, t.subject_id, t.date),
-  cover AS (SELECT source_id, class_group_id, subject_id, min(date) AS lo, max(date) AS hi FROM cells GROUP BY 1, 2, 3)`;
+/** An input's parameters: $6 primary, $7 the others (null: one source, nothing to compare). */
+function inputValues(ctx: RuleContext): unknown[] | null {
+  return pairValues(ctx)?.slice(0, 2) ?? null;
+}
 
 /**
- * The pairs (primary, other) of one cell, side by side, over the days both sources cover: one pass
- * grouping each cell's rows of the two sources (no self-join of the cells).
+ * Per source and cell (pupil × lesson) of the window, its marks as comparable tokens, raw values, weights
+ * and categories, each list in the order of the marks' tokens: a cell's weights and categories are
+ * compared mark by mark, and one order for every aggregate lets Postgres sort the input once.
  */
-const paired = (table: string, columns: readonly string[]) => `
-  k AS (
-    SELECT o.other, c.lesson_id, c.pupil_id, c.class_group_id, c.subject_id, c.date,
-           ${columns.map((col) => `max(c.${col}) FILTER (WHERE c.source_id = $6) AS p_${col}, max(c.${col}) FILTER (WHERE c.source_id = o.other) AS q_${col}`).join(',\n           ')}
-      FROM ${table} c JOIN unnest($7::uuid[]) AS o(other) ON c.source_id IN ($6::uuid, o.other)
-      JOIN cover cp ON cp.source_id = $6 AND cp.class_group_id = c.class_group_id AND cp.subject_id = c.subject_id AND c.date BETWEEN cp.lo AND cp.hi
-      JOIN cover co ON co.source_id = o.other AND co.class_group_id = c.class_group_id AND co.subject_id = c.subject_id AND c.date BETWEEN co.lo AND co.hi
-     GROUP BY o.other, c.lesson_id, c.pupil_id, c.class_group_id, c.subject_id, c.date)`;
+const markCells: RuleInput = {
+  name: 'check_mark_cell',
+  build: (ctx) => {
+    const values = inputValues(ctx);
+    return values && {
+      values,
+      text: `WITH units AS (SELECT source_id, min(weight) FILTER (WHERE weight > 0) AS unit FROM mark
+                          WHERE school_id = $1 AND source_id = ANY($7::uuid[] || $6::uuid) GROUP BY source_id)
+        SELECT t.source_id, t.lesson_id, t.pupil_id, t.class_group_id, t.subject_id, t.date,
+               string_agg(t.token, ' ' ORDER BY t.token, t.raw, t.work_category, t.w) AS vals,
+               array_agg(t.raw ORDER BY t.token, t.raw, t.work_category, t.w) AS raws,
+               string_agg(t.w::text, ' ' ORDER BY t.token, t.raw, t.work_category, t.w) AS weights,
+               bool_and(t.w IS NOT NULL)::int AS weighted,
+               string_agg(NULLIF(t.work_category, 'other'), ' ' ORDER BY t.token, t.raw, t.work_category, t.w) AS cats,
+               bool_or(t.work_category = 'other')::int AS any_other
+          FROM (SELECT m.source_id, m.lesson_id, m.pupil_id, l.class_group_id, l.subject_id, l.date, m.raw, m.work_category,
+                       ${MARK_TOKEN} AS token, round(m.weight / NULLIF(u.unit, 0), 2) AS w
+                  FROM mark m JOIN lesson l ON l.id = m.lesson_id LEFT JOIN units u ON u.source_id = m.source_id
+                 WHERE m.school_id = $1 AND m.date BETWEEN $2 AND $3 AND m.deleted_at IS NULL AND m.source_id = ANY($7::uuid[] || $6::uuid)) t
+         GROUP BY t.source_id, t.lesson_id, t.pupil_id, t.class_group_id, t.subject_id, t.date`,
+    };
+  },
+};
 
-const MARK_COLUMNS = ['vals', 'raws', 'weights', 'cats'] as const;
+/** Per source, class and subject, the days it covers: its first to its last mark there in the window. */
+const markCover: RuleInput = {
+  name: 'check_mark_cover',
+  build: (ctx) => inputValues(ctx) && {
+    text: 'SELECT source_id, class_group_id, subject_id, min(date) AS lo, max(date) AS hi FROM check_mark_cell GROUP BY 1, 2, 3',
+  },
+};
+
+/**
+ * The cells of the primary source ($6) and of each other one ($7) side by side, matched by pupil and
+ * lesson (a hash full join: a cell of one side alone has nulls on the other), over the days both cover.
+ * `table` has source_id, lesson_id, pupil_id, class_group_id, subject_id, date and `columns`.
+ */
+const pairedCells = (table: string, columns: readonly string[]) => `
+  SELECT k.* FROM (
+    SELECT COALESCE(p.other, q.other) AS other, COALESCE(p.lesson_id, q.lesson_id) AS lesson_id, COALESCE(p.pupil_id, q.pupil_id) AS pupil_id,
+           COALESCE(p.class_group_id, q.class_group_id) AS class_group_id, COALESCE(p.subject_id, q.subject_id) AS subject_id,
+           COALESCE(p.date, q.date) AS date, ${columns.map((c) => `p.${c} AS p_${c}, q.${c} AS q_${c}`).join(', ')}
+      FROM (SELECT c.*, o.other FROM ${table} c CROSS JOIN unnest($7::uuid[]) AS o(other) WHERE c.source_id = $6) p
+      FULL JOIN (SELECT c.*, c.source_id AS other FROM ${table} c WHERE c.source_id = ANY($7::uuid[])) q
+        ON q.other = p.other AND q.lesson_id = p.lesson_id AND q.pupil_id = p.pupil_id) k
+  JOIN check_mark_cover cp ON cp.source_id = $6 AND cp.class_group_id = k.class_group_id AND cp.subject_id = k.subject_id AND k.date BETWEEN cp.lo AND cp.hi
+  JOIN check_mark_cover co ON co.source_id = k.other AND co.class_group_id = k.class_group_id AND co.subject_id = k.subject_id AND k.date BETWEEN co.lo AND co.hi`;
+
+const MARK_COLUMNS = ['vals', 'raws', 'weights', 'cats', 'weighted', 'any_other'] as const;
+
+/** The mark cells of the primary and each other source side by side: what both mark rules read. */
+const markPairs: RuleInput = {
+  name: 'check_mark_pair',
+  build: (ctx) => inputValues(ctx) && { values: inputValues(ctx)!, text: pairedCells('check_mark_cell', MARK_COLUMNS) },
+};
+
+const MARK_INPUTS = [markCells, markCover, markPairs] as const;
 
 const markRule = (id: 'mark_differs' | 'mark_only_in_one', title: string, condition: string): Rule => ({
   id, kind: 'cross_source', dynamicKind: true, title, clauses: ['004 §1.6', '003 Регламент §0.2'], scope: 'window', incremental: true,
+  inputs: MARK_INPUTS,
   query: (ctx) => {
     const pair = pairValues(ctx);
     if (!pair) return NOTHING;
     return {
       values: [...pair, ctx.profile.rules.mark_differs?.compareWeights === true],
-      text: `WITH ${MARK_CELLS}, ${paired('cells', [...MARK_COLUMNS, 'weighted', 'any_other'])}
-        SELECT 'mark:' || k.lesson_id || ':' || k.pupil_id || ':' || k.other AS key, 'warning' AS severity, ${KIND} AS kind,
+      text: `SELECT 'mark:' || k.lesson_id || ':' || k.pupil_id || ':' || k.other AS key, 'warning' AS severity, ${KIND} AS kind,
                k.class_group_id, k.subject_id, k.pupil_id, k.lesson_id, NULL::uuid AS period_id, k.date AS day,
                ARRAY[$6::uuid, k.other] AS source_ids,
                jsonb_build_object('values', COALESCE(k.p_raws, '{}'), 'weights', k.p_weights, 'categories', k.p_cats) AS expected,
                jsonb_build_object('values', COALESCE(k.q_raws, '{}'), 'weights', k.q_weights, 'categories', k.q_cats) AS found,
                ARRAY[]::bigint[] AS evidence, 'subject_teacher' AS assignee
-          FROM k
-         WHERE ${condition}`,
+          FROM check_mark_pair k
+         WHERE $7::uuid[] IS NOT NULL -- (the others, read by the inputs: typed here too)
+           AND ${condition}`,
     };
   },
 });
@@ -92,18 +127,18 @@ export const markOnlyInOne = markRule('mark_only_in_one', 'Отметка ест
 export const attendanceDiffers: Rule = {
   id: 'attendance_differs', kind: 'cross_source', dynamicKind: true, title: 'Пропуск расходится с основным источником',
   clauses: ['004 §1.6', '001 Инструкция 5.2 а'], scope: 'window', incremental: true,
+  inputs: [markCells, markCover],
   query: (ctx) => {
     const values = pairValues(ctx);
     if (!values) return NOTHING;
     return {
       values,
-      text: `WITH ${MARK_CELLS},
-        absences AS (
+      text: `WITH absences AS (
           SELECT a.source_id, a.lesson_id, a.pupil_id, l.class_group_id, l.subject_id, l.date, min(a.kind) AS kind, min(a.raw) AS raw
             FROM attendance a JOIN lesson l ON l.id = a.lesson_id
            WHERE a.school_id = $1 AND a.date BETWEEN $2 AND $3 AND a.deleted_at IS NULL AND a.source_id = ANY($7::uuid[] || $6::uuid)
            GROUP BY 1, 2, 3, 4, 5, 6),
-        ${paired('absences', ['kind', 'raw'])}
+        k AS (${pairedCells('absences', ['kind', 'raw'])})
         SELECT 'attendance:' || k.lesson_id || ':' || k.pupil_id || ':' || k.other AS key, 'warning' AS severity, ${KIND} AS kind,
                k.class_group_id, k.subject_id, k.pupil_id, k.lesson_id, NULL::uuid AS period_id, k.date AS day,
                ARRAY[$6::uuid, k.other] AS source_ids,
