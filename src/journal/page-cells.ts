@@ -1,7 +1,8 @@
 /**
  * One value per journal cell: the page shows what the school's primary source says
  * (src/checks/rules/sources.ts primarySourceOf) and, per cell, whether the other sources that have
- * anything on the lesson agree, what they say when they do not, and the open discrepancies about it.
+ * anything on the lesson (or an open discrepancy about the cell names) agree, what they say when they do
+ * not, and the open discrepancies about it.
  * "The same" is the cross-source rules' notion (src/checks/rules/cross-source.ts): mark values by their
  * normalised token (MARK_TOKEN, computed by the page's SQL), compared as multisets; work categories only
  * where neither side says `other`; weights not at all (the rules compare them only on request);
@@ -85,8 +86,12 @@ export function assembleCells<MS extends SourcedMark, AS extends SourcedAbsence,
     const marksOf = (source: string) => (marks.get(key) ?? []).filter((m) => m.sourceId === source);
     const absenceOf = (source: string) => (absences.get(key) ?? []).filter((a) => a.sourceId === source).sort((x, y) => cmp(x.kind, y.kind))[0] ?? null;
     const others: CellVersion<M, A>[] = [];
+    // Compared: the sources with anything on the lesson, and any an open discrepancy about the cell names
+    // (a mark in the primary only, where the other source has nothing on that lesson at all).
+    const named = (issues.get(key) ?? []).flatMap((d) => d.source_ids).filter((s) => page.sourceOrder.includes(s));
+    const compared = [...new Set([...known, ...named])].filter((s) => s !== shown).sort((x, y) => order(x) - order(y));
     if (shown !== null) {
-      for (const source of known.filter((s) => s !== shown)) {
+      for (const source of compared) {
         const discrepancyIds = (issues.get(key) ?? []).filter((d) => d.source_ids.includes(source)).map((d) => d.id);
         const agrees = sameMarks(marksOf(shown), marksOf(source)) && absenceOf(shown)?.kind === absenceOf(source)?.kind;
         if (agrees && discrepancyIds.length === 0) continue;
@@ -99,7 +104,7 @@ export function assembleCells<MS extends SourcedMark, AS extends SourcedAbsence,
       sourceId: shown,
       marks: shown === null ? [] : marksOf(shown).map((m) => page.showMark(m)),
       absence: absence && page.showAbsence(absence),
-      agreement: known.length <= 1 ? 'single' : others.length === 0 ? 'agree' : 'differ',
+      agreement: shown === null || compared.length === 0 ? 'single' : others.length === 0 ? 'agree' : 'differ',
       others,
     };
   }));

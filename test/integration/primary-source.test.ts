@@ -33,10 +33,12 @@ const roster = (s: string): SourceRecord[] => [
   { type: 'person', externalId: `${s}p2`, role: 'pupil', lastName: 'Сидорова', firstName: 'Мария', classExternalId: `${s}5a` },
   { type: 'enrollment', externalId: `${s}e1`, pupilExternalId: `${s}p1`, classExternalId: `${s}5a` },
   { type: 'enrollment', externalId: `${s}e2`, pupilExternalId: `${s}p2`, classExternalId: `${s}5a` },
-  { type: 'lesson', externalId: `${s}l1`, classExternalId: `${s}5a`, subjectExternalId: `${s}math`, date: '2025-09-08', slot: 2, status: 'held', topic: 'Натуральные числа' },
+  ...['2025-09-08', '2025-09-09', '2025-09-10'].map((date, i): SourceRecord => ({
+    type: 'lesson', externalId: `${s}l${i + 1}`, classExternalId: `${s}5a`, subjectExternalId: `${s}math`, date, slot: 2, status: 'held', topic: 'Натуральные числа',
+  })),
 ];
-const mark = (s: string, pupil: string, value: string, weight: number): SourceRecord =>
-  ({ type: 'mark', externalId: `${s}m-${pupil}`, pupilExternalId: `${s}${pupil}`, lessonExternalId: `${s}l1`, value, weight, workCategory: 'oral' });
+const mark = (s: string, pupil: string, value: string, weight: number, lesson = 'l1'): SourceRecord =>
+  ({ type: 'mark', externalId: `${s}m-${lesson}-${pupil}`, pupilExternalId: `${s}${pupil}`, lessonExternalId: `${s}${lesson}`, value, weight, workCategory: 'oral' });
 
 async function apply(connectionId: string, records: SourceRecord[]): Promise<void> {
   const result = await applyBatch(db.pool, clock, { connectionId, stream: 'test', records });
@@ -50,25 +52,27 @@ async function idOf(type: string, connectionId: string, externalId: string): Pro
 }
 
 interface Finding { id: string; rule: string; status: string; pupil_id: string; source_ids: string[]; expected: { values: string[] }; found: { values: string[] } }
-async function findings(): Promise<Finding[]> {
+async function findings(rule = 'mark_differs'): Promise<Finding[]> {
   const { rows } = await db.pool.query<Finding>(
     `SELECT id::text, rule, status, pupil_id::text, source_ids::text[] AS source_ids, expected, found FROM discrepancy
-      WHERE school_id = $1 ORDER BY first_seen_at, key`, [schoolId]);
+      WHERE school_id = $1 AND rule = $2 ORDER BY first_seen_at, key`, [schoolId, rule]);
   return rows;
 }
+
+const ONLY = ['mark_differs', 'mark_only_in_one'];
 
 interface PageCell {
   sourceId: string | null; agreement: string; marks: Array<{ raw: string; sourceId: string }>;
   others: Array<{ sourceId: string; marks: Array<{ raw: string }>; discrepancyIds: string[] }>;
 }
-async function page(): Promise<{ primarySourceId: string; sources: Array<{ id: string }>; cell: (pupil: string) => PageCell }> {
+async function page(): Promise<{ primarySourceId: string; sources: Array<{ id: string }>; cell: (pupil: string, lesson?: number) => PageCell }> {
   const cls = await idOf('class', a, 'a5a');
   const subject = await idOf('subject', a, 'amath');
   const res = await request(app).get(`/v1/schools/${schoolId}/classes/${cls}/journal?subject=${subject}&from=2025-09-01&to=2025-09-20`).expect(200);
   const body = res.body as { primarySourceId: string; sources: Array<{ id: string }>; lessons: unknown[]; rows: Array<{ pupil: { id: string }; cells: PageCell[] }> };
-  expect(body.lessons).toHaveLength(1);
+  expect(body.lessons).toHaveLength(3);
   const pupils = new Map([['p1', await idOf('person', a, 'ap1')], ['p2', await idOf('person', a, 'ap2')]]);
-  return { ...body, cell: (pupil) => body.rows.find((r) => r.pupil.id === pupils.get(pupil))!.cells[0]! };
+  return { ...body, cell: (pupil, lesson = 0) => body.rows.find((r) => r.pupil.id === pupils.get(pupil))!.cells[lesson]! };
 }
 
 beforeAll(async () => {
@@ -78,9 +82,10 @@ beforeAll(async () => {
   schoolId = await createSchool(db.pool);
   a = await createConnection(db.pool, schoolId, 'dnevnikru', 'Дневник.ру');
   b = await createConnection(db.pool, schoolId, 'netschool', 'Сетевой город');
-  // p1: «5» in both (weights on their own scales: 1 and 10); p2: «4» in A, «3» in B.
-  await apply(a, [...roster('a'), mark('a', 'p1', '5', 1), mark('a', 'p2', '4', 1)]);
-  await apply(b, [...roster('b'), mark('b', 'p1', '5 ', 10), mark('b', 'p2', '3', 10)]);
+  // Lesson 1 — p1: «5» in both (weights on their own scales: 1 and 10); p2: «4» in A, «3» in B. Lesson 2: p1 «5» in A, nothing
+  // at all in B (which covers the day: it has lessons 1 and 3). Lesson 3: p1 «4» in both.
+  await apply(a, [...roster('a'), mark('a', 'p1', '5', 1), mark('a', 'p2', '4', 1), mark('a', 'p1', '5', 1, 'l2'), mark('a', 'p1', '4', 1, 'l3')]);
+  await apply(b, [...roster('b'), mark('b', 'p1', '5 ', 10), mark('b', 'p2', '3', 10), mark('b', 'p1', '4', 10, 'l3')]);
 });
 afterAll(async () => {
   await prisma.$disconnect();
@@ -89,19 +94,26 @@ afterAll(async () => {
 
 describe('the primary source', () => {
   it('the journal page shows one value per cell: the primary\'s, the other source\'s agreement, its value and the discrepancy', async () => {
-    await runChecks(db.pool, clock, { schoolId, ...RANGE });
+    await runChecks(db.pool, clock, { schoolId, ...RANGE, rules: ONLY });
     const [differs, ...rest] = await findings();
     expect(rest).toEqual([]);
     expect(differs).toMatchObject({ rule: 'mark_differs', status: 'open', source_ids: [a, b], expected: { values: ['4'] }, found: { values: ['3'] } });
+    const [onlyInA, ...more] = await findings('mark_only_in_one');
+    expect(more).toEqual([]);
+    expect(onlyInA).toMatchObject({ source_ids: [a, b], expected: { values: ['5'] }, found: { values: [] } });
     const view = await page();
     expect(view.primarySourceId).toBe(a);
     expect(view.sources.map((s) => s.id)).toEqual([a, b]);
     expect(view.cell('p1')).toEqual({ sourceId: a, agreement: 'agree', others: [], marks: [expect.objectContaining({ raw: '5', sourceId: a })], absence: null });
+    expect(view.cell('p1', 2)).toMatchObject({ sourceId: a, agreement: 'agree', others: [], marks: [{ raw: '4', sourceId: a }] });
     expect(view.cell('p2')).toMatchObject({
       sourceId: a, agreement: 'differ', marks: [{ raw: '4', sourceId: a }],
       others: [{ sourceId: b, marks: [{ raw: '3' }], discrepancyIds: [differs!.id] }],
     });
     expect(view.cell('p2').marks).toHaveLength(1);
+    // B has nothing on lesson 2, yet the open discrepancy names it: the cell differs, B saying nothing.
+    expect(view.cell('p1', 1)).toMatchObject({ sourceId: a, agreement: 'differ', marks: [{ raw: '5' }], others: [{ sourceId: b, marks: [], discrepancyIds: [onlyInA!.id] }] });
+    expect(view.cell('p2', 1)).toEqual({ sourceId: a, agreement: 'single', marks: [], absence: null, others: [] });
   });
 
   it('PATCH refuses what is not a connection of the school, and says which', async () => {
@@ -124,8 +136,8 @@ describe('the primary source', () => {
     expect(listed.body.data.find((s: { id: string }) => s.id === schoolId)).toMatchObject({ primarySourceId: b, effectivePrimarySourceId: b });
     expect((await page()).cell('p2')).toMatchObject({ sourceId: b, agreement: 'differ', marks: [{ raw: '3' }], others: [{ sourceId: a, marks: [{ raw: '4' }] }] });
 
-    const run = await runChecks(db.pool, clock, { schoolId, ...RANGE });
-    expect(run).toMatchObject({ found: 1, opened: 1, resolved: 1 });
+    const run = await runChecks(db.pool, clock, { schoolId, ...RANGE, rules: ONLY });
+    expect(run).toMatchObject({ found: 2, opened: 2, resolved: 2 });
     const [old, now] = await findings();
     expect(old).toMatchObject({ rule: 'mark_differs', status: 'resolved', source_ids: [a, b] });
     expect(now).toMatchObject({ rule: 'mark_differs', status: 'open', source_ids: [b, a], expected: { values: ['3'] }, found: { values: ['4'] } });
