@@ -170,5 +170,7 @@ describe('rosters against the primary source', () => {
     expect(found[0]).toMatchObject({ source_ids: [b], found: { entityType: 'person', externalId: 'bo' } });
     expect((found[0]!.expected as { candidates: string[] }).candidates.sort()).toEqual([await idOf('person', a, 'ao1'), await idOf('person', a, 'ao2')].sort());
     expect(JSON.stringify(found)).not.toContain('Орлов');
+    const { rows } = await db.pool.query(`SELECT class_group_id::text AS c FROM discrepancy WHERE school_id = $1 AND rule = 'roster_ambiguous_identity'`, [schoolId]);
+    expect(rows).toEqual([{ c: await idOf('class', a, 'a5a') }]);
   });
 });

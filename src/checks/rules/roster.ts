@@ -89,8 +89,10 @@ const LEFT_IN_ONE_SQL = `WITH ${REFS}
  * source (there is no second one) and the candidates.
  */
 const AMBIGUOUS_IDENTITY_SQL = `SELECT ic.connection_id || ':' || ic.entity_type || ':' || ic.external_id AS key, ${COMMON},
-         NULL::uuid AS class_group_id, NULL::uuid AS pupil_id,
-         ARRAY[ic.connection_id] AS source_ids,
+         -- The class of the candidates (a pupil's conflict is scoped to the class its record names), for its class teacher.
+         (SELECT e.class_group_id FROM enrollment e JOIN class_group g ON g.id = e.class_group_id AND g.kind = 'class'
+           WHERE e.school_id = $1 AND e.person_id = ANY(ic.candidate_ids) ORDER BY e.end_date DESC NULLS FIRST, e.id LIMIT 1) AS class_group_id,
+         NULL::uuid AS pupil_id, ARRAY[ic.connection_id] AS source_ids,
          jsonb_build_object('candidates', to_jsonb(ic.candidate_ids)) AS expected,
          jsonb_build_object('entityType', ic.entity_type, 'externalId', ic.external_id, 'reason', ic.reason) AS found
     FROM identity_conflict ic
