@@ -38,6 +38,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/schools/{schoolId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Name the school's primary source
+         * @description `primarySourceId` is the connection (a platform or the paper journal) that is the school's legal record: the journal page shows its values and the cross-source checks compare every other source with it from the next checks run on. `null` returns to the default (the paper journal if the school has one, else its first enabled connection). A connection of another school is refused (400).
+         */
+        patch: operations["updateSchool"];
+        trace?: never;
+    };
     "/v1/schools/{schoolId}/classes": {
         parameters: {
             query?: never;
@@ -622,6 +642,23 @@ export interface components {
             /** @example Europe/Moscow */
             timeZone: string;
             regulationProfile: string;
+            /**
+             * Format: uuid
+             * @description The connection the school named as its legal record (null: none named, the default applies)
+             */
+            primarySourceId: string | null;
+            /**
+             * Format: uuid
+             * @description The source the journal page shows and the checks compare with: the named one, else the default (null: the school has no connection)
+             */
+            effectivePrimarySourceId: string | null;
+        };
+        SchoolPatch: {
+            /**
+             * Format: uuid
+             * @description A connection of this school, or null for the default
+             */
+            primarySourceId: string | null;
         };
         Class: {
             /** Format: uuid */
@@ -687,6 +724,15 @@ export interface components {
             kind: "ill" | "valid" | "unexcused" | "late" | "unknown";
             lateMinutes: number | null;
         };
+        /** @description What another source says of a cell where it does not agree with the value shown (or has an open discrepancy about it) */
+        CellVersion: {
+            /** Format: uuid */
+            sourceId: string;
+            marks: components["schemas"]["Mark"][];
+            absence: components["schemas"]["Absence"] | null;
+            /** @description Open or acknowledged discrepancies about this cell that name this source (GET /v1/discrepancies/{id}) */
+            discrepancyIds: string[];
+        };
         JournalPage: {
             class: {
                 /** Format: uuid */
@@ -705,6 +751,18 @@ export interface components {
             from: string;
             /** Format: date */
             to: string;
+            /**
+             * Format: uuid
+             * @description The school's primary source (named, else the default), whose values the cells show
+             */
+            primarySourceId: string | null;
+            /** @description Every source of the school, the primary first */
+            sources: {
+                /** Format: uuid */
+                id: string;
+                platform: string;
+                title: string;
+            }[];
             lessons: components["schemas"]["Lesson"][];
             rows: {
                 pupil: {
@@ -715,8 +773,19 @@ export interface components {
                     middleName: string | null;
                 };
                 cells: {
+                    /**
+                     * Format: uuid
+                     * @description Whose values marks and absence are (null: no source has anything on the lesson)
+                     */
+                    sourceId: string | null;
                     marks: components["schemas"]["Mark"][];
                     absence: components["schemas"]["Absence"] | null;
+                    /**
+                     * @description agree: every other source that has anything on the lesson says the same (compared like the cross-source rules); differ: see others; single: no other source has anything on the lesson
+                     * @enum {string}
+                     */
+                    agreement: "agree" | "differ" | "single";
+                    others: components["schemas"]["CellVersion"][];
                 }[];
             }[];
         };
@@ -980,6 +1049,34 @@ export interface operations {
                     };
                 };
             };
+        };
+    };
+    updateSchool: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                schoolId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SchoolPatch"];
+            };
+        };
+        responses: {
+            /** @description The school as it is now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["School"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
         };
     };
     listClasses: {

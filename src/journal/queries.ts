@@ -1,9 +1,12 @@
+import { MARK_TOKEN, primarySourceOf } from '../checks/rules/sources.js';
+import type { CheckSource } from '../checks/types.js';
 import type { Pool } from '../db/pool.js';
 import { shiftDays, todayIn } from '../lib/dates.js';
 import { NotFoundError, ValidationError } from '../lib/errors.js';
 import type { WorkCategorySchema } from '../ports/records.js';
 import type { AttendanceKind, MarkKind } from '../ports/values.js';
 import type { z } from 'zod';
+import { assembleCells, type Cell, type CellDiscrepancy } from './page-cells.js';
 
 type WorkCategory = z.infer<typeof WorkCategorySchema>;
 
@@ -55,11 +58,14 @@ export interface JournalPage {
   subject: { id: string; name: string };
   from: string;
   to: string;
+  /** The source whose values the cells show (page-cells.ts), and every source of the school, the primary first. */
+  primarySourceId: string | null;
+  sources: Array<{ id: string; platform: string; title: string }>;
   lessons: PageLesson[];
-  /** One row per pupil; `cells[i]` is the pupil in `lessons[i]`. */
+  /** One row per pupil; `cells[i]` is the pupil in `lessons[i]`: one value per cell, with the other sources' agreement. */
   rows: Array<{
     pupil: { id: string; lastName: string; firstName: string; middleName: string | null };
-    cells: Array<{ marks: PageMark[]; absence: PageAbsence | null }>;
+    cells: Array<Cell<PageMark, PageAbsence>>;
   }>;
 }
 
@@ -75,7 +81,8 @@ const DEFAULT_DAYS = 28;
 
 /**
  * The class journal page: the lessons of one subject in a date range (the class's and its subgroups'),
- * the pupils of the class, and per pupil and lesson the marks and the absence.
+ * the pupils of the class, and per pupil and lesson one value (the primary source's, page-cells.ts) with the
+ * other sources' agreement and the discrepancies about the cell.
  */
 export async function readJournalPage(pool: Pool, query: JournalPageQuery): Promise<JournalPage> {
   const cls = await readClass(pool, query.classId, query.schoolId);
@@ -84,20 +91,27 @@ export async function readJournalPage(pool: Pool, query: JournalPageQuery): Prom
   const { from, to } = pageRange(query, cls.time_zone);
   const lessons = await readLessons(pool, cls, subject.id, from, to);
   const lessonIds = lessons.map((l) => l.id);
-  const [pupils, marks, absences] = await Promise.all([
+  const [pupils, marks, absences, discrepancies, sources] = await Promise.all([
     readPupils(pool, cls.id, from, to, lessonIds),
     readMarks(pool, lessonIds),
     readAbsences(pool, lessonIds),
+    readCellDiscrepancies(pool, cls.school_id, lessonIds),
+    readSources(pool, cls.school_id),
   ]);
-  const column = new Map(lessonIds.map((id, i) => [id, i]));
-  const rows = pupils.map((pupil) => ({ pupil, cells: lessons.map(() => ({ marks: [] as PageMark[], absence: null as PageAbsence | null })) }));
-  const rowOf = new Map(pupils.map((p, i) => [p.id, rows[i]!]));
-  for (const { pupil_id, lesson_id, ...mark } of marks) rowOf.get(pupil_id)?.cells[column.get(lesson_id)!]!.marks.push(mark);
-  for (const { pupil_id, lesson_id, ...absence } of absences) {
-    const cell = rowOf.get(pupil_id)?.cells[column.get(lesson_id)!];
-    if (cell) cell.absence = absence;
-  }
-  return { class: { id: cls.id, name: cls.name, grade: cls.grade, schoolId: cls.school_id }, subject, from, to, lessons, rows };
+  const primarySourceId = primarySourceOf(sources.list, sources.named)?.id ?? null;
+  const cells = assembleCells({
+    lessonIds, pupilIds: pupils.map((p) => p.id), marks, absences, discrepancies, primary: primarySourceId,
+    sourceOrder: sources.list.map((s) => s.id),
+    showMark: ({ pupil_id: _p, lesson_id: _l, token: _t, ...mark }): PageMark => mark,
+    showAbsence: ({ pupil_id: _p, lesson_id: _l, sourceId: _s, ...absence }): PageAbsence => absence,
+  });
+  const rows = pupils.map((pupil, i) => ({ pupil, cells: cells[i]! }));
+  const pageSources = [...sources.list].sort((x, y) => Number(y.id === primarySourceId) - Number(x.id === primarySourceId))
+    .map(({ id, platform, title }) => ({ id, platform, title }));
+  return {
+    class: { id: cls.id, name: cls.name, grade: cls.grade, schoolId: cls.school_id }, subject, from, to,
+    primarySourceId, sources: pageSources, lessons, rows,
+  };
 }
 
 /**
@@ -179,10 +193,11 @@ async function readPupils(pool: Pool, classId: string, from: string, to: string,
 }
 
 async function readMarks(pool: Pool, lessonIds: string[]) {
-  const { rows } = await pool.query<PageMark & { pupil_id: string; lesson_id: string }>(
+  const { rows } = await pool.query<PageMark & { pupil_id: string; lesson_id: string; token: string }>(
     `SELECT m.pupil_id::text, m.lesson_id::text, m.id::text, m.raw, m.kind, m.numeric::float8 AS numeric,
             m.weight::float8 AS weight, m.work_category AS "workCategory", m.work_title AS "workTitle",
-            to_char(m.entered_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "enteredAt", m.source_id::text AS "sourceId"
+            to_char(m.entered_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "enteredAt", m.source_id::text AS "sourceId",
+            ${MARK_TOKEN} AS token
        FROM mark m WHERE m.lesson_id = ANY($1::uuid[]) AND m.deleted_at IS NULL
       ORDER BY m.entered_at NULLS LAST, m.id`,
     [lessonIds],
@@ -191,10 +206,32 @@ async function readMarks(pool: Pool, lessonIds: string[]) {
 }
 
 async function readAbsences(pool: Pool, lessonIds: string[]) {
-  const { rows } = await pool.query<PageAbsence & { pupil_id: string; lesson_id: string }>(
-    `SELECT a.pupil_id::text, a.lesson_id::text, a.raw, a.kind, a.late_minutes AS "lateMinutes"
-       FROM attendance a WHERE a.lesson_id = ANY($1::uuid[]) AND a.deleted_at IS NULL`,
+  const { rows } = await pool.query<PageAbsence & { pupil_id: string; lesson_id: string; sourceId: string }>(
+    `SELECT a.pupil_id::text, a.lesson_id::text, a.raw, a.kind, a.late_minutes AS "lateMinutes", a.source_id::text AS "sourceId"
+       FROM attendance a WHERE a.lesson_id = ANY($1::uuid[]) AND a.deleted_at IS NULL
+      ORDER BY a.id`,
     [lessonIds],
   );
   return rows;
+}
+
+/** Open and acknowledged discrepancies about the page's cells (pupil × lesson). */
+async function readCellDiscrepancies(pool: Pool, schoolId: string, lessonIds: string[]): Promise<CellDiscrepancy[]> {
+  const { rows } = await pool.query<CellDiscrepancy>(
+    `SELECT d.id::text, d.lesson_id::text, d.pupil_id::text, d.source_ids::text[] AS source_ids
+       FROM discrepancy d
+      WHERE d.school_id = $1 AND d.status IN ('open', 'acknowledged') AND d.lesson_id = ANY($2::uuid[]) AND d.pupil_id IS NOT NULL
+      ORDER BY d.first_seen_at, d.id`,
+    [schoolId, lessonIds],
+  );
+  return rows;
+}
+
+/** The school's sources in the checks' order (service.ts ruleContext) and the one it named. */
+async function readSources(pool: Pool, schoolId: string): Promise<{ list: CheckSource[]; named: string | null }> {
+  const [sources, school] = await Promise.all([
+    pool.query<CheckSource>('SELECT id::text, platform, title, enabled FROM connection WHERE school_id = $1 ORDER BY created_at, id', [schoolId]),
+    pool.query<{ named: string | null }>('SELECT primary_source_id::text AS named FROM school WHERE id = $1', [schoolId]),
+  ]);
+  return { list: sources.rows, named: school.rows[0]?.named ?? null };
 }

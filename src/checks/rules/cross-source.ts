@@ -4,7 +4,7 @@ import { comparedSources, MARK_TOKEN } from './sources.js';
 /**
  * Cross-source reconciliation, to the cell: every source is compared with the school's primary source
  * (sources.ts), marks and absences per pupil × lesson, period marks per pupil × subject × period, topics
- * per lesson. Like is compared with like: mark values by kind and points (spelling alone is no
+ * and homework per lesson. Like is compared with like: mark values by kind and points (spelling alone is no
  * difference), weights on each source's own scale (divided by the source's smallest weight), work
  * categories only where both sources name one. A source is compared only over the days it covers for
  * that class and subject (its first to its last mark there), so a platform connected in October is not
@@ -185,4 +185,43 @@ export const periodMarkDiffers: Rule = {
   },
 };
 
-export const CROSS_SOURCE_RULES: readonly Rule[] = [markDiffers, markOnlyInOne, attendanceDiffers, periodMarkDiffers];
+/** Case, runs of spaces, «ё» and trailing punctuation are spelling, not content; an empty text is none. */
+const NORMALISED_TEXT = (v: string) =>
+  `NULLIF(regexp_replace(regexp_replace(replace(lower(btrim(COALESCE(${v}, ''))), 'ё', 'е'), '\\s+', ' ', 'g'), '[[:space:][:punct:]]+$', ''), '')`;
+
+/**
+ * A lesson's topic or homework, per lesson and pair: what each source last wrote of it (lesson_claim,
+ * projected from the history by the checks consumer, projections/lesson-claims.ts — the lesson row holds
+ * only the last writer's value). Compared where both sources have a claim; a claim of null (the source
+ * cleared the field) against a text is "present in one only".
+ */
+const lessonTextRule = (field: 'topic' | 'homework', title: string, clauses: string[]): Rule => ({
+  id: `${field}_differs`, kind: 'cross_source', dynamicKind: true, title, clauses, scope: 'window', incremental: true,
+  query: (ctx) => {
+    const values = pairValues(ctx);
+    if (!values) return NOTHING;
+    return {
+      values: [...values, field],
+      text: `WITH c AS (
+          SELECT c.lesson_id, c.source_id, c.value, c.seq, l.date, l.class_group_id, l.subject_id, ${NORMALISED_TEXT('c.value')} AS norm
+            FROM lesson_claim c JOIN lesson l ON l.id = c.lesson_id AND l.deleted_at IS NULL AND l.date BETWEEN $2 AND $3
+           WHERE c.school_id = $1 AND c.field = $9::text AND c.source_id = ANY($7::uuid[] || $6::uuid)),
+        k AS (
+          SELECT p.lesson_id, o.source_id AS other, p.date, p.class_group_id, p.subject_id, p.value AS p_value, o.value AS q_value,
+                 p.seq AS p_seq, o.seq AS q_seq
+            FROM c p JOIN c o ON o.lesson_id = p.lesson_id AND o.source_id <> p.source_id
+           WHERE p.source_id = $6::uuid AND p.norm IS DISTINCT FROM o.norm)
+        SELECT $9::text || ':' || k.lesson_id || ':' || k.other AS key, 'warning' AS severity, ${KIND} AS kind,
+               k.class_group_id, k.subject_id, NULL::uuid AS pupil_id, k.lesson_id, NULL::uuid AS period_id, k.date AS day,
+               ARRAY[$6::uuid, k.other] AS source_ids,
+               jsonb_build_object($9::text, k.p_value) AS expected, jsonb_build_object($9::text, k.q_value) AS found,
+               ARRAY[k.p_seq, k.q_seq]::bigint[] AS evidence, 'subject_teacher' AS assignee
+          FROM k`,
+    };
+  },
+});
+
+export const topicDiffers = lessonTextRule('topic', 'Тема урока расходится с основным источником', ['004 §1.6', '000 §3.6']);
+export const homeworkDiffers = lessonTextRule('homework', 'Домашнее задание расходится с основным источником', ['004 §1.6', '000 §3.7']);
+
+export const CROSS_SOURCE_RULES: readonly Rule[] = [markDiffers, markOnlyInOne, attendanceDiffers, periodMarkDiffers, topicDiffers, homeworkDiffers];

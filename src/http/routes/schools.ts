@@ -9,12 +9,20 @@ type School = components['schemas']['School'];
 type Class = components['schemas']['Class'];
 
 const SchoolParams = z.object({ schoolId: z.uuid() });
+const SchoolPatch = z.strictObject({ primarySourceId: z.uuid().nullable() });
 
 export function schoolsRouter(schools: SchoolRepository): Router {
   const router = Router();
   router.get('/v1/schools', async (_req, res) => {
     const data: School[] = await schools.list();
     res.json({ data });
+  });
+  router.patch('/v1/schools/:schoolId', async (req, res) => {
+    const { schoolId } = parseRequest(SchoolParams, req.params, 'path');
+    const { primarySourceId } = parseRequest(SchoolPatch, req.body, 'body');
+    const school: School | null = await schools.setPrimarySource(schoolId, primarySourceId);
+    if (!school) throw new NotFoundError(`school ${schoolId}`);
+    res.json(school);
   });
   router.get('/v1/schools/:schoolId/classes', async (req, res) => {
     const { schoolId } = parseRequest(SchoolParams, req.params, 'path');
