@@ -12,6 +12,7 @@ describe('HostLimiter', () => {
     const starts: number[] = [];
     let inFlight = 0;
     let most = 0;
+    const asked = performance.now();
     const results = await Promise.all(Array.from({ length: 8 }, (_, i) => limiter.schedule(async () => {
       starts.push(performance.now());
       most = Math.max(most, ++inFlight);
@@ -21,11 +22,10 @@ describe('HostLimiter', () => {
     }, signal)));
     expect(results).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(most).toBe(2);
-    // 50 per second: slots 20 ms apart (counted in Date.now() milliseconds: up to 2 ms of slack); a start
-    // may lag its slot by up to half of that (a later one takes a fresh slot), so no two are closer than 10 ms.
-    const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
-    expect(gaps.filter((g) => g < 8)).toEqual([]);
-    expect(starts[7]! - starts[0]!).toBeGreaterThanOrEqual(7 * 20 - 2);
+    // 50 per second: slots 20 ms apart from when they were asked for (counted in Date.now() milliseconds:
+    // up to 2 ms of slack). A start never precedes its slot; a busy machine may only make it later, so
+    // only that lower bound is asserted: the k-th start is at least k slots after the asking.
+    starts.forEach((t, k) => expect(Math.round(t - asked)).toBeGreaterThanOrEqual(k * 20 - 2));
   });
 
   it('passes a failure through and keeps serving', async () => {
