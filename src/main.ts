@@ -24,7 +24,7 @@ export interface Service {
 
 /**
  * Composition root: config → database (embedded when none is configured) → the sync engine (a worker
- * and a scheduler, per ROLES) → with the api role, the HTTP API and, when the journal is empty, the demo
+ * and a scheduler, per ROLES, also for the scheduled checks) → with the api role, the HTTP API and, when the journal is empty, the demo
  * school loading behind it (/health says how far it is).
  */
 export async function startService(config: Config, logger: Logger, clock: Clock = systemClock): Promise<Service> {

@@ -38,9 +38,9 @@ export interface SyncService {
   /** The event feed's wake-ups and (with the worker role) its consumers (checks, …). */
   feed: FeedQueue;
   /**
-   * The sync part of the shutdown: the scheduler stops, no job is taken any more, running syncs end after
+   * The sync part of the shutdown: the schedulers (syncs, scheduled checks) stop, no job is taken any more, running syncs end after
    * their current batch (released lease, run queued again) — aborted when SHUTDOWN_GRACE_SECONDS are
-   * over — then the queue stops and the chain heads are anchored a last time.
+   * over — then the queues stop (a running scheduled evaluation ends first) and the chain heads are anchored a last time.
    */
   stop(): Promise<void>;
   /** Starts the worker and the scheduler (per the roles), when startSync was told to defer them. */
