@@ -74,6 +74,14 @@ export const ConfigSchema = z.object({
   /** How often the event feed is polled for schools a consumer is behind on (wake-up jobs are the fast path). */
   FEED_POLL_SECONDS: z.coerce.number().min(1).max(3600).default(60),
   /**
+   * Scheduled checks (src/checks/scheduler.ts), in each school's time zone: after the day's lessons and
+   * nightly (HH:MM, school-local; a school's profile may set its own under `scheduled_checks`), over the
+   * last CHECKS_LOOKBACK_DAYS lesson days plus the school-wide rules.
+   */
+  CHECKS_AFTER_LESSONS_AT: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM').default('18:00'),
+  CHECKS_NIGHTLY_AT: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM').default('02:00'),
+  CHECKS_LOOKBACK_DAYS: intInRange(0, 120).default(14),
+  /**
    * Circuit breaker per platform host (src/sync/host-gate.ts), shared by every process: this many
    * consecutive transient failures (timeouts, refused connections, 5xx; never 4xx) open it; it then
    * refuses every request to the host for PLATFORM_BREAKER_OPEN_SECONDS, and the syncs it refused are

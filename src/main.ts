@@ -10,6 +10,7 @@ import { describeError } from './lib/errors.js';
 import type { Logger } from './lib/logger.js';
 import { startSync, type SyncService } from './sync/service.js';
 import { checksAfterRun, checksConsumer } from './checks/consumer.js';
+import { ScheduledChecks } from './checks/scheduler.js';
 
 export interface Service {
   /** The API's address, when this process has the api role. */
@@ -23,7 +24,7 @@ export interface Service {
 
 /**
  * Composition root: config → database (embedded when none is configured) → the sync engine (a worker
- * and a scheduler, per ROLES) → with the api role, the HTTP API and, when the journal is empty, the demo
+ * and a scheduler, per ROLES, also for the scheduled checks) → with the api role, the HTTP API and, when the journal is empty, the demo
  * school loading behind it (/health says how far it is).
  */
 export async function startService(config: Config, logger: Logger, clock: Clock = systemClock): Promise<Service> {
@@ -34,7 +35,13 @@ export async function startService(config: Config, logger: Logger, clock: Clock 
   try {
     // Jobs are taken only once the demo's simulators are back (on a restart they listen on new ports,
     // and a run started before would read from the old ones).
-    sync = await startSync(config, { pool: db.pool, clock, logger, adapters }, config.ROLES, { deferStart: true, consumers: [checksConsumer(clock)], afterRun: checksAfterRun(db.pool, clock) });
+    const clocked = () => ScheduledChecks.start(db.pool, clock, logger, {
+      defaults: { times: { after_lessons: config.CHECKS_AFTER_LESSONS_AT, nightly: config.CHECKS_NIGHTLY_AT }, lookbackDays: config.CHECKS_LOOKBACK_DAYS },
+      refreshSeconds: 300, pollingSeconds: 5,
+    });
+    sync = await startSync(config, { pool: db.pool, clock, logger, adapters }, config.ROLES, {
+      deferStart: true, consumers: [checksConsumer(clock)], afterRun: checksAfterRun(db.pool, clock), clocked,
+    });
     demo = new DemoRunner({ pool: db.pool, clock, logger, adapters, sync }, { mode: config.DEMO, seed: config.DEMO_SEED, pupils: config.DEMO_PUPILS });
     let url: string | undefined;
     if (config.ROLES.includes('api')) {

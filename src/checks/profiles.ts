@@ -24,6 +24,15 @@ export const RuleSettingsSchema = z.looseObject({
   exemptGrades: z.array(z.number().int().min(0).max(12)).optional(),
   /** mark_differs: compare weights too (only where every source's weights are on one scale). */
   compareWeights: z.boolean().optional(),
+  /** final_mark_not_visible: days after a final mark is set within which a platform must show it. */
+  visibleDays: z.number().int().min(0).max(30).optional(),
+  /**
+   * The `scheduled_checks` entry (not a rule: when the checks run on the clock, scheduler.ts): after the
+   * day's lessons and nightly, HH:MM school-local, over the last `lookbackDays` days.
+   */
+  afterLessonsAt: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/).optional(),
+  nightlyAt: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/).optional(),
+  lookbackDays: z.number().int().min(0).max(120).optional(),
 });
 
 export const ProfileSchema = z.object({

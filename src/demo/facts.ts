@@ -56,7 +56,7 @@ export function generateLessonFacts(school: DemoSchool, lesson: DemoLesson): Dem
 function plantFacts(plants: DemoPlants, lesson: DemoLesson, facts: DemoLessonFacts): DemoLessonFacts {
   const e = plants.electronic;
   const marks = facts.marks.filter((m) => !e.markRemoved.has(m.id)).map((m) => ({
-    ...m, value: e.markValue.get(m.id) ?? m.value, enteredAt: e.markEnteredAt.get(m.id) ?? m.enteredAt,
+    ...m, value: (e.corrections.served ? e.markCorrected.get(m.id)?.value : undefined) ?? e.markValue.get(m.id) ?? m.value, enteredAt: e.markEnteredAt.get(m.id) ?? m.enteredAt,
   }));
   marks.push(...(e.markAdded.get(lesson.id) ?? []));
   const absences = facts.absences.map((a) => ({ ...a, code: e.absenceCode.get(a.id) ?? a.code }));

@@ -40,6 +40,7 @@ export function plantDiscrepancies(school: DemoSchool): PlantedSchool {
   const e = {
     markValue: new Map<string, string>(), markEnteredAt: new Map<string, string>(), markRemoved: new Set<string>(),
     markAdded: new Map<string, DemoMark[]>(), absenceCode: new Map<string, 'Н' | 'Б' | 'УП' | 'ОП'>(), periodMarkRemoved: new Set<string>(),
+    lessonTeacher: new Map<string, string>(), markCorrected: new Map<string, { value: string; date: string }>(), corrections: { served: false },
   };
   const topicRemoved = new Set<string>();
   const about = (l: DemoLesson, pupilId?: string) => ({ lessonId: l.id, pupilId, subjectId: l.subjectId });
@@ -80,6 +81,27 @@ export function plantDiscrepancies(school: DemoSchool): PlantedSchool {
     }
     topicRemoved.add(f.lesson.id);
     planted.push({ rule: 'topic_missing', why: 'no topic written for a held lesson', ...about(f.lesson) });
+
+    const used = new Set([a, b, c, d, f].map((x) => x.lesson.id));
+    // A colleague taught a lesson and the platforms name them as its teacher, with no substitution recorded.
+    const covered = lessons.find((l) => !used.has(l.id) && !l.substituteId);
+    const colleague = covered && school.staff.find((t) => school.assignments.some((x) => x.teacherId === t.id)
+      && !school.assignments.some((x) => x.teacherId === t.id && x.groupId === upper.id && x.subjectId === covered.subjectId));
+    if (covered && colleague) {
+      used.add(covered.id);
+      e.lessonTeacher.set(covered.id, colleague.id);
+      planted.push({ rule: 'substitute_missing', why: 'taught by a colleague, recorded as theirs with no substitution', ...about(covered) });
+    }
+    // A mark changed on the platforms after their first sync, with no justification: the latest planted lesson, so
+    // that the platforms' incremental syncs (which re-read the last days) see the change.
+    const last = withFacts.filter((x) => !used.has(x.lesson.id)).at(-1);
+    const corrected = last?.facts.marks.find((m) => numeric(m) && !e.markValue.has(m.id) && !e.markEnteredAt.has(m.id));
+    if (last && corrected) {
+      const value = corrected.value === '5' ? '4' : '5';
+      e.markCorrected.set(corrected.id, { value, date: corrected.date });
+      planted.push({ rule: 'mark_silent_correction', why: `«${corrected.value}» corrected to «${value}» on the platforms after their first sync, no justification`, ...about(last.lesson, corrected.pupilId) });
+      planted.push({ rule: 'mark_differs', why: `«${corrected.value}» on paper, «${value}» on the platforms after the correction`, ...about(last.lesson, corrected.pupilId) });
+    }
   }
   if (first) {
     const lesson = [...generateLessons(school, { groupIds: [first.id], from, to })].find((l) => l.status === 'held');
@@ -96,6 +118,7 @@ export function plantDiscrepancies(school: DemoSchool): PlantedSchool {
     e.periodMarkRemoved.add(`pm-${ended.id}-${pupil.id}-${subject}`);
     planted.push({ rule: 'period_mark_missing', why: 'no quarter mark on the platforms', pupilId: pupil.id, periodId: ended.id, subjectId: subject });
     planted.push({ rule: 'period_mark_differs', why: 'the quarter mark is on paper only', pupilId: pupil.id, periodId: ended.id, subjectId: subject });
+    planted.push({ rule: 'final_mark_not_visible', why: 'the quarter mark set on paper never reached a platform', pupilId: pupil.id, periodId: ended.id, subjectId: subject });
   }
   const common = { topicRemoved };
   return { paper: { ...school, plants: { common, electronic: NONE } }, electronic: { ...school, plants: { common, electronic: e } }, planted };
@@ -103,7 +126,21 @@ export function plantDiscrepancies(school: DemoSchool): PlantedSchool {
 
 const NONE: DemoPlants['electronic'] = {
   markValue: new Map(), markEnteredAt: new Map(), markRemoved: new Set(), markAdded: new Map(), absenceCode: new Map(), periodMarkRemoved: new Set(),
+  lessonTeacher: new Map(), markCorrected: new Map(), corrections: { served: false },
 };
+
+/**
+ * The silent corrections' second observation: from now on the platforms serve the corrected marks (a
+ * correction needs the original value seen first — the caller switches it after the platforms' first sync).
+ */
+export function serveCorrections(electronic: DemoSchool): void {
+  if (electronic.plants) electronic.plants.electronic.corrections.served = true;
+}
+
+/** The lesson days whose marks serveCorrections changes (what a re-read must cover). */
+export function correctionDays(electronic: DemoSchool): string[] {
+  return [...new Set([...electronic.plants?.electronic.markCorrected.values() ?? []].map((c) => c.date))].sort();
+}
 
 function markFor(lesson: DemoLesson, pupilId: string, value: string, enteredAt: string): DemoMark {
   return {

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Pool } from '../db/pool.js';
 import type { Clock } from '../lib/clock.js';
 import { schoolYearSoFar } from '../lib/dates.js';
@@ -6,9 +7,13 @@ import type { Logger } from '../lib/logger.js';
 import type { AdapterRegistry } from '../ports/adapter.js';
 import type { SyncService } from '../sync/service.js';
 import { generateSchool } from './generator.js';
-import { plantDiscrepancies } from './plants.js';
+import { correctionDays, plantDiscrepancies, serveCorrections } from './plants.js';
 import { hasSchools, loadDemoSchool } from './load.js';
-import { startDemoPlatforms, type DemoPlatforms } from './platforms.js';
+import { DEMO_TITLE_PREFIX, startDemoPlatforms, type DemoPlatforms } from './platforms.js';
+import type { DemoSchool } from './types.js';
+
+/** How often the demo looks for its platforms' first successful syncs (to serve the planted corrections). */
+const CORRECTION_POLL_MS = 2000;
 
 export type DemoState = { status: 'off' | 'loading' | 'ready' } | { status: 'failed'; error: string };
 
@@ -28,6 +33,7 @@ export class DemoRunner {
   private running: Promise<void> = Promise.resolve();
 
   private platforms?: DemoPlatforms;
+  private correcting: Promise<void> = Promise.resolve();
 
   /** With `sync`, the demo also runs the platform simulators and syncs the demo school from them. */
   constructor(
@@ -55,6 +61,7 @@ export class DemoRunner {
   async stop(): Promise<void> {
     this.abort.abort();
     await this.running;
+    await this.correcting;
     await this.platforms?.close();
   }
 
@@ -77,13 +84,38 @@ export class DemoRunner {
     this.current = { status: 'ready' };
   }
 
-  /** The platform simulators and the demo school's connections to them; without them the demo still has its own source. */
+  /**
+   * The platform simulators and the demo school's connections to them; without them the demo still has its
+   * own source. The planted silent corrections are served once every platform has synced the original
+   * values (at once after a restart where they had); their scheduled syncs re-read the last days and see them.
+   */
   private async startPlatforms(options: ReturnType<DemoRunner['options']>, schoolId: string): Promise<void> {
     if (!this.deps.sync || this.abort.signal.aborted) return;
     try {
-      this.platforms = await startDemoPlatforms({ ...this.deps, sync: this.deps.sync }, plantDiscrepancies(generateSchool(options)).electronic, schoolId);
+      const electronic = plantDiscrepancies(generateSchool(options)).electronic;
+      this.platforms = await startDemoPlatforms({ ...this.deps, sync: this.deps.sync }, electronic, schoolId);
+      this.correcting = this.correctAfterFirstSyncs(electronic, schoolId);
     } catch (error) {
       this.deps.logger.warn({ error: describeError(error) }, 'the demo platform simulators did not start');
+    }
+  }
+
+  /** Waits (polling the runs, until the demo stops) for every demo platform's first successful sync, then serves the corrections. */
+  private async correctAfterFirstSyncs(electronic: DemoSchool, schoolId: string): Promise<void> {
+    try {
+      for (;;) {
+        const { rows } = await this.deps.pool.query<{ waiting: number }>(
+          `SELECT count(*)::int AS waiting FROM connection c WHERE c.school_id = $1 AND c.platform <> 'demo' AND c.title LIKE $2
+              AND NOT EXISTS (SELECT 1 FROM sync_run r WHERE r.connection_id = c.id AND r.status = 'succeeded')`,
+          [schoolId, `${DEMO_TITLE_PREFIX}%`],
+        );
+        if (rows[0]!.waiting === 0) break;
+        await delay(CORRECTION_POLL_MS, undefined, { signal: this.abort.signal });
+      }
+      serveCorrections(electronic);
+      this.deps.logger.info({ days: correctionDays(electronic) }, 'demo: the platforms serve the planted silent corrections from now on');
+    } catch (error) {
+      if (!this.abort.signal.aborted) this.deps.logger.warn({ error: describeError(error) }, 'demo: the planted silent corrections were not served');
     }
   }
 

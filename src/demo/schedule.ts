@@ -96,10 +96,12 @@ function lessonAt(school: DemoSchool, index: SchoolIndex, entry: DemoTimetableEn
   const kind = lessonKind(plan, index.groups.get(entry.groupId)!.grade, ordinal);
   const bell = school.bells[entry.slot - 1]!;
   const substitute = rng.chance(0.02) ? substituteFor(rng, index, entry) : undefined;
+  // A planted unrecorded substitution (plants.ts): the platforms name the colleague who taught it as its teacher.
+  const colleague = school.plants?.electronic.lessonTeacher.get(id);
   return {
     id, groupId: entry.groupId, subjectId: entry.subjectId, date, slot: entry.slot,
     startsAt: `${date}T${bell.start}:00+03:00`, endsAt: `${date}T${bell.end}:00+03:00`,
-    teacherId: entry.teacherId, substituteId: substitute?.id,
+    teacherId: colleague ?? entry.teacherId, substituteId: colleague ? undefined : substitute?.id,
     topic: school.plants?.common.topicRemoved.has(id) ? '' : topicOf(plan, ordinal, kind), homework: homeworkOf(rng, plan, ordinal, kind, index, date),
     status: rng.chance(0.004) ? 'cancelled' : 'held',
   };

@@ -232,5 +232,11 @@ export interface DemoPlants {
     markAdded: ReadonlyMap<string, readonly DemoMark[]>;
     absenceCode: ReadonlyMap<string, DemoAbsenceCode>;
     periodMarkRemoved: ReadonlySet<string>;
+    /** Lessons a colleague taught with no substitution recorded: the platforms name the colleague as the lesson's teacher. */
+    lessonTeacher: ReadonlyMap<string, string>;
+    /** Marks changed on the platforms after the fact, without a justification: served with the new value once `corrections.served`. */
+    markCorrected: ReadonlyMap<string, { value: string; date: string }>;
+    /** Switched on (plants.ts serveCorrections) once the platforms have synced the original values. */
+    corrections: { served: boolean };
   };
 }

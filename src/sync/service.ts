@@ -14,6 +14,17 @@ import { Limiters } from './host-limits.js';
 import { DEFAULT_QUEUE_SETTINGS, SyncQueue } from './queue.js';
 import { Scheduler } from './scheduler.js';
 
+/**
+ * Work on a clock besides the syncs (the scheduled checks, src/checks/scheduler.ts), started with the
+ * sync engine's job queue: the scheduler role ticks, the worker role works, and both stop with it.
+ */
+export interface ClockedWork {
+  schedule(): Promise<void>;
+  work(): Promise<void>;
+  stopScheduling(): Promise<void>;
+  stop(): Promise<void>;
+}
+
 export interface SyncService {
   connections: ConnectionService;
   queue: SyncQueue;
@@ -21,13 +32,15 @@ export interface SyncService {
   /** Where this process's connections may point; the demo adds its simulators' origins. */
   targets: TargetPolicy;
   scheduler?: Scheduler;
+  /** The scheduled checks, with the worker or scheduler role. */
+  clocked?: ClockedWork;
   anchors: ChainAnchors;
   /** The event feed's wake-ups and (with the worker role) its consumers (checks, …). */
   feed: FeedQueue;
   /**
-   * The sync part of the shutdown: the scheduler stops, no job is taken any more, running syncs end after
+   * The sync part of the shutdown: the schedulers (syncs, scheduled checks) stop, no job is taken any more, running syncs end after
    * their current batch (released lease, run queued again) — aborted when SHUTDOWN_GRACE_SECONDS are
-   * over — then the queue stops and the chain heads are anchored a last time.
+   * over — then the queues stop (a running scheduled evaluation ends first) and the chain heads are anchored a last time.
    */
   stop(): Promise<void>;
   /** Starts the worker and the scheduler (per the roles), when startSync was told to defer them. */
@@ -43,7 +56,7 @@ export interface SyncService {
 export async function startSync(
   config: Config, deps: { pool: Pool; clock: Clock; logger: Logger; adapters: AdapterRegistry; resolve?: Resolve },
   roles: readonly string[] = config.ROLES,
-  options: { deferStart?: boolean; consumers?: readonly Consumer[]; afterRun?: ExecutorDeps['afterRun'] } = {},
+  options: { deferStart?: boolean; consumers?: readonly Consumer[]; afterRun?: ExecutorDeps['afterRun']; clocked?: () => Promise<ClockedWork> } = {},
 ): Promise<SyncService> {
   // Request slots and breakers in Postgres: every process of the deployment keeps one platform's rate.
   const limiters = new Limiters({
@@ -61,6 +74,7 @@ export async function startSync(
     ...DEFAULT_QUEUE_SETTINGS, retryLimit: config.SYNC_RETRY_LIMIT, retryDelaySeconds: config.SYNC_RETRY_DELAY_SECONDS, pollingSeconds: config.SYNC_POLL_SECONDS,
   });
   const feed = await FeedQueue.start(deps.pool, deps.logger, options.consumers ?? []);
+  const clocked = options.clocked && (roles.includes('worker') || roles.includes('scheduler')) ? await options.clocked() : undefined;
   const executor: ExecutorDeps = {
     ...deps, limiters, wake: feed.wake, afterRun: options.afterRun, connections, targets, lookbackDays: config.SYNC_LOOKBACK_DAYS,
     heartbeatSeconds: config.SYNC_HEARTBEAT_SECONDS, deadAfterSeconds: config.SYNC_DEAD_AFTER_SECONDS,
@@ -77,14 +91,17 @@ export async function startSync(
     if (roles.includes('worker')) {
       await queue.work(executor, config.SYNC_CONCURRENCY);
       await feed.work(config.FEED_POLL_SECONDS);
+      await clocked?.work();
     }
     await scheduler?.start();
+    if (roles.includes('scheduler')) await clocked?.schedule();
   };
   if (!options.deferStart) await begin();
   return {
-    connections, queue, executor, targets, scheduler, anchors, feed, begin,
+    connections, queue, executor, targets, scheduler, clocked, anchors, feed, begin,
     stop: async () => {
       await scheduler?.stop();
+      await clocked?.stopScheduling();
       deps.logger.debug('sync engine draining');
       draining.abort();
       const grace = setTimeout(() => halting.abort(), config.SHUTDOWN_GRACE_SECONDS * 1000);
@@ -94,6 +111,7 @@ export async function startSync(
         clearTimeout(grace);
       }
       await feed.stop();
+      await clocked?.stop();
       deps.logger.debug('job queue stopped');
       clearInterval(anchorTimer);
       await anchor();

@@ -5,7 +5,7 @@ import { runChecks } from '../../src/checks/service.js';
 import { generateSchool } from '../../src/demo/generator.js';
 import { loadDemoSchool } from '../../src/demo/load.js';
 import { withTransaction } from '../../src/db/pool.js';
-import { plantDiscrepancies, type PlantedItem } from '../../src/demo/plants.js';
+import { correctionDays, plantDiscrepancies, serveCorrections, type PlantedItem } from '../../src/demo/plants.js';
 import { fixedClock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { Limiters } from '../../src/sync/host-limits.js';
@@ -15,8 +15,9 @@ import { createConnection } from '../support/fixtures.js';
 
 /**
  * The demo's planted discrepancies: the demo school's paper journal loaded as the demo does it, its
- * Дневник.ру simulator serving the platform's side, one full sync, every check — and what was found is
- * exactly what was planted: every planted item found, nothing found that was not planted.
+ * Дневник.ру simulator serving the platform's side, one full sync, the platform's silent corrections and a
+ * re-read of their days, every check — and what was found is exactly what was planted: every planted item
+ * found, nothing found that was not planted.
  */
 const OPTIONS = { seed: 3, pupils: 60, year: 2025, until: '2025-12-05' };
 const clock = fixedClock(new Date('2025-12-05T17:00:00Z'));
@@ -36,9 +37,12 @@ beforeAll(async () => {
   const limiters = new Limiters();
   try {
     const connectionId = await createConnection(db.pool, schoolId, 'dnevnikru', 'Дневник.ру');
-    await syncStreams({ pool: db.pool, clock, logger, limiters, adapters }, {
-      connectionId, config: sim.connectionConfig(), range: { from: '2025-09-01', to: OPTIONS.until },
-    });
+    const deps = { pool: db.pool, clock, logger, limiters, adapters };
+    await syncStreams(deps, { connectionId, config: sim.connectionConfig(), range: { from: '2025-09-01', to: OPTIONS.until } });
+    // The platform's silent corrections, after its first sync has seen the original values; a re-read of their days.
+    serveCorrections(plants.electronic);
+    const days = correctionDays(plants.electronic);
+    await syncStreams(deps, { connectionId, config: sim.connectionConfig(), range: { from: days[0]!, to: days.at(-1)! } });
   } finally {
     await limiters.stop();
     await sim.close();
@@ -84,7 +88,7 @@ describe('the demo school', () => {
   it('plants one of each kind of difference', () => {
     expect(new Set(planted.map((p) => p.rule))).toEqual(new Set([
       'mark_differs', 'mark_only_in_one', 'mark_backdated', 'mark_late', 'attendance_differs', 'topic_missing', 'grade1_mark',
-      'period_mark_missing', 'period_mark_differs',
+      'period_mark_missing', 'period_mark_differs', 'final_mark_not_visible', 'substitute_missing', 'mark_silent_correction',
     ]));
   });
 

@@ -107,3 +107,51 @@ describe('grade 1, silent corrections', () => {
     expect(await findings(schoolId, clock, 'mark_silent_correction')).toHaveLength(0);
   });
 });
+
+describe('final_mark_not_visible: a final mark on paper reaches a platform within a day (003 Регламент §2.2)', () => {
+  const period: SourceRecord = { type: 'period', externalId: 'q1', year: 2025, kind: 'quarter', number: 1, title: '1 четверть', startDate: '2025-09-01', endDate: '2025-10-26' };
+  const final = (setAt?: string): SourceRecord => ({ type: 'period_mark', externalId: 'pm', pupilExternalId: 'p', subjectExternalId: 's', periodExternalId: 'q1', value: '5', ...(setAt ? { setAt } : {}) });
+
+  async function paperSchool(timeZone: string): Promise<{ schoolId: string; paperId: string; platformId: string }> {
+    const { schoolId, connectionId: platformId } = await school(timeZone, 'tandovo');
+    const paperId = await createConnection(db.pool, schoolId, 'demo', 'Бумажный журнал');
+    return { schoolId, paperId, platformId };
+  }
+
+  // Set at 12:00 Moscow on 27 October: 16:00 in Tomsk. A day later ends at 21:00 UTC on the 28th in Moscow, at 17:00 UTC in Tomsk.
+  it.each([
+    ['Europe/Moscow', '2025-10-28T20:59:00Z', 0],
+    ['Europe/Moscow', '2025-10-28T21:01:00Z', 1],
+    ['Asia/Tomsk', '2025-10-28T16:59:00Z', 0],
+    ['Asia/Tomsk', '2025-10-28T17:01:00Z', 1],
+  ])('%s, at %s: %i finding(s) for a quarter mark only on paper', async (timeZone, now, expected) => {
+    const { schoolId, paperId } = await paperSchool(timeZone);
+    const clock = fixedClock(new Date(now));
+    await applyBatch(db.pool, clock, { connectionId: paperId, stream: 'all', records: [...roster(5), period, final('2025-10-27T12:00:00+03:00')] });
+    const found = await findings(schoolId, clock, 'final_mark_not_visible');
+    expect(found).toHaveLength(expected);
+    if (expected) expect(found[0]!.found).toMatchObject({ value: '5', basis: 'source' });
+  });
+
+  it('resolves once a platform has it; the time first seen stands in for a paper without dates; no platform, no finding', async () => {
+    const { schoolId, paperId, platformId } = await paperSchool('Europe/Moscow');
+    const seen = fixedClock(new Date('2025-10-27T09:00:00Z'));
+    await applyBatch(db.pool, seen, { connectionId: paperId, stream: 'all', records: [...roster(5), period, final()] });
+    await db.pool.query(`UPDATE period_mark SET created_at = '2025-10-27T09:00:00Z' WHERE source_id = $1`, [paperId]);
+    expect(await findings(schoolId, fixedClock(new Date('2025-10-28T20:00:00Z')), 'final_mark_not_visible')).toHaveLength(0);
+    const later = fixedClock(new Date('2025-10-29T08:00:00Z'));
+    expect(await findings(schoolId, later, 'final_mark_not_visible')).toEqual([
+      { key: 'final_mark_not_visible:period_mark:…', found: expect.objectContaining({ value: '5', basis: 'first_seen' }) },
+    ]);
+    const { rows } = await db.pool.query(`SELECT class_group_id IS NOT NULL AS has_class FROM discrepancy WHERE school_id = $1 AND rule = 'final_mark_not_visible'`, [schoolId]);
+    expect(rows).toEqual([{ has_class: true }]);
+
+    await applyBatch(db.pool, later, { connectionId: platformId, stream: 'all', records: [...roster(5), period, final('2025-10-29T07:00:00+03:00')] });
+    expect(await findings(schoolId, later, 'final_mark_not_visible')).toHaveLength(0);
+
+    const alone = await createSchool(db.pool, { timeZone: 'Europe/Moscow' });
+    const paperOnly = await createConnection(db.pool, alone, 'demo');
+    await applyBatch(db.pool, seen, { connectionId: paperOnly, stream: 'all', records: [...roster(5), period, final('2025-10-01T12:00:00+03:00')] });
+    expect(await findings(alone, later, 'final_mark_not_visible')).toHaveLength(0);
+  });
+});

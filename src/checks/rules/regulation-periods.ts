@@ -1,6 +1,6 @@
 import type { Rule, RuleContext } from '../types.js';
-import { electronicSources } from './sources.js';
-import { setting } from './settings.js';
+import { electronicSources, paperSources } from './sources.js';
+import { endOfDay, setting } from './settings.js';
 
 /**
  * Period rules: period marks complete at the end of each period (000 §3.10; 001 Инструкция §4.1;
@@ -75,4 +75,38 @@ const accumulation = (id: 'accumulation_none' | 'accumulation_one', title: strin
 export const accumulationNone = accumulation('accumulation_none', 'Нет ни одной отметки за период', 0);
 export const accumulationOne = accumulation('accumulation_one', 'Одна отметка за период', 1);
 
-export const PERIOD_RULES: readonly Rule[] = [periodMarkMissing, accumulationNone, accumulationOne];
+/**
+ * Final marks visible to pupils and parents no later than `visibleDays` (1) after they are set (003 Регламент
+ * §2.2). What we can see of it: a platform shows what its source gives us, so a period mark of the paper
+ * journal (the school's own record) that no electronic source has, once the end of the school-local day
+ * `visibleDays` after it was set has passed, is not visible — set when the paper says (`set_at`), else
+ * when the service first saw it. Only where the school has an electronic source at all. $6 the
+ * electronic sources, $7 the time zone, $8 the days, $9 the paper sources.
+ */
+export const finalMarkNotVisible: Rule = {
+  id: 'final_mark_not_visible', kind: 'regulation', title: 'Итоговая отметка не видна ученику и родителям', clauses: ['003 Регламент §2.2'],
+  scope: 'school', incremental: false,
+  query: (ctx) => ({
+    values: [electronicSources(ctx), ctx.timeZone, Math.trunc(setting(ctx, 'final_mark_not_visible', 'visibleDays', 1)), paperSources(ctx)],
+    text: `SELECT * FROM (
+      SELECT 'period_mark:' || pm.id AS key, 'warning' AS severity, cls.class_group_id, pm.subject_id, pm.pupil_id, NULL::uuid AS lesson_id,
+             pm.period_id, (COALESCE(pm.set_at, pm.created_at) AT TIME ZONE $7::text)::date AS day, ARRAY[pm.source_id] AS source_ids,
+             jsonb_build_object('visibleWithinDays', $8::int, 'by', (COALESCE(pm.set_at, pm.created_at) AT TIME ZONE $7::text)::date + $8::int) AS expected,
+             jsonb_build_object('value', pm.raw, 'setAt', COALESCE(pm.set_at, pm.created_at),
+                                'basis', CASE WHEN pm.set_at IS NULL THEN 'first_seen' ELSE 'source' END, 'platforms', jsonb_build_array()) AS found,
+             ARRAY[]::bigint[] AS evidence, 'subject_teacher' AS assignee,
+             ${endOfDay(`((COALESCE(pm.set_at, pm.created_at) AT TIME ZONE $7::text)::date + $8::int)`, '$7::text')} AS deadline
+        FROM period_mark pm
+        JOIN period p ON p.id = pm.period_id
+        LEFT JOIN LATERAL (
+          SELECT e.class_group_id FROM enrollment e JOIN class_group c ON c.id = e.class_group_id AND c.kind = 'class'
+           WHERE e.school_id = $1 AND e.person_id = pm.pupil_id AND (e.start_date IS NULL OR e.start_date <= p.end_date)
+           ORDER BY e.start_date DESC NULLS LAST LIMIT 1) cls ON true
+       WHERE pm.school_id = $1 AND pm.deleted_at IS NULL AND pm.source_id = ANY($9::uuid[]) AND cardinality($6::uuid[]) > 0
+         AND NOT EXISTS (SELECT 1 FROM period_mark v WHERE v.school_id = $1 AND v.source_id = ANY($6::uuid[]) AND v.deleted_at IS NULL
+                           AND v.pupil_id = pm.pupil_id AND v.subject_id = pm.subject_id AND v.period_id = pm.period_id)) x
+      WHERE x.deadline < $4`,
+  }),
+};
+
+export const PERIOD_RULES: readonly Rule[] = [periodMarkMissing, accumulationNone, accumulationOne, finalMarkNotVisible];

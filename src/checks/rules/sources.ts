@@ -34,3 +34,8 @@ export function electronicSources(ctx: RuleContext): string[] {
 /** A mark's value for comparison: kind and points with the teacher's +/−, or the raw text where there are no points; spelling alone is no difference. */
 export const MARK_TOKEN = `(CASE WHEN m.numeric IS NOT NULL THEN m.kind || ':' || trim_scale(m.numeric)::text || COALESCE(substring(m.raw FROM '[+-]$'), '')
   WHEN m.kind IN ('mark', 'other') THEN m.kind || ':' || lower(regexp_replace(m.raw, '\\s+', '', 'g')) ELSE m.kind END)`;
+
+/** The paper sources (the `paper` connection, the demo's own source): the school's record as written. */
+export function paperSources(ctx: RuleContext): string[] {
+  return ctx.sources.filter(isPaper).map((s) => s.id);
+}
