@@ -29,9 +29,33 @@ function inputValues(ctx: RuleContext): unknown[] | null {
 }
 
 /**
- * Per source and cell (pupil × lesson) of the window, its marks as comparable tokens, raw values, weights
- * and categories, each list in the order of the marks' tokens: a cell's weights and categories are
- * compared mark by mark, and one order for every aggregate lets Postgres sort the input once.
+ * What each compared source can say, from everything it ever wrote (a platform's vocabulary, not a
+ * setting: the demo's own data shows the differences real platforms have): whether it writes a
+ * teacher's +/− (NetSchool and Kundoluk do not), which kinds of mark it has («н» at a written work is a
+ * mark on paper and in Дневник.ру, an absence only in edu.tatar.ru), which work categories it names
+ * (edu.tatar.ru knows control, essay, lab and "oral" for the rest; Kundoluk no essays), and its smallest
+ * weight (the unit its weights are divided by). Two sources are compared only in what both can say.
+ */
+const sourceVocabulary: RuleInput = {
+  name: 'check_source_vocab',
+  build: (ctx) => {
+    const values = inputValues(ctx);
+    return values && {
+      values,
+      text: `SELECT m.source_id, bool_or(m.raw ~ '[+-]\\s*$') AS modifiers, array_agg(DISTINCT m.kind) AS kinds,
+                    COALESCE(array_agg(DISTINCT m.work_category) FILTER (WHERE m.work_category <> 'other'), '{}') AS categories,
+                    min(m.weight) FILTER (WHERE m.weight > 0) AS unit
+               FROM mark m
+              WHERE m.school_id = $1 AND m.deleted_at IS NULL AND m.source_id = ANY($7::uuid[] || $6::uuid)
+              GROUP BY m.source_id`,
+    };
+  },
+};
+
+/**
+ * Per source and cell (pupil × lesson) of the window, its marks: comparable tokens (MARK_TOKEN), raw
+ * values, weights on the source's own unit and work categories, each list in the order of the tokens
+ * (one order for every aggregate: Postgres sorts the input once).
  */
 const markCells: RuleInput = {
   name: 'check_mark_cell',
@@ -39,23 +63,31 @@ const markCells: RuleInput = {
     const values = inputValues(ctx);
     return values && {
       values,
-      text: `WITH units AS (SELECT source_id, min(weight) FILTER (WHERE weight > 0) AS unit FROM mark
-                          WHERE school_id = $1 AND source_id = ANY($7::uuid[] || $6::uuid) GROUP BY source_id)
-        SELECT t.source_id, t.lesson_id, t.pupil_id, t.class_group_id, t.subject_id, t.date,
-               string_agg(t.token, ' ' ORDER BY t.token, t.raw, t.work_category, t.w) AS vals,
+      text: `SELECT t.source_id, t.lesson_id, t.pupil_id, t.class_group_id, t.subject_id, t.date,
+               array_agg(t.token ORDER BY t.token, t.raw, t.work_category, t.w) AS toks,
                array_agg(t.raw ORDER BY t.token, t.raw, t.work_category, t.w) AS raws,
                string_agg(t.w::text, ' ' ORDER BY t.token, t.raw, t.work_category, t.w) AS weights,
                bool_and(t.w IS NOT NULL)::int AS weighted,
-               string_agg(NULLIF(t.work_category, 'other'), ' ' ORDER BY t.token, t.raw, t.work_category, t.w) AS cats,
-               bool_or(t.work_category = 'other')::int AS any_other
+               array_agg(t.work_category ORDER BY t.token, t.raw, t.work_category, t.w) AS cats
           FROM (SELECT m.source_id, m.lesson_id, m.pupil_id, l.class_group_id, l.subject_id, l.date, m.raw, m.work_category,
-                       ${MARK_TOKEN} AS token, round(m.weight / NULLIF(u.unit, 0), 2) AS w
-                  FROM mark m JOIN lesson l ON l.id = m.lesson_id LEFT JOIN units u ON u.source_id = m.source_id
+                       ${MARK_TOKEN} AS token, round(m.weight / NULLIF(v.unit, 0), 2) AS w
+                  FROM mark m JOIN lesson l ON l.id = m.lesson_id LEFT JOIN check_source_vocab v ON v.source_id = m.source_id
                  WHERE m.school_id = $1 AND m.date BETWEEN $2 AND $3 AND m.deleted_at IS NULL AND m.source_id = ANY($7::uuid[] || $6::uuid)) t
          GROUP BY t.source_id, t.lesson_id, t.pupil_id, t.class_group_id, t.subject_id, t.date`,
     };
   },
 };
+
+/**
+ * One side of a mark cell as the other source can say it: its tokens of the kinds both sources have,
+ * without +/− unless both write them (`mine`/`theirs`: the two sources' vocabularies), sorted; null when
+ * nothing is left. And the work categories of the same marks, sorted.
+ */
+const comparable = (side: 'p' | 'q', mine: string, theirs: string) => `
+  NULLIF(array_to_string(ARRAY(
+    SELECT CASE WHEN ${mine}.modifiers AND ${theirs}.modifiers THEN x.t ELSE rtrim(x.t, '+-') END
+      FROM unnest(k.${side}_toks) AS x(t) WHERE split_part(x.t, ':', 1) = ANY(${theirs}.kinds) ORDER BY 1), ' '), '') AS ${side}_vals,
+  ARRAY(SELECT x.c FROM unnest(k.${side}_toks, k.${side}_cats) AS x(t, c) WHERE split_part(x.t, ':', 1) = ANY(${theirs}.kinds) ORDER BY 1) AS ${side}_kept_cats`;
 
 /** Per source, class and subject, the days it covers: its first to its last mark there in the window. */
 const markCover: RuleInput = {
@@ -81,15 +113,29 @@ const pairedCells = (table: string, columns: readonly string[]) => `
   JOIN check_mark_cover cp ON cp.source_id = $6 AND cp.class_group_id = k.class_group_id AND cp.subject_id = k.subject_id AND k.date BETWEEN cp.lo AND cp.hi
   JOIN check_mark_cover co ON co.source_id = k.other AND co.class_group_id = k.class_group_id AND co.subject_id = k.subject_id AND k.date BETWEEN co.lo AND co.hi`;
 
-const MARK_COLUMNS = ['vals', 'raws', 'weights', 'cats', 'weighted', 'any_other'] as const;
-
-/** The mark cells of the primary and each other source side by side: what both mark rules read. */
+/**
+ * The mark cells of the primary and each other source side by side, as both mark rules read them:
+ * `p_vals`/`q_vals` each side as the other can say it (above); `cats_comparable` when every category of
+ * the kept marks is one both sources name; the raw values, weights and categories as written.
+ */
 const markPairs: RuleInput = {
   name: 'check_mark_pair',
-  build: (ctx) => inputValues(ctx) && { values: inputValues(ctx)!, text: pairedCells('check_mark_cell', MARK_COLUMNS) },
+  build: (ctx) => inputValues(ctx) && {
+    values: inputValues(ctx)!,
+    text: `SELECT j.*, NOT EXISTS (SELECT 1 FROM unnest(j.p_kept_cats || j.q_kept_cats) AS x(c)
+                                    WHERE x.c IS NULL OR x.c = 'other' OR NOT (x.c = ANY(j.common_cats))) AS cats_comparable
+             FROM (SELECT k.*, ${comparable('p', 'vp', 'vq')}, ${comparable('q', 'vq', 'vp')},
+                          ARRAY(SELECT unnest(vp.categories) INTERSECT SELECT unnest(vq.categories)) AS common_cats
+                     FROM (${pairedCells('check_mark_cell', ['toks', 'raws', 'weights', 'weighted', 'cats'])}) k
+                     JOIN check_source_vocab vp ON vp.source_id = $6
+                     JOIN check_source_vocab vq ON vq.source_id = k.other) j`,
+  },
 };
 
-const MARK_INPUTS = [markCells, markCover, markPairs] as const;
+const MARK_INPUTS = [sourceVocabulary, markCells, markCover, markPairs] as const;
+
+const display = (side: 'p' | 'q') => `jsonb_build_object('values', COALESCE(k.${side}_raws, '{}'), 'weights', k.${side}_weights,
+  'categories', array_to_string(k.${side}_cats, ' '))`;
 
 const markRule = (id: 'mark_differs' | 'mark_only_in_one', title: string, condition: string): Rule => ({
   id, kind: 'cross_source', dynamicKind: true, title, clauses: ['004 §1.6', '003 Регламент §0.2'], scope: 'window', incremental: true,
@@ -101,9 +147,7 @@ const markRule = (id: 'mark_differs' | 'mark_only_in_one', title: string, condit
       values: [...pair, ctx.profile.rules.mark_differs?.compareWeights === true],
       text: `SELECT 'mark:' || k.lesson_id || ':' || k.pupil_id || ':' || k.other AS key, 'warning' AS severity, ${KIND} AS kind,
                k.class_group_id, k.subject_id, k.pupil_id, k.lesson_id, NULL::uuid AS period_id, k.date AS day,
-               ARRAY[$6::uuid, k.other] AS source_ids,
-               jsonb_build_object('values', COALESCE(k.p_raws, '{}'), 'weights', k.p_weights, 'categories', k.p_cats) AS expected,
-               jsonb_build_object('values', COALESCE(k.q_raws, '{}'), 'weights', k.q_weights, 'categories', k.q_cats) AS found,
+               ARRAY[$6::uuid, k.other] AS source_ids, ${display('p')} AS expected, ${display('q')} AS found,
                ARRAY[]::bigint[] AS evidence, 'subject_teacher' AS assignee
           FROM check_mark_pair k
          WHERE $7::uuid[] IS NOT NULL -- (the others, read by the inputs: typed here too)
@@ -120,14 +164,14 @@ const markRule = (id: 'mark_differs' | 'mark_only_in_one', title: string, condit
 export const markDiffers = markRule('mark_differs', 'Отметка расходится с основным источником', `k.p_vals IS NOT NULL AND k.q_vals IS NOT NULL AND (
   k.p_vals <> k.q_vals
   OR ($9::boolean AND k.p_weighted = 1 AND k.q_weighted = 1 AND k.p_weights <> k.q_weights)
-  OR (k.p_any_other = 0 AND k.q_any_other = 0 AND k.p_cats IS DISTINCT FROM k.q_cats))`);
+  OR (k.cats_comparable AND k.p_kept_cats <> k.q_kept_cats))`);
 
 export const markOnlyInOne = markRule('mark_only_in_one', 'Отметка есть только в одном источнике', '(k.p_vals IS NULL) <> (k.q_vals IS NULL) AND $9::boolean IS NOT NULL');
 
 export const attendanceDiffers: Rule = {
   id: 'attendance_differs', kind: 'cross_source', dynamicKind: true, title: 'Пропуск расходится с основным источником',
   clauses: ['004 §1.6', '001 Инструкция 5.2 а'], scope: 'window', incremental: true,
-  inputs: [markCells, markCover],
+  inputs: [sourceVocabulary, markCells, markCover],
   query: (ctx) => {
     const values = pairValues(ctx);
     if (!values) return NOTHING;
@@ -146,7 +190,10 @@ export const attendanceDiffers: Rule = {
                jsonb_build_object('code', k.q_raw, 'kind', COALESCE(k.q_kind, 'present')) AS found,
                ARRAY[]::bigint[] AS evidence, 'class_teacher' AS assignee
           FROM k
-         WHERE k.p_kind IS DISTINCT FROM k.q_kind`,
+         -- Absent in one source only; or both absent for different reasons, where both give one (Kundoluk
+         -- gives none: its «unknown» is no difference from paper's «Б»).
+         WHERE (k.p_kind IS NULL) <> (k.q_kind IS NULL)
+            OR (k.p_kind <> k.q_kind AND k.p_kind <> 'unknown' AND k.q_kind <> 'unknown')`,
     };
   },
 };

@@ -133,7 +133,13 @@ export const absenceReasonMissing: Rule = {
              jsonb_build_object('code', a.raw, 'kind', a.kind) AS found, ARRAY[]::bigint[] AS evidence, 'class_teacher' AS assignee
         FROM attendance a JOIN lesson l ON l.id = a.lesson_id
        WHERE a.school_id = $1 AND a.date BETWEEN $2 AND $3 AND a.deleted_at IS NULL AND a.source_id = ANY($6::uuid[])
-         AND a.kind = 'unknown' AND a.date + $8::int < ${TODAY}`,
+         AND a.kind = 'unknown' AND a.date + $8::int < ${TODAY}
+         -- Only where the source can record a reason (it has recorded one: Kundoluk never does) and no
+         -- other source of the school gives one for this pupil and lesson.
+         AND a.source_id IN (SELECT DISTINCT r.source_id FROM attendance r
+                              WHERE r.school_id = $1 AND r.source_id = ANY($6::uuid[]) AND r.kind <> 'unknown' AND r.deleted_at IS NULL)
+         AND NOT EXISTS (SELECT 1 FROM attendance o WHERE o.school_id = $1 AND o.lesson_id = a.lesson_id AND o.pupil_id = a.pupil_id
+                            AND o.kind <> 'unknown' AND o.deleted_at IS NULL)`,
   }),
 };
 
