@@ -212,22 +212,23 @@ export const periodMarkDiffers: Rule = {
             FROM period_mark m WHERE m.school_id = $1 AND m.deleted_at IS NULL AND m.source_id = ANY($7::uuid[] || $6::uuid)
            GROUP BY 1, 2, 3, 4),
         given AS (SELECT DISTINCT source_id, subject_id, period_id FROM pm),
+        -- Side by side as the mark cells are (a hash full join), where both sources give that subject's marks of that period.
         k AS (
-          SELECT DISTINCT o.other, pm.pupil_id, pm.subject_id, pm.period_id
-            FROM pm CROSS JOIN unnest($7::uuid[]) AS o(other)
-           WHERE pm.source_id IN ($6::uuid, o.other)
-             AND EXISTS (SELECT 1 FROM given g WHERE g.source_id = $6 AND g.subject_id = pm.subject_id AND g.period_id = pm.period_id)
-             AND EXISTS (SELECT 1 FROM given g WHERE g.source_id = o.other AND g.subject_id = pm.subject_id AND g.period_id = pm.period_id))
+          SELECT COALESCE(p.other, q.other) AS other, COALESCE(p.pupil_id, q.pupil_id) AS pupil_id, COALESCE(p.subject_id, q.subject_id) AS subject_id,
+                 COALESCE(p.period_id, q.period_id) AS period_id, p.val AS p_val, q.val AS q_val, p.raw AS p_raw, q.raw AS q_raw
+            FROM (SELECT pm.*, o.other FROM pm CROSS JOIN unnest($7::uuid[]) AS o(other) WHERE pm.source_id = $6) p
+            FULL JOIN (SELECT pm.*, pm.source_id AS other FROM pm WHERE pm.source_id = ANY($7::uuid[])) q
+              ON q.other = p.other AND q.pupil_id = p.pupil_id AND q.subject_id = p.subject_id AND q.period_id = p.period_id)
         SELECT 'period_mark:' || k.period_id || ':' || k.subject_id || ':' || k.pupil_id || ':' || k.other AS key, 'warning' AS severity, ${KIND} AS kind,
                (SELECT e.class_group_id FROM enrollment e JOIN class_group c ON c.id = e.class_group_id AND c.kind = 'class'
                  WHERE e.person_id = k.pupil_id ORDER BY e.end_date DESC NULLS FIRST LIMIT 1) AS class_group_id,
                k.subject_id, k.pupil_id, NULL::uuid AS lesson_id, k.period_id, per.end_date AS day,
-               ARRAY[$6::uuid, k.other] AS source_ids, jsonb_build_object('value', p.raw) AS expected, jsonb_build_object('value', q.raw) AS found,
+               ARRAY[$6::uuid, k.other] AS source_ids, jsonb_build_object('value', k.p_raw) AS expected, jsonb_build_object('value', k.q_raw) AS found,
                ARRAY[]::bigint[] AS evidence, 'subject_teacher' AS assignee
           FROM k JOIN period per ON per.id = k.period_id
-          LEFT JOIN pm p ON p.source_id = $6 AND p.pupil_id = k.pupil_id AND p.subject_id = k.subject_id AND p.period_id = k.period_id
-          LEFT JOIN pm q ON q.source_id = k.other AND q.pupil_id = k.pupil_id AND q.subject_id = k.subject_id AND q.period_id = k.period_id
-         WHERE p.val IS DISTINCT FROM q.val`,
+          JOIN given gp ON gp.source_id = $6 AND gp.subject_id = k.subject_id AND gp.period_id = k.period_id
+          JOIN given go ON go.source_id = k.other AND go.subject_id = k.subject_id AND go.period_id = k.period_id
+         WHERE k.p_val IS DISTINCT FROM k.q_val`,
     };
   },
 };
