@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { runChecks } from '../../src/checks/service.js';
+import { applyBatch } from '../../src/journal/apply-batch.js';
+import { fixedClock } from '../../src/lib/clock.js';
+import type { SourceRecord } from '../../src/ports/records.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { createConnection, createSchool } from '../support/fixtures.js';
+
+/**
+ * Like with like: four sources of one school, each saying what its platform can say (as the demo's
+ * platforms do): A (Дневник.ру, the primary) writes +/−, «н» at a written work as a mark, work categories
+ * and absence reasons; B (NetSchool) never writes +/−; C (edu.tatar.ru) names only control works (the rest
+ * "oral") and has no «н» marks; D (Kundoluk) never gives an absence's reason. What one of them cannot say
+ * is no finding; a difference both can say is.
+ */
+const clock = fixedClock(new Date('2025-09-20T12:00:00Z'));
+const RANGE = { from: '2025-09-01', to: '2025-09-20' };
+const LESSONS = ['l1', 'l2', 'l3', 'l4'];
+let db: TestDatabase;
+let schoolId: string;
+const src: Record<'A' | 'B' | 'C' | 'D', string> = { A: '', B: '', C: '', D: '' };
+
+type Mark = [pupil: string, lesson: string, value: string, category: string];
+type Absence = [pupil: string, lesson: string, code: string, kind: 'ill' | 'unexcused' | 'unknown'];
+
+function source(prefix: string, marks: Mark[], absences: Absence[]): SourceRecord[] {
+  return [
+    { type: 'class', externalId: `${prefix}5a`, year: 2025, name: '5А', grade: 5, letter: 'А' },
+    { type: 'subject', externalId: `${prefix}math`, name: 'Математика' },
+    ...[['p1', 'Иванов', 'Иван'], ['p2', 'Петрова', 'Анна'], ['p3', 'Сидоров', 'Пётр']].flatMap(([id, lastName, firstName]): SourceRecord[] => [
+      { type: 'person', externalId: `${prefix}${id}`, role: 'pupil', lastName: lastName!, firstName: firstName!, classExternalId: `${prefix}5a` },
+      { type: 'enrollment', externalId: `${prefix}e-${id}`, pupilExternalId: `${prefix}${id}`, classExternalId: `${prefix}5a` },
+    ]),
+    ...LESSONS.map((l, i): SourceRecord => ({
+      type: 'lesson', externalId: `${prefix}${l}`, classExternalId: `${prefix}5a`, subjectExternalId: `${prefix}math`, date: `2025-09-0${i + 6}`, slot: 2, status: 'held',
+    })),
+    ...marks.map(([p, l, value, workCategory], i): SourceRecord => ({
+      type: 'mark', externalId: `${prefix}m${i}`, pupilExternalId: `${prefix}${p}`, lessonExternalId: `${prefix}${l}`, value, workCategory,
+    })),
+    ...absences.map(([p, l, code, kind], i): SourceRecord => ({
+      type: 'attendance', externalId: `${prefix}a${i}`, pupilExternalId: `${prefix}${p}`, lessonExternalId: `${prefix}${l}`, code, kind,
+    })),
+  ] as SourceRecord[];
+}
+
+/** Open findings of the rules as rule|source letter|pupil|lesson. */
+async function findings(rules: string[]): Promise<string[]> {
+  await runChecks(db.pool, clock, { schoolId, ...RANGE, rules });
+  const letter = new Map(Object.entries(src).map(([k, v]) => [v, k]));
+  const { rows } = await db.pool.query<{ rule: string; source_ids: string[]; pupil: string; lesson: string }>(
+    `SELECT d.rule, d.source_ids::text[] AS source_ids,
+            (SELECT r.external_id FROM external_ref r WHERE r.connection_id = $2 AND r.entity_type = 'person' AND r.canonical_id = d.pupil_id) AS pupil,
+            (SELECT r.external_id FROM external_ref r WHERE r.connection_id = $2 AND r.entity_type = 'lesson' AND r.canonical_id = d.lesson_id) AS lesson
+       FROM discrepancy d WHERE d.school_id = $1 AND d.status = 'open' AND d.rule = ANY($3::text[])`, [schoolId, src.A, rules]);
+  return rows.map((r) => `${r.rule}|${r.source_ids.map((s) => letter.get(s)).join('')}|${r.pupil.slice(1)}|${r.lesson.slice(1)}`).sort();
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  schoolId = await createSchool(db.pool);
+  src.A = await createConnection(db.pool, schoolId, 'dnevnikru');
+  src.B = await createConnection(db.pool, schoolId, 'netschool');
+  src.C = await createConnection(db.pool, schoolId, 'edutatar');
+  src.D = await createConnection(db.pool, schoolId, 'kundoluk');
+  const sources: Record<keyof typeof src, [Mark[], Absence[]]> = {
+    A: [
+      [['p1', 'l1', '4-', 'oral'], ['p1', 'l2', '5', 'written'], ['p1', 'l3', '5', 'control'], ['p1', 'l4', '3', 'oral'],
+        ['p2', 'l1', '5', 'oral'], ['p2', 'l2', 'н', 'written'], ['p2', 'l4', '4', 'oral'], ['p3', 'l4', '3+', 'oral']],
+      [['p2', 'l2', 'Б', 'ill'], ['p3', 'l3', 'Н', 'unexcused'], ['p3', 'l1', 'absent', 'unknown'], ['p1', 'l3', 'absent', 'unknown']],
+    ],
+    B: [
+      [['p1', 'l1', '4', 'oral'], ['p1', 'l2', '5', 'written'], ['p1', 'l3', '5', 'control'], ['p1', 'l4', '3', 'oral'],
+        ['p2', 'l1', '5', 'oral'], ['p2', 'l2', 'н', 'written'], ['p2', 'l4', '3', 'oral'], ['p3', 'l4', '3', 'oral']],
+      [['p2', 'l2', 'Б', 'ill'], ['p3', 'l3', 'Н', 'unexcused'], ['p3', 'l1', 'absent', 'unknown'], ['p1', 'l3', 'Б', 'ill']],
+    ],
+    C: [
+      [['p1', 'l1', '4-', 'oral'], ['p1', 'l2', '5', 'oral'], ['p1', 'l3', '5', 'oral'], ['p1', 'l4', '3', 'oral'],
+        ['p2', 'l1', '5-', 'oral'], ['p2', 'l4', '4', 'control'], ['p3', 'l4', '3+', 'oral']],
+      [['p2', 'l2', 'Б', 'ill'], ['p3', 'l3', 'Н', 'unexcused'], ['p3', 'l1', 'absent', 'unknown']],
+    ],
+    D: [
+      [['p1', 'l1', '4', 'oral'], ['p1', 'l2', '5', 'written'], ['p1', 'l3', '5', 'control'], ['p1', 'l4', '3', 'oral'],
+        ['p2', 'l1', '5', 'oral'], ['p2', 'l2', 'н', 'written'], ['p2', 'l4', '4', 'oral'], ['p3', 'l4', '3', 'oral']],
+      [['p2', 'l2', 'absent', 'unknown'], ['p3', 'l1', 'absent', 'unknown']],
+    ],
+  };
+  for (const [key, [marks, absences]] of Object.entries(sources)) {
+    const applied = await applyBatch(db.pool, clock, { connectionId: src[key as keyof typeof src], stream: 'test', records: source(key.toLowerCase(), marks, absences) });
+    expect(applied.rejected).toEqual([]);
+  }
+});
+afterAll(async () => {
+  await db.drop();
+});
+
+describe('two sources are compared in what both can say', () => {
+  it('marks: +/− only where both write them, «н» only where both have it as a mark, categories only where both name them', async () => {
+    expect(await findings(['mark_differs', 'mark_only_in_one'])).toEqual([
+      // A 4 and B 3: a value both can say.
+      'mark_differs|AB|p2|l4',
+      // Control work in A, "oral" in C, which names control works: a category both can say.
+      'mark_differs|AC|p1|l3',
+      // Oral in A, a control work in C.
+      'mark_differs|AC|p2|l4',
+      // 5 and 5−: C writes minuses too.
+      'mark_differs|AC|p2|l1',
+    ].sort());
+  });
+
+  it('absences: an unknown reason is no difference from a known one; absent in one source only is', async () => {
+    expect(await findings(['attendance_differs'])).toEqual([
+      'attendance_differs|AC|p1|l3', 'attendance_differs|AD|p1|l3', 'attendance_differs|AD|p3|l3',
+    ]);
+  });
+
+  it('a missing reason: only in a source that records reasons, and only where no source gives one', async () => {
+    // A's and B's and C's unknown absence of p3 at l1 (no source says why); not D's (Kundoluk gives no reasons);
+    // not A's of p1 at l3 (B says why).
+    const found = await findings(['absence_reason_missing']);
+    expect(found).toEqual(['absence_reason_missing|A|p3|l1', 'absence_reason_missing|B|p3|l1', 'absence_reason_missing|C|p3|l1']);
+  });
+});
