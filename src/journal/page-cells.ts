@@ -3,10 +3,10 @@
  * (src/checks/rules/sources.ts primarySourceOf) and, per cell, whether the other sources that have
  * anything on the lesson (or an open discrepancy about the cell names) agree, what they say when they do
  * not, and the open discrepancies about it.
- * "The same" is the cross-source rules' notion (src/checks/rules/cross-source.ts): mark values by their
- * normalised token (MARK_TOKEN, computed by the page's SQL), compared as multisets; work categories only
- * where neither side says `other`; weights not at all (the rules compare them only on request);
- * absences by kind. A lesson the primary has nothing on shows the first source (in creation order) that
+ * "Agree" is the cross-source checks' verdict, not a second comparison: another source differs in a cell
+ * when an open (or acknowledged) paper or cross-source discrepancy about the cell names it
+ * (src/checks/rules/cross-source.ts, which compares two sources only in what both can say). The checks
+ * run after every sync, so the page follows them within one evaluation. A lesson the primary has nothing on shows the first source (in creation order) that
  * has, so a page is not blank where the primary has not transcribed the lesson yet.
  */
 
@@ -14,9 +14,6 @@ export interface SourcedMark {
   pupil_id: string;
   lesson_id: string;
   sourceId: string;
-  /** MARK_TOKEN of the mark: its value for comparison. */
-  token: string;
-  workCategory: string;
 }
 
 export interface SourcedAbsence {
@@ -93,8 +90,7 @@ export function assembleCells<MS extends SourcedMark, AS extends SourcedAbsence,
     if (shown !== null) {
       for (const source of compared) {
         const discrepancyIds = (issues.get(key) ?? []).filter((d) => d.source_ids.includes(source)).map((d) => d.id);
-        const agrees = sameMarks(marksOf(shown), marksOf(source)) && absenceOf(shown)?.kind === absenceOf(source)?.kind;
-        if (agrees && discrepancyIds.length === 0) continue;
+        if (discrepancyIds.length === 0) continue;
         const absence = absenceOf(source);
         others.push({ sourceId: source, marks: marksOf(source).map((m) => page.showMark(m)), absence: absence && page.showAbsence(absence), discrepancyIds });
       }
@@ -108,16 +104,6 @@ export function assembleCells<MS extends SourcedMark, AS extends SourcedAbsence,
       others,
     };
   }));
-}
-
-/** The rule's comparison of two sources' marks of one cell (cross-source.ts markDiffers / markOnlyInOne, weights aside). */
-function sameMarks(a: readonly SourcedMark[], b: readonly SourcedMark[]): boolean {
-  const values = (ms: readonly SourcedMark[]) => ms.map((m) => m.token).sort().join(' ');
-  if (values(a) !== values(b)) return false;
-  const anyOther = (ms: readonly SourcedMark[]) => ms.some((m) => m.workCategory === 'other');
-  if (anyOther(a) || anyOther(b)) return true;
-  const categories = (ms: readonly SourcedMark[]) => ms.map((m) => m.workCategory).sort().join(' ');
-  return categories(a) === categories(b);
 }
 
 const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);

@@ -1,4 +1,4 @@
-import { MARK_TOKEN, primarySourceOf } from '../checks/rules/sources.js';
+import { primarySourceOf } from '../checks/rules/sources.js';
 import type { CheckSource } from '../checks/types.js';
 import type { Pool } from '../db/pool.js';
 import { shiftDays, todayIn } from '../lib/dates.js';
@@ -102,7 +102,7 @@ export async function readJournalPage(pool: Pool, query: JournalPageQuery): Prom
   const cells = assembleCells({
     lessonIds, pupilIds: pupils.map((p) => p.id), marks, absences, discrepancies, primary: primarySourceId,
     sourceOrder: sources.list.map((s) => s.id),
-    showMark: ({ pupil_id: _p, lesson_id: _l, token: _t, ...mark }): PageMark => mark,
+    showMark: ({ pupil_id: _p, lesson_id: _l, ...mark }): PageMark => mark,
     showAbsence: ({ pupil_id: _p, lesson_id: _l, sourceId: _s, ...absence }): PageAbsence => absence,
   });
   const rows = pupils.map((pupil, i) => ({ pupil, cells: cells[i]! }));
@@ -193,11 +193,10 @@ async function readPupils(pool: Pool, classId: string, from: string, to: string,
 }
 
 async function readMarks(pool: Pool, lessonIds: string[]) {
-  const { rows } = await pool.query<PageMark & { pupil_id: string; lesson_id: string; token: string }>(
+  const { rows } = await pool.query<PageMark & { pupil_id: string; lesson_id: string }>(
     `SELECT m.pupil_id::text, m.lesson_id::text, m.id::text, m.raw, m.kind, m.numeric::float8 AS numeric,
             m.weight::float8 AS weight, m.work_category AS "workCategory", m.work_title AS "workTitle",
-            to_char(m.entered_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "enteredAt", m.source_id::text AS "sourceId",
-            ${MARK_TOKEN} AS token
+            to_char(m.entered_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "enteredAt", m.source_id::text AS "sourceId"
        FROM mark m WHERE m.lesson_id = ANY($1::uuid[]) AND m.deleted_at IS NULL
       ORDER BY m.entered_at NULLS LAST, m.id`,
     [lessonIds],
@@ -215,12 +214,13 @@ async function readAbsences(pool: Pool, lessonIds: string[]) {
   return rows;
 }
 
-/** Open and acknowledged discrepancies about the page's cells (pupil × lesson). */
+/** Open and acknowledged paper and cross-source discrepancies about the page's cells (pupil × lesson). */
 async function readCellDiscrepancies(pool: Pool, schoolId: string, lessonIds: string[]): Promise<CellDiscrepancy[]> {
   const { rows } = await pool.query<CellDiscrepancy>(
     `SELECT d.id::text, d.lesson_id::text, d.pupil_id::text, d.source_ids::text[] AS source_ids
        FROM discrepancy d
-      WHERE d.school_id = $1 AND d.status IN ('open', 'acknowledged') AND d.lesson_id = ANY($2::uuid[]) AND d.pupil_id IS NOT NULL
+      WHERE d.school_id = $1 AND d.status IN ('open', 'acknowledged') AND d.kind IN ('paper', 'cross_source')
+        AND d.lesson_id = ANY($2::uuid[]) AND d.pupil_id IS NOT NULL
       ORDER BY d.first_seen_at, d.id`,
     [schoolId, lessonIds],
   );

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { runChecks } from '../../src/checks/service.js';
 import { applyBatch } from '../../src/journal/apply-batch.js';
 import { fixedClock } from '../../src/lib/clock.js';
-import type { SourceRecord } from '../../src/ports/records.js';
+import type { SourceRecord, WorkCategorySchema } from '../../src/ports/records.js';
+import type { z } from 'zod';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { createConnection, createSchool } from '../support/fixtures.js';
 
@@ -20,7 +21,8 @@ let db: TestDatabase;
 let schoolId: string;
 const src: Record<'A' | 'B' | 'C' | 'D', string> = { A: '', B: '', C: '', D: '' };
 
-type Mark = [pupil: string, lesson: string, value: string, category: string];
+type WorkCategory = z.infer<typeof WorkCategorySchema>;
+type Mark = [pupil: string, lesson: string, value: string, category: WorkCategory];
 type Absence = [pupil: string, lesson: string, code: string, kind: 'ill' | 'unexcused' | 'unknown'];
 
 function source(prefix: string, marks: Mark[], absences: Absence[]): SourceRecord[] {
