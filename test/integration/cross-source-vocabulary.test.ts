@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { checksConsumer } from '../../src/checks/consumer.js';
 import { runChecks } from '../../src/checks/service.js';
 import { applyBatch } from '../../src/journal/apply-batch.js';
+import { drainConsumer } from '../../src/journal/feed.js';
 import { fixedClock } from '../../src/lib/clock.js';
 import type { SourceRecord, WorkCategorySchema } from '../../src/ports/records.js';
 import type { z } from 'zod';
@@ -120,5 +122,24 @@ describe('two sources are compared in what both can say', () => {
     // not A's of p1 at l3 (B says why).
     const found = await findings(['absence_reason_missing']);
     expect(found).toEqual(['absence_reason_missing|A|p3|l1', 'absence_reason_missing|B|p3|l1', 'absence_reason_missing|C|p3|l1']);
+  });
+
+  it('keeps each source\'s vocabulary from the feed, the same as read whole; one that learns +/− is compared in them from then on', async () => {
+    const vocabulary = async () => (await db.pool.query(
+      'SELECT source_id::text, modifiers, kinds, categories, unit::float8 AS unit FROM source_vocabulary WHERE school_id = $1 ORDER BY source_id', [schoolId])).rows;
+    expect(await vocabulary()).toEqual([]);
+    await drainConsumer(db.pool, checksConsumer(clock), schoolId);
+    const kept = await vocabulary();
+    expect(kept.find((v) => v.source_id === src.B)).toMatchObject({ modifiers: false, kinds: ['absence', 'mark'], categories: ['control', 'oral', 'written'] });
+    expect(kept.find((v) => v.source_id === src.C)).toMatchObject({ modifiers: true, kinds: ['mark'], categories: ['control', 'oral'] });
+    expect(await findings(['mark_differs', 'mark_only_in_one'])).toHaveLength(4);
+    // B writes a 5+ (p3 at l2, where nobody has a mark): from now on B says +/−, and A's 4− at l1 against B's 4 is a difference.
+    expect((await applyBatch(db.pool, clock, { connectionId: src.B, stream: 'test', records: [
+      { type: 'mark', externalId: 'bm-late', pupilExternalId: 'bp3', lessonExternalId: 'bl2', value: '5+', workCategory: 'oral' },
+    ] })).rejected).toEqual([]);
+    await drainConsumer(db.pool, checksConsumer(clock), schoolId);
+    expect((await vocabulary()).find((v) => v.source_id === src.B)).toMatchObject({ modifiers: true });
+    expect(await findings(['mark_differs'])).toContain('mark_differs|AB|p1|l1');
+    expect(await findings(['mark_only_in_one'])).toEqual(['mark_only_in_one|AB|p3|l2']);
   });
 });

@@ -1,4 +1,5 @@
 import type { Rule, RuleContext, RuleInput } from '../types.js';
+import { vocabularyOf } from '../projections/source-vocabulary.js';
 import { comparedSources, MARK_TOKEN } from './sources.js';
 
 /**
@@ -40,14 +41,14 @@ const sourceVocabulary: RuleInput = {
   name: 'check_source_vocab',
   build: (ctx) => {
     const values = inputValues(ctx);
+    // Kept by the checks consumer (projections/source-vocabulary.ts); a source it has not seen yet is read whole.
     return values && {
       values,
-      text: `SELECT m.source_id, bool_or(m.raw ~ '[+-]\\s*$') AS modifiers, array_agg(DISTINCT m.kind) AS kinds,
-                    COALESCE(array_agg(DISTINCT m.work_category) FILTER (WHERE m.work_category <> 'other'), '{}') AS categories,
-                    min(m.weight) FILTER (WHERE m.weight > 0) AS unit
-               FROM mark m
-              WHERE m.school_id = $1 AND m.deleted_at IS NULL AND m.source_id = ANY($7::uuid[] || $6::uuid)
-              GROUP BY m.source_id`,
+      text: `SELECT s.id AS source_id, COALESCE(v.modifiers, w.modifiers, false) AS modifiers, COALESCE(v.kinds, w.kinds, '{}') AS kinds,
+                    COALESCE(v.categories, w.categories, '{}') AS categories, COALESCE(v.unit, w.unit) AS unit
+               FROM unnest($7::uuid[] || $6::uuid) AS s(id)
+               LEFT JOIN source_vocabulary v ON v.school_id = $1 AND v.source_id = s.id
+               LEFT JOIN LATERAL (${vocabularyOf('v.source_id IS NULL AND m.school_id = $1 AND m.source_id = s.id AND m.deleted_at IS NULL')}) w ON true`,
     };
   },
 };

@@ -1,6 +1,7 @@
 import type { PoolClient } from '../../db/pool.js';
 import type { FeedEvent } from '../../journal/feed.js';
 import { projectLessonClaims } from '../projections/lesson-claims.js';
+import { projectSourceVocabulary } from '../projections/source-vocabulary.js';
 import type { Rule } from '../types.js';
 import { CROSS_SOURCE_RULES } from './cross-source.js';
 import { ENTRY_RULES } from './regulation-entries.js';
@@ -15,4 +16,4 @@ export const RULES: readonly Rule[] = [...CROSS_SOURCE_RULES, ...ROSTER_RULES, .
 
 /** Tables the rules read that the checks consumer keeps up to date from the event feed, batch by batch. */
 export type Projection = (client: PoolClient, schoolId: string, events: readonly FeedEvent[]) => Promise<void>;
-export const PROJECTIONS: readonly Projection[] = [projectLessonClaims];
+export const PROJECTIONS: readonly Projection[] = [projectLessonClaims, projectSourceVocabulary];

@@ -1,0 +1,16 @@
+-- CreateTable
+CREATE TABLE "source_vocabulary" (
+    "school_id" UUID NOT NULL,
+    "source_id" UUID NOT NULL,
+    "modifiers" BOOLEAN NOT NULL,
+    "kinds" TEXT[] NOT NULL,
+    "categories" TEXT[] NOT NULL,
+    "unit" DECIMAL(5,2),
+    "updated_at" TIMESTAMPTZ(6) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "source_vocabulary_pkey" PRIMARY KEY ("school_id","source_id")
+);
+
+-- Hand-written (Prisma cannot express them).
+ALTER TABLE "source_vocabulary" ADD CONSTRAINT "source_vocabulary_school_fkey" FOREIGN KEY ("school_id") REFERENCES "school"("id");
+ALTER TABLE "source_vocabulary" ADD CONSTRAINT "source_vocabulary_source_fkey" FOREIGN KEY ("source_id") REFERENCES "connection"("id") ON DELETE CASCADE;
