@@ -1,6 +1,8 @@
 import type { Pool } from '../src/db/pool.js';
 import { checksConsumer } from '../src/checks/consumer.js';
 import { runChecks } from '../src/checks/service.js';
+import { rebuildLessonClaims } from '../src/checks/projections/lesson-claims.js';
+import { rebuildSourceVocabulary } from '../src/checks/projections/source-vocabulary.js';
 import { RULES } from '../src/checks/rules/index.js';
 import { loadDemoSchool } from '../src/demo/load.js';
 import { applyBatch } from '../src/journal/apply-batch.js';
@@ -10,6 +12,10 @@ import { fixedClock } from '../src/lib/clock.js';
 import { createLogger } from '../src/lib/logger.js';
 import type { SourceRecord } from '../src/ports/records.js';
 import type { Metric } from './metrics.js';
+import type { z } from 'zod';
+import type { WorkCategorySchema } from '../src/ports/records.js';
+
+type WorkCategory = z.infer<typeof WorkCategorySchema>;
 
 export interface ChecksBenchOptions {
   pool: Pool;
@@ -34,8 +40,11 @@ export async function benchChecks(o: ChecksBenchOptions): Promise<Metric[]> {
   const second = await copySource(o.pool, schoolId, loaded.connectionId);
   const marks = await o.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM mark WHERE school_id = $1', [schoolId]);
   o.log(`two sources, ${marks.rows[0]!.n} marks over ${TERM.from} … ${TERM.to}`);
-  // The consumer starts at the head: the incremental figure is about one day's events only.
+  // The consumer starts at the head: the incremental figure is about one day's events only. Its projections
+  // hold what it would have made of the events before (the lesson claims, each source's vocabulary).
   await withTransaction(o.pool, async (client) => {
+    await rebuildLessonClaims(client, schoolId);
+    await rebuildSourceVocabulary(client, schoolId);
     await lockCursor(client, 'checks', schoolId);
     const head = await client.query<{ seq: string }>('SELECT seq::text FROM journal_head WHERE school_id = $1', [schoolId]);
     await advanceCursor(client, 'checks', schoolId, Number(head.rows[0]!.seq));
@@ -80,15 +89,19 @@ async function copySource(pool: Pool, schoolId: string, from: string): Promise<s
   await pool.query(`INSERT INTO external_ref (connection_id, entity_type, external_id, canonical_id, payload_hash)
                     SELECT $2, entity_type, external_id, canonical_id, payload_hash FROM external_ref WHERE connection_id = $1`, [from, to]);
   const shared = 'school_id, external_id, payload_hash, pupil_id';
+  // The copy's facts under the ids applyBatch derives for that source (src/journal/ids.ts factId), so a later sync of it finds them.
+  const factId = (type: string) => `(SELECT (substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-8' || substr(h, 14, 3) || '-'
+      || to_hex((('x' || substr(h, 17, 1))::bit(4)::int & 3) | 8) || substr(h, 18, 3) || '-' || substr(h, 21, 12))::uuid
+      FROM md5(($2::uuid)::text || chr(31) || '${type}' || chr(31) || external_id) AS h)`;
   await pool.query(`INSERT INTO mark (id, source_id, ${shared}, lesson_id, subject_id, date, raw, kind, numeric, scale, weight, work_category, work_title, entered_at)
-                    SELECT gen_random_uuid(), $2, ${shared}, lesson_id, subject_id, date,
+                    SELECT ${factId('mark')}, $2, ${shared}, lesson_id, subject_id, date,
                            CASE WHEN numeric IS NOT NULL AND row_number() OVER (ORDER BY id) % 200 = 0 THEN '2' ELSE raw END, kind,
                            CASE WHEN numeric IS NOT NULL AND row_number() OVER (ORDER BY id) % 200 = 0 THEN 2 ELSE numeric END, scale, weight * 10, work_category, work_title, entered_at
                       FROM mark WHERE source_id = $1`, [from, to]);
   await pool.query(`INSERT INTO attendance (id, source_id, ${shared}, lesson_id, date, raw, kind, late_minutes, reason)
-                    SELECT gen_random_uuid(), $2, ${shared}, lesson_id, date, raw, kind, late_minutes, reason FROM attendance WHERE source_id = $1`, [from, to]);
+                    SELECT ${factId('attendance')}, $2, ${shared}, lesson_id, date, raw, kind, late_minutes, reason FROM attendance WHERE source_id = $1`, [from, to]);
   await pool.query(`INSERT INTO period_mark (id, source_id, ${shared}, subject_id, period_id, raw, kind, numeric, scale, average, set_at)
-                    SELECT gen_random_uuid(), $2, ${shared}, subject_id, period_id, raw, kind, numeric, scale, average, set_at FROM period_mark WHERE source_id = $1`, [from, to]);
+                    SELECT ${factId('period_mark')}, $2, ${shared}, subject_id, period_id, raw, kind, numeric, scale, average, set_at FROM period_mark WHERE source_id = $1`, [from, to]);
   await pool.query('ANALYZE mark, attendance, period_mark, external_ref');
   return to;
 }
@@ -104,8 +117,8 @@ async function scanTerm(pool: Pool, schoolId: string): Promise<number> {
 
 /** A daily sync of the electronic source: the last day's marks re-sent, 30 of them with new values. */
 async function dailySync(pool: Pool, connectionId: string, schoolId: string): Promise<number> {
-  const { rows } = await pool.query<{ external_id: string; pupil: string; lesson: string; raw: string }>(
-    `SELECT m.external_id, rp.external_id AS pupil, rl.external_id AS lesson, m.raw
+  const { rows } = await pool.query<{ external_id: string; pupil: string; lesson: string; raw: string; work_category: WorkCategory; weight: number | null }>(
+    `SELECT m.external_id, rp.external_id AS pupil, rl.external_id AS lesson, m.raw, m.work_category, m.weight::float8 AS weight
        FROM mark m
        JOIN external_ref rp ON rp.connection_id = m.source_id AND rp.entity_type = 'person' AND rp.canonical_id = m.pupil_id
        JOIN external_ref rl ON rl.connection_id = m.source_id AND rl.entity_type = 'lesson' AND rl.canonical_id = m.lesson_id
@@ -115,6 +128,7 @@ async function dailySync(pool: Pool, connectionId: string, schoolId: string): Pr
   );
   const records: SourceRecord[] = rows.map((r, i) => ({
     type: 'mark', externalId: r.external_id, pupilExternalId: r.pupil, lessonExternalId: r.lesson, value: i % 10 === 0 ? '3' : r.raw,
+    workCategory: r.work_category, ...(r.weight === null ? {} : { weight: r.weight }),
   }));
   await applyBatch(pool, clock, { connectionId, stream: 'marks', records });
   return records.length;

@@ -62,6 +62,7 @@ export async function evaluateRules(ctx: RuleContext, rules: readonly Rule[], he
   const outcomes: RuleOutcome[] = [];
   for (const rule of rules) outcomes.push(await stageRule(ctx, rule));
   const merging = performance.now();
+  await client.query('ANALYZE check_finding');
   const opened = await mergeFindings(client, ctx.schoolId);
   const resolving = performance.now();
   const resolved = await resolveMissing(ctx, rules, headSeq);

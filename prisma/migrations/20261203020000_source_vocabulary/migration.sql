@@ -14,3 +14,7 @@ CREATE TABLE "source_vocabulary" (
 -- Hand-written (Prisma cannot express them).
 ALTER TABLE "source_vocabulary" ADD CONSTRAINT "source_vocabulary_school_fkey" FOREIGN KEY ("school_id") REFERENCES "school"("id");
 ALTER TABLE "source_vocabulary" ADD CONSTRAINT "source_vocabulary_source_fkey" FOREIGN KEY ("source_id") REFERENCES "connection"("id") ON DELETE CASCADE;
+
+-- The checks read one school's marks and absences of a window of days (an incremental run: one day).
+CREATE INDEX "mark_school_id_date_idx" ON "mark"("school_id", "date");
+CREATE INDEX "attendance_school_id_date_idx" ON "attendance"("school_id", "date");

@@ -45,3 +45,14 @@ export async function projectSourceVocabulary(client: PoolClient, schoolId: stri
     [schoolId, marks.map((e) => e.entityId)],
   );
 }
+
+/** Every source's vocabulary of a school read whole again (a school whose events the consumer has not read). */
+export async function rebuildSourceVocabulary(client: PoolClient, schoolId: string): Promise<number> {
+  await client.query('DELETE FROM source_vocabulary WHERE school_id = $1', [schoolId]);
+  const result = await client.query(
+    `INSERT INTO source_vocabulary (school_id, source_id, modifiers, kinds, categories, unit)
+     SELECT $1, v.source_id, v.modifiers, v.kinds, v.categories, v.unit FROM (${vocabularyOf('m.school_id = $1 AND m.deleted_at IS NULL')}) v`,
+    [schoolId],
+  );
+  return result.rowCount ?? 0;
+}

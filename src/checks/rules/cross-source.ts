@@ -54,41 +54,51 @@ const sourceVocabulary: RuleInput = {
 };
 
 /**
- * Per source and cell (pupil × lesson) of the window, its marks: comparable tokens (MARK_TOKEN), raw
- * values, weights on the source's own unit and work categories, each list in the order of the tokens
- * (one order for every aggregate: Postgres sorts the input once).
+ * Per source, cell (pupil × lesson) and counterpart, its marks as that pair compares them: each side of
+ * a pair (the primary $6 against each other source of $7, and each other against the primary) keeps the
+ * marks of kinds its counterpart has («н» at a written work is a mark on paper, an absence only in
+ * edu.tatar.ru) and drops the +/− unless both write them; `cats_ok` where every kept mark's work category
+ * is one both name; the weights on the source's own unit when the profile compares them. What the
+ * sources wrote is read for the findings only (`written`).
  */
 const markCells: RuleInput = {
   name: 'check_mark_cell',
   build: (ctx) => {
     const values = inputValues(ctx);
+    const weights = compareWeights(ctx)
+      ? `string_agg(t.w::text, ' ') AS weights, bool_and(t.w IS NOT NULL)::int AS weighted`
+      : 'NULL::text AS weights, 0 AS weighted';
+    // The aggregates read each cell's marks in the subquery's order (sorted by the group, then by the
+    // compared value): one sort, and no per-group sort of ordered aggregates.
     return values && {
       values,
-      text: `SELECT t.source_id, t.lesson_id, t.pupil_id, t.class_group_id, t.subject_id, t.date,
-               array_agg(t.token ORDER BY t.token, t.raw, t.work_category, t.w) AS toks,
-               array_agg(t.raw ORDER BY t.token, t.raw, t.work_category, t.w) AS raws,
-               string_agg(t.w::text, ' ' ORDER BY t.token, t.raw, t.work_category, t.w) AS weights,
-               bool_and(t.w IS NOT NULL)::int AS weighted,
-               array_agg(t.work_category ORDER BY t.token, t.raw, t.work_category, t.w) AS cats
-          FROM (SELECT m.source_id, m.lesson_id, m.pupil_id, l.class_group_id, l.subject_id, l.date, m.raw, m.work_category,
-                       ${MARK_TOKEN} AS token, round(m.weight / NULLIF(v.unit, 0), 2) AS w
-                  FROM mark m JOIN lesson l ON l.id = m.lesson_id LEFT JOIN check_source_vocab v ON v.source_id = m.source_id
-                 WHERE m.school_id = $1 AND m.date BETWEEN $2 AND $3 AND m.deleted_at IS NULL AND m.source_id = ANY($7::uuid[] || $6::uuid)) t
-         GROUP BY t.source_id, t.lesson_id, t.pupil_id, t.class_group_id, t.subject_id, t.date`,
+      text: `WITH pairs AS (
+          SELECT $6::uuid AS source_id, o.other, o.other AS counterpart FROM unnest($7::uuid[]) AS o(other)
+          UNION ALL SELECT o.other, o.other, $6::uuid FROM unnest($7::uuid[]) AS o(other))
+        SELECT g.*, l.class_group_id, l.subject_id, l.date FROM (
+          SELECT t.source_id, t.other, t.lesson_id, t.pupil_id,
+                 string_agg(t.cmp, ' ') FILTER (WHERE t.kept) AS vals,
+                 string_agg(t.work_category, ' ') FILTER (WHERE t.kept) AS kept_cats,
+                 COALESCE(bool_and(t.cat_ok) FILTER (WHERE t.kept), true) AS cats_ok,
+                 ${weights}
+            FROM (SELECT m.source_id, pr.other, m.lesson_id, m.pupil_id, m.work_category,
+                         CASE WHEN vs.modifiers AND vc.modifiers THEN t0.token ELSE rtrim(t0.token, '+-') END AS cmp,
+                         split_part(t0.token, ':', 1) = ANY(vc.kinds) AS kept,
+                         (m.work_category <> 'other' AND m.work_category = ANY(vs.categories) AND m.work_category = ANY(vc.categories)) IS TRUE AS cat_ok,
+                         round(m.weight / NULLIF(vs.unit, 0), 2) AS w
+                    FROM mark m
+                    JOIN pairs pr ON pr.source_id = m.source_id
+                    JOIN check_source_vocab vs ON vs.source_id = m.source_id
+                    JOIN check_source_vocab vc ON vc.source_id = pr.counterpart
+                    CROSS JOIN LATERAL (SELECT ${MARK_TOKEN} AS token) t0
+                   WHERE m.school_id = $1 AND m.date BETWEEN $2 AND $3 AND m.deleted_at IS NULL AND m.lesson_id IS NOT NULL
+                     AND m.source_id = ANY($7::uuid[] || $6::uuid)
+                   ORDER BY m.source_id, pr.other, m.lesson_id, m.pupil_id, 6, m.raw, m.work_category, 9) t
+           GROUP BY t.source_id, t.other, t.lesson_id, t.pupil_id) g
+        JOIN lesson l ON l.id = g.lesson_id`,
     };
   },
 };
-
-/**
- * One side of a mark cell as the other source can say it: its tokens of the kinds both sources have,
- * without +/− unless both write them (`mine`/`theirs`: the two sources' vocabularies), sorted; null when
- * nothing is left. And the work categories of the same marks, sorted.
- */
-const comparable = (side: 'p' | 'q', mine: string, theirs: string) => `
-  NULLIF(array_to_string(ARRAY(
-    SELECT CASE WHEN ${mine}.modifiers AND ${theirs}.modifiers THEN x.t ELSE rtrim(x.t, '+-') END
-      FROM unnest(k.${side}_toks) AS x(t) WHERE split_part(x.t, ':', 1) = ANY(${theirs}.kinds) ORDER BY 1), ' '), '') AS ${side}_vals,
-  ARRAY(SELECT x.c FROM unnest(k.${side}_toks, k.${side}_cats) AS x(t, c) WHERE split_part(x.t, ':', 1) = ANY(${theirs}.kinds) ORDER BY 1) AS ${side}_kept_cats`;
 
 /** Per source, class and subject, the days it covers: its first to its last mark there in the window. */
 const markCover: RuleInput = {
@@ -101,42 +111,42 @@ const markCover: RuleInput = {
 /**
  * The cells of the primary source ($6) and of each other one ($7) side by side, matched by pupil and
  * lesson (a hash full join: a cell of one side alone has nulls on the other), over the days both cover.
- * `table` has source_id, lesson_id, pupil_id, class_group_id, subject_id, date and `columns`.
+ * `p` and `q` are the two sides' rows of `table` (source_id, lesson_id, pupil_id, class_group_id,
+ * subject_id, date and `columns`), `p` already one row per other source (`other`), or not (`perOther`).
  */
-const pairedCells = (table: string, columns: readonly string[]) => `
+const pairedCells = (table: string, columns: readonly string[], perOther: boolean) => `
   SELECT k.* FROM (
     SELECT COALESCE(p.other, q.other) AS other, COALESCE(p.lesson_id, q.lesson_id) AS lesson_id, COALESCE(p.pupil_id, q.pupil_id) AS pupil_id,
            COALESCE(p.class_group_id, q.class_group_id) AS class_group_id, COALESCE(p.subject_id, q.subject_id) AS subject_id,
            COALESCE(p.date, q.date) AS date, ${columns.map((c) => `p.${c} AS p_${c}, q.${c} AS q_${c}`).join(', ')}
-      FROM (SELECT c.*, o.other FROM ${table} c CROSS JOIN unnest($7::uuid[]) AS o(other) WHERE c.source_id = $6) p
-      FULL JOIN (SELECT c.*, c.source_id AS other FROM ${table} c WHERE c.source_id = ANY($7::uuid[])) q
+      FROM (${perOther ? `SELECT c.* FROM ${table} c WHERE c.source_id = $6`
+        : `SELECT c.*, o.other FROM ${table} c CROSS JOIN unnest($7::uuid[]) AS o(other) WHERE c.source_id = $6`}) p
+      FULL JOIN (SELECT c.*${perOther ? '' : ', c.source_id AS other'} FROM ${table} c WHERE c.source_id = ANY($7::uuid[])) q
         ON q.other = p.other AND q.lesson_id = p.lesson_id AND q.pupil_id = p.pupil_id) k
   JOIN check_mark_cover cp ON cp.source_id = $6 AND cp.class_group_id = k.class_group_id AND cp.subject_id = k.subject_id AND k.date BETWEEN cp.lo AND cp.hi
   JOIN check_mark_cover co ON co.source_id = k.other AND co.class_group_id = k.class_group_id AND co.subject_id = k.subject_id AND k.date BETWEEN co.lo AND co.hi`;
 
-/**
- * The mark cells of the primary and each other source side by side, as both mark rules read them:
- * `p_vals`/`q_vals` each side as the other can say it (above); `cats_comparable` when every category of
- * the kept marks is one both sources name; the raw values, weights and categories as written.
- */
+/** The mark cells of the primary and each other source side by side: what both mark rules read. */
 const markPairs: RuleInput = {
   name: 'check_mark_pair',
   build: (ctx) => inputValues(ctx) && {
     values: inputValues(ctx)!,
-    text: `SELECT j.*, NOT EXISTS (SELECT 1 FROM unnest(j.p_kept_cats || j.q_kept_cats) AS x(c)
-                                    WHERE x.c IS NULL OR x.c = 'other' OR NOT (x.c = ANY(j.common_cats))) AS cats_comparable
-             FROM (SELECT k.*, ${comparable('p', 'vp', 'vq')}, ${comparable('q', 'vq', 'vp')},
-                          ARRAY(SELECT unnest(vp.categories) INTERSECT SELECT unnest(vq.categories)) AS common_cats
-                     FROM (${pairedCells('check_mark_cell', ['toks', 'raws', 'weights', 'weighted', 'cats'])}) k
-                     JOIN check_source_vocab vp ON vp.source_id = $6
-                     JOIN check_source_vocab vq ON vq.source_id = k.other) j`,
+    text: pairedCells('check_mark_cell', ['vals', 'kept_cats', 'cats_ok', 'weights', 'weighted'], true),
   },
 };
 
 const MARK_INPUTS = [sourceVocabulary, markCells, markCover, markPairs] as const;
 
-const display = (side: 'p' | 'q') => `jsonb_build_object('values', COALESCE(k.${side}_raws, '{}'), 'weights', k.${side}_weights,
-  'categories', array_to_string(k.${side}_cats, ' '))`;
+/** Whether the school's profile compares weights (`mark_differs.compareWeights`). */
+const compareWeights = (ctx: RuleContext) => ctx.profile.rules.mark_differs?.compareWeights === true;
+
+/** What one source wrote in a finding's cell: its marks' raw values, weights (on its unit) and categories. */
+const written = (source: string) => `(
+  SELECT jsonb_build_object('values', COALESCE(array_agg(m.raw ORDER BY m.raw, m.work_category), '{}'),
+                            'weights', string_agg(round(m.weight / NULLIF(v.unit, 0), 2)::text, ' ' ORDER BY m.raw, m.work_category),
+                            'categories', string_agg(m.work_category, ' ' ORDER BY m.raw, m.work_category))
+    FROM mark m LEFT JOIN check_source_vocab v ON v.source_id = m.source_id
+   WHERE m.lesson_id = k.lesson_id AND m.pupil_id = k.pupil_id AND m.source_id = ${source} AND m.deleted_at IS NULL)`;
 
 const markRule = (id: 'mark_differs' | 'mark_only_in_one', title: string, condition: string): Rule => ({
   id, kind: 'cross_source', dynamicKind: true, title, clauses: ['004 §1.6', '003 Регламент §0.2'], scope: 'window', incremental: true,
@@ -145,10 +155,10 @@ const markRule = (id: 'mark_differs' | 'mark_only_in_one', title: string, condit
     const pair = pairValues(ctx);
     if (!pair) return NOTHING;
     return {
-      values: [...pair, ctx.profile.rules.mark_differs?.compareWeights === true],
+      values: [...pair, compareWeights(ctx)],
       text: `SELECT 'mark:' || k.lesson_id || ':' || k.pupil_id || ':' || k.other AS key, 'warning' AS severity, ${KIND} AS kind,
                k.class_group_id, k.subject_id, k.pupil_id, k.lesson_id, NULL::uuid AS period_id, k.date AS day,
-               ARRAY[$6::uuid, k.other] AS source_ids, ${display('p')} AS expected, ${display('q')} AS found,
+               ARRAY[$6::uuid, k.other] AS source_ids, ${written('$6::uuid')} AS expected, ${written('k.other')} AS found,
                ARRAY[]::bigint[] AS evidence, 'subject_teacher' AS assignee
           FROM check_mark_pair k
          WHERE $7::uuid[] IS NOT NULL -- (the others, read by the inputs: typed here too)
@@ -165,7 +175,7 @@ const markRule = (id: 'mark_differs' | 'mark_only_in_one', title: string, condit
 export const markDiffers = markRule('mark_differs', 'Отметка расходится с основным источником', `k.p_vals IS NOT NULL AND k.q_vals IS NOT NULL AND (
   k.p_vals <> k.q_vals
   OR ($9::boolean AND k.p_weighted = 1 AND k.q_weighted = 1 AND k.p_weights <> k.q_weights)
-  OR (k.cats_comparable AND k.p_kept_cats <> k.q_kept_cats))`);
+  OR (k.p_cats_ok AND k.q_cats_ok AND k.p_kept_cats <> k.q_kept_cats))`);
 
 export const markOnlyInOne = markRule('mark_only_in_one', 'Отметка есть только в одном источнике', '(k.p_vals IS NULL) <> (k.q_vals IS NULL) AND $9::boolean IS NOT NULL');
 
@@ -183,7 +193,7 @@ export const attendanceDiffers: Rule = {
             FROM attendance a JOIN lesson l ON l.id = a.lesson_id
            WHERE a.school_id = $1 AND a.date BETWEEN $2 AND $3 AND a.deleted_at IS NULL AND a.source_id = ANY($7::uuid[] || $6::uuid)
            GROUP BY 1, 2, 3, 4, 5, 6),
-        k AS (${pairedCells('absences', ['kind', 'raw'])})
+        k AS (${pairedCells('absences', ['kind', 'raw'], false)})
         SELECT 'attendance:' || k.lesson_id || ':' || k.pupil_id || ':' || k.other AS key, 'warning' AS severity, ${KIND} AS kind,
                k.class_group_id, k.subject_id, k.pupil_id, k.lesson_id, NULL::uuid AS period_id, k.date AS day,
                ARRAY[$6::uuid, k.other] AS source_ids,
@@ -251,15 +261,16 @@ const lessonTextRule = (field: 'topic' | 'homework', title: string, clauses: str
     if (!values) return NOTHING;
     return {
       values: [...values, field],
-      text: `WITH c AS (
+      // Inlined on each side (NOT MATERIALIZED): the planner then knows the sides' sizes and hash-joins them.
+      text: `WITH c AS NOT MATERIALIZED (
           SELECT c.lesson_id, c.source_id, c.value, c.seq, l.date, l.class_group_id, l.subject_id, ${NORMALISED_TEXT('c.value')} AS norm
             FROM lesson_claim c JOIN lesson l ON l.id = c.lesson_id AND l.deleted_at IS NULL AND l.date BETWEEN $2 AND $3
            WHERE c.school_id = $1 AND c.field = $9::text AND c.source_id = ANY($7::uuid[] || $6::uuid)),
         k AS (
           SELECT p.lesson_id, o.source_id AS other, p.date, p.class_group_id, p.subject_id, p.value AS p_value, o.value AS q_value,
                  p.seq AS p_seq, o.seq AS q_seq
-            FROM c p JOIN c o ON o.lesson_id = p.lesson_id AND o.source_id <> p.source_id
-           WHERE p.source_id = $6::uuid AND p.norm IS DISTINCT FROM o.norm)
+            FROM c p JOIN c o ON o.lesson_id = p.lesson_id
+           WHERE p.source_id = $6::uuid AND o.source_id = ANY($7::uuid[]) AND p.norm IS DISTINCT FROM o.norm)
         SELECT $9::text || ':' || k.lesson_id || ':' || k.other AS key, 'warning' AS severity, ${KIND} AS kind,
                k.class_group_id, k.subject_id, NULL::uuid AS pupil_id, k.lesson_id, NULL::uuid AS period_id, k.date AS day,
                ARRAY[$6::uuid, k.other] AS source_ids,
