@@ -142,4 +142,21 @@ describe('two sources are compared in what both can say', () => {
     expect(await findings(['mark_differs'])).toContain('mark_differs|AB|p1|l1');
     expect(await findings(['mark_only_in_one'])).toEqual(['mark_only_in_one|AB|p3|l2']);
   });
+
+  it('weights: compared only where the profile asks, each on its source\'s own unit', async () => {
+    // A writes weight 1 where B writes 10 (B's unit: 10, A's: 1); p3 at l3 is 1 in A and 20 in B.
+    const weighted = (prefix: string, rows: Array<[string, string, number]>) => rows.map(([p, value, weight], i): SourceRecord => ({
+      type: 'mark', externalId: `${prefix}w${i}`, pupilExternalId: `${prefix}${p}`, lessonExternalId: `${prefix}l3`, value, workCategory: 'oral', weight,
+    }));
+    expect((await applyBatch(db.pool, clock, { connectionId: src.A, stream: 'w', records: weighted('a', [['p2', '5', 1], ['p3', '4', 1]]) })).rejected).toEqual([]);
+    expect((await applyBatch(db.pool, clock, { connectionId: src.B, stream: 'w', records: weighted('b', [['p2', '5', 10], ['p3', '4', 20]]) })).rejected).toEqual([]);
+    await drainConsumer(db.pool, checksConsumer(clock), schoolId);
+    const ab = async () => (await findings(['mark_differs'])).filter((f) => f.includes('|AB|') && f.endsWith('|l3'));
+    expect(await ab()).toEqual([]);
+    await db.pool.query(`UPDATE school SET regulation_settings = '{"mark_differs":{"compareWeights":true}}' WHERE id = $1`, [schoolId]);
+    expect(await ab()).toEqual(['mark_differs|AB|p3|l3']);
+    const { rows } = await db.pool.query(`SELECT expected, found FROM discrepancy WHERE school_id = $1 AND rule = 'mark_differs' AND status = 'open'
+      AND source_ids = ARRAY[$2::uuid, $3::uuid] AND lesson_id = (SELECT canonical_id FROM external_ref WHERE connection_id = $2 AND external_id = 'al3')`, [schoolId, src.A, src.B]);
+    expect(rows).toEqual([{ expected: { values: ['4'], weights: '1.00', categories: 'oral' }, found: { values: ['4'], weights: '2.00', categories: 'oral' } }]);
+  });
 });

@@ -41,7 +41,7 @@ export async function projectSourceVocabulary(client: PoolClient, schoolId: stri
        FROM (${vocabularyOf('m.id = ANY($2::uuid[]) AND m.school_id = $1')}) b
       WHERE s.school_id = $1 AND s.source_id = b.source_id
         AND NOT ((s.modifiers OR NOT b.modifiers) AND b.kinds <@ s.kinds AND b.categories <@ s.categories
-                 AND (b.unit IS NULL OR b.unit >= s.unit))`,
+                 AND (b.unit IS NULL OR b.unit >= s.unit) IS TRUE)`,
     [schoolId, marks.map((e) => e.entityId)],
   );
 }
