@@ -69,7 +69,8 @@ const markCells: RuleInput = {
       ? `string_agg(t.w::text, ' ') AS weights, bool_and(t.w IS NOT NULL)::int AS weighted`
       : 'NULL::text AS weights, 0 AS weighted';
     // The aggregates read each cell's marks in the subquery's order (sorted by the group, then by the
-    // compared value): one sort, and no per-group sort of ordered aggregates.
+    // compared value and the category: two cells are the same multiset of (value, category) pairs when
+    // both lists are equal): one sort, and no per-group sort of ordered aggregates.
     return values && {
       values,
       text: `WITH pairs AS (
@@ -93,7 +94,7 @@ const markCells: RuleInput = {
                     CROSS JOIN LATERAL (SELECT ${MARK_TOKEN} AS token) t0
                    WHERE m.school_id = $1 AND m.date BETWEEN $2 AND $3 AND m.deleted_at IS NULL AND m.lesson_id IS NOT NULL
                      AND m.source_id = ANY($7::uuid[] || $6::uuid)
-                   ORDER BY m.source_id, pr.other, m.lesson_id, m.pupil_id, 6, m.raw, m.work_category, 9) t
+                   ORDER BY m.source_id, pr.other, m.lesson_id, m.pupil_id, 6, m.work_category, m.raw, 9) t
            GROUP BY t.source_id, t.other, t.lesson_id, t.pupil_id) g
         JOIN lesson l ON l.id = g.lesson_id`,
     };
