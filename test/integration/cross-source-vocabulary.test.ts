@@ -159,4 +159,17 @@ describe('two sources are compared in what both can say', () => {
       AND source_ids = ARRAY[$2::uuid, $3::uuid] AND lesson_id = (SELECT canonical_id FROM external_ref WHERE connection_id = $2 AND external_id = 'al3')`, [schoolId, src.A, src.B]);
     expect(rows).toEqual([{ expected: { values: ['4'], weights: '1.00', categories: 'oral' }, found: { values: ['4'], weights: '2.00', categories: 'oral' } }]);
   });
+
+  it('a cell is a multiset of (value, category): «3» oral and «3-» homework against «3» oral and «3» homework in a source without +/− agree', async () => {
+    expect((await applyBatch(db.pool, clock, { connectionId: src.A, stream: 'm2', records: [
+      { type: 'mark', externalId: 'a-hw', pupilExternalId: 'ap1', lessonExternalId: 'al4', value: '3-', workCategory: 'homework' },
+    ] })).rejected).toEqual([]);
+    expect((await applyBatch(db.pool, clock, { connectionId: src.D, stream: 'm2', records: [
+      { type: 'mark', externalId: 'd-hw', pupilExternalId: 'dp1', lessonExternalId: 'dl4', value: '3', workCategory: 'homework' },
+    ] })).rejected).toEqual([]);
+    await drainConsumer(db.pool, checksConsumer(clock), schoolId);
+    const found = await findings(['mark_differs']);
+    expect(found).toContain('mark_differs|AB|p1|l4');
+    expect(found.filter((f) => f.startsWith('mark_differs|AD|'))).toEqual([]);
+  });
 });
