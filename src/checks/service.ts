@@ -66,7 +66,10 @@ export async function ruleContext(client: PoolClient, clock: Clock, request: Che
   const school = rows[0];
   if (!school) throw new NotFoundError(`school ${request.schoolId}`);
   const sources = await client.query<CheckSource>(
-    'SELECT id::text, platform, title, enabled FROM connection WHERE school_id = $1 ORDER BY created_at, id',
+    `SELECT c.id::text, c.platform, c.title, c.enabled,
+            EXISTS (SELECT 1 FROM sync_run r WHERE r.connection_id = c.id AND r.status IN ('succeeded', 'partial'))
+              OR NOT EXISTS (SELECT 1 FROM sync_run r WHERE r.connection_id = c.id) AS ready
+       FROM connection c WHERE c.school_id = $1 ORDER BY c.created_at, c.id`,
     [request.schoolId],
   );
   const today = todayIn(school.time_zone, now);

@@ -19,6 +19,13 @@ export interface CheckSource {
   platform: string;
   title: string;
   enabled: boolean;
+  /**
+   * Whether it has been read whole: a platform connection once one of its sync runs has ended succeeded
+   * or partial (a first sync in progress is half a journal, and comparing it would report the other half
+   * missing); a source no sync writes (paper, the demo's, pushed records) always. Rules read only sources
+   * that are ready.
+   */
+  ready?: boolean;
 }
 
 /** What a rule's query is run with. */

@@ -172,4 +172,14 @@ describe('two sources are compared in what both can say', () => {
     expect(found).toContain('mark_differs|AB|p1|l4');
     expect(found.filter((f) => f.startsWith('mark_differs|AD|'))).toEqual([]);
   });
+
+  it('a platform in its first sync is compared only once a run of it has succeeded (half a journal is not a difference)', async () => {
+    const withD = async () => (await findings(['attendance_differs'])).filter((f) => f.includes('|AD|'));
+    expect(await withD()).toHaveLength(2);
+    const { rows } = await db.pool.query<{ id: string }>(
+      `INSERT INTO sync_run (connection_id, trigger, status, started_at) VALUES ($1, 'manual', 'running', now()) RETURNING id::text`, [src.D]);
+    expect(await withD()).toEqual([]);
+    await db.pool.query(`UPDATE sync_run SET status = 'succeeded', finished_at = now() WHERE id = $1`, [rows[0]!.id]);
+    expect(await withD()).toHaveLength(2);
+  });
 });

@@ -16,19 +16,25 @@ export function primarySourceOf(sources: readonly CheckSource[], named: string |
   return sources.find((s) => s.id === named) ?? sources.find(isPaper) ?? sources.find((s) => s.enabled) ?? sources[0];
 }
 
-/** The primary source and every other one, for the cross-source rules (none when there is only one). */
+const ready = (s: CheckSource) => s.ready !== false;
+
+/**
+ * The primary source and every other one, for the cross-source rules (none when there is only one, or
+ * while the primary is not read whole yet); only sources that are ready (CheckSource.ready).
+ */
 export function comparedSources(ctx: RuleContext): { primary: string | null; others: string[]; paper: string[] } {
   const primary = primarySourceOf(ctx.sources, ctx.primarySourceId);
+  const compared = primary && ready(primary) ? primary : undefined;
   return {
-    primary: primary?.id ?? null,
-    others: ctx.sources.filter((s) => s.id !== primary?.id).map((s) => s.id),
+    primary: compared?.id ?? null,
+    others: compared ? ctx.sources.filter((s) => s.id !== compared.id && ready(s)).map((s) => s.id) : [],
     paper: ctx.sources.filter(isPaper).map((s) => s.id),
   };
 }
 
-/** The electronic sources (every connection but paper): the regulation rules inspect their facts. */
+/** The electronic sources (every connection but paper) that are ready: the regulation rules inspect their facts. */
 export function electronicSources(ctx: RuleContext): string[] {
-  return ctx.sources.filter((s) => !isPaper(s)).map((s) => s.id);
+  return ctx.sources.filter((s) => !isPaper(s) && ready(s)).map((s) => s.id);
 }
 
 /** A mark's value for comparison: kind and points with the teacher's +/−, or the raw text where there are no points; spelling alone is no difference. */
