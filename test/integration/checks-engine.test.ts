@@ -153,6 +153,29 @@ describe('the engine', () => {
     expect(await check(schoolId)).toMatchObject({ resolved: 1 });
   });
 
+  it('runs while a sync writes: no error, no lost finding, and the last evaluation is the one a quiet school gives', async () => {
+    const { schoolId, connectionId } = await school();
+    // Twenty batches flip p1's and p2's marks between 2 and 5 while the checks run over and over (and the consumer drains).
+    const writes = (async () => {
+      for (let i = 0; i < 20; i += 1) {
+        const low = i % 2 === 0;
+        const applied = await applyBatch(db.pool, clock, { connectionId, stream: 'all', records: [mark('m1', 'p1', 'l1', low ? '5' : '2'), mark('m2', 'p2', 'l2', low ? '2' : '5')] });
+        expect(applied.rejected).toEqual([]);
+      }
+    })();
+    const checks = (async () => {
+      for (let i = 0; i < 20; i += 1) await check(schoolId);
+    })();
+    await Promise.all([writes, checks]);
+    // After the 20th batch (i = 19): p1 has 2, p2 has 5 — as at the start.
+    await check(schoolId);
+    const settled = await rows(schoolId);
+    expect(settled.filter((r) => r.status === 'open').map((r) => r.key).filter((k) => k.startsWith('test_low_mark')).length).toBe(1);
+    const again = await check(schoolId);
+    expect({ opened: again.opened, resolved: again.resolved }).toEqual({ opened: 0, resolved: 0 });
+    expect(await rows(schoolId)).toEqual(settled);
+  });
+
   it('evaluates a window only: findings outside it are left as they are', async () => {
     const { schoolId, connectionId } = await school();
     await check(schoolId);
