@@ -18,3 +18,5 @@ ALTER TABLE "source_vocabulary" ADD CONSTRAINT "source_vocabulary_source_fkey" F
 -- The checks read one school's marks and absences of a window of days (an incremental run: one day).
 CREATE INDEX "mark_school_id_date_idx" ON "mark"("school_id", "date");
 CREATE INDEX "attendance_school_id_date_idx" ON "attendance"("school_id", "date");
+-- The silent-correction rule reads the mark changes and deletions of a window of lesson days.
+CREATE INDEX "journal_event_mark_change_days_idx" ON "journal_event"("school_id", (("before"::jsonb ->> 'date'))) WHERE "entity_type" = 'mark' AND "op" IN ('update', 'delete');

@@ -81,7 +81,8 @@ export const silentCorrection: Rule = {
         LEFT JOIN lesson l ON l.id = (e.before::jsonb ->> 'lesson_id')::uuid
        WHERE e.school_id = $1 AND e.entity_type = 'mark' AND e.op IN ('update', 'delete') AND e.source_id = ANY($6::uuid[])
          AND (e.op = 'delete' OR e.before::jsonb ->> 'raw' IS DISTINCT FROM e.after::jsonb ->> 'raw')
-         AND (e.before::jsonb ->> 'date')::date BETWEEN $2 AND $3 AND $7::text IS NOT NULL
+         -- ISO days compare as text: the expression of journal_event_mark_change_days_idx.
+         AND (e.before::jsonb ->> 'date') BETWEEN to_char($2::date, 'YYYY-MM-DD') AND to_char($3::date, 'YYYY-MM-DD') AND $7::text IS NOT NULL
          AND NOT EXISTS (SELECT 1 FROM discrepancy d WHERE d.school_id = $1 AND d.key = 'mark_silent_correction:event:' || e.seq AND d.justification IS NOT NULL)`,
   }),
 };
