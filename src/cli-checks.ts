@@ -1,14 +1,10 @@
 import type { Command } from 'commander';
-import type { Config } from './config.js';
-import type { Database } from './db/database.js';
+import type { WithDatabase } from './cli-sync.js';
 import type { Pool } from './db/pool.js';
 import { KINDS, STATUSES, listDiscrepancies, type DiscrepancyView } from './checks/discrepancies.js';
 import { runChecks } from './checks/service.js';
 import { systemClock } from './lib/clock.js';
 import { ValidationError } from './lib/errors.js';
-import type { Logger } from './lib/logger.js';
-
-type WithDatabase = (work: (db: Database, config: Config, logger: Logger) => Promise<number | void>) => Promise<void>;
 
 /** `checks run` and `checks list`: the discrepancy checks from the command line. */
 export function registerChecksCommands(program: Command, withDatabase: WithDatabase): void {

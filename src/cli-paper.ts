@@ -1,12 +1,8 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { Command } from 'commander';
-import type { Config } from './config.js';
-import type { Database } from './db/database.js';
-import type { Logger } from './lib/logger.js';
+import type { WithDatabase } from './cli-sync.js';
 import { systemClock } from './lib/clock.js';
-
-type WithDatabase = (work: (db: Database, config: Config, logger: Logger) => Promise<number | void>) => Promise<void>;
 
 /**
  * `paper template` and `paper import`: the paper journal's template and its import, as the API does them.

@@ -11,7 +11,8 @@ import { insertRun, listRuns, RangeSchema, type RunView } from './sync/runs.js';
 import { startSync, type SyncService } from './sync/service.js';
 import { registerCaptureCommands } from './cli-capture.js';
 
-type WithDatabase = (work: (db: Database, config: Config, logger: Logger) => Promise<number | void>) => Promise<void>;
+/** The CLI's way to run a command against the configured database (cli.ts). */
+export type WithDatabase = (work: (db: Database, config: Config, logger: Logger) => Promise<number | void>) => Promise<void>;
 
 /** `connections …` and `sync …`: the sync engine from the command line (no worker, no scheduler). */
 export function registerSyncCommands(program: Command, withDatabase: WithDatabase): void {

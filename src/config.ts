@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { TIME_OF_DAY } from './lib/dates.js';
 import { ConfigError } from './lib/errors.js';
 import { parseTargetEntry } from './lib/net-targets.js';
 
@@ -78,8 +79,8 @@ export const ConfigSchema = z.object({
    * nightly (HH:MM, school-local; a school's profile may set its own under `scheduled_checks`), over the
    * last CHECKS_LOOKBACK_DAYS lesson days plus the school-wide rules.
    */
-  CHECKS_AFTER_LESSONS_AT: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM').default('18:00'),
-  CHECKS_NIGHTLY_AT: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM').default('02:00'),
+  CHECKS_AFTER_LESSONS_AT: z.string().regex(TIME_OF_DAY, 'must be HH:MM').default('18:00'),
+  CHECKS_NIGHTLY_AT: z.string().regex(TIME_OF_DAY, 'must be HH:MM').default('02:00'),
   CHECKS_LOOKBACK_DAYS: intInRange(0, 120).default(14),
   /**
    * Circuit breaker per platform host (src/sync/host-gate.ts), shared by every process: this many

@@ -86,7 +86,9 @@ async function buildInput(ctx: RuleContext, input: RuleInput): Promise<void> {
 async function stageRule(ctx: RuleContext, rule: Rule): Promise<RuleOutcome> {
   if (!/^[a-z][a-z0-9_]*$/.test(rule.id)) throw new Error(`rule id "${rule.id}" is not snake_case`);
   const started = performance.now();
-  const { text, values = [] } = rule.query(ctx);
+  const query = rule.query(ctx);
+  if (!query) return { rule: rule.id, found: 0, ms: Math.round(performance.now() - started) };
+  const { text, values = [] } = query;
   const severity = ctx.profile.rules[rule.id]?.severity;
   const columns = FINDING_COLUMNS.filter((c) => c !== 'key' && c !== 'severity');
   const result = await ctx.client.query(

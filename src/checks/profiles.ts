@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { TIME_OF_DAY } from '../lib/dates.js';
 import type { Profile } from './types.js';
 
 /**
@@ -30,8 +31,8 @@ export const RuleSettingsSchema = z.looseObject({
    * The `scheduled_checks` entry (not a rule: when the checks run on the clock, scheduler.ts): after the
    * day's lessons and nightly, HH:MM school-local, over the last `lookbackDays` days.
    */
-  afterLessonsAt: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/).optional(),
-  nightlyAt: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/).optional(),
+  afterLessonsAt: z.string().regex(TIME_OF_DAY).optional(),
+  nightlyAt: z.string().regex(TIME_OF_DAY).optional(),
   lookbackDays: z.number().int().min(0).max(120).optional(),
 });
 

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import cron, { type ScheduledTask } from 'node-cron';
-import PgBoss from 'pg-boss';
-import { JOB_QUEUE_SETUP_LOCK, withAdvisoryLock, withTransaction, type Pool } from '../db/pool.js';
+import type PgBoss from 'pg-boss';
+import { dbOf, startJobQueue } from '../db/job-queue.js';
+import { withTransaction, type Pool } from '../db/pool.js';
 import type { Clock } from '../lib/clock.js';
 import { shiftDays, todayIn } from '../lib/dates.js';
 import { describeError } from '../lib/errors.js';
@@ -130,10 +131,7 @@ export class ScheduledChecks {
 
   /** Its own pg-boss instance on the sync queue's schema (the sync engine's instance maintains it), set up under the queue lock. */
   static async start(pool: Pool, clock: Clock, logger: Logger, options: ScheduledChecksOptions): Promise<ScheduledChecks> {
-    const boss = new PgBoss({ db: { executeSql: (text, values) => pool.query(text, values) }, schema: 'pgboss', supervise: false, migrate: true });
-    boss.on('error', (error) => logger.warn({ error: error.message }, 'checks queue error'));
-    await withAdvisoryLock(pool, JOB_QUEUE_SETUP_LOCK, async () => {
-      await boss.start();
+    const boss = await startJobQueue(pool, logger, { label: 'checks queue' }, async (boss) => {
       await boss.createQueue(CHECKS_QUEUE, { name: CHECKS_QUEUE, policy: 'standard', retryLimit: 3, retryDelay: 60, retryBackoff: true, expireInSeconds: 3600 });
     });
     return new ScheduledChecks(boss, pool, clock, logger, options);
@@ -186,7 +184,7 @@ export class ScheduledChecks {
       );
       if (inserted.rowCount === 0) return false;
       const jobId = await this.boss.send(CHECKS_QUEUE, { schoolId, slot: slot.at.toISOString(), kind: slot.kind } satisfies ChecksJob,
-        { id: slotJobId(schoolId, slot.at), db: { executeSql: (text, values) => client.query(text, values) } });
+        { id: slotJobId(schoolId, slot.at), db: dbOf(client) });
       await client.query('UPDATE checks_slot SET job_id = $3 WHERE school_id = $1 AND slot = $2', [schoolId, slot.at, jobId ?? slotJobId(schoolId, slot.at)]);
       return true;
     });

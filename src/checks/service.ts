@@ -65,20 +65,26 @@ export async function ruleContext(client: PoolClient, clock: Clock, request: Che
   );
   const school = rows[0];
   if (!school) throw new NotFoundError(`school ${request.schoolId}`);
-  const sources = await client.query<CheckSource>(
-    `SELECT c.id::text, c.platform, c.title, c.enabled,
-            EXISTS (SELECT 1 FROM sync_run r WHERE r.connection_id = c.id AND r.status IN ('succeeded', 'partial'))
-              OR NOT EXISTS (SELECT 1 FROM sync_run r WHERE r.connection_id = c.id) AS ready
-       FROM connection c WHERE c.school_id = $1 ORDER BY c.created_at, c.id`,
-    [request.schoolId],
-  );
+  const sources = await readSources(client, request.schoolId);
   const today = todayIn(school.time_zone, now);
   return {
     client, schoolId: request.schoolId, timeZone: school.time_zone, now,
     from: request.from ?? school.year_start ?? today, to: request.to ?? today,
     profile: resolveProfile(school.regulation_profile, school.regulation_settings),
-    sources: sources.rows, primarySourceId: school.primary_source_id,
+    sources, primarySourceId: school.primary_source_id,
   };
+}
+
+/** A school's sources in the checks' order (created first, first), each with whether it is ready (CheckSource.ready). */
+export async function readSources(db: Pool | PoolClient, schoolId: string): Promise<CheckSource[]> {
+  const { rows } = await db.query<CheckSource>(
+    `SELECT c.id::text, c.platform, c.title, c.enabled,
+            EXISTS (SELECT 1 FROM sync_run r WHERE r.connection_id = c.id AND r.status IN ('succeeded', 'partial'))
+              OR NOT EXISTS (SELECT 1 FROM sync_run r WHERE r.connection_id = c.id) AS ready
+       FROM connection c WHERE c.school_id = $1 ORDER BY c.created_at, c.id`,
+    [schoolId],
+  );
+  return rows;
 }
 
 /** The lesson days a batch of events touched (marks, absences and lessons carry their day), or null. */

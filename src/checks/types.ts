@@ -73,8 +73,12 @@ export interface Rule {
   enabled?(profile: Profile): boolean;
   /** Tables it reads that the engine builds once per evaluation for every rule that names them. */
   inputs?: readonly RuleInput[];
-  /** The SELECT, with its parameters ($1 = school id, $2 = from, $3 = to, $4 = now; further ones after). */
-  query(ctx: RuleContext): RuleQuery;
+  /**
+   * The SELECT, with its parameters ($1 = school id, $2 = from, $3 = to, $4 = now; further ones after);
+   * null when there is nothing to evaluate (a cross-source rule in a school of one source): the rule finds
+   * nothing, and what it found before is resolved.
+   */
+  query(ctx: RuleContext): RuleQuery | null;
 }
 
 export interface RuleQuery {

@@ -1,5 +1,6 @@
-import PgBoss from 'pg-boss';
-import { JOB_QUEUE_SETUP_LOCK, withAdvisoryLock, withTransaction, type Pool, type PoolClient } from '../db/pool.js';
+import type PgBoss from 'pg-boss';
+import { dbOf, startJobQueue } from '../db/job-queue.js';
+import { withTransaction, type Pool, type PoolClient } from '../db/pool.js';
 import { describeError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 
@@ -175,10 +176,7 @@ export class FeedQueue {
   ) {}
 
   static async start(pool: Pool, logger: Logger, consumers: readonly Consumer[]): Promise<FeedQueue> {
-    const boss = new PgBoss({ db: { executeSql: (text, values) => pool.query(text, values) }, schema: 'pgboss', supervise: false, migrate: true });
-    boss.on('error', (error) => logger.warn({ error: error.message }, 'feed queue error'));
-    await withAdvisoryLock(pool, JOB_QUEUE_SETUP_LOCK, async () => {
-      await boss.start();
+    const boss = await startJobQueue(pool, logger, { label: 'feed queue' }, async (boss) => {
       for (const consumer of consumers) {
         const name = queueOf(consumer.name);
         await boss.createQueue(name, { name, policy: 'standard', retryLimit: 10, retryDelay: 5, retryBackoff: true });
@@ -191,7 +189,7 @@ export class FeedQueue {
   readonly wake: WakeHook = async (client, change) => {
     for (const consumer of this.consumers) {
       await this.boss.sendDebounced(queueOf(consumer.name), { schoolId: change.schoolId } satisfies FeedJob,
-        { db: { executeSql: (text, values) => client.query(text, values) } }, DEBOUNCE_SECONDS, change.schoolId);
+        { db: dbOf(client) }, DEBOUNCE_SECONDS, change.schoolId);
     }
   };
 

@@ -1,4 +1,5 @@
 import { primarySourceOf } from '../checks/rules/sources.js';
+import { readSources } from '../checks/service.js';
 import type { CheckSource } from '../checks/types.js';
 import type { Pool } from '../db/pool.js';
 import { shiftDays, todayIn } from '../lib/dates.js';
@@ -96,7 +97,7 @@ export async function readJournalPage(pool: Pool, query: JournalPageQuery): Prom
     readMarks(pool, lessonIds),
     readAbsences(pool, lessonIds),
     readCellDiscrepancies(pool, cls.school_id, lessonIds),
-    readSources(pool, cls.school_id),
+    readPageSources(pool, cls.school_id),
   ]);
   const primarySourceId = primarySourceOf(sources.list, sources.named)?.id ?? null;
   const cells = assembleCells({
@@ -227,11 +228,11 @@ async function readCellDiscrepancies(pool: Pool, schoolId: string, lessonIds: st
   return rows;
 }
 
-/** The school's sources in the checks' order (service.ts ruleContext) and the one it named. */
-async function readSources(pool: Pool, schoolId: string): Promise<{ list: CheckSource[]; named: string | null }> {
-  const [sources, school] = await Promise.all([
-    pool.query<CheckSource>('SELECT id::text, platform, title, enabled FROM connection WHERE school_id = $1 ORDER BY created_at, id', [schoolId]),
+/** The school's sources as the checks read them (checks/service.ts readSources) and the one it named. */
+async function readPageSources(pool: Pool, schoolId: string): Promise<{ list: CheckSource[]; named: string | null }> {
+  const [list, school] = await Promise.all([
+    readSources(pool, schoolId),
     pool.query<{ named: string | null }>('SELECT primary_source_id::text AS named FROM school WHERE id = $1', [schoolId]),
   ]);
-  return { list: sources.rows, named: school.rows[0]?.named ?? null };
+  return { list, named: school.rows[0]?.named ?? null };
 }

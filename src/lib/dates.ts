@@ -16,3 +16,6 @@ export function schoolYearSoFar(timeZone: string, now: Date): { from: string; to
   const year = Number(today.slice(0, 4)) - (Number(today.slice(5, 7)) < 9 ? 1 : 0);
   return { from: `${year}-09-01`, to: today };
 }
+
+/** A school-local time of day, HH:MM (00:00–23:59). */
+export const TIME_OF_DAY = /^([01]\d|2[0-3]):[0-5]\d$/;

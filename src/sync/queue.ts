@@ -1,5 +1,6 @@
-import PgBoss from 'pg-boss';
-import { JOB_QUEUE_SETUP_LOCK, withAdvisoryLock, withTransaction, type Pool, type PoolClient } from '../db/pool.js';
+import type PgBoss from 'pg-boss';
+import { dbOf, startJobQueue } from '../db/job-queue.js';
+import { withTransaction, type Pool, type PoolClient } from '../db/pool.js';
 import type { Logger } from '../lib/logger.js';
 import { executeRun, type ExecutorDeps } from './executor.js';
 import { getRun, insertRun, retryRunOf, type RunMode, type RunPlan, type RunTrigger, type RunView } from './runs.js';
@@ -59,16 +60,11 @@ export class SyncQueue {
   ) {}
 
   static async start(pool: Pool, logger: Logger, settings: QueueSettings = DEFAULT_QUEUE_SETTINGS): Promise<SyncQueue> {
-    const boss = new PgBoss({ db: { executeSql: (text, values) => pool.query(text, values) }, schema: 'pgboss', supervise: true, migrate: true });
-    boss.on('error', (error) => logger.warn({ error: error.message }, 'job queue error'));
     const options = {
       name: SYNC_QUEUE, policy: 'standard' as const, retryLimit: settings.retryLimit, retryDelay: settings.retryDelaySeconds,
       retryBackoff: true, expireInSeconds: settings.expireSeconds, deadLetter: DEAD_QUEUE,
     };
-    // pg-boss creates its schema with CREATE SCHEMA IF NOT EXISTS, which still fails ("duplicate key …
-    // pg_namespace_nspname_index") when several processes of a fresh deployment start at once.
-    await withAdvisoryLock(pool, JOB_QUEUE_SETUP_LOCK, async () => {
-      await boss.start();
+    const boss = await startJobQueue(pool, logger, { label: 'job queue', supervise: true }, async (boss) => {
       await boss.createQueue(DEAD_QUEUE);
       await boss.createQueue(SYNC_QUEUE, options);
       await boss.updateQueue(SYNC_QUEUE, options);
@@ -213,8 +209,4 @@ async function waitingRun(client: PoolClient, connectionId: string, mode: string
     [connectionId, mode, range?.from ?? null, range?.to ?? null],
   );
   return (rowCount ?? 0) > 0;
-}
-
-function dbOf(client: PoolClient): PgBoss.Db {
-  return { executeSql: (text, values) => client.query(text, values) };
 }

@@ -34,6 +34,8 @@ export class Scheduler {
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly options: SchedulerOptions = { refreshSeconds: 60, catchUpHours: 24 },
+    /** Whether a platform is read by an adapter: the others (paper, the demo's source) are never synced (ConnectionService.assertSyncable). */
+    private readonly syncable: (platform: string) => boolean = () => true,
   ) {}
 
   async start(): Promise<void> {
@@ -49,11 +51,11 @@ export class Scheduler {
 
   /** Brings the tasks in line with the connections table. */
   async refresh(): Promise<void> {
-    const { rows } = await this.pool.query<{ id: string; schedule: string; time_zone: string }>(
-      `SELECT c.id::text, c.schedule, s.time_zone FROM connection c JOIN school s ON s.id = c.school_id
-        WHERE c.enabled AND c.schedule IS NOT NULL AND c.platform NOT IN ('paper', 'demo')`,
+    const { rows } = await this.pool.query<{ id: string; schedule: string; time_zone: string; platform: string }>(
+      `SELECT c.id::text, c.schedule, s.time_zone, c.platform FROM connection c JOIN school s ON s.id = c.school_id
+        WHERE c.enabled AND c.schedule IS NOT NULL`,
     );
-    const wanted = new Map(rows.map((r) => [r.id, r]));
+    const wanted = new Map(rows.filter((r) => this.syncable(r.platform)).map((r) => [r.id, r]));
     for (const [id, planned] of this.tasks) {
       const row = wanted.get(id);
       if (!row || row.schedule !== planned.schedule || row.time_zone !== planned.timeZone) {

@@ -83,7 +83,7 @@ export async function startSync(
   const anchor = () => anchors.write(deps.pool).catch((error: unknown) => deps.logger.warn({ error: describeError(error) }, 'could not anchor the chain heads'));
   const anchorTimer = setInterval(() => void anchor(), config.ANCHOR_INTERVAL_SECONDS * 1000);
   anchorTimer.unref();
-  const scheduler = roles.includes('scheduler') ? new Scheduler(deps.pool, queue, deps.clock, deps.logger) : undefined;
+  const scheduler = roles.includes('scheduler') ? new Scheduler(deps.pool, queue, deps.clock, deps.logger, undefined, (platform) => deps.adapters.has(platform)) : undefined;
   let begun = false;
   const begin = async () => {
     if (begun || draining.signal.aborted) return;

@@ -1,6 +1,6 @@
 import type { Rule, RuleContext, RuleInput } from '../types.js';
 import { vocabularyOf } from '../projections/source-vocabulary.js';
-import { comparedSources, MARK_TOKEN } from './sources.js';
+import { MARK_TOKEN, pairValues } from './sources.js';
 
 /**
  * Cross-source reconciliation, to the cell: every source is compared with the school's primary source
@@ -11,16 +11,6 @@ import { comparedSources, MARK_TOKEN } from './sources.js';
  * that class and subject (its first to its last mark there), so a platform connected in October is not
  * "missing" September. One finding per cell and pair; `paper` when either side is paper.
  */
-
-/** Parameters after the engine's five: $6 primary, $7 the others, $8 the paper sources. */
-function pairValues(ctx: RuleContext): unknown[] | null {
-  const { primary, others, paper } = comparedSources(ctx);
-  return primary && others.length > 0 ? [primary, others, paper] : null;
-}
-
-const NOTHING = { text: `SELECT NULL::text AS key, NULL::text AS severity, NULL::text AS kind, NULL::uuid AS class_group_id, NULL::uuid AS subject_id,
-  NULL::uuid AS pupil_id, NULL::uuid AS lesson_id, NULL::uuid AS period_id, NULL::date AS day, NULL::uuid[] AS source_ids, NULL::jsonb AS expected,
-  NULL::jsonb AS found, NULL::bigint[] AS evidence, NULL::text AS assignee WHERE false` };
 
 const KIND = `CASE WHEN $6::uuid = ANY($8::uuid[]) OR k.other = ANY($8::uuid[]) THEN 'paper' ELSE 'cross_source' END`;
 
@@ -130,9 +120,9 @@ const pairedCells = (table: string, columns: readonly string[], perOther: boolea
 /** The mark cells of the primary and each other source side by side: what both mark rules read. */
 const markPairs: RuleInput = {
   name: 'check_mark_pair',
-  build: (ctx) => inputValues(ctx) && {
-    values: inputValues(ctx)!,
-    text: pairedCells('check_mark_cell', ['vals', 'kept_cats', 'cats_ok', 'weights', 'weighted'], true),
+  build: (ctx) => {
+    const values = inputValues(ctx);
+    return values && { values, text: pairedCells('check_mark_cell', ['vals', 'kept_cats', 'cats_ok', 'weights', 'weighted'], true) };
   },
 };
 
@@ -154,7 +144,7 @@ const markRule = (id: 'mark_differs' | 'mark_only_in_one', title: string, condit
   inputs: MARK_INPUTS,
   query: (ctx) => {
     const pair = pairValues(ctx);
-    if (!pair) return NOTHING;
+    if (!pair) return null;
     return {
       values: [...pair, compareWeights(ctx)],
       text: `SELECT 'mark:' || k.lesson_id || ':' || k.pupil_id || ':' || k.other AS key, 'warning' AS severity, ${KIND} AS kind,
@@ -186,7 +176,7 @@ export const attendanceDiffers: Rule = {
   inputs: [sourceVocabulary, markCells, markCover],
   query: (ctx) => {
     const values = pairValues(ctx);
-    if (!values) return NOTHING;
+    if (!values) return null;
     return {
       values,
       text: `WITH absences AS (
@@ -215,7 +205,7 @@ export const periodMarkDiffers: Rule = {
   clauses: ['004 §1.6', '001 Инструкция §4.1'], scope: 'school', incremental: true,
   query: (ctx) => {
     const values = pairValues(ctx);
-    if (!values) return NOTHING;
+    if (!values) return null;
     const token = MARK_TOKEN;
     return {
       values,
@@ -259,7 +249,7 @@ const lessonTextRule = (field: 'topic' | 'homework', title: string, clauses: str
   id: `${field}_differs`, kind: 'cross_source', dynamicKind: true, title, clauses, scope: 'window', incremental: true,
   query: (ctx) => {
     const values = pairValues(ctx);
-    if (!values) return NOTHING;
+    if (!values) return null;
     return {
       values: [...values, field],
       // Inlined on each side (NOT MATERIALIZED): the planner then knows the sides' sizes and hash-joins them.

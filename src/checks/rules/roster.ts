@@ -1,5 +1,5 @@
-import type { Rule, RuleContext } from '../types.js';
-import { comparedSources } from './sources.js';
+import type { Rule } from '../types.js';
+import { pairValues } from './sources.js';
 
 /**
  * Roster reconciliation: each other source of the school against its primary (sources.ts). Persons,
@@ -12,10 +12,6 @@ import { comparedSources } from './sources.js';
  *
  * Parameters after the engine's five: $6 the primary source, $7 the others.
  */
-
-const NOTHING = `SELECT NULL::text AS key, NULL::text AS severity, NULL::uuid AS class_group_id, NULL::uuid AS subject_id,
-  NULL::uuid AS pupil_id, NULL::uuid AS lesson_id, NULL::uuid AS period_id, NULL::date AS day, NULL::uuid[] AS source_ids, NULL::jsonb AS expected,
-  NULL::jsonb AS found, NULL::bigint[] AS evidence, NULL::text AS assignee WHERE false`;
 
 const COMMON = `'warning' AS severity, ARRAY[]::bigint[] AS evidence, 'class_teacher' AS assignee, NULL::uuid AS subject_id,
   NULL::uuid AS lesson_id, NULL::uuid AS period_id, NULL::date AS day`;
@@ -99,18 +95,13 @@ const AMBIGUOUS_IDENTITY_SQL = `SELECT ic.connection_id || ':' || ic.entity_type
    WHERE ic.school_id = $1 AND ic.resolved_at IS NULL
      AND ic.connection_id IN (SELECT c.id FROM connection c WHERE c.school_id = $1)`;
 
-function pairValues(ctx: RuleContext): unknown[] | null {
-  const { primary, others } = comparedSources(ctx);
-  return primary && others.length > 0 ? [primary, others] : null;
-}
-
 function rosterRule(id: string, title: string, sql: string, pairwise = true): Rule {
   return {
     id, kind: 'roster', title, clauses: ['004 §1.6', '001 Инструкция 5.2'], scope: 'school', incremental: true,
     query: (ctx) => {
       if (!pairwise) return { text: sql };
-      const values = pairValues(ctx);
-      return values ? { text: sql, values } : { text: NOTHING };
+      const values = pairValues(ctx)?.slice(0, 2);
+      return values ? { text: sql, values } : null;
     },
   };
 }

@@ -32,6 +32,15 @@ export function comparedSources(ctx: RuleContext): { primary: string | null; oth
   };
 }
 
+/**
+ * The cross-source rules' parameters after the engine's five: $6 the primary, $7 the others, $8 the paper
+ * sources; null when there is nothing to compare.
+ */
+export function pairValues(ctx: RuleContext): [string, string[], string[]] | null {
+  const { primary, others, paper } = comparedSources(ctx);
+  return primary && others.length > 0 ? [primary, others, paper] : null;
+}
+
 /** The electronic sources (every connection but paper) that are ready: the regulation rules inspect their facts. */
 export function electronicSources(ctx: RuleContext): string[] {
   return ctx.sources.filter((s) => !isPaper(s) && ready(s)).map((s) => s.id);
