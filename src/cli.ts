@@ -13,6 +13,7 @@ import { startService } from './main.js';
 import { registerSyncCommands } from './cli-sync.js';
 import { registerChecksCommands } from './cli-checks.js';
 import { registerPaperCommands } from './cli-paper.js';
+import { registerNotifyCommands } from './cli-notify.js';
 
 /** The command line: `start` runs the service; the others do one job against the same database. */
 
@@ -157,6 +158,7 @@ journal
 registerSyncCommands(program, withDatabase);
 registerChecksCommands(program, withDatabase);
 registerPaperCommands(program, withDatabase);
+registerNotifyCommands(program, withDatabase);
 
 program.parseAsync(process.argv).then(
   // A one-shot command ends with its own exit code, once its output has gone out, whatever timers or

@@ -90,6 +90,26 @@ export const ConfigSchema = z.object({
    */
   PLATFORM_BREAKER_FAILURES: intInRange(1, 1000).default(5),
   PLATFORM_BREAKER_OPEN_SECONDS: intInRange(1, 86_400).default(120),
+  /**
+   * Notifications (src/notify): sends in flight per worker process, attempts after the first for a
+   * temporary failure (back-off doubling from NOTIFY_RETRY_DELAY_SECONDS), how often the clocked work runs
+   * (digests, reports, teachers' alerts, delivery statuses, the sweeper), how long a sender owns a message
+   * it is sending (past it, a crashed send goes again with the same client id), provider call timeout.
+   */
+  NOTIFY_CONCURRENCY: intInRange(1, 64).default(8),
+  NOTIFY_RETRY_LIMIT: intInRange(0, 20).default(6),
+  NOTIFY_RETRY_DELAY_SECONDS: intInRange(1, 3600).default(30),
+  NOTIFY_TICK_SECONDS: z.coerce.number().min(0.5).max(3600).default(30),
+  NOTIFY_LEASE_SECONDS: intInRange(2, 3600).default(120),
+  NOTIFY_TIMEOUT_SECONDS: intInRange(1, 300).default(20),
+  /**
+   * Telegram limits, shared by every process (src/notify/rate.ts): messages per second per bot (Telegram
+   * allows about 30; the default keeps a margin) and the least gap between two messages to one chat.
+   */
+  NOTIFY_TELEGRAM_PER_SECOND: z.coerce.number().min(0.1).max(30).default(29),
+  NOTIFY_TELEGRAM_CHAT_INTERVAL_MS: intInRange(1000, 60_000).default(1100),
+  /** polling: this process's scheduler long-polls the schools' bots (getUpdates); webhook: Telegram posts to /v1/telegram/{providerId}/webhook. */
+  NOTIFY_TELEGRAM_UPDATES: z.enum(['polling', 'webhook']).default('polling'),
   /** Roles of this process: api, worker, scheduler (comma-separated); npm start runs all three. */
   ROLES: z
     .string()

@@ -11,12 +11,16 @@ import type { Logger } from './lib/logger.js';
 import { startSync, type SyncService } from './sync/service.js';
 import { checksAfterRun, checksConsumer } from './checks/consumer.js';
 import { ScheduledChecks } from './checks/scheduler.js';
+import { loadSecretBox } from './lib/secret-box.js';
+import { NotifyEngine, type NotifySettings } from './notify/engine.js';
+import type { ClockedWork } from './sync/service.js';
 
 export interface Service {
   /** The API's address, when this process has the api role. */
   url?: string;
   db: Database;
   sync: SyncService;
+  notify: NotifyEngine;
   demo: DemoRunner;
   /** Stops everything in order (see closeService); resolves once the embedded Postgres has stopped too. */
   close(): Promise<void>;
@@ -30,25 +34,29 @@ export interface Service {
 export async function startService(config: Config, logger: Logger, clock: Clock = systemClock): Promise<Service> {
   const db = await openDatabase(config, logger);
   let sync: SyncService | undefined;
+  let notify: NotifyEngine | undefined;
   let demo: DemoRunner | undefined;
   let server: Server | undefined;
   try {
     // Jobs are taken only once the demo's simulators are back (on a restart they listen on new ports,
     // and a run started before would read from the old ones).
-    const clocked = () => ScheduledChecks.start(db.pool, clock, logger, {
+    const box = await loadSecretBox(config.CONNECTION_SECRETS_KEY, config.DATA_DIR, { external: config.DATABASE_URL !== undefined });
+    const engine = (notify = await NotifyEngine.start(db.pool, clock, logger, box, notifySettingsOf(config)));
+    const clocked = async () => bothOf(await ScheduledChecks.start(db.pool, clock, logger, {
       defaults: { times: { after_lessons: config.CHECKS_AFTER_LESSONS_AT, nightly: config.CHECKS_NIGHTLY_AT }, lookbackDays: config.CHECKS_LOOKBACK_DAYS },
       refreshSeconds: 300, pollingSeconds: 5,
-    });
+    }), engine);
     sync = await startSync(config, { pool: db.pool, clock, logger, adapters }, config.ROLES, {
-      deferStart: true, consumers: [checksConsumer(clock)], afterRun: checksAfterRun(db.pool, clock), clocked,
+      deferStart: true, consumers: [checksConsumer(clock), engine.consumer], afterRun: checksAfterRun(db.pool, clock), clocked,
     });
-    demo = new DemoRunner({ pool: db.pool, clock, logger, adapters, sync }, { mode: config.DEMO, seed: config.DEMO_SEED, pupils: config.DEMO_PUPILS });
+    demo = new DemoRunner({ pool: db.pool, clock, logger, adapters, sync, box }, { mode: config.DEMO, seed: config.DEMO_SEED, pupils: config.DEMO_PUPILS });
     let url: string | undefined;
     if (config.ROLES.includes('api')) {
       await demo.start();
       const app = createApp({
         pool: db.pool, schools: createSchoolRepository(db.prisma), logger, embedded: db.embedded, demoStatus: () => demo!.state(),
         sync: { connections: sync.connections, queue: sync.queue }, journalPageMaxDays: config.JOURNAL_PAGE_MAX_DAYS, clock,
+        notify: { box, enqueue: engine.enqueue, demoOutbox: () => demo!.outbox() },
       });
       server = await listen(app, config.HOST, config.PORT);
       const address = server.address();
@@ -59,11 +67,11 @@ export async function startService(config: Config, logger: Logger, clock: Clock 
     const begin = sync.begin.bind(sync);
     void (demo.loaded() ?? Promise.resolve()).then(begin).catch((error: unknown) => logger.error({ error: describeError(error) }, 'the sync worker did not start'));
     logger.info({ roles: config.ROLES, pid: process.pid }, 'journal bridge started');
-    const running = { sync, demo, server };
-    return { url, db, sync, demo, close: () => closeService(db, running) };
+    const running = { sync, notify, demo, server };
+    return { url, db, sync, notify: engine, demo, close: () => closeService(db, running) };
   } catch (error) {
     // Whatever started is stopped again, the embedded Postgres last.
-    await closeService(db, { sync, demo, server }).catch(() => undefined);
+    await closeService(db, { sync, notify, demo, server }).catch(() => undefined);
     throw error;
   }
 }
@@ -74,14 +82,38 @@ export async function startService(config: Config, logger: Logger, clock: Clock 
  * their leases back), the demo's simulators stop (the draining syncs read from them until then), open
  * API connections close, then the pools, then the embedded Postgres.
  */
-async function closeService(db: Database, parts: { sync?: SyncService; demo?: DemoRunner; server?: Server }): Promise<void> {
+async function closeService(db: Database, parts: { sync?: SyncService; notify?: NotifyEngine; demo?: DemoRunner; server?: Server }): Promise<void> {
   const closed = parts.server ? new Promise<void>((resolve) => parts.server!.close(() => resolve())) : Promise.resolve();
   parts.server?.closeIdleConnections();
   await parts.sync?.stop();
+  // The sync engine stopped the notify engine's clocked work with its own; a process that never began still has its queue.
+  await parts.notify?.stop();
   await parts.demo?.stop();
   parts.server?.closeAllConnections();
   await closed;
   await db.close();
+}
+
+/** The notify engine's settings from the environment. */
+export function notifySettingsOf(config: Config): NotifySettings {
+  return {
+    sender: {
+      leaseSeconds: config.NOTIFY_LEASE_SECONDS, telegramPerSecond: config.NOTIFY_TELEGRAM_PER_SECOND, telegramChatIntervalMs: config.NOTIFY_TELEGRAM_CHAT_INTERVAL_MS,
+      smsPerSecond: 10, emailPerSecond: 20, pauseSeconds: 1800, timeoutMs: config.NOTIFY_TIMEOUT_SECONDS * 1000,
+    },
+    concurrency: config.NOTIFY_CONCURRENCY, retryLimit: config.NOTIFY_RETRY_LIMIT, retryDelaySeconds: config.NOTIFY_RETRY_DELAY_SECONDS,
+    tickSeconds: config.NOTIFY_TICK_SECONDS, telegramPolling: config.NOTIFY_TELEGRAM_UPDATES === 'polling',
+  };
+}
+
+/** Two pieces of clocked work as one (the scheduled checks and the notify engine). */
+function bothOf(a: ClockedWork, b: ClockedWork): ClockedWork {
+  return {
+    schedule: async () => { await a.schedule(); await b.schedule(); },
+    work: async () => { await a.work(); await b.work(); },
+    stopScheduling: async () => { await a.stopScheduling(); await b.stopScheduling(); },
+    stop: async () => { await a.stop(); await b.stop(); },
+  };
 }
 
 function listen(app: ReturnType<typeof createApp>, host: string, port: number): Promise<Server> {

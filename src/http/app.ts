@@ -11,6 +11,7 @@ import { schoolsRouter } from './routes/schools.js';
 import { connectionsRouter } from './routes/connections.js';
 import { discrepanciesRouter } from './routes/discrepancies.js';
 import { paperRouter } from './routes/paper.js';
+import { notifyRouter, type NotifyRouterDeps } from './routes/notify.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import type { ConnectionService } from '../sync/connections.js';
 import { readSyncHealth } from '../sync/alerts.js';
@@ -28,6 +29,8 @@ export interface AppDeps {
   journalPageMaxDays?: number;
   /** The clock of the checks' deadlines and of writes made through the API (paper imports); the system's by default. */
   clock?: Clock;
+  /** The notify engine's parts the API exposes (the secret box for providers' secrets, the send queue, the demo's mailbox); without them the notification routes are absent. */
+  notify?: Omit<NotifyRouterDeps, 'pool' | 'clock'>;
 }
 
 /** The HTTP API (openapi/openapi.yaml): one router per resource, one error envelope. */
@@ -55,6 +58,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(discrepanciesRouter(deps.pool, deps.clock ?? systemClock));
   app.use(paperRouter(deps.pool, deps.clock ?? systemClock));
   if (sync) app.use(connectionsRouter({ pool: deps.pool, ...sync }));
+  if (deps.notify) app.use(notifyRouter({ pool: deps.pool, clock: deps.clock ?? systemClock, ...deps.notify }));
   app.use(notFound);
   app.use(errorHandler(deps.logger));
   return app;

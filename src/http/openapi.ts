@@ -421,6 +421,235 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The outbox — what was sent (or not), to whom, why, and its delivery status; newest first
+         * @description One row per (event, channel, recipient). `person` matches the recipient or the pupil a message is
+         *     about. Addresses are masked. Keyset pages: pass `nextCursor` back as `cursor`.
+         */
+        get: operations["listNotifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/notifications/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One message and its path (first channel, fallbacks, the digest it went in) */
+        get: operations["getNotification"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/schools/{schoolId}/notify-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The school's notification policy (with defaults filled in) */
+        get: operations["getNotifyPolicy"];
+        /** Replace the school's notification policy (fields left out take their defaults) */
+        put: operations["putNotifyPolicy"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/schools/{schoolId}/notify-providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The school's providers per channel (secrets never returned), with a pause after an account problem */
+        get: operations["listNotifyProviders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/schools/{schoolId}/notify-providers/{channel}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set the provider of one channel (smtp; telegram; smsru, smsc or nikita); saving lifts a pause */
+        put: operations["putNotifyProvider"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/people/{personId}/contacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A person's contact points (from the platforms, entered by the school, linked Telegram chats) */
+        get: operations["listContacts"];
+        put?: never;
+        /** Enter a phone (normalised to E.164) or an e-mail address for a person */
+        post: operations["addContact"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/people/{personId}/consents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A person's consents, withdrawn ones included (152-ФЗ) */
+        get: operations["listConsents"];
+        put?: never;
+        /** Record consent for purposes on a channel (paper form number, web form, API), by whom */
+        post: operations["grantConsent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/people/{personId}/consents/withdraw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Withdraw consent at once (a channel's purposes, or all); queued messages on it are cancelled when taken */
+        post: operations["withdrawConsent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/people/{personId}/notify-preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A person's own choices (null = the school's policy) */
+        get: operations["getNotifyPreferences"];
+        /** Set channel order (`[]` turns everything off), marks instantly / daily digest / off, language */
+        put: operations["putNotifyPreferences"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/people/{personId}/telegram-link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A one-time deep link (15 minutes) that links the Telegram chat opening it to this person */
+        post: operations["createTelegramLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/people/{personId}/test-notification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Queue a test message to a person (their first usable channel, or the one given) */
+        post: operations["sendTestNotification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/telegram/{id}/webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Telegram Bot API updates for a school's bot (X-Telegram-Bot-Api-Secret-Token required) */
+        post: operations["telegramWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/demo/outbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The demo's local mailbox and its Telegram and SMS simulators — what reached the demo's parents and teachers */
+        get: operations["getDemoOutbox"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -584,6 +813,142 @@ export interface components {
             }[];
             /** @description History events appended */
             events: number;
+        };
+        Notification: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            schoolId: string;
+            /** @description e:<journal seq>, digest:<day>, tdigest:<day>, report:<from>:<pupil>, disc:<discrepancy>, test:<id> */
+            eventKey: string;
+            /**
+             * @example mark
+             * @example mark_changed
+             * @example low_mark
+             * @example absence
+             * @example period_mark
+             * @example marks_digest
+             * @example progress_report
+             * @example teacher_digest
+             * @example teacher_alert
+             * @example test
+             */
+            kind: string;
+            /** @enum {string} */
+            purpose: "marks" | "attendance" | "reports" | "announcements" | "discrepancies";
+            /** @enum {string} */
+            channel: "telegram" | "email" | "sms" | "none";
+            /** Format: uuid */
+            recipientId: string;
+            /** Format: uuid */
+            pupilId?: string | null;
+            /** @description The address */
+            to?: string | null;
+            /** @enum {string} */
+            status: "held" | "queued" | "sending" | "sent" | "delivered" | "failed" | "skipped" | "cancelled" | "digested";
+            reason?: string | null;
+            attempts: number;
+            parts?: number | null;
+            provider?: string | null;
+            providerMessageId?: string | null;
+            providerStatus?: string | null;
+            /** Format: uuid */
+            fallbackOf?: string | null;
+            /** Format: uuid */
+            digestId?: string | null;
+            text?: string | null;
+            /** Format: date-time */
+            notBefore?: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            sentAt?: string | null;
+            /** Format: date-time */
+            deliveredAt?: string | null;
+        };
+        NotifyPolicy: {
+            enabled?: boolean;
+            /** @enum {string} */
+            language?: "ru" | "ky";
+            channels?: ("telegram" | "email" | "sms")[];
+            /** @enum {string} */
+            marks?: "instant" | "digest" | "off";
+            digestAt?: string;
+            lowMarks?: boolean;
+            absences?: boolean;
+            periodMarks?: boolean;
+            maxAgeDays?: number;
+            report?: {
+                enabled?: boolean;
+                weekday?: number;
+                at?: string;
+                everyDays?: number;
+            };
+            teachers?: {
+                enabled?: boolean;
+                digestAt?: string;
+                alerts?: boolean;
+                channels?: ("telegram" | "email" | "sms")[];
+            };
+            quietHours?: {
+                from?: string;
+                to?: string;
+            };
+            sms?: {
+                maxParts?: number;
+                dailyBudget?: number;
+            };
+        };
+        NotifyProvider: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            channel: "telegram" | "email" | "sms";
+            provider: string;
+            title: string;
+            config: {
+                [key: string]: unknown;
+            };
+            secretKeys: string[];
+            enabled: boolean;
+            /** Format: date-time */
+            pausedUntil?: string | null;
+            pausedReason?: string | null;
+        };
+        Contact: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            channel: "telegram" | "email" | "sms";
+            address: string;
+            /** @enum {string} */
+            origin: "platform" | "school" | "telegram_link";
+            usable: boolean;
+            unusableReason?: string | null;
+            /** Format: date-time */
+            updatedAt?: string;
+        };
+        Consent: {
+            /** Format: uuid */
+            id: string;
+            channel: string;
+            purpose: string;
+            /** Format: date-time */
+            grantedAt: string;
+            /** @enum {string} */
+            method: "paper_form" | "telegram_link" | "web_form" | "api";
+            evidence?: string | null;
+            grantedBy: string;
+            /** Format: date-time */
+            withdrawnAt?: string | null;
+            withdrawnBy?: string | null;
+        };
+        NotifyPreferences: {
+            channels?: ("telegram" | "email" | "sms")[] | null;
+            /** @enum {string|null} */
+            marks?: "instant" | "digest" | "off" | null;
+            /** @enum {string|null} */
+            language?: "ru" | "ky" | null;
         };
         Error: {
             error: {
@@ -1760,6 +2125,535 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             404: components["responses"]["NotFound"];
+        };
+    };
+    listNotifications: {
+        parameters: {
+            query?: {
+                school?: string;
+                person?: string;
+                /** @description held, queued, sending, sent, delivered, failed, skipped, cancelled, digested (comma-separated) */
+                status?: string;
+                channel?: "telegram" | "email" | "sms" | "none";
+                kind?: string;
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of notifications */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Notification"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+        };
+    };
+    getNotification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The message */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Notification"] & {
+                        path: components["schemas"]["Notification"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    getNotifyPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                schoolId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The policy */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotifyPolicy"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+        };
+    };
+    putNotifyPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                schoolId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotifyPolicy"];
+            };
+        };
+        responses: {
+            /** @description The policy as stored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotifyPolicy"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    listNotifyProviders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                schoolId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Providers */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["NotifyProvider"][];
+                    };
+                };
+            };
+            404: components["responses"]["NotFound"];
+        };
+    };
+    putNotifyProvider: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                schoolId: string;
+                channel: "telegram" | "email" | "sms";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    provider: string;
+                    title?: string;
+                    config?: {
+                        [key: string]: unknown;
+                    };
+                    /** @description Write-only */
+                    secrets?: {
+                        [key: string]: string;
+                    };
+                    enabled?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The provider */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotifyProvider"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    listContacts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                personId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Contacts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Contact"][];
+                    };
+                };
+            };
+            404: components["responses"]["NotFound"];
+        };
+    };
+    addContact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                personId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    channel: "sms" | "email";
+                    address: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The contact */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Contact"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    listConsents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                personId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Consents */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Consent"][];
+                    };
+                };
+            };
+            404: components["responses"]["NotFound"];
+        };
+    };
+    grantConsent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                personId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    channel: "telegram" | "email" | "sms";
+                    purposes: ("marks" | "attendance" | "reports" | "announcements")[];
+                    /** @enum {string} */
+                    method: "paper_form" | "web_form" | "api";
+                    evidence?: string;
+                    grantedBy: string;
+                    /** Format: date-time */
+                    grantedAt?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The person's consents */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Consent"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    withdrawConsent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                personId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    channel: "telegram" | "email" | "sms";
+                    purposes?: ("marks" | "attendance" | "reports" | "announcements")[];
+                    withdrawnBy: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The person's consents */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Consent"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    getNotifyPreferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                personId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Preferences */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotifyPreferences"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+        };
+    };
+    putNotifyPreferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                personId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotifyPreferences"];
+            };
+        };
+        responses: {
+            /** @description Preferences */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotifyPreferences"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    createTelegramLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                personId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    createdBy?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The link */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        url: string;
+                        /** Format: date-time */
+                        expiresAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    sendTestNotification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                personId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    channel?: "telegram" | "email" | "sms";
+                };
+            };
+        };
+        responses: {
+            /** @description Queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Notification"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            /** @description The person cannot be reached on any channel */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    telegramWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                "x-telegram-bot-api-secret-token": string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Handled */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ok?: boolean;
+                    };
+                };
+            };
+            /** @description Wrong secret token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ok?: boolean;
+                    };
+                };
+            };
+            /** @description No such bot */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ok?: boolean;
+                    };
+                };
+            };
+        };
+    };
+    getDemoOutbox: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What the simulators received */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
         };
     };
 }
