@@ -148,6 +148,7 @@ describe('smtp provider: refusals by kind', () => {
   const replies: Array<[string, 'rcpt' | 'data', number, string, { kind: string; contactUnusable?: boolean }]> = [
     ['DMARC refusal at DATA', 'data', 550, '5.7.26 Unauthenticated email is not accepted due to the sender domain\'s DMARC policy', { kind: 'account' }],
     ['relaying denied', 'rcpt', 550, '5.7.1 Relaying denied', { kind: 'account' }],
+    ['Yandex\'s unknown mailbox (5.7.1 worded as no such user)', 'rcpt', 550, '5.7.1 No such user!', { kind: 'permanent', contactUnusable: true }],
     ['message too big', 'data', 552, '5.3.4 Message size exceeds fixed maximum message size', { kind: 'permanent' }],
     ['mailbox full (552 5.2.2)', 'rcpt', 552, '5.2.2 Mailbox full', { kind: 'temporary' }],
     ['mailbox disabled', 'rcpt', 550, '5.2.1 Mailbox disabled, not accepting messages', { kind: 'permanent', contactUnusable: true }],
@@ -155,7 +156,7 @@ describe('smtp provider: refusals by kind', () => {
     ['other 5xx at RCPT', 'rcpt', 554, '5.0.0 Recipient refused', { kind: 'permanent', contactUnusable: true }],
     ['greylisting', 'rcpt', 451, '4.7.1 Greylisted, please try again later', { kind: 'temporary' }],
   ];
-  it.each(replies)('%s → %s', async (_name, stage, code, text, expected) => {
+  it.each(replies)('%s (refused at %s)', async (_name, stage, code, text, expected) => {
     sim.setFaults({ recipients: [{ match: 'probe', stage, reply: { code, text } }] });
     try {
       await expectFailure(send('probe@family.test'), 'probe@family.test', { ...expected, code: `${code} ${text.split(' ')[0]}` });

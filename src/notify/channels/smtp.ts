@@ -7,6 +7,8 @@
 // - the suppression rules of /work/shared/channels.md "E-mail", and real senders that suppress on an inline
 //   `550 5.1.1` at RCPT (mohamedboukari/bunmail#68, goposta/posta#86) instead of retrying it.
 // Postfix answers `250 2.0.0 Ok: queued as <ID>` (nodemailer/nodemailer#602): the queue id is the provider id.
+// Yandex's MX answers an unknown mailbox with `550 5.7.1 No such user!` at RCPT (yandex/NwSMTP
+// smtp_connection.cpp): a 5.7.1 saying so is a dead mailbox, not a policy refusal of our account.
 import { createHash, createPrivateKey } from 'node:crypto';
 import { domainToASCII } from 'node:url';
 import { createTransport } from 'nodemailer';
@@ -138,14 +140,16 @@ function classifySmtpError(error: unknown, endpoint: string, signal: AbortSignal
     if (code === 'ETLS' || code === 'EREQUIRETLS') return new ChannelError('account', describe('TLS failed'), { code: smtpCode });
     return new ChannelError('temporary', describe('connection failed'), { code: smtpCode });
   }
-  return classifyReply(reply, enhanced, stage, describe, smtpCode);
+  return classifyReply({ reply, enhanced, text: typeof failure.response === 'string' ? failure.response : '', atRcpt: stage === 'RCPT TO' }, describe, smtpCode);
 }
 
-function classifyReply(reply: number, enhanced: string | undefined, stage: string, describe: (what: string) => string, code: string): ChannelError {
-  const atRcpt = stage === 'RCPT TO';
+/** A reply at RCPT that words a policy code as an unknown mailbox (Yandex: `550 5.7.1 No such user!`). */
+const NO_SUCH_USER = /no such user|user unknown|unknown user/i;
+
+function classifyReply({ reply, enhanced, text, atRcpt }: { reply: number; enhanced?: string; text: string; atRcpt: boolean }, describe: (what: string) => string, code: string): ChannelError {
   if (enhanced === '5.2.2' || (reply === 552 && !enhanced && atRcpt)) return new ChannelError('temporary', describe('mailbox full'), { code });
   if (reply < 500 || reply === 503) return new ChannelError('temporary', describe('deferred'), { code });
-  if (enhanced && DEAD_MAILBOX.has(enhanced)) return new ChannelError('permanent', describe('mailbox unusable'), { code, contactUnusable: true });
+  if ((enhanced && DEAD_MAILBOX.has(enhanced)) || (atRcpt && reply >= 500 && NO_SUCH_USER.test(text))) return new ChannelError('permanent', describe('mailbox unusable'), { code, contactUnusable: true });
   if (enhanced?.startsWith('5.7.') || [530, 534, 535, 538].includes(reply)) return new ChannelError('account', describe('refused by sender policy or authentication'), { code });
   if (enhanced === '5.3.4' || (reply === 552 && !enhanced)) return new ChannelError('permanent', describe('message too big'), { code });
   if (atRcpt) return new ChannelError('permanent', describe('recipient refused'), { code, contactUnusable: true });
