@@ -92,9 +92,13 @@ export class NotifyEngine {
         if (!this.stopped) this.tick = setTimeout(run, this.settings.tickSeconds * 1000).unref();
       });
     };
+    this.scheduling = true;
     this.tick = setTimeout(run, 1000).unref();
     if (this.settings.telegramPolling) await this.startPollers();
   }
+
+  private scheduling = false;
+  private readonly polled = new Set<string>();
 
   /** One round of the clocked work for every school (also what a test or the CLI runs). */
   async runTick(): Promise<void> {
@@ -103,38 +107,50 @@ export class NotifyEngine {
       const { rows } = await this.pool.query<{ id: string }>('SELECT id::text FROM school ORDER BY id');
       for (const { id } of rows) await runScheduled(this.pool, this.clock, this.enqueue, id);
       await pollDeliveries(this.pool, this.box, PROVIDERS);
+      // A bot added since the last tick gets its poller.
+      if (this.scheduling && this.settings.telegramPolling && !this.stopped) await this.startPollers();
     } catch (error) {
       this.logger.warn({ error: describeError(error) }, 'notify: the clocked work failed (it runs again next tick)');
     }
   }
 
   private async startPollers(): Promise<void> {
-    const { rows } = await this.pool.query<{ school_id: string; config: Record<string, unknown>; secrets: Buffer | null }>(
-      `SELECT school_id::text, config, secrets FROM notify_provider WHERE channel = 'telegram' AND provider = 'telegram' AND enabled AND coalesce(config->>'updates', 'polling') = 'polling'`);
+    const { rows } = await this.pool.query<{ id: string }>(
+      `SELECT id::text FROM notify_provider WHERE channel = 'telegram' AND provider = 'telegram' AND enabled`);
     for (const row of rows) {
-      const secrets = row.secrets ? (this.box.open(row.secrets) as Record<string, string>) : {};
-      this.pollers.push(this.poll(row.school_id, row.config, secrets));
+      if (this.polled.has(row.id)) continue;
+      this.polled.add(row.id);
+      this.pollers.push(this.poll(row.id).finally(() => this.polled.delete(row.id)));
     }
   }
 
-  /** Long polling of one school's bot: each update's text handled (linking, /marks …) and answered. */
-  private async poll(schoolId: string, config: Record<string, unknown>, secrets: Record<string, string>): Promise<void> {
-    const bot = telegramBot(PROVIDERS.get('telegram')!.configSchema.parse(config) as never, secrets as never);
+  /**
+   * Long polling of one school's bot: each update's text handled (linking, /marks …) and answered. The
+   * provider is read again before every poll, so a new token or a disabled bot takes effect within one
+   * long poll.
+   */
+  private async poll(providerId: string): Promise<void> {
     let offset: number | undefined;
     while (!this.polling.signal.aborted) {
+      const { rows } = await this.pool.query<{ school_id: string; config: Record<string, unknown>; secrets: Buffer | null }>(
+        `SELECT school_id::text, config, secrets FROM notify_provider WHERE id = $1 AND channel = 'telegram' AND enabled`, [providerId]);
+      const row = rows[0];
+      if (!row) return;
       try {
+        const secrets = row.secrets ? (this.box.open(row.secrets) as Record<string, string>) : {};
+        const bot = telegramBot(PROVIDERS.get('telegram')!.configSchema.parse(row.config) as never, secrets as never);
         const updates = await bot.getUpdates({ offset, timeoutSeconds: 25, signal: this.polling.signal });
         for (const update of updates) {
           offset = update.update_id + 1;
           const message = update.message;
           if (!message?.text) continue;
           const chatId = String(message.chat.id);
-          const { reply } = await handleBotText(this.pool, this.clock, schoolId, chatId, message.text);
+          const { reply } = await handleBotText(this.pool, this.clock, row.school_id, chatId, message.text);
           if (reply) await bot.sendMessage(chatId, reply).catch((error: unknown) => this.logger.warn({ error: describeError(error) }, 'telegram: a reply was not sent'));
         }
       } catch (error) {
         if (this.polling.signal.aborted) return;
-        this.logger.warn({ school: schoolId, error: describeError(error) }, 'telegram: getUpdates failed; polling again shortly');
+        this.logger.warn({ provider: providerId, error: describeError(error) }, 'telegram: getUpdates failed; polling again shortly');
         await new Promise((r) => setTimeout(r, 2000).unref());
       }
     }

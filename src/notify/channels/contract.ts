@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 
 /**
  * The contract every outbound provider (SMTP, Telegram, SMS.ru, SMSC, Nikita) implements, one provider per
