@@ -1,6 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Pool } from '../db/pool.js';
 import type { Clock } from '../lib/clock.js';
+import type { SecretBox } from '../lib/secret-box.js';
+import { startDemoChannels, type DemoChannels, type DemoOutbox } from './channels.js';
 import { schoolYearSoFar } from '../lib/dates.js';
 import { describeError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
@@ -33,11 +35,16 @@ export class DemoRunner {
   private running: Promise<void> = Promise.resolve();
 
   private platforms?: DemoPlatforms;
+  private channels?: DemoChannels;
   private correcting: Promise<void> = Promise.resolve();
 
   /** With `sync`, the demo also runs the platform simulators and syncs the demo school from them. */
   constructor(
-    private readonly deps: { pool: Pool; clock: Clock; logger: Logger; adapters: AdapterRegistry; sync?: Pick<SyncService, 'connections' | 'queue' | 'targets'> },
+    private readonly deps: {
+      pool: Pool; clock: Clock; logger: Logger; adapters: AdapterRegistry; sync?: Pick<SyncService, 'connections' | 'queue' | 'targets'>;
+      /** With it, the demo also runs the delivery simulators (SMTP, Telegram, SMSC) and the school's providers point at them. */
+      box?: SecretBox;
+    },
     private readonly settings: DemoSettings,
   ) {}
 
@@ -63,6 +70,12 @@ export class DemoRunner {
     await this.running;
     await this.correcting;
     await this.platforms?.close();
+    await this.channels?.close();
+  }
+
+  /** What the demo's delivery simulators received (GET /v1/demo/outbox); empty without them. */
+  outbox(): DemoOutbox {
+    return this.channels?.outbox() ?? { email: [], telegram: [], sms: [] };
   }
 
   /** The current school year up to today (the generated school lives in Moscow time). */
@@ -90,6 +103,13 @@ export class DemoRunner {
    * values (at once after a restart where they had); their scheduled syncs re-read the last days and see them.
    */
   private async startPlatforms(options: ReturnType<DemoRunner['options']>, schoolId: string): Promise<void> {
+    if (this.deps.box && !this.abort.signal.aborted && !this.channels) {
+      try {
+        this.channels = await startDemoChannels({ ...this.deps, box: this.deps.box }, schoolId);
+      } catch (error) {
+        this.deps.logger.warn({ error: describeError(error) }, 'the demo delivery simulators did not start');
+      }
+    }
     if (!this.deps.sync || this.abort.signal.aborted) return;
     try {
       const electronic = plantDiscrepancies(generateSchool(options)).electronic;

@@ -1,4 +1,5 @@
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import { createRequire } from 'node:module';
+import { parsePhoneNumberFromString, type CountryCode, type MetadataJson } from 'libphonenumber-js/core';
 import type { PoolClient } from '../db/pool.js';
 import type { FeedEvent } from '../journal/feed.js';
 import type { Channel } from './policy.js';
@@ -11,6 +12,9 @@ import type { Channel } from './policy.js';
  * "@username" is not something a bot can write to.
  */
 
+// The metadata read as plain JSON (the package's own ESM entry imports it as a JSON module, which not every ESM loader takes).
+const METADATA = createRequire(import.meta.url)('libphonenumber-js/metadata.min.json') as MetadataJson;
+
 /** The country a bare national number belongs to: Kyrgyzstan for Bishkek's schools, else Russia. */
 export function countryOf(region: string | null | undefined, timeZone?: string): CountryCode {
   return /бишкек|кыргыз|киргиз|bishkek|kyrgyz/i.test(region ?? '') || timeZone === 'Asia/Bishkek' ? 'KG' : 'RU';
@@ -20,7 +24,7 @@ export function countryOf(region: string | null | undefined, timeZone?: string):
 export function normalizeAddress(channel: Channel, raw: string, country: CountryCode = 'RU'): string | undefined {
   const value = raw.trim();
   if (channel === 'sms') {
-    const phone = parsePhoneNumberFromString(value, country);
+    const phone = parsePhoneNumberFromString(value, country, METADATA);
     return phone?.isValid() ? phone.number : undefined;
   }
   if (channel === 'email') {

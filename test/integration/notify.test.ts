@@ -1,0 +1,272 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Express } from 'express';
+import request from 'supertest';
+import { createPrisma, type PrismaClient } from '../../src/db/prisma.js';
+import { createSchoolRepository } from '../../src/db/repositories/schools.js';
+import { createApp } from '../../src/http/app.js';
+import { drainConsumer } from '../../src/journal/feed.js';
+import { fixedClock } from '../../src/lib/clock.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { NotifyEngine } from '../../src/notify/engine.js';
+import { notifyConsumer } from '../../src/notify/fanout.js';
+import { runScheduled } from '../../src/notify/scheduled.js';
+import { putPolicy, putPreferences, putProvider, withdrawConsent } from '../../src/notify/service.js';
+import { startSmtpSimulator, type SmtpSimulator } from '../../src/notify/simulators/smtp.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { consent, notifySchool, testBox, testNotifySettings, type NotifySchoolFixture } from '../support/notify.js';
+import { waitFor } from '../support/processes.js';
+
+const DAY = '2025-09-15';
+/** Noon in Moscow on a Monday: outside quiet hours. */
+const clock = fixedClock(new Date(`${DAY}T09:00:00Z`));
+const logger = createLogger('silent');
+const box = testBox();
+let db: TestDatabase;
+let prisma: PrismaClient;
+let engine: NotifyEngine;
+let smtp: SmtpSimulator;
+let app: Express;
+
+beforeAll(async () => {
+  db = await createTestDatabase({ poolSize: 12 });
+  prisma = createPrisma(db.url, 2);
+  smtp = await startSmtpSimulator();
+  engine = await NotifyEngine.start(db.pool, clock, logger, box, testNotifySettings());
+  await engine.work();
+  app = createApp({
+    pool: db.pool, schools: createSchoolRepository(prisma), logger, embedded: false, demoStatus: () => ({ status: 'off' }), clock,
+    notify: { box, enqueue: engine.enqueue },
+  });
+});
+
+afterAll(async () => {
+  await engine?.stop();
+  await smtp?.close();
+  await prisma?.$disconnect();
+  await db?.drop();
+});
+
+async function withEmail(school: NotifySchoolFixture): Promise<void> {
+  await putProvider(db.pool, box, school.schoolId, 'email', {
+    provider: 'smtp', config: {
+      host: smtp.host, port: smtp.port, requireTLS: false, allowInsecure: true, from: { address: 'journal@school.test', name: 'Школа' }, bounceAddress: 'bounces@school.test',
+    },
+  });
+}
+
+async function rowsOf(schoolId: string) {
+  const { rows } = await db.pool.query<{ id: string; recipient_id: string; channel: string; kind: string; status: string; reason: string | null; attempts: number; body: string | null; event_key: string; fallback_of: string | null }>(
+    `SELECT id::text, recipient_id::text, channel, kind, status, reason, attempts, body, event_key, fallback_of::text FROM notification WHERE school_id = $1 ORDER BY created_at, id`, [schoolId]);
+  return rows;
+}
+
+const settled = (statuses: string[]) => statuses.every((s) => !['queued', 'sending'].includes(s));
+const mailTo = (address: string) => smtp.messages().filter((m) => m.envelope.to.includes(address));
+
+describe('parents hear of new marks', () => {
+  it('one message per event and guardian on their channel; replays of the change and of the feed add nothing', async () => {
+    const school = await notifySchool(db.pool, clock, { day: DAY, emails: { g1: 'one.g1@parents.example.org', g2: 'one.g2@parents.example.org', g3: 'one.g3@parents.example.org' } });
+    await withEmail(school);
+    await consent(db.pool, school.schoolId, school.people.g1!, 'email');
+    await consent(db.pool, school.schoolId, school.people.g3!, 'email');
+    const marks = [{ id: 'm1', pupil: 'p1', value: '5' }];
+    for (let i = 0; i < 3; i++) await school.marks(marks);
+    await drainConsumer(db.pool, engine.consumer, school.schoolId);
+    await waitFor('both sent', async () => (settled((await rowsOf(school.schoolId)).map((r) => r.status)) ? true : undefined), 30_000, 100);
+    // The feed replayed from the start: nothing new.
+    await db.pool.query(`UPDATE event_consumer SET seq = 0 WHERE school_id = $1 AND name = 'notify'`, [school.schoolId]);
+    await drainConsumer(db.pool, engine.consumer, school.schoolId);
+    const rows = await rowsOf(school.schoolId);
+    expect(rows.map((r) => [r.recipient_id, r.channel, r.kind, r.status])).toEqual(expect.arrayContaining([
+      [school.people.g1, 'email', 'mark', 'sent'],
+      [school.people.g3, 'email', 'mark', 'sent'],
+    ]));
+    // g2 is p2's guardian only: p1's mark is not theirs.
+    expect(rows.filter((r) => r.recipient_id === school.people.g2)).toEqual([]);
+    expect(rows).toHaveLength(2);
+    expect(mailTo('one.g1@parents.example.org')).toHaveLength(1);
+    expect(mailTo('one.g3@parents.example.org')).toHaveLength(1);
+    const mail = mailTo('one.g1@parents.example.org')[0]!;
+    expect(mail.text).toContain('Иван');
+    expect(mail.text).toContain('5');
+    expect(mail.text).not.toContain('Иванов');
+    expect(mail.envelope.from).toBe('bounces@school.test');
+    expect(mail.headers.get('message-id')?.[0]).toContain(rows.find((r) => r.recipient_id === school.people.g1)!.id);
+    expect(mail.headers.has('list-unsubscribe')).toBe(true);
+  });
+
+  it('without consent nothing goes, and the outbox says why; an opt-out takes effect before the next event', async () => {
+    const school = await notifySchool(db.pool, clock, { day: DAY, emails: { g1: 'two.g1@parents.example.org', g2: 'two.g2@parents.example.org', g3: 'two.g3@parents.example.org' } });
+    await withEmail(school);
+    await consent(db.pool, school.schoolId, school.people.g2!, 'email');
+    await withdrawConsent(db.pool, clock, school.people.g2!, { channel: 'email', withdrawnBy: 'the parent (paper form)' });
+    await school.marks([{ id: 'm1', pupil: 'p2', value: '4' }]);
+    await drainConsumer(db.pool, engine.consumer, school.schoolId);
+    const rows = await rowsOf(school.schoolId);
+    expect(rows.map((r) => [r.recipient_id, r.channel, r.status])).toEqual(expect.arrayContaining([[school.people.g2, 'none', 'skipped'], [school.people.g3, 'none', 'skipped']]));
+    const g2 = rows.find((r) => r.recipient_id === school.people.g2)!;
+    expect(g2.reason).toContain('email: no consent for marks');
+    expect(g2.reason).toContain('telegram: the school has no provider');
+    expect(mailTo('two.g2@parents.example.org')).toHaveLength(0);
+    expect(smtp.attempts('two.g2@parents.example.org')).toBe(0);
+  });
+
+  it('a queued message whose consent is withdrawn before it goes is cancelled, and tried on the next channel', async () => {
+    const school = await notifySchool(db.pool, clock, { day: DAY, emails: { g1: 'three.g1@parents.example.org' } });
+    await withEmail(school);
+    await consent(db.pool, school.schoolId, school.people.g1!, 'email');
+    // The first attempt meets greylisting (451): the message is queued again for its retry.
+    smtp.setFaults({ recipients: [{ match: 'three.g1@parents.example.org', reply: { code: 451, text: '4.7.1 Greylisted, try again later' } }] });
+    try {
+      await school.marks([{ id: 'm1', pupil: 'p1', value: '3' }]);
+      await drainConsumer(db.pool, engine.consumer, school.schoolId);
+      await waitFor('the first attempt', async () => ((await rowsOf(school.schoolId)).some((r) => r.reason?.includes('will retry')) ? true : undefined), 30_000, 20);
+      await withdrawConsent(db.pool, clock, school.people.g1!, { channel: 'email', withdrawnBy: 'the parent' });
+      await waitFor('cancelled', async () => ((await rowsOf(school.schoolId)).some((r) => r.status === 'cancelled') ? true : undefined), 30_000, 100);
+    } finally {
+      smtp.setFaults({});
+    }
+    const rows = await rowsOf(school.schoolId);
+    const first = rows.find((r) => r.channel === 'email')!;
+    expect(first).toMatchObject({ status: 'cancelled', reason: 'consent for marks by email was withdrawn' });
+    expect(smtp.attempts('three.g1@parents.example.org')).toBe(1);
+    expect(mailTo('three.g1@parents.example.org')).toHaveLength(0);
+    // No other channel has consent: nothing more (a skipped row would say so; the fallback found none).
+    expect(rows.filter((r) => r.recipient_id === school.people.g1 && r.channel !== 'email' && r.status !== 'skipped')).toEqual([]);
+  });
+
+  it('a hard bounce suppresses the address and falls back; a soft one is retried until it is delivered', async () => {
+    const school = await notifySchool(db.pool, clock, { day: DAY, emails: { g1: 'bad@parents.example.org', g2: 'full@parents.example.org', g3: 'four.g3@parents.example.org' } });
+    await withEmail(school);
+    for (const g of ['g1', 'g2']) await consent(db.pool, school.schoolId, school.people[g]!, 'email');
+    smtp.clear();
+    await school.marks([{ id: 'm1', pupil: 'p1', value: '5' }, { id: 'm2', pupil: 'p2', value: '4' }]);
+    await drainConsumer(db.pool, engine.consumer, school.schoolId);
+    await waitFor('settled', async () => {
+      const rows = await rowsOf(school.schoolId);
+      return rows.length >= 2 && settled(rows.map((r) => r.status)) ? true : undefined;
+    }, 60_000, 200);
+    const rows = await rowsOf(school.schoolId);
+    const g1 = rows.filter((r) => r.recipient_id === school.people.g1);
+    expect(g1[0]).toMatchObject({ channel: 'email', status: 'failed', attempts: 1 });
+    expect(g1[0]!.reason).toMatch(/^permanent: .*550 5\.1\.1/);
+    const contact = await db.pool.query<{ usable: boolean }>(`SELECT usable FROM contact_point WHERE school_id = $1 AND address = 'bad@parents.example.org'`, [school.schoolId]);
+    expect(contact.rows).toEqual([{ usable: false }]);
+    const g2 = rows.find((r) => r.recipient_id === school.people.g2)!;
+    expect(g2).toMatchObject({ channel: 'email', status: 'sent', attempts: 3 });
+    expect(smtp.attempts('full@parents.example.org')).toBe(3);
+    expect(mailTo('full@parents.example.org')).toHaveLength(1);
+    expect(smtp.attempts('bad@parents.example.org')).toBe(1);
+  });
+});
+
+describe('quiet hours, digests and the school’s clock', () => {
+  it('at 23:10 in Bishkek a new mark waits for 08:00 local: the job starts after it', async () => {
+    const late = fixedClock(new Date('2025-09-15T17:10:00Z'));
+    const school = await notifySchool(db.pool, late, { day: DAY, timeZone: 'Asia/Bishkek', emails: { g1: 'five.g1@parents.example.org' } });
+    await withEmail(school);
+    await consent(db.pool, school.schoolId, school.people.g1!, 'email');
+    await school.marks([{ id: 'm1', pupil: 'p1', value: '5' }]);
+    await drainConsumer(db.pool, notifyConsumer(late, async () => undefined), school.schoolId);
+    const { rows } = await db.pool.query<{ id: string; not_before: Date }>(`SELECT id::text, not_before FROM notification WHERE school_id = $1 AND recipient_id = $2`, [school.schoolId, school.people.g1]);
+    expect(rows[0]!.not_before.toISOString()).toBe('2025-09-16T02:00:00.000Z');
+    // Through the queue: the send job's startAfter is the same instant.
+    const queued = await notifySchool(db.pool, late, { day: DAY, timeZone: 'Asia/Bishkek', emails: { g1: 'five.b@parents.example.org' } });
+    await withEmail(queued);
+    await consent(db.pool, queued.schoolId, queued.people.g1!, 'email');
+    await queued.marks([{ id: 'm1', pupil: 'p1', value: '5' }]);
+    const recorded: Date[] = [];
+    await drainConsumer(db.pool, notifyConsumer(late, async (_client, jobs) => void recorded.push(...jobs.map((j) => j.startAfter))), queued.schoolId);
+    expect(recorded.map((d) => d.toISOString())).toEqual(['2025-09-16T02:00:00.000Z']);
+  });
+
+  it('a parent on the digest gets one message a day with every mark; a low mark goes at once', async () => {
+    const school = await notifySchool(db.pool, clock, { day: DAY, emails: { g1: 'six.g1@parents.example.org' } });
+    await withEmail(school);
+    await consent(db.pool, school.schoolId, school.people.g1!, 'email');
+    await putPreferences(db.pool, school.people.g1!, { marks: 'digest' });
+    await school.marks([{ id: 'm1', pupil: 'p1', value: '5' }, { id: 'm2', pupil: 'p1', value: '4', lesson: 'l2' }, { id: 'm3', pupil: 'p1', value: '2', lesson: 'l2' }]);
+    await drainConsumer(db.pool, engine.consumer, school.schoolId);
+    let rows = await rowsOf(school.schoolId);
+    expect(rows.filter((r) => r.recipient_id === school.people.g1).map((r) => [r.kind, r.status]).sort()).toEqual([['low_mark', expect.any(String)], ['mark', 'held'], ['mark', 'held']].sort());
+    // 19:05 Moscow: the digest slot.
+    const evening = fixedClock(new Date(`${DAY}T16:05:00Z`));
+    await runScheduled(db.pool, evening, engine.enqueue, school.schoolId);
+    await runScheduled(db.pool, evening, engine.enqueue, school.schoolId);
+    await waitFor('the digest sent', async () => ((await rowsOf(school.schoolId)).some((r) => r.kind === 'marks_digest' && r.status === 'sent') ? true : undefined), 30_000, 100);
+    rows = await rowsOf(school.schoolId);
+    const digests = rows.filter((r) => r.kind === 'marks_digest' && r.recipient_id === school.people.g1);
+    expect(digests).toHaveLength(1);
+    expect(rows.filter((r) => r.kind === 'mark' && r.recipient_id === school.people.g1).map((r) => r.status)).toEqual(['digested', 'digested']);
+    expect(mailTo('six.g1@parents.example.org')).toHaveLength(2);
+  });
+});
+
+describe('teachers hear of discrepancies', () => {
+  it('a severe one alerts its assignee at once (once); the morning digest lists the open ones', async () => {
+    const school = await notifySchool(db.pool, clock, { day: DAY });
+    await withEmail(school);
+    // The teacher's work e-mail comes from the platform's roster, through the feed.
+    await drainConsumer(db.pool, engine.consumer, school.schoolId);
+    const { rows: cls } = await db.pool.query<{ id: string; subject: string }>(
+      `SELECT cg.id::text, (SELECT id::text FROM subject WHERE school_id = $1 LIMIT 1) AS subject FROM class_group cg WHERE cg.school_id = $1`, [school.schoolId]);
+    const insert = (rule: string, severity: string, key: string) => db.pool.query(
+      `INSERT INTO discrepancy (school_id, key, rule, kind, severity, class_group_id, subject_id, day, fingerprint, assignee_id)
+       VALUES ($1, $2, $3, 'regulation', $4, $5, $6, $7, $2, $8)`, [school.schoolId, key, rule, severity, cls[0]!.id, cls[0]!.subject, DAY, school.people.t1]);
+    await insert('mark_silent_correction', 'severe', 'k1');
+    await insert('topic_missing', 'warning', 'k2');
+    await insert('topic_missing', 'warning', 'k3');
+    // 06:00 Moscow: before the digest's 07:30; the severe one goes now.
+    const dawn = fixedClock(new Date(`${DAY}T03:00:00Z`));
+    await runScheduled(db.pool, dawn, engine.enqueue, school.schoolId);
+    await runScheduled(db.pool, dawn, engine.enqueue, school.schoolId);
+    let rows = (await rowsOf(school.schoolId)).filter((r) => r.recipient_id === school.people.t1);
+    expect(rows.map((r) => [r.kind, r.channel])).toEqual([['teacher_alert', 'email']]);
+    const morning = fixedClock(new Date(`${DAY}T04:35:00Z`));
+    await runScheduled(db.pool, morning, engine.enqueue, school.schoolId);
+    await waitFor('both sent', async () => {
+      const mine = (await rowsOf(school.schoolId)).filter((r) => r.recipient_id === school.people.t1);
+      return mine.length === 2 && settled(mine.map((r) => r.status)) ? true : undefined;
+    }, 30_000, 100);
+    rows = (await rowsOf(school.schoolId)).filter((r) => r.recipient_id === school.people.t1);
+    expect(rows.map((r) => [r.kind, r.status])).toEqual([['teacher_alert', 'sent'], ['teacher_digest', 'sent']]);
+    const digest = await db.pool.query<{ data: { total: number; byRule: Array<{ rule: string; count: number }> } }>(
+      `SELECT data FROM notification WHERE school_id = $1 AND kind = 'teacher_digest'`, [school.schoolId]);
+    expect(digest.rows[0]!.data).toMatchObject({ total: 3, byRule: [{ rule: 'topic_missing', count: 2 }, { rule: 'mark_silent_correction', count: 1 }] });
+    expect(mailTo('teacher@school.example.org')).toHaveLength(2);
+  });
+});
+
+describe('the API', () => {
+  it('lists the outbox with masked addresses and shows a message’s path; refuses a bad policy; never returns secrets', async () => {
+    const school = await notifySchool(db.pool, clock, { day: DAY, emails: { g1: 'bad@api.example.org' } });
+    await withEmail(school);
+    await consent(db.pool, school.schoolId, school.people.g1!, 'email');
+    await consent(db.pool, school.schoolId, school.people.g1!, 'sms', ['marks']);
+    await school.marks([{ id: 'm1', pupil: 'p1', value: '5' }]);
+    await drainConsumer(db.pool, engine.consumer, school.schoolId);
+    await waitFor('failed', async () => ((await rowsOf(school.schoolId)).some((r) => r.status === 'failed') ? true : undefined), 30_000, 100);
+    const list = await request(app).get(`/v1/notifications?school=${school.schoolId}&person=${school.people.g1}`).expect(200);
+    const failed = list.body.items.find((n: { status: string }) => n.status === 'failed');
+    expect(failed).toMatchObject({ channel: 'email', to: 'b***@api.example.org', kind: 'mark' });
+    // No SMS provider: the fallback to SMS is skipped, and says why.
+    const path = await request(app).get(`/v1/notifications/${failed.id as string}`).expect(200);
+    expect(path.body.path.map((p: { channel: string; status: string }) => [p.channel, p.status])).toEqual([['email', 'failed']]);
+    await request(app).get(`/v1/notifications?status=bogus`).expect(400);
+    const bad = await request(app).put(`/v1/schools/${school.schoolId}/notify-policy`).send({ quietHours: { from: '25:00' } }).expect(400);
+    expect(bad.body.error.message).toContain('quietHours.from');
+    await request(app).put(`/v1/schools/${school.schoolId}/notify-policy`).send({ marks: 'digest' }).expect(200);
+    expect((await request(app).get(`/v1/schools/${school.schoolId}/notify-policy`).expect(200)).body).toMatchObject({ marks: 'digest', quietHours: { from: '21:00', to: '08:00' } });
+    await request(app).put(`/v1/schools/${school.schoolId}/notify-providers/email`).send({
+      provider: 'smtp', config: { host: smtp.host, port: smtp.port, allowInsecure: true, requireTLS: false, from: { address: 'a@school.test' }, bounceAddress: 'b@school.test' },
+      secrets: { user: 'u', password: 'very-secret-password' },
+    }).expect(200);
+    const providers = await request(app).get(`/v1/schools/${school.schoolId}/notify-providers`).expect(200);
+    expect(JSON.stringify(providers.body)).not.toContain('very-secret-password');
+    await request(app).put(`/v1/schools/${school.schoolId}/notify-providers/email`).send({ provider: 'smsc' }).expect(400);
+    await request(app).post(`/v1/people/${school.people.g1}/contacts`).send({ channel: 'sms', address: 'not a phone' }).expect(400);
+    const phone = await request(app).post(`/v1/people/${school.people.g1}/contacts`).send({ channel: 'sms', address: '8 (912) 345-67-89' }).expect(201);
+    expect(phone.body).toMatchObject({ address: '+79123456789', origin: 'school', usable: true });
+    await putPolicy(db.pool, school.schoolId, {});
+  });
+});
