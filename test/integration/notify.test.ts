@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Express } from 'express';
+import ExcelJS from 'exceljs';
 import request from 'supertest';
 import { createPrisma, type PrismaClient } from '../../src/db/prisma.js';
 import { createSchoolRepository } from '../../src/db/repositories/schools.js';
@@ -193,7 +194,10 @@ describe('quiet hours, digests and the school’s clock', () => {
     const evening = fixedClock(new Date(`${DAY}T16:05:00Z`));
     await runScheduled(db.pool, evening, engine.enqueue, school.schoolId);
     await runScheduled(db.pool, evening, engine.enqueue, school.schoolId);
-    await waitFor('the digest sent', async () => ((await rowsOf(school.schoolId)).some((r) => r.kind === 'marks_digest' && r.status === 'sent') ? true : undefined), 30_000, 100);
+    await waitFor('the digest and the low mark sent', async () => {
+      const mine = (await rowsOf(school.schoolId)).filter((r) => r.recipient_id === school.people.g1);
+      return mine.some((r) => r.kind === 'marks_digest') && settled(mine.map((r) => r.status)) ? true : undefined;
+    }, 30_000, 100);
     rows = await rowsOf(school.schoolId);
     const digests = rows.filter((r) => r.kind === 'marks_digest' && r.recipient_id === school.people.g1);
     expect(digests).toHaveLength(1);
@@ -268,5 +272,38 @@ describe('the API', () => {
     const phone = await request(app).post(`/v1/people/${school.people.g1}/contacts`).send({ channel: 'sms', address: '8 (912) 345-67-89' }).expect(201);
     expect(phone.body).toMatchObject({ address: '+79123456789', origin: 'school', usable: true });
     await putPolicy(db.pool, school.schoolId, {});
+  });
+
+  it('takes a class’s parents sheet back filled from the paper forms: contacts and consents written, a bad row rejected alone', async () => {
+    const school = await notifySchool(db.pool, clock, { day: DAY });
+    await drainConsumer(db.pool, engine.consumer, school.schoolId);
+    const classId = (await db.pool.query<{ id: string }>('SELECT id::text FROM class_group WHERE school_id = $1', [school.schoolId])).rows[0]!.id;
+    const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+    const template = await request(app).get(`/v1/classes/${classId}/parents-sheet`).buffer(true).parse((res, done) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => done(null, Buffer.concat(chunks)));
+    }).expect(200);
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(template.body as ArrayBuffer);
+    const sheet = workbook.getWorksheet('Родители')!;
+    const rows = new Map<string, ExcelJS.Row>();
+    sheet.eachRow((row, r) => { if (r > 2) rows.set(`${String(row.getCell(3).value)}|${String(row.getCell(4).value)}`, row); });
+    expect([...rows.keys()].sort()).toEqual(['Иванов Иван|Иванова Мария', 'Иванов Иван|Сидорова Ольга', 'Петрова Анна|Петров Олег', 'Петрова Анна|Сидорова Ольга']);
+    const g1 = rows.get('Иванов Иван|Иванова Мария')!;
+    expect(g1.getCell(6).value).toBe('+79991000001');
+    g1.getCell(9).value = 'да';
+    g1.getCell(10).value = '17';
+    const g2 = rows.get('Петрова Анна|Петров Олег')!;
+    g2.getCell(6).value = 'не телефон';
+    g2.getCell(9).value = 'да';
+    const upload = Buffer.from(await workbook.xlsx.writeBuffer());
+    const result = await request(app).post(`/v1/classes/${classId}/parents-sheet`).set('content-type', XLSX).set('x-actor', 'class teacher 5A').send(upload).expect(200);
+    expect(result.body).toMatchObject({ rows: 4, consentsGranted: 3 });
+    expect(result.body.rejected).toEqual([{ cell: expect.stringMatching(/^Родители!F\d+$/), reason: 'not a phone number' }, { cell: expect.stringMatching(/^Родители!F\d+$/), reason: 'consent by SMS needs a phone number' }]);
+    const consents = await request(app).get(`/v1/people/${school.people.g1}/consents`).expect(200);
+    expect(consents.body.items.map((c: { channel: string; purpose: string; evidence: string; grantedBy: string }) => [c.channel, c.purpose, c.evidence, c.grantedBy]).sort())
+      .toEqual([['sms', 'attendance', 'заявление № 17', 'class teacher 5A'], ['sms', 'marks', 'заявление № 17', 'class teacher 5A'], ['sms', 'reports', 'заявление № 17', 'class teacher 5A']]);
+    await request(app).post(`/v1/classes/${classId}/parents-sheet`).set('content-type', XLSX).send(Buffer.from('not a workbook')).expect(422);
   });
 });

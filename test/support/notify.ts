@@ -47,6 +47,8 @@ export async function notifySchool(pool: Pool, clock: Clock, options: { day: str
     { type: 'person', externalId: 'g2', role: 'guardian', lastName: 'Петров', firstName: 'Олег', phone: '+7 999 100-00-02', email: email('g2'), pupilExternalIds: ['p2'] },
     { type: 'person', externalId: 'g3', role: 'guardian', lastName: 'Сидорова', firstName: 'Ольга', email: email('g3'), pupilExternalIds: ['p1', 'p2'] },
     { type: 'person', externalId: 't1', role: 'staff', lastName: 'Учителева', firstName: 'Нина', email: 'teacher@school.example.org' },
+    { type: 'enrollment', externalId: 'e1', pupilExternalId: 'p1', classExternalId: 'c5a' },
+    { type: 'enrollment', externalId: 'e2', pupilExternalId: 'p2', classExternalId: 'c5a' },
     { type: 'guardianship', externalId: 'gp1', guardianExternalId: 'g1', pupilExternalId: 'p1' },
     { type: 'guardianship', externalId: 'gp2', guardianExternalId: 'g2', pupilExternalId: 'p2' },
     { type: 'guardianship', externalId: 'gp3', guardianExternalId: 'g3', pupilExternalId: 'p1' },

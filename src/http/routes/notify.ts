@@ -1,8 +1,8 @@
-import { Router } from 'express';
+import express, { Router } from 'express';
 import { z } from 'zod';
 import type { Pool } from '../../db/pool.js';
 import type { Clock } from '../../lib/clock.js';
-import { NotFoundError } from '../../lib/errors.js';
+import { AppError, NotFoundError } from '../../lib/errors.js';
 import type { SecretBox } from '../../lib/secret-box.js';
 import type { Enqueue } from '../../notify/outbox.js';
 import { CHANNELS } from '../../notify/policy.js';
@@ -11,6 +11,7 @@ import {
   putPolicy, putPreferences, putProvider, sendTest, withdrawConsent,
 } from '../../notify/service.js';
 import { createLinkToken } from '../../notify/telegram-link.js';
+import { importParents, MAX_PARENTS_BYTES, parentsTemplate } from '../../notify/parents-sheet.js';
 import { telegramWebhook } from '../../notify/telegram-webhook.js';
 import { parseRequest } from '../errors.js';
 
@@ -33,6 +34,7 @@ const ListQuery = z.object({
   cursor: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
+const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 const TestBody = z.strictObject({ channel: z.enum(CHANNELS).optional() });
 const LinkBody = z.strictObject({ createdBy: z.string().trim().min(1).max(200).default('api') });
 
@@ -113,6 +115,17 @@ export function notifyRouter(deps: NotifyRouterDeps): Router {
     const id = parseRequest(Id, req.params, 'path').id;
     const status = await telegramWebhook(pool, clock, box, id, req.header('x-telegram-bot-api-secret-token'), req.body);
     res.status(status).json({ ok: status === 200 });
+  });
+  router.get('/v1/classes/:id/parents-sheet', async (req, res) => {
+    const { id } = parseRequest(Id, req.params, 'path');
+    res.setHeader('content-disposition', `attachment; filename="parents-${id.slice(0, 8)}.xlsx"`);
+    res.type(XLSX).send(await parentsTemplate(pool, id));
+  });
+  router.post('/v1/classes/:id/parents-sheet', express.raw({ type: [XLSX], limit: MAX_PARENTS_BYTES }), async (req, res) => {
+    const { id } = parseRequest(Id, req.params, 'path');
+    if (!req.is(XLSX)) throw new AppError('unsupported_media_type', `send the sheet as ${XLSX}`, 415);
+    const actor = parseRequest(z.string().trim().min(1).max(200).default('api'), req.header('x-actor'), 'header.x-actor');
+    res.json(await importParents(pool, clock, { classId: id, body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), actor }));
   });
   if (deps.demoOutbox) {
     const outbox = deps.demoOutbox;
