@@ -8,6 +8,8 @@ import { NotifyEngine } from './notify/engine.js';
 import { CHANNELS, type Channel } from './notify/policy.js';
 import { getNotification, listNotifications, sendTest, STATUSES, type NotificationView } from './notify/service.js';
 import { createLinkToken } from './notify/telegram-link.js';
+import { importParents, parentsTemplate } from './notify/parents-sheet.js';
+import { readFile, writeFile } from 'node:fs/promises';
 
 /** `notify …`: a test message, a message's path, the outbox, a Telegram link, from the command line (a running service's workers send). */
 export function registerNotifyCommands(program: Command, withDatabase: WithDatabase): void {
@@ -68,6 +70,31 @@ export function registerNotifyCommands(program: Command, withDatabase: WithDatab
         if (!rows[0]) throw new ValidationError('no such person');
         const link = await createLinkToken(db.pool, systemClock, { schoolId: rows[0].school_id, personId: o.person, createdBy: 'cli' });
         process.stdout.write(`${link.url}\nvalid until ${link.expiresAt.toISOString()}\n`);
+      }),
+    );
+  notify
+    .command('parents-sheet')
+    .description("a class's parents as an XLSX sheet to fill from the paper consent forms")
+    .requiredOption('--class <id>', 'class id')
+    .requiredOption('--out <file>', 'where to write the .xlsx')
+    .action((o: { class: string; out: string }) =>
+      withDatabase(async (db) => {
+        await writeFile(o.out, await parentsTemplate(db.pool, o.class));
+        process.stdout.write(`written ${o.out}\n`);
+      }),
+    );
+  notify
+    .command('parents-import')
+    .description('import a filled parents sheet: contacts and consents; prints what was written and each rejected cell')
+    .requiredOption('--class <id>', 'class id')
+    .requiredOption('--file <file>', 'the filled .xlsx')
+    .option('--by <who>', 'who recorded the consents', 'cli')
+    .action((o: { class: string; file: string; by: string }) =>
+      withDatabase(async (db) => {
+        const result = await importParents(db.pool, systemClock, { classId: o.class, body: await readFile(o.file), actor: o.by });
+        process.stdout.write(`${result.rows} rows: ${result.contacts} contacts, ${result.consentsGranted} consents recorded, ${result.consentsWithdrawn} withdrawn\n`);
+        for (const r of result.rejected) process.stdout.write(`rejected ${r.cell}: ${r.reason}\n`);
+        return result.rejected.length > 0 ? 1 : 0;
       }),
     );
 }

@@ -616,6 +616,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/classes/{classId}/parents-sheet": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The class's parents as an XLSX sheet to fill from the paper consent forms (phones, e-mails, consent by e-mail and SMS) */
+        get: operations["getParentsSheet"];
+        put?: never;
+        /** Import a filled parents sheet — contacts entered by the school, consents recorded or withdrawn; a bad row is rejected alone */
+        post: operations["importParentsSheet"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/telegram/{id}/webhook": {
         parameters: {
             query?: never;
@@ -2574,6 +2592,85 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             404: components["responses"]["NotFound"];
             /** @description The person cannot be reached on any channel */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getParentsSheet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                classId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sheet */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            404: components["responses"]["NotFound"];
+        };
+    };
+    importParentsSheet: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-actor"?: string;
+            };
+            path: {
+                classId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+            };
+        };
+        responses: {
+            /** @description What was written, and each rejected cell with its reason */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        rows: number;
+                        contacts: number;
+                        consentsGranted: number;
+                        consentsWithdrawn: number;
+                        rejected: {
+                            cell: string;
+                            reason: string;
+                        }[];
+                    };
+                };
+            };
+            404: components["responses"]["NotFound"];
+            /** @description Not an XLSX body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not this class's parents sheet */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -19,6 +19,7 @@ const Id = z.object({ id: z.uuid() });
 const SchoolId = z.object({ schoolId: z.uuid() });
 const SchoolChannel = z.object({ schoolId: z.uuid(), channel: z.enum(CHANNELS) });
 const PersonId = z.object({ personId: z.uuid() });
+const ClassId = z.object({ classId: z.uuid() });
 const ListQuery = z.object({
   school: z.uuid().optional(),
   person: z.uuid().optional(),
@@ -116,13 +117,13 @@ export function notifyRouter(deps: NotifyRouterDeps): Router {
     const status = await telegramWebhook(pool, clock, box, id, req.header('x-telegram-bot-api-secret-token'), req.body);
     res.status(status).json({ ok: status === 200 });
   });
-  router.get('/v1/classes/:id/parents-sheet', async (req, res) => {
-    const { id } = parseRequest(Id, req.params, 'path');
+  router.get('/v1/classes/:classId/parents-sheet', async (req, res) => {
+    const id = parseRequest(ClassId, req.params, 'path').classId;
     res.setHeader('content-disposition', `attachment; filename="parents-${id.slice(0, 8)}.xlsx"`);
     res.type(XLSX).send(await parentsTemplate(pool, id));
   });
-  router.post('/v1/classes/:id/parents-sheet', express.raw({ type: [XLSX], limit: MAX_PARENTS_BYTES }), async (req, res) => {
-    const { id } = parseRequest(Id, req.params, 'path');
+  router.post('/v1/classes/:classId/parents-sheet', express.raw({ type: [XLSX], limit: MAX_PARENTS_BYTES }), async (req, res) => {
+    const id = parseRequest(ClassId, req.params, 'path').classId;
     if (!req.is(XLSX)) throw new AppError('unsupported_media_type', `send the sheet as ${XLSX}`, 415);
     const actor = parseRequest(z.string().trim().min(1).max(200).default('api'), req.header('x-actor'), 'header.x-actor');
     res.json(await importParents(pool, clock, { classId: id, body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), actor }));
