@@ -7,6 +7,7 @@ import type { Logger } from '../lib/logger.js';
 import type { SecretBox } from '../lib/secret-box.js';
 import type { Consumer } from '../journal/feed.js';
 import { PROVIDERS } from './channels/index.js';
+import { closeSmtpTransports } from './channels/smtp.js';
 import { telegramBot } from './channels/telegram.js';
 import { notifyConsumer } from './fanout.js';
 import type { SendJob } from './outbox.js';
@@ -170,6 +171,8 @@ export class NotifyEngine {
     this.stopping ??= (async () => {
       await this.stopScheduling();
       await this.boss.stop({ graceful: true, wait: true, timeout: 20_000 });
+      // Pooled SMTP connections would otherwise hold the process until their idle timeout.
+      closeSmtpTransports();
     })();
     return this.stopping;
   }
