@@ -11,7 +11,7 @@ import { closeSmtpTransports } from './channels/smtp.js';
 import { telegramBot } from './channels/telegram.js';
 import { notifyConsumer } from './fanout.js';
 import type { SendJob } from './outbox.js';
-import { SendRates } from './rate.js';
+import { rateKey, SendRates } from './rate.js';
 import { runScheduled } from './scheduled.js';
 import { Sender, sweepAbandoned, type SenderSettings } from './sender.js';
 import { pollDeliveries } from './status.js';
@@ -115,43 +115,54 @@ export class NotifyEngine {
     }
   }
 
+  /** One poller per bot (a token several schools share is polled once: two getUpdates on one bot conflict). */
   private async startPollers(): Promise<void> {
-    const { rows } = await this.pool.query<{ id: string }>(
-      `SELECT id::text FROM notify_provider WHERE channel = 'telegram' AND provider = 'telegram' AND enabled`);
-    for (const row of rows) {
-      if (this.polled.has(row.id)) continue;
-      this.polled.add(row.id);
-      this.pollers.push(this.poll(row.id).finally(() => this.polled.delete(row.id)));
+    for (const bot of await this.bots()) {
+      if (this.polled.has(bot.key)) continue;
+      this.polled.add(bot.key);
+      this.pollers.push(this.poll(bot.key).finally(() => this.polled.delete(bot.key)));
     }
   }
 
+  /** The enabled Telegram bots, each with the schools it serves. */
+  private async bots(): Promise<Array<{ key: string; config: Record<string, unknown>; secrets: Record<string, string>; schools: string[] }>> {
+    const { rows } = await this.pool.query<{ school_id: string; config: Record<string, unknown>; secrets: Buffer | null }>(
+      `SELECT school_id::text, config, secrets FROM notify_provider WHERE channel = 'telegram' AND provider = 'telegram' AND enabled ORDER BY school_id`);
+    const bots = new Map<string, { key: string; config: Record<string, unknown>; secrets: Record<string, string>; schools: string[] }>();
+    for (const row of rows) {
+      const secrets = row.secrets ? (this.box.open(row.secrets) as Record<string, string>) : {};
+      const key = rateKey('telegram-bot', String(row.config.apiRoot ?? ''), secrets.token ?? '');
+      const bot = bots.get(key) ?? { key, config: row.config, secrets, schools: [] };
+      bot.schools.push(row.school_id);
+      bots.set(key, bot);
+    }
+    return [...bots.values()];
+  }
+
   /**
-   * Long polling of one school's bot: each update's text handled (linking, /marks …) and answered. The
-   * provider is read again before every poll, so a new token or a disabled bot takes effect within one
-   * long poll.
+   * Long polling of one bot: each update's text handled (linking, /marks …) and answered. The bot's
+   * settings and schools are read again before every poll, so a new school or a disabled bot takes
+   * effect within one long poll.
    */
-  private async poll(providerId: string): Promise<void> {
+  private async poll(key: string): Promise<void> {
     let offset: number | undefined;
     while (!this.polling.signal.aborted) {
-      const { rows } = await this.pool.query<{ school_id: string; config: Record<string, unknown>; secrets: Buffer | null }>(
-        `SELECT school_id::text, config, secrets FROM notify_provider WHERE id = $1 AND channel = 'telegram' AND enabled`, [providerId]);
-      const row = rows[0];
-      if (!row) return;
+      const bot = (await this.bots()).find((b) => b.key === key);
+      if (!bot) return;
       try {
-        const secrets = row.secrets ? (this.box.open(row.secrets) as Record<string, string>) : {};
-        const bot = telegramBot(PROVIDERS.get('telegram')!.configSchema.parse(row.config) as never, secrets as never);
-        const updates = await bot.getUpdates({ offset, timeoutSeconds: 25, signal: this.polling.signal });
+        const client = telegramBot(PROVIDERS.get('telegram')!.configSchema.parse(bot.config) as never, bot.secrets as never);
+        const updates = await client.getUpdates({ offset, timeoutSeconds: 25, signal: this.polling.signal });
         for (const update of updates) {
           offset = update.update_id + 1;
           const message = update.message;
           if (!message?.text) continue;
           const chatId = String(message.chat.id);
-          const { reply } = await handleBotText(this.pool, this.clock, row.school_id, chatId, message.text);
-          if (reply) await bot.sendMessage(chatId, reply).catch((error: unknown) => this.logger.warn({ error: describeError(error) }, 'telegram: a reply was not sent'));
+          const { reply } = await handleBotText(this.pool, this.clock, bot.schools, chatId, message.text);
+          if (reply) await client.sendMessage(chatId, reply).catch((error: unknown) => this.logger.warn({ error: describeError(error) }, 'telegram: a reply was not sent'));
         }
       } catch (error) {
         if (this.polling.signal.aborted) return;
-        this.logger.warn({ provider: providerId, error: describeError(error) }, 'telegram: getUpdates failed; polling again shortly');
+        this.logger.warn({ error: describeError(error) }, 'telegram: getUpdates failed; polling again shortly');
         await new Promise((r) => setTimeout(r, 2000).unref());
       }
     }

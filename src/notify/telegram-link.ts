@@ -3,6 +3,7 @@ import { withTransaction, type Pool, type PoolClient } from '../db/pool.js';
 import type { Clock } from '../lib/clock.js';
 import { shiftDays, todayIn } from '../lib/dates.js';
 import { NotFoundError, ValidationError } from '../lib/errors.js';
+import { deepLink } from './channels/telegram.js';
 import { PURPOSES } from './policy.js';
 import { loadNotifySchool } from './school.js';
 
@@ -34,37 +35,43 @@ export async function createLinkToken(
     `INSERT INTO telegram_link_token (school_id, token_hash, person_id, expires_at, created_by) VALUES ($1, $2, $3, $4, $5)`,
     [input.schoolId, hashOf(token), input.personId, expiresAt, input.createdBy],
   );
-  return { token, url: `https://t.me/${rows[0].bot}?start=${token}`, expiresAt };
+  return { token, url: deepLink(rows[0].bot, token), expiresAt };
 }
 
 export type LinkOutcome = 'linked' | 'refused' | 'unlinked' | 'not_linked' | 'answered' | 'ignored';
 
-/** One text a chat sent the bot: what it did, and the reply to send back (none for unknown commands in groups). */
+/**
+ * One text a chat sent the bot: what it did, and the reply to send back. `schools` are the schools whose
+ * provider is this bot (one, or several when a municipality runs one bot for its schools): a token is
+ * looked for among their tokens, a chat among their contacts.
+ */
 export async function handleBotText(
-  pool: Pool, clock: Clock, schoolId: string, chatId: string, text: string,
+  pool: Pool, clock: Clock, schools: string | readonly string[], chatId: string, text: string,
 ): Promise<{ outcome: LinkOutcome; reply?: string }> {
+  const schoolIds = typeof schools === 'string' ? [schools] : [...schools];
   const match = /^\/(start|stop|marks|absences|help)(?:@\w+)?(?:\s+(\S+))?\s*$/.exec(text.trim());
   if (!match) return { outcome: 'ignored', reply: 'Команды: /marks — отметки за неделю, /absences — пропуски, /stop — отключить уведомления.' };
   const [, command, arg] = match;
-  if (command === 'start') return arg ? link(pool, clock, schoolId, chatId, arg) : { outcome: 'refused', reply: 'Откройте ссылку, которую выдала школа, чтобы подключить уведомления.' };
-  if (command === 'stop') return unlink(pool, clock, schoolId, chatId);
+  if (command === 'start') return arg ? link(pool, clock, schoolIds, chatId, arg) : { outcome: 'refused', reply: 'Откройте ссылку, которую выдала школа, чтобы подключить уведомления.' };
+  if (command === 'stop') return unlink(pool, clock, schoolIds, chatId);
   if (command === 'help') return { outcome: 'answered', reply: 'Команды: /marks — отметки за неделю, /absences — пропуски, /stop — отключить уведомления.' };
-  const parent = await linkedPerson(pool, schoolId, chatId);
+  const parent = await linkedPerson(pool, schoolIds, chatId);
   if (!parent) return { outcome: 'not_linked', reply: 'Этот чат не подключён. Откройте ссылку, которую выдала школа.' };
-  return { outcome: 'answered', reply: await weekOf(pool, clock, schoolId, parent, command === 'marks' ? 'marks' : 'absences') };
+  return { outcome: 'answered', reply: await weekOf(pool, clock, parent.schoolId, parent.personId, command === 'marks' ? 'marks' : 'absences') };
 }
 
-async function link(pool: Pool, clock: Clock, schoolId: string, chatId: string, token: string): Promise<{ outcome: LinkOutcome; reply: string }> {
+async function link(pool: Pool, clock: Clock, schoolIds: string[], chatId: string, token: string): Promise<{ outcome: LinkOutcome; reply: string }> {
   const refused = { outcome: 'refused' as const, reply: 'Ссылка недействительна или устарела. Попросите в школе новую.' };
   if (!PAYLOAD.test(token)) return refused;
   return withTransaction(pool, async (client) => {
-    const { rows } = await client.query<{ person_id: string }>(
+    const { rows } = await client.query<{ school_id: string; person_id: string }>(
       `UPDATE telegram_link_token SET used_at = $4, used_chat = $3
-        WHERE school_id = $1 AND token_hash = $2 AND used_at IS NULL AND expires_at > $4 RETURNING person_id::text`,
-      [schoolId, hashOf(token), chatId, clock.now()],
+        WHERE school_id = ANY($1::uuid[]) AND token_hash = $2 AND used_at IS NULL AND expires_at > $4 RETURNING school_id::text, person_id::text`,
+      [schoolIds, hashOf(token), chatId, clock.now()],
     );
     const personId = rows[0]?.person_id;
-    if (!personId) return refused;
+    const schoolId = rows[0]?.school_id;
+    if (!personId || !schoolId) return refused;
     // One chat is one person's: a chat linked before to someone else is theirs no more.
     await client.query(
       `UPDATE contact_point SET usable = false, unusable_reason = 'linked to another person', unusable_at = now(), updated_at = now()
@@ -84,13 +91,13 @@ async function link(pool: Pool, clock: Clock, schoolId: string, chatId: string, 
   });
 }
 
-async function unlink(pool: Pool, clock: Clock, schoolId: string, chatId: string): Promise<{ outcome: LinkOutcome; reply: string }> {
+async function unlink(pool: Pool, clock: Clock, schoolIds: string[], chatId: string): Promise<{ outcome: LinkOutcome; reply: string }> {
   return withTransaction(pool, async (client) => {
-    const { rows } = await client.query<{ person_id: string }>(
+    const { rows } = await client.query<{ school_id: string; person_id: string }>(
       `UPDATE contact_point SET usable = false, unusable_reason = 'unlinked by the person (/stop)', unusable_at = now(), updated_at = now()
-        WHERE school_id = $1 AND channel = 'telegram' AND address = $2 AND usable RETURNING person_id::text`, [schoolId, chatId]);
+        WHERE school_id = ANY($1::uuid[]) AND channel = 'telegram' AND address = $2 AND usable RETURNING school_id::text, person_id::text`, [schoolIds, chatId]);
     if (rows.length === 0) return { outcome: 'not_linked' as const, reply: 'Этот чат не был подключён.' };
-    await withdrawTelegram(client, clock, schoolId, rows.map((r) => r.person_id));
+    for (const row of rows) await withdrawTelegram(client, clock, row.school_id, [row.person_id]);
     return { outcome: 'unlinked' as const, reply: 'Уведомления в этот чат отключены.' };
   });
 }
@@ -101,10 +108,11 @@ async function withdrawTelegram(client: PoolClient, clock: Clock, schoolId: stri
       WHERE school_id = $1 AND person_id = ANY($2::uuid[]) AND channel = 'telegram' AND withdrawn_at IS NULL`, [schoolId, personIds, clock.now()]);
 }
 
-async function linkedPerson(pool: Pool, schoolId: string, chatId: string): Promise<string | undefined> {
-  const { rows } = await pool.query<{ person_id: string }>(
-    `SELECT person_id::text FROM contact_point WHERE school_id = $1 AND channel = 'telegram' AND address = $2 AND usable LIMIT 1`, [schoolId, chatId]);
-  return rows[0]?.person_id;
+async function linkedPerson(pool: Pool, schoolIds: string[], chatId: string): Promise<{ schoolId: string; personId: string } | undefined> {
+  const { rows } = await pool.query<{ school_id: string; person_id: string }>(
+    `SELECT school_id::text, person_id::text FROM contact_point WHERE school_id = ANY($1::uuid[]) AND channel = 'telegram' AND address = $2 AND usable
+      ORDER BY updated_at DESC LIMIT 1`, [schoolIds, chatId]);
+  return rows[0] ? { schoolId: rows[0].school_id, personId: rows[0].person_id } : undefined;
 }
 
 /** The parent's children's marks (or absences) from Monday of this week to today, from the school's news source. */

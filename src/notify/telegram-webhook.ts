@@ -29,7 +29,11 @@ export async function telegramWebhook(pool: Pool, clock: Clock, box: SecretBox, 
   const chatId = update?.message?.chat?.id;
   const text = update?.message?.text;
   if (chatId === undefined || typeof text !== 'string') return 200;
-  const { reply } = await handleBotText(pool, clock, row.school_id, String(chatId), text);
+  // The schools this bot serves (a municipality's bot may serve several).
+  const { rows: sharing } = await pool.query<{ school_id: string; secrets: Buffer | null }>(
+    `SELECT school_id::text, secrets FROM notify_provider WHERE channel = 'telegram' AND enabled AND config->>'botUsername' = $1`, [String(row.config.botUsername ?? '')]);
+  const schools = sharing.filter((s) => s.secrets && (box.open(s.secrets) as Record<string, string>).token === secrets.token).map((s) => s.school_id);
+  const { reply } = await handleBotText(pool, clock, schools, String(chatId), text);
   if (reply) {
     const bot = telegramBot(PROVIDERS.get('telegram')!.configSchema.parse(row.config) as never, secrets as never);
     await bot.sendMessage(String(chatId), reply).catch(() => undefined);

@@ -13,6 +13,8 @@ import { notifyConsumer } from '../../src/notify/fanout.js';
 import { runScheduled } from '../../src/notify/scheduled.js';
 import { putPolicy, putPreferences, putProvider, withdrawConsent } from '../../src/notify/service.js';
 import { startSmtpSimulator, type SmtpSimulator } from '../../src/notify/simulators/smtp.js';
+import { simulatedParent, startTelegramSimulator, type TelegramSimulator } from '../../src/notify/simulators/telegram.js';
+import { createLinkToken, handleBotText } from '../../src/notify/telegram-link.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { consent, notifySchool, testBox, testNotifySettings, type NotifySchoolFixture } from '../support/notify.js';
 import { waitFor } from '../support/processes.js';
@@ -26,12 +28,15 @@ let db: TestDatabase;
 let prisma: PrismaClient;
 let engine: NotifyEngine;
 let smtp: SmtpSimulator;
+let tg: TelegramSimulator;
+const TOKEN = '4242:test-bot-token-AAAA';
 let app: Express;
 
 beforeAll(async () => {
   db = await createTestDatabase({ poolSize: 12 });
   prisma = createPrisma(db.url, 2);
   smtp = await startSmtpSimulator();
+  tg = await startTelegramSimulator({ token: TOKEN, botUsername: 'school_test_bot' });
   engine = await NotifyEngine.start(db.pool, clock, logger, box, testNotifySettings());
   await engine.work();
   app = createApp({
@@ -43,6 +48,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await engine?.stop();
   await smtp?.close();
+  await tg?.close();
   await prisma?.$disconnect();
   await db?.drop();
 });
@@ -53,6 +59,10 @@ async function withEmail(school: NotifySchoolFixture): Promise<void> {
       host: smtp.host, port: smtp.port, requireTLS: false, allowInsecure: true, from: { address: 'journal@school.test', name: 'Школа' }, bounceAddress: 'bounces@school.test',
     },
   });
+}
+
+async function withTelegram(school: NotifySchoolFixture): Promise<void> {
+  await putProvider(db.pool, box, school.schoolId, 'telegram', { provider: 'telegram', config: { apiRoot: tg.url, botUsername: 'school_test_bot' }, secrets: { token: TOKEN } });
 }
 
 async function rowsOf(schoolId: string) {
@@ -158,6 +168,103 @@ describe('parents hear of new marks', () => {
     expect(smtp.attempts('full@parents.example.org')).toBe(3);
     expect(mailTo('full@parents.example.org')).toHaveLength(1);
     expect(smtp.attempts('bad@parents.example.org')).toBe(1);
+  });
+});
+
+describe('Telegram', () => {
+  it('links a chat by the one-time deep link; the same token from another chat, an expired one and a malformed one are refused; /stop unlinks', async () => {
+    const school = await notifySchool(db.pool, clock, { day: DAY, emails: { g1: 'tg.g1@parents.example.org' } });
+    await withTelegram(school);
+    await withEmail(school);
+    await consent(db.pool, school.schoolId, school.people.g1!, 'email');
+    const link = await createLinkToken(db.pool, clock, { schoolId: school.schoolId, personId: school.people.g1!, createdBy: 'test' });
+    const token = new URL(link.url).searchParams.get('start')!;
+    expect(link.url).toMatch(/^https:\/\/t\.me\/school_test_bot\?start=[A-Za-z0-9_-]{43}$/);
+    expect(await handleBotText(db.pool, clock, school.schoolId, '5001', `/start ${token}`)).toMatchObject({ outcome: 'linked' });
+    expect(await handleBotText(db.pool, clock, school.schoolId, '5002', `/start ${token}`)).toMatchObject({ outcome: 'refused' });
+    const other = await createLinkToken(db.pool, clock, { schoolId: school.schoolId, personId: school.people.g2!, createdBy: 'test' });
+    const later = fixedClock(new Date(clock.now().getTime() + 16 * 60_000));
+    expect(await handleBotText(db.pool, later, school.schoolId, '5003', `/start ${new URL(other.url).searchParams.get('start')!}`)).toMatchObject({ outcome: 'refused' });
+    expect(await handleBotText(db.pool, clock, school.schoolId, '5003', '/start ../../etc/passwd')).toMatchObject({ outcome: 'refused' });
+    expect(await handleBotText(db.pool, clock, school.schoolId, '5003', `/start ${'a'.repeat(65)}`)).toMatchObject({ outcome: 'refused' });
+    expect(await handleBotText(db.pool, clock, school.schoolId, '5003', '/marks')).toMatchObject({ outcome: 'not_linked' });
+    // A's chat gets g1's marks; after /stop the next one goes by e-mail instead.
+    tg.userSends(5001, 'hello');
+    await school.marks([{ id: 'm1', pupil: 'p1', value: '5' }]);
+    await drainConsumer(db.pool, engine.consumer, school.schoolId);
+    await waitFor('by Telegram', async () => (tg.sent().some((s) => s.chatId === '5001') ? true : undefined), 30_000, 50);
+    const week = await handleBotText(db.pool, clock, school.schoolId, '5001', '/marks');
+    expect(week.outcome).toBe('answered');
+    expect(week.reply).toContain('Алгебра: 5');
+    expect(await handleBotText(db.pool, clock, school.schoolId, '5001', '/stop')).toMatchObject({ outcome: 'unlinked' });
+    await school.marks([{ id: 'm2', pupil: 'p1', value: '4', lesson: 'l2' }]);
+    await drainConsumer(db.pool, engine.consumer, school.schoolId);
+    await waitFor('by e-mail', async () => (mailTo('tg.g1@parents.example.org').length === 1 ? true : undefined), 30_000, 50);
+    expect(tg.sent().filter((s) => s.chatId === '5001')).toHaveLength(1);
+    const consents = await db.pool.query<{ withdrawn: boolean }>(`SELECT withdrawn_at IS NOT NULL AS withdrawn FROM consent WHERE person_id = $1 AND channel = 'telegram'`, [school.people.g1]);
+    expect(consents.rows.length).toBeGreaterThan(0);
+    expect(consents.rows.every((c) => c.withdrawn)).toBe(true);
+  });
+
+  it('through the bot: the school’s poller links a simulated parent who opened the link, and answers /absences', async () => {
+    const school = await notifySchool(db.pool, clock, { day: DAY });
+    await withTelegram(school);
+    const polling = await NotifyEngine.start(db.pool, clock, logger, box, testNotifySettings({ telegramPolling: true, concurrency: 1 }));
+    try {
+      await polling.schedule();
+      const parent = simulatedParent(tg, 6001);
+      parent.link((await createLinkToken(db.pool, clock, { schoolId: school.schoolId, personId: school.people.g2!, createdBy: 'test' })).url);
+      await waitFor('the bot’s answer', async () => (parent.inbox().length > 0 ? true : undefined), 30_000, 50);
+      expect(parent.inbox()[0]).toContain('Готово');
+      parent.say('/absences');
+      await waitFor('the week', async () => (parent.inbox().length > 1 ? true : undefined), 30_000, 50);
+      expect(parent.inbox()[1]).toMatch(/^Пропуски с \d\d\.\d\d по \d\d\.\d\d: нет\.$/);
+      const contact = await db.pool.query(`SELECT origin FROM contact_point WHERE person_id = $1 AND channel = 'telegram' AND usable`, [school.people.g2]);
+      expect(contact.rows).toEqual([{ origin: 'telegram_link' }]);
+    } finally {
+      await polling.stop();
+    }
+  });
+
+  it('403 (blocked) marks the chat unusable and falls back; 429 holds the bot for retry_after; 500 is retried', async () => {
+    const school = await notifySchool(db.pool, clock, { day: DAY, emails: { g1: 'tg2.g1@parents.example.org' } });
+    await withTelegram(school);
+    await withEmail(school);
+    for (const [g, chat] of [['g1', 7001], ['g2', 7002], ['g3', 7003]] as const) {
+      tg.userSends(chat, 'hi');
+      await db.pool.query(`INSERT INTO contact_point (school_id, person_id, channel, address, origin) VALUES ($1, $2, 'telegram', $3, 'telegram_link')`, [school.schoolId, school.people[g], String(chat)]);
+      await consent(db.pool, school.schoolId, school.people[g]!, 'telegram', ['marks']);
+    }
+    await consent(db.pool, school.schoolId, school.people.g1!, 'email', ['marks']);
+    tg.userBlocksBot(7001);
+    await school.marks([{ id: 'm1', pupil: 'p1', value: '5' }]);
+    await drainConsumer(db.pool, engine.consumer, school.schoolId);
+    await waitFor('the fallback mail', async () => (mailTo('tg2.g1@parents.example.org').length === 1 ? true : undefined), 30_000, 50);
+    const g1 = (await rowsOf(school.schoolId)).filter((r) => r.recipient_id === school.people.g1);
+    expect(g1.map((r) => [r.channel, r.status])).toEqual([['telegram', 'failed'], ['email', 'sent']]);
+    expect(g1[0]!.reason).toContain('403');
+    expect(g1[1]!.fallback_of).toBe(g1[0]!.id);
+    expect((await db.pool.query(`SELECT usable FROM contact_point WHERE address = '7001'`)).rows).toEqual([{ usable: false }]);
+    // g3 is p1's guardian too: its message went. Now a 429 for p2's mark (g2 and g3), then a 500.
+    tg.rateLimitOnce(2);
+    const before = tg.requests().length;
+    await school.marks([{ id: 'm2', pupil: 'p2', value: '4' }]);
+    await drainConsumer(db.pool, engine.consumer, school.schoolId);
+    await waitFor('both sent', async () => (tg.sent().filter((s) => s.chatId === '7002' || s.chatId === '7003').length === 3 ? true : undefined), 30_000, 50);
+    const after = tg.requests().slice(before);
+    const limited = after.find((r) => r.status === 429)!;
+    expect(after.filter((r) => r.status === 429)).toHaveLength(1);
+    // Every request that started after the 429 was answered waited its 2 s.
+    expect(after.filter((r) => r.at > limited.at + 200).every((r) => r.at >= limited.at + 2000)).toBe(true);
+    tg.failNext(1, 502);
+    await school.marks([{ id: 'm3', pupil: 'p2', value: '3', lesson: 'l2' }]);
+    await drainConsumer(db.pool, engine.consumer, school.schoolId);
+    await waitFor('retried', async () => {
+      const mine = (await rowsOf(school.schoolId)).filter((r) => r.event_key !== g1[0]!.event_key && r.recipient_id === school.people.g2);
+      return mine.length === 2 && settled(mine.map((r) => r.status)) ? mine : undefined;
+    }, 30_000, 100);
+    const retried = (await rowsOf(school.schoolId)).filter((r) => r.recipient_id === school.people.g2);
+    expect(retried.map((r) => [r.status, r.attempts])).toEqual([['delivered', 1], ['delivered', 2]]);
   });
 });
 
