@@ -11,6 +11,9 @@ import { createLogger } from '../../src/lib/logger.js';
 import { NotifyEngine } from '../../src/notify/engine.js';
 import { notifyConsumer } from '../../src/notify/fanout.js';
 import { runScheduled } from '../../src/notify/scheduled.js';
+import { progressReports } from '../../src/notify/report.js';
+import { applyBatch } from '../../src/journal/apply-batch.js';
+import { createConnection } from '../support/fixtures.js';
 import { putPolicy, putPreferences, putProvider, withdrawConsent } from '../../src/notify/service.js';
 import { startSmtpSimulator, type SmtpSimulator } from '../../src/notify/simulators/smtp.js';
 import { simulatedParent, startTelegramSimulator, type TelegramSimulator } from '../../src/notify/simulators/telegram.js';
@@ -310,6 +313,55 @@ describe('quiet hours, digests and the school’s clock', () => {
     expect(digests).toHaveLength(1);
     expect(rows.filter((r) => r.kind === 'mark' && r.recipient_id === school.people.g1).map((r) => r.status)).toEqual(['digested', 'digested']);
     expect(mailTo('six.g1@parents.example.org')).toHaveLength(2);
+  });
+});
+
+describe('the fortnightly progress and attendance report', () => {
+  it('says per pupil what the journal holds for the fortnight, from the school’s own source, and goes to each guardian on the report day', async () => {
+    const school = await notifySchool(db.pool, clock, { day: DAY, emails: { g1: 'rep.g1@parents.example.org', g3: 'rep.g3@parents.example.org' } });
+    await withEmail(school);
+    await drainConsumer(db.pool, engine.consumer, school.schoolId);
+    await consent(db.pool, school.schoolId, school.people.g1!, 'email', ['reports']);
+    await applyBatch(db.pool, clock, { connectionId: school.sourceId, stream: 'marks', records: [
+      { type: 'mark', externalId: 'r1', pupilExternalId: 'p1', lessonExternalId: 'l1', value: '5', weight: 2 },
+      { type: 'mark', externalId: 'r2', pupilExternalId: 'p1', lessonExternalId: 'l2', value: '3' },
+      { type: 'mark', externalId: 'r3', pupilExternalId: 'p1', lessonExternalId: 'l2', value: 'н/а', kind: 'other' },
+      { type: 'mark', externalId: 'r4', pupilExternalId: 'p1', subjectExternalId: 'alg', date: '2025-09-01', value: '2' },
+      { type: 'mark', externalId: 'r5', pupilExternalId: 'p2', lessonExternalId: 'l1', value: '4' },
+    ] });
+    await applyBatch(db.pool, clock, { connectionId: school.sourceId, stream: 'attendance', records: [
+      { type: 'attendance', externalId: 'a1', pupilExternalId: 'p1', lessonExternalId: 'l1', code: 'Б', kind: 'ill' },
+      { type: 'attendance', externalId: 'a2', pupilExternalId: 'p1', lessonExternalId: 'l2', code: 'ОП', kind: 'late', lateMinutes: 5 },
+      { type: 'attendance', externalId: 'a3', pupilExternalId: 'p2', lessonExternalId: 'l2', code: 'Н', kind: 'unexcused' },
+    ] });
+    // Another source's marks are not the school's record.
+    const other = await createConnection(db.pool, school.schoolId, 'netschool');
+    await applyBatch(db.pool, clock, { connectionId: other, stream: 'roster', records: [
+      { type: 'class', externalId: 'x5a', year: 2025, name: '5А', grade: 5 },
+      { type: 'subject', externalId: 'xalg', name: 'Алгебра' },
+      { type: 'person', externalId: 'xp1', role: 'pupil', lastName: 'Иванов', firstName: 'Иван', classExternalId: 'x5a' },
+      { type: 'lesson', externalId: 'xl1', classExternalId: 'x5a', subjectExternalId: 'xalg', date: DAY, slot: 1 },
+      { type: 'mark', externalId: 'xm1', pupilExternalId: 'xp1', lessonExternalId: 'xl1', value: '2' },
+    ] });
+    const reports = await progressReports(db.pool, { schoolId: school.schoolId, sourceId: school.sourceId, from: '2025-09-13', to: '2025-09-26' });
+    expect(reports.get(school.people.p1!)).toMatchObject({
+      pupilFirstName: 'Иван', className: '5А',
+      subjects: [{ subject: 'Алгебра', marks: ['5', '3', 'н/а'], count: 3, average: 4.33 }],
+      absences: { ill: 1, valid: 0, unexcused: 0, unknown: 0, late: 1, total: 1 }, noMarks: [],
+    });
+    expect(reports.get(school.people.p2!)).toMatchObject({ subjects: [{ marks: ['4'], average: 4 }], absences: { unexcused: 1, total: 1 } });
+    // Friday 26 September 2025, 17:05 Moscow: the end of the year's second fortnight.
+    const friday = fixedClock(new Date('2025-09-26T14:05:00Z'));
+    await runScheduled(db.pool, friday, engine.enqueue, school.schoolId);
+    await waitFor('the report mailed', async () => (mailTo('rep.g1@parents.example.org').length === 1 ? true : undefined), 30_000, 100);
+    const rows = (await rowsOf(school.schoolId)).filter((r) => r.kind === 'progress_report');
+    // g1 (p1) by e-mail; g3 (p1 and p2) has no consent for reports: two skipped rows, one per child.
+    expect(rows.map((r) => [r.recipient_id, r.status]).sort()).toEqual([
+      [school.people.g1, 'sent'], [school.people.g2, 'skipped'], [school.people.g3, 'skipped'], [school.people.g3, 'skipped'],
+    ].sort());
+    const mail = mailTo('rep.g1@parents.example.org')[0]!;
+    expect(mail.text).toContain('Алгебра: 5 3 н/а (средний 4,33)');
+    expect(mail.text).toContain('Пропущено уроков: 1 (по болезни 1');
   });
 });
 
