@@ -116,7 +116,7 @@ export class Sender {
     if (c.channel === 'telegram') {
       return [
         { key: rateKey('telegram', credential), intervalMs: 1000 / s.telegramPerSecond },
-        { key: rateKey('telegram-chat', credential, c.address), intervalMs: s.telegramChatIntervalMs },
+        { key: rateKey('telegram-chat', credential, c.address), intervalMs: s.telegramChatIntervalMs, gate: true },
       ];
     }
     const perSecond = typeof c.provider.config.perSecond === 'number' ? c.provider.config.perSecond : c.channel === 'sms' ? s.smsPerSecond : s.emailPerSecond;
