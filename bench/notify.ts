@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Pool } from '../src/db/pool.js';
-import { withTransaction } from '../src/db/pool.js';
+import { createPool, withTransaction, type Pool } from '../src/db/pool.js';
 import { loadDemoSchool } from '../src/demo/load.js';
 import { applyBatch } from '../src/journal/apply-batch.js';
 import { advanceCursor, drainConsumer, FeedQueue, lockCursor, readEvents } from '../src/journal/feed.js';
@@ -17,6 +16,8 @@ import type { Metric } from './metrics.js';
 
 export interface NotifyBenchOptions {
   pool: Pool;
+  /** The application role's connection: the send queue (pg-boss's schema is the application's). */
+  appUrl: string;
   pupils: number;
   log(message: string): void;
 }
@@ -65,8 +66,15 @@ export async function benchNotify(o: NotifyBenchOptions): Promise<Metric[]> {
   const insertS = (performance.now() - t1) / 1000;
   await o.pool.query(`DELETE FROM notification WHERE school_id = $1 AND event_key LIKE 'bench:%'`, [schoolId]);
   o.log(`one INSERT of as many rows: ${insertS.toFixed(3)} s`);
-  const rate = await telegramRate(o, box);
-  const latency = await latencyP95(o, box);
+  const app = createPool(o.appUrl, 12);
+  let rate: Awaited<ReturnType<typeof telegramRate>>;
+  let latency: number;
+  try {
+    rate = await telegramRate({ ...o, pool: app }, box);
+    latency = await latencyP95({ ...o, pool: app }, box);
+  } finally {
+    await app.end();
+  }
   return [
     { name: 'notify.fanout_s', value: round(fanoutS), unit: 's' },
     { name: 'notify.fanout_rows', value: rows, unit: 'rows' },

@@ -59,7 +59,7 @@ async function main(): Promise<void> {
     }
     if (!only || only === 'notify') {
       process.stderr.write(`notifications, ${pupils}-pupil school:\n`);
-      metrics.push(...(await benchNotify({ pool, pupils, log })));
+      metrics.push(...(await benchNotify({ pool, appUrl: process.env.BENCH_DATABASE_URL ?? embedded!.url, pupils, log })));
     }
     if (only === 'reads') {
       const schools = Number(process.env.BENCH_READS_SCHOOLS ?? 5);

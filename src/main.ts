@@ -49,7 +49,7 @@ export async function startService(config: Config, logger: Logger, clock: Clock 
     sync = await startSync(config, { pool: db.pool, clock, logger, adapters }, config.ROLES, {
       deferStart: true, consumers: [checksConsumer(clock), engine.consumer], afterRun: checksAfterRun(db.pool, clock), clocked,
     });
-    demo = new DemoRunner({ pool: db.pool, clock, logger, adapters, sync, box }, { mode: config.DEMO, seed: config.DEMO_SEED, pupils: config.DEMO_PUPILS });
+    demo = new DemoRunner({ pool: db.pool, clock, logger, adapters, sync, box, notify: engine }, { mode: config.DEMO, seed: config.DEMO_SEED, pupils: config.DEMO_PUPILS });
     let url: string | undefined;
     if (config.ROLES.includes('api')) {
       await demo.start();

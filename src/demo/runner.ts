@@ -44,6 +44,8 @@ export class DemoRunner {
       pool: Pool; clock: Clock; logger: Logger; adapters: AdapterRegistry; sync?: Pick<SyncService, 'connections' | 'queue' | 'targets'>;
       /** With it, the demo also runs the delivery simulators (SMTP, Telegram, SMSC) and the school's providers point at them. */
       box?: SecretBox;
+      /** With it, the teachers get their digest as soon as the platforms' first syncs have been checked. */
+      notify?: { teacherDigestNow(schoolId: string, reason: string): Promise<void> };
     },
     private readonly settings: DemoSettings,
   ) {}
@@ -133,6 +135,8 @@ export class DemoRunner {
         await delay(CORRECTION_POLL_MS, undefined, { signal: this.abort.signal });
       }
       serveCorrections(electronic);
+      // Every platform has been read and checked once: the teachers hear of what the checks found.
+      await this.deps.notify?.teacherDigestNow(schoolId, 'demo');
       this.deps.logger.info({ days: correctionDays(electronic) }, 'demo: the platforms serve the planted silent corrections from now on');
     } catch (error) {
       if (!this.abort.signal.aborted) this.deps.logger.warn({ error: describeError(error) }, 'demo: the planted silent corrections were not served');

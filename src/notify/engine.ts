@@ -12,7 +12,7 @@ import { telegramBot } from './channels/telegram.js';
 import { notifyConsumer } from './fanout.js';
 import type { SendJob } from './outbox.js';
 import { rateKey, SendRates } from './rate.js';
-import { runScheduled } from './scheduled.js';
+import { runScheduled, teacherDigestNow } from './scheduled.js';
 import { Sender, sweepAbandoned, type SenderSettings } from './sender.js';
 import { pollDeliveries } from './status.js';
 import { handleBotText } from './telegram-link.js';
@@ -84,6 +84,11 @@ export class NotifyEngine {
         if (outcome === 'retry') throw new Error('temporary delivery failure: retrying with backoff');
       });
     }
+  }
+
+  /** The teachers' digest of a school now (once a day per reason). */
+  teacherDigestNow(schoolId: string, reason: string): Promise<void> {
+    return teacherDigestNow(this.pool, this.clock, this.enqueue, schoolId, reason);
   }
 
   /** The clocked work on a timer, and the Telegram pollers. */

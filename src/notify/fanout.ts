@@ -94,19 +94,16 @@ function newsOf(school: NotifySchool, events: readonly FeedEvent[], now: Date): 
 async function addressed(client: PoolClient, school: NotifySchool, news: readonly News[], now: Date): Promise<NewNotification[]> {
   const pupils = [...new Set(news.map((n) => n.pupilId))];
   const lessons = news.flatMap((n) => (n.lessonId ? [n.lessonId] : []));
-  const [guardians, names, lessonRows] = await Promise.all([
-    client.query<{ pupil_id: string; guardian_id: string }>(
-      `SELECT pupil_id::text, guardian_id::text FROM guardianship WHERE school_id = $1 AND pupil_id = ANY($2::uuid[]) AND deleted_at IS NULL`, [school.id, pupils]),
-    client.query<{ id: string; first_name: string }>(`SELECT id::text, first_name FROM person WHERE id = ANY($1::uuid[])`, [pupils]),
-    client.query<{ id: string; subject_id: string; slot: number }>(`SELECT id::text, subject_id::text, slot FROM lesson WHERE id = ANY($1::uuid[])`, [lessons]),
-  ]);
+  // One query after the other: a transaction's client takes one at a time.
+  const guardians = await client.query<{ pupil_id: string; guardian_id: string }>(
+    `SELECT pupil_id::text, guardian_id::text FROM guardianship WHERE school_id = $1 AND pupil_id = ANY($2::uuid[]) AND deleted_at IS NULL`, [school.id, pupils]);
+  const names = await client.query<{ id: string; first_name: string }>(`SELECT id::text, first_name FROM person WHERE id = ANY($1::uuid[])`, [pupils]);
+  const lessonRows = await client.query<{ id: string; subject_id: string; slot: number }>(`SELECT id::text, subject_id::text, slot FROM lesson WHERE id = ANY($1::uuid[])`, [lessons]);
   const lessonOf = new Map(lessonRows.rows.map((l) => [l.id, l]));
   const subjectIds = [...new Set([...news.map((n) => n.subjectId), ...lessonRows.rows.map((l) => l.subject_id)].filter(Boolean))];
   const periodIds = [...new Set(news.flatMap((n) => (n.periodId ? [n.periodId] : [])))];
-  const [subjects, periods] = await Promise.all([
-    client.query<{ id: string; name: string; alt_names: string | null }>(`SELECT id::text, name, alt_names FROM subject WHERE id = ANY($1::uuid[])`, [subjectIds]),
-    client.query<{ id: string; title: string; kind: string }>(`SELECT id::text, title, kind FROM period WHERE id = ANY($1::uuid[])`, [periodIds]),
-  ]);
+  const subjects = await client.query<{ id: string; name: string; alt_names: string | null }>(`SELECT id::text, name, alt_names FROM subject WHERE id = ANY($1::uuid[])`, [subjectIds]);
+  const periods = await client.query<{ id: string; title: string; kind: string }>(`SELECT id::text, title, kind FROM period WHERE id = ANY($1::uuid[])`, [periodIds]);
   const guardiansOf = new Map<string, string[]>();
   for (const g of guardians.rows) guardiansOf.set(g.pupil_id, [...(guardiansOf.get(g.pupil_id) ?? []), g.guardian_id]);
   const firstName = new Map(names.rows.map((p) => [p.id, p.first_name]));

@@ -23,15 +23,14 @@ export async function loadReach(db: Pool | PoolClient, schoolId: string, personI
   const ids = [...new Set(personIds)];
   const reach: Reach = { contacts: new Map(), consents: new Set(), preferences: new Map() };
   if (ids.length === 0) return reach;
-  const [contacts, consents, prefs] = await Promise.all([
-    db.query<{ id: string; person_id: string; channel: Channel; address: string }>(
-      `SELECT id::text, person_id::text, channel, address FROM contact_point
-        WHERE school_id = $1 AND person_id = ANY($2::uuid[]) AND usable ORDER BY origin = 'school' DESC, updated_at DESC`, [schoolId, ids]),
-    db.query<{ person_id: string; channel: string; purpose: string }>(
-      `SELECT person_id::text, channel, purpose FROM consent WHERE school_id = $1 AND person_id = ANY($2::uuid[]) AND withdrawn_at IS NULL`, [schoolId, ids]),
-    db.query<{ person_id: string; channels: Channel[]; marks: Preference['marks']; language: Preference['language'] }>(
-      `SELECT person_id::text, channels, marks, language FROM notify_preference WHERE school_id = $1 AND person_id = ANY($2::uuid[])`, [schoolId, ids]),
-  ]);
+  // One after the other: `db` may be a transaction's client.
+  const contacts = await db.query<{ id: string; person_id: string; channel: Channel; address: string }>(
+    `SELECT id::text, person_id::text, channel, address FROM contact_point
+      WHERE school_id = $1 AND person_id = ANY($2::uuid[]) AND usable ORDER BY origin = 'school' DESC, updated_at DESC`, [schoolId, ids]);
+  const consents = await db.query<{ person_id: string; channel: string; purpose: string }>(
+    `SELECT person_id::text, channel, purpose FROM consent WHERE school_id = $1 AND person_id = ANY($2::uuid[]) AND withdrawn_at IS NULL`, [schoolId, ids]);
+  const prefs = await db.query<{ person_id: string; channels: Channel[]; marks: Preference['marks']; language: Preference['language'] }>(
+    `SELECT person_id::text, channels, marks, language FROM notify_preference WHERE school_id = $1 AND person_id = ANY($2::uuid[])`, [schoolId, ids]);
   for (const c of contacts.rows) {
     const list = reach.contacts.get(c.person_id) ?? [];
     list.push({ id: c.id, channel: c.channel, address: c.address });

@@ -45,22 +45,21 @@ export async function progressReports(
   }
   if (reports.size === 0) return reports;
   const ids = [...reports.keys()];
-  const [marks, absences, taught] = await Promise.all([
-    db.query<{ pupil_id: string; subject_id: string; subject: string; raw: string; kind: string; numeric: string | null; weight: string | null }>(
+  // One after the other: `db` may be a transaction's client.
+  const marks = await db.query<{ pupil_id: string; subject_id: string; subject: string; raw: string; kind: string; numeric: string | null; weight: string | null }>(
       `SELECT m.pupil_id::text, m.subject_id::text, s.name AS subject, m.raw, m.kind, m.numeric::text, m.weight::text
          FROM mark m JOIN subject s ON s.id = m.subject_id LEFT JOIN lesson l ON l.id = m.lesson_id
         WHERE m.school_id = $1 AND m.source_id = $2 AND m.date BETWEEN $3 AND $4 AND m.deleted_at IS NULL AND m.pupil_id = ANY($5::uuid[])
-        ORDER BY m.pupil_id, m.date, l.slot NULLS LAST, m.created_at, m.external_id`, [o.schoolId, o.sourceId, o.from, o.to, ids]),
-    db.query<{ pupil_id: string; kind: string; n: number }>(
+        ORDER BY m.pupil_id, m.date, l.slot NULLS LAST, m.created_at, m.external_id`, [o.schoolId, o.sourceId, o.from, o.to, ids]);
+  const absences = await db.query<{ pupil_id: string; kind: string; n: number }>(
       `SELECT a.pupil_id::text, a.kind, count(*)::int AS n FROM attendance a
         WHERE a.school_id = $1 AND a.source_id = $2 AND a.date BETWEEN $3 AND $4 AND a.deleted_at IS NULL AND a.pupil_id = ANY($5::uuid[])
-        GROUP BY a.pupil_id, a.kind`, [o.schoolId, o.sourceId, o.from, o.to, ids]),
-    db.query<{ pupil_id: string; subject_id: string; subject: string }>(
+        GROUP BY a.pupil_id, a.kind`, [o.schoolId, o.sourceId, o.from, o.to, ids]);
+  const taught = await db.query<{ pupil_id: string; subject_id: string; subject: string }>(
       `SELECT DISTINCT e.person_id::text AS pupil_id, l.subject_id::text, s.name AS subject
          FROM lesson l JOIN enrollment e ON e.class_group_id = l.class_group_id JOIN subject s ON s.id = l.subject_id
         WHERE l.school_id = $1 AND l.date BETWEEN $2 AND $3 AND l.deleted_at IS NULL AND l.status <> 'cancelled' AND e.person_id = ANY($4::uuid[])`,
-      [o.schoolId, o.from, o.to, ids]),
-  ]);
+      [o.schoolId, o.from, o.to, ids]);
   const bySubject = new Map<string, Map<string, { subject: string; marks: string[]; sum: number; weights: number }>>();
   for (const m of marks.rows) {
     const subjects = bySubject.get(m.pupil_id) ?? new Map();

@@ -35,6 +35,18 @@ export async function runScheduled(pool: Pool, clock: Clock, enqueue: Enqueue, s
   }
 }
 
+/**
+ * The teachers' digest now, once per school-local day and `reason` (the demo sends one as soon as its
+ * platforms' first syncs have been checked): the same rows as the morning's, which a second writer leaves alone.
+ */
+export async function teacherDigestNow(pool: Pool, clock: Clock, enqueue: Enqueue, schoolId: string, reason: string): Promise<void> {
+  const school = await loadNotifySchool(pool, schoolId);
+  if (!school) return;
+  const now = clock.now();
+  const today = todayIn(school.timeZone, now);
+  await inSlot(pool, school.id, `teacher_digest:${reason}`, today, (c) => teacherDigests(c, school, today, now, enqueue));
+}
+
 /** Runs `work` once per (school, kind, slot): the slot row and the work's rows commit together. */
 async function inSlot(pool: Pool, schoolId: string, kind: string, slot: string, work: (client: PoolClient) => Promise<number>): Promise<void> {
   await withTransaction(pool, async (client) => {
