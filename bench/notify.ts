@@ -70,8 +70,8 @@ export async function benchNotify(o: NotifyBenchOptions): Promise<Metric[]> {
   let rate: Awaited<ReturnType<typeof telegramRate>>;
   let latency: number;
   try {
-    rate = await telegramRate({ ...o, pool: app }, box);
-    latency = await latencyP95({ ...o, pool: app }, box);
+    rate = await telegramRate(o, app, box);
+    latency = await latencyP95(o, app, box);
   } finally {
     await app.end();
   }
@@ -126,10 +126,10 @@ async function dayOfMarks(pool: Pool, schoolId: string, connectionId: string): P
   return rows.map((r, i) => ({ type: 'mark', externalId: `bench-${r.pupil}-${r.lesson}`, pupilExternalId: r.pupil, lessonExternalId: r.lesson, value: values[i % values.length]! }));
 }
 
-async function telegramRate(o: NotifyBenchOptions, box: SecretBox): Promise<{ ratio: number; lost: number; doubled: number }> {
+async function telegramRate(o: NotifyBenchOptions, app: Pool, box: SecretBox): Promise<{ ratio: number; lost: number; doubled: number }> {
   const token = `123456:${randomUUID().replace(/-/g, '')}`;
   const sim = await startTelegramSimulator({ port: 0, token, botUsername: 'bench_bot', openChats: true });
-  const engine = await NotifyEngine.start(o.pool, systemClock, logger, box, {
+  const engine = await NotifyEngine.start(app, systemClock, logger, box, {
     sender: { ...DEFAULT_SENDER, leaseSeconds: 60 }, concurrency: 16, retryLimit: 3, retryDelaySeconds: 1, tickSeconds: 3600, telegramPolling: false,
   });
   try {
@@ -138,7 +138,7 @@ async function telegramRate(o: NotifyBenchOptions, box: SecretBox): Promise<{ ra
     await o.pool.query(`INSERT INTO notify_provider (school_id, channel, provider, title, config, secrets) VALUES ($1, 'telegram', 'telegram', 'bench', $2, $3)`,
       [schoolId, JSON.stringify({ apiRoot: sim.url, botUsername: 'bench_bot' }), box.seal({ token })]);
     const chats = 300;
-    const ids = await queueTelegram(o.pool, engine, schoolId, chats, 2);
+    const ids = await queueTelegram(app, engine, schoolId, chats, 2);
     await engine.work();
     const t = performance.now();
     while (sim.sent().length < ids.length && performance.now() - t < 120_000) await new Promise((r) => setTimeout(r, 100));
@@ -176,14 +176,14 @@ async function queueTelegram(pool: Pool, engine: NotifyEngine, schoolId: string,
   });
 }
 
-async function latencyP95(o: NotifyBenchOptions, box: SecretBox): Promise<number> {
+async function latencyP95(o: NotifyBenchOptions, app: Pool, box: SecretBox): Promise<number> {
   const token = `654321:${randomUUID().replace(/-/g, '')}`;
   const sim = await startTelegramSimulator({ port: 0, token, botUsername: 'bench_latency_bot', openChats: true });
   const now = systemClock;
-  const engine = await NotifyEngine.start(o.pool, now, logger, box, {
+  const engine = await NotifyEngine.start(app, now, logger, box, {
     sender: { ...DEFAULT_SENDER }, concurrency: 4, retryLimit: 3, retryDelaySeconds: 1, tickSeconds: 3600, telegramPolling: false,
   });
-  const feed = await FeedQueue.start(o.pool, logger, [engine.consumer]);
+  const feed = await FeedQueue.start(app, logger, [engine.consumer]);
   try {
     const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Moscow' }).format(new Date());
     const schoolId = (await o.pool.query<{ id: string }>(`INSERT INTO school (name, region, time_zone) VALUES ('Bench latency', 'bench', 'Europe/Moscow') RETURNING id::text`)).rows[0]!.id;
@@ -210,13 +210,13 @@ async function latencyP95(o: NotifyBenchOptions, box: SecretBox): Promise<number
       [schoolId, source]);
     await o.pool.query(
       `INSERT INTO consent (school_id, person_id, channel, purpose, granted_at, method, granted_by) SELECT $1, person_id, 'telegram', 'marks', now(), 'telegram_link', 'bench' FROM contact_point WHERE school_id = $1`, [schoolId]);
-    await drainConsumer(o.pool, engine.consumer, schoolId);
+    await drainConsumer(app, engine.consumer, schoolId);
     await engine.work();
     await feed.work(60);
     const latencies: number[] = [];
     for (let i = 0; i < n; i++) {
       const before = sim.sent().length;
-      await applyBatch(o.pool, now, { connectionId: source, stream: 'marks', afterEvents: feed.wake, records: [{ type: 'mark', externalId: `m${i}`, pupilExternalId: `p${i}`, lessonExternalId: 'l', value: '5' }] });
+      await applyBatch(app, now, { connectionId: source, stream: 'marks', afterEvents: feed.wake, records: [{ type: 'mark', externalId: `m${i}`, pupilExternalId: `p${i}`, lessonExternalId: 'l', value: '5' }] });
       const committed = Date.now();
       const t = performance.now();
       while (sim.sent().length === before && performance.now() - t < 30_000) await new Promise((r) => setTimeout(r, 10));

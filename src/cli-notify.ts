@@ -8,6 +8,8 @@ import { NotifyEngine } from './notify/engine.js';
 import { CHANNELS, type Channel } from './notify/policy.js';
 import { getNotification, listNotifications, sendTest, STATUSES, type NotificationView } from './notify/service.js';
 import { createLinkToken } from './notify/telegram-link.js';
+import { TelegramConfigSchema, telegramBot } from './notify/channels/telegram.js';
+import { webhookSecretOf } from './notify/telegram-webhook.js';
 import { importParents, parentsTemplate } from './notify/parents-sheet.js';
 import { readFile, writeFile } from 'node:fs/promises';
 
@@ -95,6 +97,37 @@ export function registerNotifyCommands(program: Command, withDatabase: WithDatab
         process.stdout.write(`${result.rows} rows: ${result.contacts} contacts, ${result.consentsGranted} consents recorded, ${result.consentsWithdrawn} withdrawn\n`);
         for (const r of result.rejected) process.stdout.write(`rejected ${r.cell}: ${r.reason}\n`);
         return result.rejected.length > 0 ? 1 : 0;
+      }),
+    );
+  registerTelegramWebhookCommand(notify, withDatabase);
+}
+
+/** `notify telegram-webhook`: points a school's bot at this service's webhook (production: updates pushed, no polling). */
+export function registerTelegramWebhookCommand(notify: Command, withDatabase: WithDatabase): void {
+  notify
+    .command('telegram-webhook')
+    .description("register the school's bot webhook with Telegram: <public base URL>/v1/telegram/<provider id>/webhook, with its secret token; --off deletes it")
+    .option('--school <id>', 'school id (default: the only school)')
+    .option('--url <base>', 'the public https base URL of this service')
+    .option('--off', 'delete the webhook (back to long polling)')
+    .action((o: { school?: string; url?: string; off?: boolean }) =>
+      withDatabase(async (db, config) => {
+        const { rows } = await db.pool.query<{ id: string; config: Record<string, unknown>; secrets: Buffer | null }>(
+          `SELECT id::text, config, secrets FROM notify_provider WHERE channel = 'telegram' AND enabled AND ($1::uuid IS NULL OR school_id = $1::uuid)`, [o.school ?? null]);
+        if (rows.length !== 1) throw new ValidationError(rows.length === 0 ? 'no enabled Telegram bot (for this school)' : 'several schools have a bot: name one with --school');
+        const provider = rows[0]!;
+        const box = await loadSecretBox(config.CONNECTION_SECRETS_KEY, config.DATA_DIR, { external: config.DATABASE_URL !== undefined });
+        const secrets = provider.secrets ? (box.open(provider.secrets) as Record<string, string>) : {};
+        const bot = telegramBot(TelegramConfigSchema.parse(provider.config), secrets);
+        if (o.off) {
+          await bot.deleteWebhook();
+          process.stdout.write('webhook deleted: set NOTIFY_TELEGRAM_UPDATES=polling\n');
+          return;
+        }
+        if (!o.url || !/^https:\/\//.test(o.url)) throw new ValidationError('--url: the public https:// base URL of this service');
+        const url = `${o.url.replace(/\/$/, '')}/v1/telegram/${provider.id}/webhook`;
+        await bot.setWebhook({ url, secretToken: webhookSecretOf(secrets.token ?? '') });
+        process.stdout.write(`webhook set to ${url}: set NOTIFY_TELEGRAM_UPDATES=webhook\n`);
       }),
     );
 }

@@ -30,7 +30,7 @@ async function classOf(pool: Pool, classId: string): Promise<ClassRow> {
 
 /** The class's sheet, filled with what the journal knows. */
 export async function parentsTemplate(pool: Pool, classId: string): Promise<Buffer> {
-  const cls = await classOf(pool, classId);
+  await classOf(pool, classId);
   const { rows } = await pool.query<{ pupil_id: string; guardian_id: string; pupil: string; parent: string; relation: string | null; phone: string | null; email: string | null; by_email: boolean; by_sms: boolean }>(
     `SELECT pu.id::text AS pupil_id, pa.id::text AS guardian_id, concat_ws(' ', pu.last_name, pu.first_name) AS pupil,
             concat_ws(' ', pa.last_name, pa.first_name, pa.middle_name) AS parent, g.relation,

@@ -7,7 +7,7 @@ import { ChannelError, type ChannelProvider, type SendResult } from './channels/
 import { writeOutbox, type Enqueue, type SendJob } from './outbox.js';
 import { parsePolicy, type Channel, type NotifyPolicy, type Purpose } from './policy.js';
 import { sendableAt } from './quiet.js';
-import { rateKey, SendRates, type RateLimit } from './rate.js';
+import { rateKey, type RateLimit, type SendRates } from './rate.js';
 import { hasConsent, loadReach, route } from './reach.js';
 import { renderMessage } from './render.js';
 

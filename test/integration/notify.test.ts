@@ -18,6 +18,7 @@ import { putPolicy, putPreferences, putProvider, withdrawConsent } from '../../s
 import { startSmtpSimulator, type SmtpSimulator } from '../../src/notify/simulators/smtp.js';
 import { simulatedParent, startTelegramSimulator, type TelegramSimulator } from '../../src/notify/simulators/telegram.js';
 import { createLinkToken, handleBotText } from '../../src/notify/telegram-link.js';
+import { webhookSecretOf } from '../../src/notify/telegram-webhook.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { consent, notifySchool, testBox, testNotifySettings, type NotifySchoolFixture } from '../support/notify.js';
 import { waitFor } from '../support/processes.js';
@@ -227,6 +228,20 @@ describe('Telegram', () => {
     } finally {
       await polling.stop();
     }
+  });
+
+  it('by webhook: an update without the secret token header is refused; with it, /start links the chat', async () => {
+    const school = await notifySchool(db.pool, clock, { day: DAY });
+    await withTelegram(school);
+    const provider = (await db.pool.query<{ id: string }>(`SELECT id::text FROM notify_provider WHERE school_id = $1 AND channel = 'telegram'`, [school.schoolId])).rows[0]!.id;
+    const link = await createLinkToken(db.pool, clock, { schoolId: school.schoolId, personId: school.people.g1!, createdBy: 'test' });
+    const update = { update_id: 1, message: { message_id: 1, date: 1, chat: { id: 8001, type: 'private' }, text: `/start ${new URL(link.url).searchParams.get('start')!}` } };
+    await request(app).post(`/v1/telegram/${provider}/webhook`).send(update).expect(401);
+    await request(app).post(`/v1/telegram/${provider}/webhook`).set('x-telegram-bot-api-secret-token', 'wrong').send(update).expect(401);
+    tg.userSends(8001, 'hi');
+    await request(app).post(`/v1/telegram/${provider}/webhook`).set('x-telegram-bot-api-secret-token', webhookSecretOf(TOKEN)).send(update).expect(200);
+    expect((await db.pool.query(`SELECT origin FROM contact_point WHERE person_id = $1 AND channel = 'telegram' AND address = '8001'`, [school.people.g1])).rows).toEqual([{ origin: 'telegram_link' }]);
+    expect(tg.sent().filter((m) => m.chatId === '8001').map((m) => m.text)[0]).toContain('Готово');
   });
 
   it('403 (blocked) marks the chat unusable and falls back; 429 holds the bot for retry_after; 500 is retried', async () => {
