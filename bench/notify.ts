@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createPool, withTransaction, type Pool } from '../src/db/pool.js';
 import { loadDemoSchool } from '../src/demo/load.js';
+import { APP_ROLE, grantApplicationRole } from '../src/db/roles.js';
 import { applyBatch } from '../src/journal/apply-batch.js';
 import { advanceCursor, drainConsumer, FeedQueue, lockCursor, readEvents } from '../src/journal/feed.js';
 import { fixedClock, systemClock } from '../src/lib/clock.js';
@@ -66,6 +67,8 @@ export async function benchNotify(o: NotifyBenchOptions): Promise<Metric[]> {
   const insertS = (performance.now() - t1) / 1000;
   await o.pool.query(`DELETE FROM notification WHERE school_id = $1 AND event_key LIKE 'bench:%'`, [schoolId]);
   o.log(`one INSERT of as many rows: ${insertS.toFixed(3)} s`);
+  // The application role's rights, as the service grants them after its migrations (the bench migrates as the owner).
+  await grantApplicationRole(o.pool, APP_ROLE).catch(() => undefined);
   const app = createPool(o.appUrl, 12);
   let rate: Awaited<ReturnType<typeof telegramRate>>;
   let latency: number;
@@ -167,9 +170,14 @@ async function queueTelegram(pool: Pool, engine: NotifyEngine, schoolId: string,
     await client.query(
       `INSERT INTO contact_point (school_id, person_id, channel, address, origin) SELECT $1, p, 'telegram', (1000000 + n)::text, 'telegram_link' FROM unnest($2::uuid[]) WITH ORDINALITY AS u(p, n)`,
       [schoolId, people.map((p) => p.id)]);
+    await client.query(
+      `INSERT INTO consent (school_id, person_id, channel, purpose, granted_at, method, granted_by) SELECT $1, id, 'telegram', 'marks', now(), 'telegram_link', 'bench' FROM unnest($2::uuid[]) AS id`,
+      [schoolId, people.map((p) => p.id)]);
+    // Each message says something of its own (the chat's name, the k-th mark): lost and doubled ones show.
     const { rows } = await client.query<{ id: string }>(
       `INSERT INTO notification (school_id, event_key, channel, recipient_id, kind, purpose, data, contact_id, status, not_before)
-       SELECT $1, 'bench:' || k, 'telegram', c.person_id, 'test', 'discrepancies', '{}'::jsonb, c.id, 'queued', now()
+       SELECT $1, 'bench:' || k, 'telegram', c.person_id, 'mark', 'marks',
+              jsonb_build_object('pupilFirstName', 'Ученик ' || c.address, 'subject', 'Алгебра', 'date', '2025-10-23', 'raw', k::text), c.id, 'queued', now()
          FROM contact_point c, generate_series(1, $2) k WHERE c.school_id = $1 RETURNING id::text`, [schoolId, perChat]);
     await engine.enqueue(client, rows.map((r) => ({ schoolId, id: r.id, startAfter: new Date() })));
     return rows.map((r) => r.id);
