@@ -63,9 +63,13 @@ function retryAfterMs(header: string | null): number {
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 60_000;
 }
 
-/** The system error code of a failed fetch (ECONNREFUSED…): the cause of undici's "fetch failed". */
+/**
+ * The system error code of a failed fetch (ECONNREFUSED…): the cause of undici's "fetch failed". Read by shape,
+ * not `instanceof Error`: undici's errors come from Node's own realm, which is not the caller's under a VM
+ * sandbox (Jest).
+ */
 function networkCode(error: unknown): string {
-  const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
+  const cause = typeof error === 'object' && error !== null ? (error as { cause?: { code?: unknown } }).cause : undefined;
   return typeof cause?.code === 'string' ? cause.code : 'fetch_failed';
 }
 
