@@ -262,11 +262,31 @@ describe.each(cases)('$id', ({ start, faults }) => {
     expect(rig.sim.calls()).toHaveLength(calls);
   });
 
+  test('the status of a message the gateway does not know is unknown, not final', async () => {
+    reset();
+    const status = await rig.status({ clientId: 'unknown1', providerMessageId: 'unknown1', to: rig.phone });
+    expect(status).toMatchObject({ state: 'unknown', final: false });
+  });
+
   test('test mode: answered, nothing stored', async () => {
     reset();
     const messages = rig.sim.messages().length;
     expect(await rig.send({ clientId: clientId(), to: rig.phone, text: TEXT }, { test: true })).toMatchObject({ state: 'accepted' });
     expect(rig.sim.messages()).toHaveLength(messages);
+  });
+});
+
+describe('demo delivery', () => {
+  test('with deliverAfterMs a message becomes delivered on its own', async () => {
+    const sim = await startSmsRuSimulator({ apiId: 'demo', deliverAfterMs: 0 });
+    try {
+      const ctx = { config: smsRuProvider.configSchema.parse({ baseUrl: sim.url }), secrets: { api_id: 'demo' }, signal: signal() };
+      const sent = await smsRuProvider.send(ctx, { clientId: 'd1', to: '+79991234567', text: 'Демо' });
+      while (sim.messages()[0]?.state !== 'delivered') await new Promise((resolve) => setImmediate(resolve));
+      expect(await smsRuProvider.status!(ctx, { clientId: 'd1', providerMessageId: sent.providerMessageId, to: '+79991234567' })).toEqual({ state: 'delivered', final: true, raw: '103' });
+    } finally {
+      await sim.close();
+    }
   });
 });
 
