@@ -7,7 +7,8 @@ import type { SecretBox } from '../lib/secret-box.js';
 import { CHANNELS } from '../notify/policy.js';
 import { putPolicy, putProvider } from '../notify/service.js';
 import { createLinkToken } from '../notify/telegram-link.js';
-import { startSmscSimulator, type SmscSimulator } from '../notify/simulators/smsc.js';
+import type { SmsGatewaySimulator } from '../notify/simulators/sms-gateway.js';
+import { startSmscSimulator, type SmscFaults } from '../notify/simulators/smsc.js';
 import { startSmtpSimulator, type SmtpSimulator } from '../notify/simulators/smtp.js';
 import { simulatedParent, startTelegramSimulator, type TelegramSimulator } from '../notify/simulators/telegram.js';
 
@@ -43,7 +44,7 @@ export async function startDemoChannels(
   const smtp: SmtpSimulator = await startSmtpSimulator();
   const token = `${100000 + (randomBytes(2).readUInt16BE() % 899999)}:${randomBytes(24).toString('base64url')}`;
   const telegram: TelegramSimulator = await startTelegramSimulator({ port: 0, token, botUsername: BOT, limits: { perSecond: 30, perChatPerSecond: 1 } });
-  const smsc: SmscSimulator = await startSmscSimulator({ port: 0, login: 'demo', psw: 'demo-password', deliverAfterMs: 3000 });
+  const smsc: SmsGatewaySimulator<SmscFaults> = await startSmscSimulator({ port: 0, login: 'demo', psw: 'demo-password', deliverAfterMs: 3000 });
   try {
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     await putProvider(deps.pool, deps.box, schoolId, 'email', {

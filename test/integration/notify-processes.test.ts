@@ -7,6 +7,7 @@ import { createLogger } from '../../src/lib/logger.js';
 import { SecretBox } from '../../src/lib/secret-box.js';
 import { NotifyEngine } from '../../src/notify/engine.js';
 import { startTelegramSimulator, type TelegramSimulator } from '../../src/notify/simulators/telegram.js';
+import { startSmscSimulator } from '../../src/notify/simulators/smsc.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { createSchool } from '../support/fixtures.js';
 import { testNotifySettings } from '../support/notify.js';
@@ -109,6 +110,55 @@ describe('notify workers in two processes', () => {
       for (const d of delivered) perChat.set(d.chatId, (perChat.get(d.chatId) ?? 0) + 1);
       expect([...perChat.values()].every((n) => n === 2)).toBe(true);
       expect(new Set(delivered.map((d) => `${d.chatId}|${d.text}`)).size).toBe(ids.length);
+    } finally {
+      for (const child of children.splice(0)) child.kill('SIGTERM');
+      await sim.close();
+    }
+  });
+
+  it('a sender killed after SMSC took the message and before its commit: sent again with the same id, SMSC says it has it, one message', async () => {
+    const sim = await startSmscSimulator({ login: 'school', psw: 'secret-psw' });
+    try {
+      const schoolId = await createSchool(db.pool);
+      await db.pool.query(`INSERT INTO notify_settings (school_id, policy) VALUES ($1, '{"quietHours":{"from":"00:00","to":"00:00"}}')`, [schoolId]);
+      await db.pool.query(`INSERT INTO notify_provider (school_id, channel, provider, title, config, secrets) VALUES ($1, 'sms', 'smsc', 'test', $2, $3)`,
+        [schoolId, JSON.stringify({ baseUrl: sim.url, sender: 'SCHOOL' }), box.seal({ login: 'school', psw: 'secret-psw' })]);
+      const { rows } = await db.pool.query<{ person: string; contact: string }>(
+        `WITH p AS (INSERT INTO person (school_id, last_name, first_name, name_key) VALUES ($1, 'Родитель', 'Мария', 'родитель мария') RETURNING id),
+              c AS (INSERT INTO contact_point (school_id, person_id, channel, address, origin) SELECT $1, id, 'sms', '+79991112233', 'school' FROM p RETURNING person_id, id),
+              k AS (INSERT INTO consent (school_id, person_id, channel, purpose, granted_at, method, granted_by) SELECT $1, person_id, 'sms', 'marks', now(), 'paper_form', 'test' FROM c)
+         SELECT person_id::text AS person, id::text AS contact FROM c`, [schoolId]);
+      // The gateway takes the message only after a while: long enough to kill its sender before the answer comes back.
+      sim.setFaults({ delayMs: 2500, times: 1 });
+      const [id] = await withTransaction(db.pool, async (client) => {
+        const { rows: made } = await client.query<{ id: string }>(
+          `INSERT INTO notification (school_id, event_key, channel, recipient_id, kind, purpose, data, contact_id, status, not_before)
+           VALUES ($1, 'e:1', 'sms', $2, 'mark', 'marks', '{"pupilFirstName":"Иван","subject":"Алгебра","date":"2025-09-15","raw":"5"}', $3, 'queued', now()) RETURNING id::text`,
+          [schoolId, rows[0]!.person, rows[0]!.contact]);
+        await queue.enqueue(client, [{ schoolId, id: made[0]!.id, startAfter: new Date() }]);
+        return made.map((m) => m.id);
+      });
+      const settings = testNotifySettings({ concurrency: 1, tickSeconds: 1 }, { leaseSeconds: 3 });
+      const first = await worker(settings);
+      await waitFor('the first call', async () => (sim.calls().length === 1 ? true : undefined), 60_000, 10);
+      first.kill('SIGKILL');
+      await new Promise((resolve) => first.once('exit', resolve));
+      await waitFor('SMSC took it', async () => (sim.messages().length === 1 ? true : undefined), 30_000, 50);
+      expect((await db.pool.query<{ status: string }>('SELECT status FROM notification WHERE id = $1', [id])).rows[0]!.status).toBe('sending');
+      await worker(settings);
+      const row = await waitFor('sent', async () => {
+        const { rows: now } = await db.pool.query<{ status: string; attempts: number; reason: string | null; provider_message_id: string | null }>(
+          'SELECT status, attempts, reason, provider_message_id FROM notification WHERE id = $1', [id]);
+        return now[0]!.status === 'sent' ? now[0] : undefined;
+      }, 60_000, 100);
+      const calls = sim.calls().filter((c) => c.path.endsWith('/send.php'));
+      expect(calls).toHaveLength(2);
+      expect(calls[1]!.params.id).toBe(calls[0]!.params.id);
+      expect(calls[0]!.params.id).toBe(id);
+      expect(sim.messages()).toHaveLength(1);
+      expect(row).toMatchObject({ attempts: 2, reason: 'the provider already had this message: sent once, before a restart' });
+      // One row for the event: what the outbox (and the API) shows is one message.
+      expect((await db.pool.query('SELECT 1 FROM notification WHERE school_id = $1', [schoolId])).rowCount).toBe(1);
     } finally {
       for (const child of children.splice(0)) child.kill('SIGTERM');
       await sim.close();
