@@ -68,7 +68,7 @@ export async function startDemoChannels(
       await recordConsents(deps.pool, schoolId);
       void linkSomeParents(deps, schoolId, telegram).catch((error: unknown) => deps.logger.warn({ error: describeError(error) }, 'demo: the simulated parents did not link Telegram'));
     }
-    deps.logger.info({ smtp: `${smtp.host}:${smtp.port}`, telegram: telegram.url, smsc: smsc.url }, 'demo delivery simulators started (GET /v1/demo/outbox shows what they received)');
+    deps.logger.info({ smtp: `${smtp.host}:${smtp.port}`, botApi: telegram.url, smsc: smsc.url }, 'demo delivery simulators started (GET /v1/demo/outbox shows what they received)');
   } catch (error) {
     await Promise.allSettled([smtp.close(), telegram.close(), smsc.close()]);
     throw error;

@@ -51,6 +51,9 @@ interface News {
   lessonId?: string;
 }
 
+/** Days after its period's end that a period mark is still news. */
+const PERIOD_NEWS_DAYS = 14;
+
 const ABSENT = new Set(['ill', 'valid', 'unexcused', 'unknown']);
 
 /** A 2 (or 1) on the five-point scale, or «н/а» (not attested). */
@@ -84,6 +87,7 @@ function newsOf(school: NotifySchool, events: readonly FeedEvent[], now: Date): 
       if (e.op === 'delete' || wasAbsent || String(a.date) !== today) continue;
       news.push({ seq: e.seq, kind: 'absence', purpose: 'attendance', pupilId: String(a.pupil_id), subjectId: '', lessonId: String(a.lesson_id), date: String(a.date), absence: String(a.kind) });
     } else if (e.entityType === 'period_mark' && school.policy.periodMarks && (e.op === 'create' || changed)) {
+      // Whether its period is recent enough is known once the periods are read (addressed).
       news.push({ seq: e.seq, kind: 'period_mark', purpose: 'marks', pupilId: String(a.pupil_id), subjectId: String(a.subject_id), periodId: String(a.period_id), raw: String(a.raw) });
     }
   }
@@ -103,7 +107,8 @@ async function addressed(client: PoolClient, school: NotifySchool, news: readonl
   const subjectIds = [...new Set([...news.map((n) => n.subjectId), ...lessonRows.rows.map((l) => l.subject_id)].filter(Boolean))];
   const periodIds = [...new Set(news.flatMap((n) => (n.periodId ? [n.periodId] : [])))];
   const subjects = await client.query<{ id: string; name: string; alt_names: string | null }>(`SELECT id::text, name, alt_names FROM subject WHERE id = ANY($1::uuid[])`, [subjectIds]);
-  const periods = await client.query<{ id: string; title: string; kind: string }>(`SELECT id::text, title, kind FROM period WHERE id = ANY($1::uuid[])`, [periodIds]);
+  const periods = await client.query<{ id: string; title: string; kind: string; end_date: string }>(
+    `SELECT id::text, title, kind, end_date::text FROM period WHERE id = ANY($1::uuid[])`, [periodIds]);
   const guardiansOf = new Map<string, string[]>();
   for (const g of guardians.rows) guardiansOf.set(g.pupil_id, [...(guardiansOf.get(g.pupil_id) ?? []), g.guardian_id]);
   const firstName = new Map(names.rows.map((p) => [p.id, p.first_name]));
@@ -112,7 +117,14 @@ async function addressed(client: PoolClient, school: NotifySchool, news: readonl
   const reach = await loadReach(client, school.id, guardians.rows.map((g) => g.guardian_id));
   const notBefore = sendableAt(now, school.timeZone, school.policy.quietHours);
   const rows: NewNotification[] = [];
+  // A period or year mark is news while its period is recent: set at the period's end, or in the
+  // PERIOD_NEWS_DAYS after it; a first sync's marks of the year's earlier quarters are not.
+  const today = todayIn(school.timeZone, now);
   for (const n of news) {
+    if (n.periodId) {
+      const period = periodOf.get(n.periodId);
+      if (!period || period.end_date < shiftDays(today, -PERIOD_NEWS_DAYS)) continue;
+    }
     const lesson = n.lessonId ? lessonOf.get(n.lessonId) : undefined;
     const subject = subjectOf.get(lesson?.subject_id ?? n.subjectId);
     const period = n.periodId ? periodOf.get(n.periodId) : undefined;

@@ -126,6 +126,34 @@ describe('parents hear of new marks', () => {
     expect(smtp.attempts('two.g2@parents.example.org')).toBe(0);
   });
 
+  it('a period mark is news while its period is recent; an absence on today’s lesson goes, one of another day does not', async () => {
+    const school = await notifySchool(db.pool, clock, { day: DAY, emails: { g1: 'pm.g1@parents.example.org' } });
+    await withEmail(school);
+    await consent(db.pool, school.schoolId, school.people.g1!, 'email');
+    await applyBatch(db.pool, clock, { connectionId: school.sourceId, stream: 'periods', records: [
+      { type: 'period', externalId: 'q4', year: 2024, kind: 'quarter', number: 4, title: '4 четверть', startDate: '2025-04-01', endDate: '2025-05-26' },
+      { type: 'period', externalId: 'h1', year: 2025, kind: 'quarter', number: 1, title: '1 четверть', startDate: '2025-09-01', endDate: '2025-09-14' },
+    ] });
+    await applyBatch(db.pool, clock, { connectionId: school.sourceId, stream: 'periodMarks', records: [
+      { type: 'period_mark', externalId: 'pm-old', pupilExternalId: 'p1', subjectExternalId: 'alg', periodExternalId: 'q4', value: '4' },
+      { type: 'period_mark', externalId: 'pm-new', pupilExternalId: 'p1', subjectExternalId: 'alg', periodExternalId: 'h1', value: '5' },
+    ] });
+    await applyBatch(db.pool, clock, { connectionId: school.sourceId, stream: 'roster', records: [
+      { type: 'lesson', externalId: 'l0', classExternalId: 'c5a', subjectExternalId: 'alg', date: '2025-09-12', slot: 1 },
+    ] });
+    await applyBatch(db.pool, clock, { connectionId: school.sourceId, stream: 'attendance', records: [
+      { type: 'attendance', externalId: 'a-today', pupilExternalId: 'p1', lessonExternalId: 'l1', code: 'Б', kind: 'ill' },
+      { type: 'attendance', externalId: 'a-friday', pupilExternalId: 'p1', lessonExternalId: 'l0', code: 'Н', kind: 'unexcused' },
+    ] });
+    await drainConsumer(db.pool, engine.consumer, school.schoolId);
+    const mine = (await rowsOf(school.schoolId)).filter((r) => r.recipient_id === school.people.g1);
+    expect(mine.map((r) => r.kind).sort()).toEqual(['absence', 'period_mark']);
+    await waitFor('sent', async () => (mailTo('pm.g1@parents.example.org').length === 2 ? true : undefined), 30_000, 100);
+    const texts = mailTo('pm.g1@parents.example.org').map((m) => m.text ?? '');
+    expect(texts.some((t) => t.includes('1 четверть — 5'))).toBe(true);
+    expect(texts.some((t) => t.includes('отсутствует на уроке «Алгебра» 15.09, 1-й урок (по болезни)'))).toBe(true);
+  });
+
   it('a queued message whose consent is withdrawn before it goes is cancelled, and tried on the next channel', async () => {
     const school = await notifySchool(db.pool, clock, { day: DAY, emails: { g1: 'three.g1@parents.example.org' } });
     await withEmail(school);
