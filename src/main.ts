@@ -56,7 +56,7 @@ export async function startService(config: Config, logger: Logger, clock: Clock 
       const app = createApp({
         pool: db.pool, schools: createSchoolRepository(db.prisma), logger, embedded: db.embedded, demoStatus: () => demo!.state(),
         sync: { connections: sync.connections, queue: sync.queue }, journalPageMaxDays: config.JOURNAL_PAGE_MAX_DAYS, clock,
-        notify: { box, enqueue: engine.enqueue, demoOutbox: () => demo!.outbox() },
+        notify: { box, enqueue: engine.enqueue, targets: sync.targets, demoOutbox: () => demo!.outbox() },
       });
       server = await listen(app, config.HOST, config.PORT);
       const address = server.address();

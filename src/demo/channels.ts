@@ -4,6 +4,7 @@ import type { Clock } from '../lib/clock.js';
 import { describeError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { SecretBox } from '../lib/secret-box.js';
+import type { TargetPolicy } from '../lib/net-targets.js';
 import { CHANNELS } from '../notify/policy.js';
 import { putPolicy, putProvider } from '../notify/service.js';
 import { createLinkToken } from '../notify/telegram-link.js';
@@ -39,13 +40,15 @@ const DOMAIN = 'school.example.org';
 const LINKED = 3;
 
 export async function startDemoChannels(
-  deps: { pool: Pool; clock: Clock; logger: Logger; box: SecretBox }, schoolId: string,
+  deps: { pool: Pool; clock: Clock; logger: Logger; box: SecretBox; targets?: TargetPolicy }, schoolId: string,
 ): Promise<DemoChannels> {
   const smtp: SmtpSimulator = await startSmtpSimulator();
   const token = `${100000 + (randomBytes(2).readUInt16BE() % 899999)}:${randomBytes(24).toString('base64url')}`;
   const telegram: TelegramSimulator = await startTelegramSimulator({ port: 0, token, botUsername: BOT, limits: { perSecond: 30, perChatPerSecond: 1 } });
   const smsc: SmsGatewaySimulator<SmscFaults> = await startSmscSimulator({ port: 0, login: 'demo', psw: 'demo-password', deliverAfterMs: 3000 });
   try {
+    // Loopback is refused to providers as to connections: the demo allows exactly its own simulators.
+    for (const url of [`https://${smtp.host}:${smtp.port}`, telegram.url, smsc.url]) deps.targets?.allowOrigin(url);
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     await putProvider(deps.pool, deps.box, schoolId, 'email', {
       provider: 'smtp', title: 'Демо · локальный SMTP',
@@ -55,13 +58,13 @@ export async function startDemoChannels(
         dkim: { domainName: DOMAIN, keySelector: 'demo' },
       },
       secrets: { dkimPrivateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() },
-    });
+    }, deps.targets);
     await putProvider(deps.pool, deps.box, schoolId, 'telegram', {
       provider: 'telegram', title: 'Демо · Telegram-бот (симулятор)', config: { apiRoot: telegram.url, botUsername: BOT }, secrets: { token },
-    });
+    }, deps.targets);
     await putProvider(deps.pool, deps.box, schoolId, 'sms', {
       provider: 'smsc', title: 'Демо · SMSC.ru (симулятор)', config: { baseUrl: smsc.url, sender: 'SCHOOL' }, secrets: { login: 'demo', psw: 'demo-password' },
-    });
+    }, deps.targets);
     const first = await firstStart(deps.pool, schoolId);
     if (first) {
       await putPolicy(deps.pool, schoolId, { quietHours: { from: '00:00', to: '00:00' } });

@@ -107,7 +107,7 @@ export class DemoRunner {
   private async startPlatforms(options: ReturnType<DemoRunner['options']>, schoolId: string): Promise<void> {
     if (this.deps.box && !this.abort.signal.aborted && !this.channels) {
       try {
-        this.channels = await startDemoChannels({ ...this.deps, box: this.deps.box }, schoolId);
+        this.channels = await startDemoChannels({ ...this.deps, box: this.deps.box, targets: this.deps.sync?.targets }, schoolId);
       } catch (error) {
         this.deps.logger.warn({ error: describeError(error) }, 'the demo delivery simulators did not start');
       }

@@ -4,6 +4,7 @@ import { withTransaction, type Pool } from '../db/pool.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError, NotFoundError, ValidationError } from '../lib/errors.js';
 import type { SecretBox } from '../lib/secret-box.js';
+import { TargetRefusedError, type TargetPolicy } from '../lib/net-targets.js';
 import { PROVIDERS } from './channels/index.js';
 import { countryOf, maskAddress, normalizeAddress } from './contacts.js';
 import { writeOutbox, type Enqueue } from './outbox.js';
@@ -143,7 +144,7 @@ export async function listProviders(pool: Pool, schoolId: string): Promise<Provi
  * provider's schema; secrets are sealed and never returned; leaving `secrets` out keeps the stored ones
  * only while the provider stays the same. Saving it lifts a pause (the admin fixed the account).
  */
-export async function putProvider(pool: Pool, box: SecretBox, schoolId: string, channel: Channel, body: unknown): Promise<ProviderView> {
+export async function putProvider(pool: Pool, box: SecretBox, schoolId: string, channel: Channel, body: unknown, targets?: TargetPolicy): Promise<ProviderView> {
   await schoolExists(pool, schoolId);
   const b = validated(ProviderBodySchema, body, 'body');
   const provider = PROVIDERS.get(b.provider);
@@ -152,6 +153,7 @@ export async function putProvider(pool: Pool, box: SecretBox, schoolId: string, 
   }
   const config = provider.configSchema.safeParse(b.config);
   if (!config.success) throw new ValidationError(`the ${provider.id} settings are not valid`, config.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+  if (targets) await checkTargets(targets, b.config);
   const unknown = Object.keys(b.secrets ?? {}).filter((k) => !provider.secretKeys.includes(k));
   if (unknown.length > 0) throw new ValidationError(`unknown secrets ${unknown.join(', ')}; ${provider.id} takes ${provider.secretKeys.join(', ') || 'none'}`);
   const existing = await pool.query<{ provider: string }>('SELECT provider FROM notify_provider WHERE school_id = $1 AND channel = $2', [schoolId, channel]);
@@ -165,6 +167,24 @@ export async function putProvider(pool: Pool, box: SecretBox, schoolId: string, 
        secrets = coalesce(excluded.secrets, notify_provider.secrets), enabled = excluded.enabled, paused_until = NULL, paused_reason = NULL, updated_at = now()`,
     [schoolId, channel, provider.id, b.title ?? provider.title, JSON.stringify(b.config), sealed, b.enabled]);
   return (await listProviders(pool, schoolId)).find((p) => p.channel === channel)!;
+}
+
+/**
+ * Where a provider may point (src/lib/net-targets.ts, as for connections): its API root / base URL, and an
+ * SMTP server's host, on a public address (https for the HTTP ones) unless CONNECTION_ALLOWED_TARGETS or the
+ * demo allows it — a school's gateway setting cannot be turned into a request to the service's own network.
+ */
+async function checkTargets(targets: TargetPolicy, config: Record<string, unknown>): Promise<void> {
+  try {
+    for (const key of ['apiRoot', 'baseUrl'] as const) if (typeof config[key] === 'string') await targets.check(config[key]);
+    if (typeof config.host === 'string') {
+      const port = typeof config.port === 'number' ? config.port : 587;
+      await targets.check(`https://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`);
+    }
+  } catch (error) {
+    if (error instanceof TargetRefusedError) throw new ValidationError(`the provider may not point there: ${error.message}`);
+    throw error;
+  }
 }
 
 async function personOf(pool: Pool, personId: string): Promise<{ schoolId: string; region: string; timeZone: string }> {

@@ -5,6 +5,7 @@ import request from 'supertest';
 import { createPrisma, type PrismaClient } from '../../src/db/prisma.js';
 import { createSchoolRepository } from '../../src/db/repositories/schools.js';
 import { createApp } from '../../src/http/app.js';
+import { TargetPolicy } from '../../src/lib/net-targets.js';
 import { drainConsumer } from '../../src/journal/feed.js';
 import { fixedClock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
@@ -475,6 +476,19 @@ describe('the API', () => {
     const providers = await request(app).get(`/v1/schools/${school.schoolId}/notify-providers`).expect(200);
     expect(JSON.stringify(providers.body)).not.toContain('very-secret-password');
     await request(app).put(`/v1/schools/${school.schoolId}/notify-providers/email`).send({ provider: 'smsc' }).expect(400);
+    // With the connections' target policy (as the service runs it), a provider cannot point at the service's own network.
+    const guarded = createApp({
+      pool: db.pool, schools: createSchoolRepository(prisma), logger, embedded: false, demoStatus: () => ({ status: 'off' }), clock,
+      notify: { box, enqueue: engine.enqueue, targets: new TargetPolicy() },
+    });
+    for (const apiRoot of [tg.url, 'http://169.254.169.254', 'https://10.0.0.5', 'file:///etc/passwd']) {
+      const refused = await request(guarded).put(`/v1/schools/${school.schoolId}/notify-providers/telegram`).send({ provider: 'telegram', config: { apiRoot, botUsername: 'x_bot' }, secrets: { token: 't' } });
+      expect([apiRoot, refused.status]).toEqual([apiRoot, 400]);
+    }
+    const smtpRefused = await request(guarded).put(`/v1/schools/${school.schoolId}/notify-providers/email`).send({
+      provider: 'smtp', config: { host: '127.0.0.1', port: smtp.port, allowInsecure: true, requireTLS: false, from: { address: 'a@school.test' }, bounceAddress: 'b@school.test' },
+    }).expect(400);
+    expect(smtpRefused.body.error.message).toContain('may not point there');
     await request(app).post(`/v1/people/${school.people.g1}/contacts`).send({ channel: 'sms', address: 'not a phone' }).expect(400);
     const phone = await request(app).post(`/v1/people/${school.people.g1}/contacts`).send({ channel: 'sms', address: '8 (912) 345-67-89' }).expect(201);
     expect(phone.body).toMatchObject({ address: '+79123456789', origin: 'school', usable: true });

@@ -4,6 +4,7 @@ import type { Pool } from '../../db/pool.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError, NotFoundError } from '../../lib/errors.js';
 import type { SecretBox } from '../../lib/secret-box.js';
+import type { TargetPolicy } from '../../lib/net-targets.js';
 import type { Enqueue } from '../../notify/outbox.js';
 import { CHANNELS } from '../../notify/policy.js';
 import {
@@ -45,6 +46,8 @@ export interface NotifyRouterDeps {
   box: SecretBox;
   /** The send queue's enqueue; without it (no notify engine in this process) test messages are refused. */
   enqueue?: Enqueue;
+  /** Where providers may point (the connections' policy); without it, anywhere. */
+  targets?: TargetPolicy;
   /** The demo's local mailbox and SMS/Telegram simulators, when the demo runs them. */
   demoOutbox?: () => unknown;
 }
@@ -75,7 +78,7 @@ export function notifyRouter(deps: NotifyRouterDeps): Router {
   });
   router.put('/v1/schools/:schoolId/notify-providers/:channel', async (req, res) => {
     const p = parseRequest(SchoolChannel, req.params, 'path');
-    res.json(await putProvider(pool, box, p.schoolId, p.channel, req.body));
+    res.json(await putProvider(pool, box, p.schoolId, p.channel, req.body, deps.targets));
   });
   router.get('/v1/people/:personId/contacts', async (req, res) => {
     res.json({ items: await listContacts(pool, parseRequest(PersonId, req.params, 'path').personId) });
