@@ -116,6 +116,8 @@ export interface Consumer {
   handle: ConsumerHandler;
   /** Events per transaction. */
   batchSize?: number;
+  /** Wake-ups of one school within this many seconds make one job (DEBOUNCE_SECONDS unless set): a consumer whose work is someone's message wakes sooner. */
+  wakeSeconds?: number;
 }
 
 /**
@@ -189,7 +191,7 @@ export class FeedQueue {
   readonly wake: WakeHook = async (client, change) => {
     for (const consumer of this.consumers) {
       await this.boss.sendDebounced(queueOf(consumer.name), { schoolId: change.schoolId } satisfies FeedJob,
-        { db: dbOf(client) }, DEBOUNCE_SECONDS, change.schoolId);
+        { db: dbOf(client) }, consumer.wakeSeconds ?? DEBOUNCE_SECONDS, change.schoolId);
     }
   };
 

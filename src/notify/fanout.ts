@@ -24,6 +24,8 @@ export function notifyConsumer(clock: Clock, enqueue: Enqueue): Consumer {
   return {
     name: NOTIFY_CONSUMER,
     batchSize: 5000,
+    // A parent waits for this one: the feed's wake-up comes after 1 s, not the checks' 2.
+    wakeSeconds: 1,
     handle: async (client, schoolId, events) => {
       const school = await loadNotifySchool(client, schoolId);
       if (!school) return;

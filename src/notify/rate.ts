@@ -59,13 +59,17 @@ export class SendRates {
    * in one transaction (the rows locked in key order): the send starts then, at least each key's interval
    * after that key's previous send, whichever process made it. Holds are checked again after the wait (a
    * 429 may have come meanwhile); a sender that wakes more than `lateMs` after its instant takes a new one.
+   * A gate that stays closed longer than `maxGateWaitMs` returns `deferMs` instead of waiting.
    */
-  async acquire(limits: readonly RateLimit[], signal?: AbortSignal): Promise<void> {
+  async acquire(limits: readonly RateLimit[], options: { signal?: AbortSignal; maxGateWaitMs?: number } = {}): Promise<{ deferMs?: number }> {
+    const { signal } = options;
     const keys = limits.map((l) => l.key);
     for (let round = 0; round < 200; round++) {
       const started = performance.now();
       const claimed = await this.claim(keys, limits);
       if (claimed.gateMs !== undefined) {
+        // A gate closed for long: the caller had better put the send off than hold a sender meanwhile.
+        if (options.maxGateWaitMs !== undefined && claimed.gateMs > options.maxGateWaitMs) return { deferMs: claimed.gateMs };
         await delay(Math.max(1, claimed.gateMs), undefined, { signal });
         continue;
       }
@@ -77,8 +81,9 @@ export class SendRates {
         await delay(held, undefined, { signal });
         continue;
       }
-      if (performance.now() - due <= this.lateMs) return;
+      if (performance.now() - due <= this.lateMs) return {};
     }
+    return {};
   }
 
   private async claim(keys: string[], limits: readonly RateLimit[]): Promise<{ waitMs: number; gateMs?: undefined } | { gateMs: number; waitMs?: undefined }> {
