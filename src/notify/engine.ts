@@ -69,11 +69,11 @@ export class NotifyEngine {
 
   /** Queues send jobs in a transaction (committed with the rows they send). */
   readonly enqueue = async (client: PoolClient, jobs: readonly SendJob[]): Promise<void> => {
-    await this.boss.insert(jobs.map((j) => ({ name: SEND_QUEUE, data: { schoolId: j.schoolId, id: j.id }, startAfter: j.startAfter })), { db: dbOf(client) });
+    await this.boss.insert(jobs.map((j) => ({ name: SEND_QUEUE, data: { schoolId: j.schoolId, id: j.id }, startAfter: j.startAfter, priority: j.priority ?? 0 })), { db: dbOf(client) });
   };
 
   private readonly enqueueNow = async (jobs: readonly SendJob[]): Promise<void> => {
-    await this.boss.insert(jobs.map((j) => ({ name: SEND_QUEUE, data: { schoolId: j.schoolId, id: j.id }, startAfter: j.startAfter })));
+    await this.boss.insert(jobs.map((j) => ({ name: SEND_QUEUE, data: { schoolId: j.schoolId, id: j.id }, startAfter: j.startAfter, priority: j.priority ?? 0 })));
   };
 
   async work(): Promise<void> {

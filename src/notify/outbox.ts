@@ -33,7 +33,13 @@ export interface SendJob {
   schoolId: string;
   id: string;
   startAfter: Date;
+  /** pg-boss priority (higher first): a teacher's alert and the day's absences go before a backlog of marks. */
+  priority?: number;
 }
+
+/** What waits least behind a long queue of ordinary messages. */
+const PRIORITY: Record<string, number> = { teacher_alert: 4, absence: 3, low_mark: 3, teacher_digest: 2, test: 5 };
+export const priorityOf = (kind: string): number => PRIORITY[kind] ?? 0;
 
 /** Sends the sender jobs in a transaction (the notify queue's `enqueue`). */
 export type Enqueue = (client: PoolClient, jobs: readonly SendJob[]) => Promise<void>;
@@ -43,13 +49,13 @@ export async function writeOutbox(client: PoolClient, schoolId: string, rows: re
   if (rows.length === 0) return 0;
   const ids = rows.map(() => randomUUID());
   const status = rows.map((r) => (r.route.channel === 'none' ? 'skipped' : r.hold ? 'held' : 'queued'));
-  const { rows: inserted } = await client.query<{ id: string; status: string; not_before: Date }>(
+  const { rows: inserted } = await client.query<{ id: string; status: string; not_before: Date; kind: string }>(
     `INSERT INTO notification (school_id, id, event_key, channel, recipient_id, kind, purpose, pupil_id, data, contact_id, status, reason, not_before, fallback_of)
      SELECT $1, n.id, n.event_key, n.channel, n.recipient_id, n.kind, n.purpose, n.pupil_id, n.data::jsonb, n.contact_id, n.status, n.reason, n.not_before, n.fallback_of
        FROM unnest($2::uuid[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[], $8::uuid[], $9::text[], $10::uuid[], $11::text[], $12::text[], $13::timestamptz[], $14::uuid[])
             AS n(id, event_key, channel, recipient_id, kind, purpose, pupil_id, data, contact_id, status, reason, not_before, fallback_of)
      ON CONFLICT (school_id, event_key, channel, recipient_id) DO NOTHING
-     RETURNING id::text, status, not_before`,
+     RETURNING id::text, status, not_before, kind`,
     [
       schoolId, ids, rows.map((r) => r.eventKey), rows.map((r) => r.route.channel), rows.map((r) => r.recipientId), rows.map((r) => r.kind),
       rows.map((r) => r.purpose), rows.map((r) => r.pupilId ?? null), rows.map((r) => JSON.stringify(r.data)),
@@ -57,7 +63,7 @@ export async function writeOutbox(client: PoolClient, schoolId: string, rows: re
       rows.map((r) => (r.route.channel === 'none' ? r.route.reason : null)), rows.map((r) => r.notBefore), rows.map((r) => r.fallbackOf ?? null),
     ],
   );
-  const jobs = inserted.filter((r) => r.status === 'queued').map((r) => ({ schoolId, id: r.id, startAfter: r.not_before }));
+  const jobs = inserted.filter((r) => r.status === 'queued').map((r) => ({ schoolId, id: r.id, startAfter: r.not_before, priority: priorityOf(r.kind) }));
   if (jobs.length > 0) await enqueue(client, jobs);
   return inserted.length;
 }

@@ -4,7 +4,7 @@ import { describeError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { SecretBox } from '../lib/secret-box.js';
 import { ChannelError, type ChannelProvider, type SendResult } from './channels/contract.js';
-import { writeOutbox, type Enqueue, type SendJob } from './outbox.js';
+import { priorityOf, writeOutbox, type Enqueue, type SendJob } from './outbox.js';
 import { parsePolicy, type Channel, type NotifyPolicy, type Purpose } from './policy.js';
 import { sendableAt } from './quiet.js';
 import { rateKey, type RateLimit, type SendRates } from './rate.js';
@@ -128,7 +128,7 @@ export class Sender {
         `UPDATE notification SET status = 'queued', attempts = greatest(attempts - 1, 0), lease_until = NULL, not_before = $3, updated_at = now(),
                 reason = 'waiting: its chat had a message moments ago (Telegram: one a second per chat)'
           WHERE school_id = $1 AND id = $2 AND status = 'sending'`, [c.schoolId, c.id, at]);
-      if (rowCount) await this.deps.enqueue(client, [{ schoolId: c.schoolId, id: c.id, startAfter: at }]);
+      if (rowCount) await this.deps.enqueue(client, [{ schoolId: c.schoolId, id: c.id, startAfter: at, priority: priorityOf(c.kind) }]);
     });
   }
 
@@ -178,9 +178,9 @@ export class Sender {
     if (!hasConsent(reach, row.recipient_id, channel, row.purpose)) return this.stop(client, schoolId, row, 'cancelled', `consent for ${row.purpose} by ${channel} was withdrawn`);
     const provider = await this.providerOf(client, schoolId, channel);
     if (!provider) return this.stop(client, schoolId, row, 'failed', `the school has no enabled ${channel} provider`);
-    if (provider.pausedUntil && provider.pausedUntil > now) return this.later(client, schoolId, row.id, provider.pausedUntil, `waiting: the ${channel} provider is paused (${provider.pausedReason ?? 'account problem'})`);
+    if (provider.pausedUntil && provider.pausedUntil > now) return this.later(client, schoolId, row.id, provider.pausedUntil, `waiting: the ${channel} provider is paused (${provider.pausedReason ?? 'account problem'})`, row.kind);
     const at = row.kind === 'test' ? now : sendableAt(now, row.time_zone, policy.quietHours);
-    if (at.getTime() > now.getTime() + 1000) return this.later(client, schoolId, row.id, at, 'waiting: quiet hours');
+    if (at.getTime() > now.getTime() + 1000) return this.later(client, schoolId, row.id, at, 'waiting: quiet hours', row.kind);
     const lang = row.language === 'ky' || row.language === 'ru' ? row.language : policy.language;
     const rendered = renderMessage(row.kind, row.data, { lang, channel, schoolName: row.school_name, maxSmsParts: policy.sms.maxParts });
     if (channel === 'sms') {
@@ -220,9 +220,9 @@ export class Sender {
     return undefined;
   }
 
-  private async later(client: PoolClient, schoolId: string, id: string, at: Date, reason: string): Promise<undefined> {
+  private async later(client: PoolClient, schoolId: string, id: string, at: Date, reason: string, kind: string): Promise<undefined> {
     await client.query(`UPDATE notification SET status = 'queued', reason = $3, not_before = $4, lease_until = NULL, updated_at = now() WHERE school_id = $1 AND id = $2`, [schoolId, id, reason, at]);
-    await this.deps.enqueue(client, [{ schoolId, id, startAfter: at }]);
+    await this.deps.enqueue(client, [{ schoolId, id, startAfter: at, priority: priorityOf(kind) }]);
     return undefined;
   }
 
@@ -268,7 +268,7 @@ export class Sender {
         await client.query(`UPDATE notify_provider SET paused_until = $3, paused_reason = $4, updated_at = now() WHERE school_id = $1 AND id = $2`,
           [c.schoolId, c.provider.row, until, reason]);
         this.deps.logger.warn({ school: c.schoolId, provider: c.provider.id, code: e.code }, 'notification provider paused: account problem');
-        await this.later(client, c.schoolId, c.id, until, `waiting: the ${c.channel} provider is paused (${reason})`);
+        await this.later(client, c.schoolId, c.id, until, `waiting: the ${c.channel} provider is paused (${reason})`, c.kind);
         return 'done';
       }
       if (e.kind === 'permanent' || lastAttempt) {

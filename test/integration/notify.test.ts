@@ -434,6 +434,9 @@ describe('teachers hear of discrepancies', () => {
     await runScheduled(db.pool, dawn, engine.enqueue, school.schoolId);
     let rows = (await rowsOf(school.schoolId)).filter((r) => r.recipient_id === school.people.t1);
     expect(rows.map((r) => [r.kind, r.channel])).toEqual([['teacher_alert', 'email']]);
+    // It goes before a backlog of parents' marks: its job has a higher priority.
+    const job = await db.pool.query<{ priority: number }>(`SELECT priority FROM pgboss.job WHERE name = 'notify-send' AND data->>'id' = $1`, [rows[0]!.id]);
+    expect(job.rows).toEqual([{ priority: 4 }]);
     const morning = fixedClock(new Date(`${DAY}T04:35:00Z`));
     await runScheduled(db.pool, morning, engine.enqueue, school.schoolId);
     await waitFor('both sent', async () => {
