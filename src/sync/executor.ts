@@ -144,11 +144,13 @@ async function failAttempt(deps: ExecutorDeps, run: RunView, attempt: { final: b
   const message = describeError(error);
   const retryable = (error instanceof AdapterError && error.retryable && kind !== 'unavailable') || kind === 'internal';
   deps.logger.warn({ runId: run.id, connectionId: run.connectionId, kind, final: attempt.final || !retryable, error: message }, 'sync attempt failed');
+  const retrying = retryable && !attempt.final;
+  // The alert first: whoever sees the run failed (the API, a watching CLI) sees why it needs a person too.
+  if (!retrying && (kind === 'auth' || kind === 'permanent')) await raiseAlert(deps.pool, run.connectionId, run.id, kind, message);
+  else if (!retrying && retryable) await raiseAlert(deps.pool, run.connectionId, run.id, 'dead_letter', `gave up after the retries: ${message}`);
   // This attempt's run ends here either way; a retry is a run of its own (trigger "retry").
   await finishRun(deps.pool, run.id, { status: 'failed', streams: [], requests, error: message, errorKind: kind });
-  if (retryable && !attempt.final) return { outcome: 'retry', error: error as Error };
-  if (kind === 'auth' || kind === 'permanent') await raiseAlert(deps.pool, run.connectionId, run.id, kind, message);
-  else if (retryable) await raiseAlert(deps.pool, run.connectionId, run.id, 'dead_letter', `gave up after the retries: ${message}`);
+  if (retrying) return { outcome: 'retry', error: error as Error };
   return { outcome: 'done', run: (await getRun(deps.pool, run.id))! };
 }
 
