@@ -40,3 +40,24 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
 }
+
+/** No credentials, or credentials that are wrong, expired or revoked (HTTP 401). */
+export class UnauthorizedError extends AppError {
+  constructor(message = 'sign in or send an API key as `Authorization: Bearer <key>`') {
+    super('unauthorized', message, 401);
+  }
+}
+
+/** The caller is known and may see the object, but may not do this with it (HTTP 403). */
+export class ForbiddenError extends AppError {
+  constructor(message: string) {
+    super('forbidden', message, 403);
+  }
+}
+
+/** Too many requests from one key, address or phone (HTTP 429); `retryAfterSeconds` goes into Retry-After. */
+export class RateLimitedError extends AppError {
+  constructor(message: string, readonly retryAfterSeconds: number) {
+    super('rate_limited', message, 429, { retryAfterSeconds });
+  }
+}
