@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import { createAuth } from '../src/auth/index.js';
+import { SecretBox } from '../src/lib/secret-box.js';
 import type { AddressInfo } from 'node:net';
 import type { Pool } from '../src/db/pool.js';
 import type { PrismaClient } from '../src/db/prisma.js';
@@ -77,7 +80,9 @@ export async function benchReads(o: ReadsBenchOptions): Promise<Metric[]> {
     marks += loaded.created;
     o.log(`school ${i + 1}/${o.schools}: ${loaded.created} rows in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   }
-  const app = createApp({ pool: o.pool, schools: createSchoolRepository(o.prisma), logger, embedded: false, demoStatus: () => ({ status: 'off' }) });
+  const auth = createAuth(o.pool, new SecretBox(randomBytes(32)), systemClock, { sessionTtlSeconds: 3600 });
+  const headers = { authorization: `Bearer ${(await auth.keys.create({ name: 'bench', schoolIds: null, scopes: ['journal:read'] }, 'bench')).key}` };
+  const app = createApp({ auth, pool: o.pool, schools: createSchoolRepository(o.prisma), logger, embedded: false, demoStatus: () => ({ status: 'off' }) });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -99,8 +104,8 @@ export async function benchReads(o: ReadsBenchOptions): Promise<Metric[]> {
     const oldLessons = await time(() => o.pool.query(OLD_LESSONS_SQL, params));
     const [lessonBuffers, oldLessonBuffers] = [await buffers(o.pool, PAGE_LESSONS_SQL, params), await buffers(o.pool, OLD_LESSONS_SQL, params)];
     const url = `${base}/v1/schools/${ids.at(-1)}/classes/${page!.class_id}/journal?subject=${page!.subject_id}&from=2025-09-01&to=${o.until}`;
-    const bytes = (await (await fetch(url)).arrayBuffer()).byteLength;
-    const pageTime = await time(() => fetch(url).then((r) => r.arrayBuffer()), 50);
+    const bytes = (await (await fetch(url, { headers })).arrayBuffer()).byteLength;
+    const pageTime = await time(() => fetch(url, { headers }).then((r) => r.arrayBuffer()), 50);
     o.log(`journal page p50 ${pageTime.p50} ms (${bytes} bytes); lessons query ${lessons.p50} ms, the old one ${oldLessons.p50} ms`);
     const ratio = (a: number, b: number) => Number((a / b).toFixed(2));
     return [

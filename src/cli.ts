@@ -14,6 +14,7 @@ import { registerSyncCommands } from './cli-sync.js';
 import { registerChecksCommands } from './cli-checks.js';
 import { registerPaperCommands } from './cli-paper.js';
 import { registerNotifyCommands } from './cli-notify.js';
+import { registerAuthCommands } from './cli-auth.js';
 
 /** The command line: `start` runs the service; the others do one job against the same database. */
 
@@ -159,6 +160,7 @@ registerSyncCommands(program, withDatabase);
 registerChecksCommands(program, withDatabase);
 registerPaperCommands(program, withDatabase);
 registerNotifyCommands(program, withDatabase);
+registerAuthCommands(program, withDatabase);
 
 program.parseAsync(process.argv).then(
   // A one-shot command ends with its own exit code, once its output has gone out, whatever timers or

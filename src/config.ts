@@ -123,6 +123,13 @@ export const ConfigSchema = z.object({
   DEMO_PUPILS: intInRange(25, 5000).default(300),
   /** Widest date range (days, both ends included) one class journal page may ask for: 366 = one academic year. */
   JOURNAL_PAGE_MAX_DAYS: intInRange(1, 366).default(366),
+  /**
+   * Sign-in (src/auth): how long a session lives (absolute), requests per minute per key or session and
+   * per address before signing in (per process).
+   */
+  SESSION_TTL_SECONDS: intInRange(300, 30 * 86400).default(12 * 3600),
+  API_RATE_PER_MINUTE: intInRange(10, 1_000_000).default(6000),
+  API_ANONYMOUS_RATE_PER_MINUTE: intInRange(5, 1_000_000).default(120),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -14,6 +14,7 @@ import { ScheduledChecks } from './checks/scheduler.js';
 import { loadSecretBox } from './lib/secret-box.js';
 import { NotifyEngine, type NotifySettings } from './notify/engine.js';
 import type { ClockedWork } from './sync/service.js';
+import { createAuth } from './auth/index.js';
 
 export interface Service {
   /** The API's address, when this process has the api role. */
@@ -41,6 +42,7 @@ export async function startService(config: Config, logger: Logger, clock: Clock 
     // Jobs are taken only once the demo's simulators are back (on a restart they listen on new ports,
     // and a run started before would read from the old ones).
     const box = await loadSecretBox(config.CONNECTION_SECRETS_KEY, config.DATA_DIR, { external: config.DATABASE_URL !== undefined });
+    const auth = createAuth(db.pool, box, clock, { sessionTtlSeconds: config.SESSION_TTL_SECONDS });
     const engine = (notify = await NotifyEngine.start(db.pool, clock, logger, box, notifySettingsOf(config)));
     const clocked = async () => bothOf(await ScheduledChecks.start(db.pool, clock, logger, {
       defaults: { times: { after_lessons: config.CHECKS_AFTER_LESSONS_AT, nightly: config.CHECKS_NIGHTLY_AT }, lookbackDays: config.CHECKS_LOOKBACK_DAYS },
@@ -49,12 +51,14 @@ export async function startService(config: Config, logger: Logger, clock: Clock 
     sync = await startSync(config, { pool: db.pool, clock, logger, adapters }, config.ROLES, {
       deferStart: true, consumers: [checksConsumer(clock), engine.consumer], afterRun: checksAfterRun(db.pool, clock), clocked,
     });
-    demo = new DemoRunner({ pool: db.pool, clock, logger, adapters, sync, box, notify: engine }, { mode: config.DEMO, seed: config.DEMO_SEED, pupils: config.DEMO_PUPILS });
     let url: string | undefined;
+    const accounts = { users: auth.users, dataDir: config.DATA_DIR, url: () => url };
+    demo = new DemoRunner({ pool: db.pool, clock, logger, adapters, sync, box, notify: engine, accounts }, { mode: config.DEMO, seed: config.DEMO_SEED, pupils: config.DEMO_PUPILS });
     if (config.ROLES.includes('api')) {
       await demo.start();
       const app = createApp({
-        pool: db.pool, schools: createSchoolRepository(db.prisma), logger, embedded: db.embedded, demoStatus: () => demo!.state(),
+        pool: db.pool, auth, rates: { perCallerPerMinute: config.API_RATE_PER_MINUTE, perAddressPerMinute: config.API_ANONYMOUS_RATE_PER_MINUTE },
+        schools: createSchoolRepository(db.prisma), logger, embedded: db.embedded, demoStatus: () => demo!.state(),
         sync: { connections: sync.connections, queue: sync.queue }, journalPageMaxDays: config.JOURNAL_PAGE_MAX_DAYS, clock,
         notify: { box, enqueue: engine.enqueue, targets: sync.targets, demoOutbox: () => demo!.outbox() },
       });

@@ -90,7 +90,8 @@ export function schoolsWith(caller: Caller, permission: Permission): string[] | 
 
 /** Whether a grant sees the whole school (administrators, the director and deputies, API clients) rather than its own classes or children. */
 export function seesWholeSchool(grant: SchoolGrant): boolean {
-  return grant.personId === null || grant.roles.some((r) => r === 'it_admin' || r === 'director' || r === 'deputy');
+  // An API client's grant has no roles; a person's roles never widen without one of these three.
+  return grant.roles.length === 0 || grant.roles.some((r) => r === 'it_admin' || r === 'director' || r === 'deputy');
 }
 
 /** The permissions of a set of roles. */

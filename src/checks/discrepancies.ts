@@ -16,6 +16,10 @@ export const KINDS = ['paper', 'cross_source', 'regulation', 'roster'] as const;
 
 export interface DiscrepancyFilter {
   schoolId?: string;
+  /** Only these schools' (the caller's). */
+  schoolIds?: string[];
+  /** A teacher's inbox: assigned to them, of their classes, or of their class × subject pairs (`class:subject`). */
+  visibleTo?: { personId: string; classes: string[]; pairs: string[] };
   classId?: string;
   subjectId?: string;
   assigneeId?: string;
@@ -117,6 +121,14 @@ export async function listDiscrepancies(pool: Pool, filter: DiscrepancyFilter): 
     where.push(sql.replaceAll('?', `$${values.length}`));
   };
   if (filter.schoolId) add('d.school_id = ?', filter.schoolId);
+  if (filter.schoolIds) add('d.school_id = ANY(?::uuid[])', filter.schoolIds);
+  if (filter.visibleTo) {
+    const { personId, classes, pairs } = filter.visibleTo;
+    values.push(personId, classes, pairs);
+    const n = values.length;
+    where.push(`(d.assignee_id = $${n - 2}::uuid OR d.class_group_id = ANY($${n - 1}::uuid[])
+                 OR (d.class_group_id::text || ':' || d.subject_id::text) = ANY($${n}::text[]))`);
+  }
   // A class takes its subgroups' discrepancies too.
   if (filter.classId) add('(d.class_group_id = ? OR cg.parent_id = ?)', filter.classId);
   if (filter.subjectId) add('d.subject_id = ?', filter.subjectId);

@@ -1,4 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { ensureDemoAccounts } from './accounts.js';
+import type { Users } from '../auth/users.js';
 import type { Pool } from '../db/pool.js';
 import type { Clock } from '../lib/clock.js';
 import type { SecretBox } from '../lib/secret-box.js';
@@ -46,6 +48,8 @@ export class DemoRunner {
       box?: SecretBox;
       /** With it, the teachers get their digest as soon as the platforms' first syncs have been checked. */
       notify?: { teacherDigestNow(schoolId: string, reason: string): Promise<void> };
+      /** With it, the demo school gets one account per kind of user, printed at every start (kept under dataDir). */
+      accounts?: { users: Users; dataDir: string; url?: () => string | undefined };
     },
     private readonly settings: DemoSettings,
   ) {}
@@ -57,7 +61,7 @@ export class DemoRunner {
   async start(): Promise<void> {
     const wanted = this.settings.mode === 'on' || (this.settings.mode === 'auto' && !(await hasSchools(this.deps.pool)));
     if (wanted) this.running = this.load();
-    else if (this.settings.mode !== 'off') this.running = this.resumePlatforms().catch((error: unknown) => {
+    else if (this.settings.mode !== 'off') this.running = this.resumePlatforms().then(() => this.announceAccounts(undefined)).catch((error: unknown) => {
       this.current = { status: 'failed', error: describeError(error) };
     });
   }
@@ -143,6 +147,19 @@ export class DemoRunner {
     }
   }
 
+  /** Creates (once) and prints the demo's sign-ins: the demo's passwords only, never a real school's. */
+  private async announceAccounts(schoolId: string | undefined): Promise<void> {
+    const a = this.deps.accounts;
+    if (!a) return;
+    const accounts = await ensureDemoAccounts(this.deps.pool, a.users, schoolId, a.dataDir);
+    if (accounts.length === 0) return;
+    const url = a.url?.() ?? 'http://<host>:<port>';
+    const lines = accounts.map((x) => `  ${x.role}: login ${x.login}, password ${x.password}`);
+    this.deps.logger.info(
+      `demo sign-in (POST ${url}/v1/auth/login {"login","password"} → a bearer token; or \`npm run cli -- api-keys create --scopes journal:read\`):\n${lines.join('\n')}`,
+    );
+  }
+
   private async load(): Promise<void> {
     this.current = { status: 'loading' };
     const started = performance.now();
@@ -150,6 +167,7 @@ export class DemoRunner {
       const options = this.options();
       const result = await loadDemoSchool(this.deps, options, { signal: this.abort.signal });
       this.deps.logger.info({ ...result, seconds: Math.round(performance.now() - started) / 1000 }, 'demo school loaded');
+      await this.announceAccounts(result.schoolId);
       // Ready once the platforms are connected too.
       await this.startPlatforms(options, result.schoolId);
       this.current = { status: 'ready' };

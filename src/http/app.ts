@@ -16,9 +16,16 @@ import { systemClock, type Clock } from '../lib/clock.js';
 import type { ConnectionService } from '../sync/connections.js';
 import { readSyncHealth } from '../sync/alerts.js';
 import type { SyncQueue } from '../sync/queue.js';
+import type { Auth } from '../auth/index.js';
+import { authenticate } from './auth.js';
+import { authRouter } from './routes/auth.js';
 
 export interface AppDeps {
   pool: Pool;
+  /** Who may call: every /v1 route but sign-in and the Telegram webhook needs a session or an API key. */
+  auth: Auth;
+  /** Requests per minute per key or session, and per address before signing in (defaults from the config schema). */
+  rates?: { perCallerPerMinute: number; perAddressPerMinute: number };
   schools: SchoolRepository;
   logger: Logger;
   embedded: boolean;
@@ -49,12 +56,16 @@ export function createApp(deps: AppDeps): Express {
       autoLogging: { ignore: (req) => req.url === '/health' },
     }),
   );
+  const rates = deps.rates ?? { perCallerPerMinute: ConfigSchema.shape.API_RATE_PER_MINUTE.parse(undefined), perAddressPerMinute: ConfigSchema.shape.API_ANONYMOUS_RATE_PER_MINUTE.parse(undefined) };
+  // Before the body parser: a request without credentials is refused before its body is read.
+  app.use(authenticate({ keys: deps.auth.keys, sessions: deps.auth.sessions, ...rates }));
   app.use(express.json({ limit: '1mb' }));
   const sync = deps.sync;
   const syncHealth = sync ? () => readSyncHealth(deps.pool, sync.queue) : undefined;
   app.use(healthRouter({ pool: deps.pool, embedded: deps.embedded, demoStatus: deps.demoStatus, syncHealth }));
-  app.use(schoolsRouter(deps.schools));
-  app.use(journalRouter(deps.pool, { maxDays: deps.journalPageMaxDays ?? ConfigSchema.shape.JOURNAL_PAGE_MAX_DAYS.parse(undefined) }));
+  app.use(authRouter(deps.auth));
+  app.use(schoolsRouter(deps.schools, deps.pool));
+  app.use(journalRouter(deps.pool, { maxDays: deps.journalPageMaxDays ?? ConfigSchema.shape.JOURNAL_PAGE_MAX_DAYS.parse(undefined), clock: deps.clock ?? systemClock }));
   app.use(discrepanciesRouter(deps.pool, deps.clock ?? systemClock));
   app.use(paperRouter(deps.pool, deps.clock ?? systemClock));
   if (sync) app.use(connectionsRouter({ pool: deps.pool, ...sync }));

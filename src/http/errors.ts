@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { z } from 'zod';
-import { AppError, ValidationError } from '../lib/errors.js';
+import { AppError, RateLimitedError, UnauthorizedError, ValidationError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 
 /** Parses a request part with a zod schema; a mismatch is a 400 naming every bad field. */
@@ -20,6 +20,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, next) => {
     if (res.headersSent) return next(error);
     if (error instanceof AppError && error.status < 500) {
+      if (error instanceof UnauthorizedError) res.setHeader('www-authenticate', 'Bearer realm="journal-bridge"');
+      if (error instanceof RateLimitedError) res.setHeader('retry-after', String(error.retryAfterSeconds));
       res.status(error.status).json({ error: { code: error.code, message: error.message, details: error.details } });
       return;
     }

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -22,6 +22,14 @@ export class SecretBox {
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);
     const body = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
     return Buffer.concat([Buffer.from([SecretBox.VERSION]), iv, cipher.getAuthTag(), body]);
+  }
+
+  /**
+   * A key of its own for one purpose (`label`), derived from the box's key: the HMAC keys of API keys and
+   * one-time codes, so that a database dump alone cannot test guesses against them.
+   */
+  derive(label: string): Buffer {
+    return createHmac('sha256', this.key).update(`journal-bridge:${label}`).digest();
   }
 
   open(sealed: Buffer): Record<string, unknown> {

@@ -50,6 +50,8 @@ function view(r: ViewRow): NotificationView {
 
 export interface NotificationFilter {
   schoolId?: string; personId?: string; status?: string[]; channel?: string; kind?: string; limit: number; cursor?: string;
+  /** Only these schools' (the caller's); and, for a parent, only messages to them (`recipientId`). */
+  schoolIds?: string[]; recipientId?: string;
 }
 
 /** Newest first; `cursor` is the last item's (created_at, id) of the previous page. */
@@ -58,6 +60,8 @@ export async function listNotifications(pool: Pool, f: NotificationFilter): Prom
   const values: unknown[] = [];
   const add = (sql: string, value: unknown) => { values.push(value); where.push(sql.replace('?', `$${values.length}`)); };
   if (f.schoolId) add('n.school_id = ?', f.schoolId);
+  if (f.schoolIds) add('n.school_id = ANY(?::uuid[])', f.schoolIds);
+  if (f.recipientId) add('n.recipient_id = ?', f.recipientId);
   if (f.personId) add('?::uuid IN (n.recipient_id, n.pupil_id)', f.personId);
   if (f.status?.length) add('n.status = ANY(?::text[])', f.status);
   if (f.channel) add('n.channel = ?', f.channel);

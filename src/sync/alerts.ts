@@ -35,6 +35,8 @@ export interface AlertFilter {
   /** Only the open ones (default), or all. */
   open?: boolean;
   limit?: number;
+  /** Only those of these schools' connections. */
+  schoolIds?: string[];
 }
 
 /** Alerts, newest first. */
@@ -44,8 +46,9 @@ export async function listAlerts(pool: Pool, filter: AlertFilter = {}): Promise<
             created_at AS "createdAt", resolved_at AS "resolvedAt"
        FROM alert
       WHERE ($1::uuid IS NULL OR connection_id = $1) AND (NOT $2 OR resolved_at IS NULL)
+        AND ($4::uuid[] IS NULL OR connection_id IN (SELECT id FROM connection WHERE school_id = ANY($4)))
       ORDER BY created_at DESC, id LIMIT $3`,
-    [filter.connectionId ?? null, filter.open ?? true, filter.limit ?? 50],
+    [filter.connectionId ?? null, filter.open ?? true, filter.limit ?? 50, filter.schoolIds ?? null],
   );
   return rows.map((r) => ({ ...r, createdAt: r.createdAt.toISOString(), resolvedAt: r.resolvedAt?.toISOString() ?? null }));
 }

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Express } from 'express';
-import request from 'supertest';
+import { authed, keyFor, testAuth, type Authed } from '../support/api.js';
 import { createPrisma, type PrismaClient } from '../../src/db/prisma.js';
 import { createSchoolRepository } from '../../src/db/repositories/schools.js';
 import { listDiscrepancies, patchDiscrepancy } from '../../src/checks/discrepancies.js';
@@ -27,11 +27,15 @@ const logger = createLogger('silent');
 let db: TestDatabase;
 let prisma: PrismaClient;
 let app: Express;
+let api: Authed;
+let auth: ReturnType<typeof testAuth>;
 
 beforeAll(async () => {
   db = await createTestDatabase();
   prisma = createPrisma(db.url);
-  app = createApp({ pool: db.pool, schools: createSchoolRepository(prisma), logger, embedded: false, demoStatus: () => ({ status: 'off' }) as never, clock });
+  auth = testAuth(db.pool);
+  app = createApp({ auth, pool: db.pool, schools: createSchoolRepository(prisma), logger, embedded: false, demoStatus: () => ({ status: 'off' }) as never, clock });
+  api = authed(app, await keyFor(auth));
 });
 afterAll(async () => {
   await prisma.$disconnect();
@@ -268,27 +272,27 @@ describe('the inbox API', () => {
   it('lists with filters and cursor pages, acts on one, and refuses what is malformed', async () => {
     const { schoolId } = await school();
     await check(schoolId);
-    const page1 = await request(app).get(`/v1/discrepancies?school=${schoolId}&limit=3`).expect(200);
+    const page1 = await api.get(`/v1/discrepancies?school=${schoolId}&limit=3`).expect(200);
     expect(page1.body.items).toHaveLength(3);
-    const page2 = await request(app).get(`/v1/discrepancies?school=${schoolId}&limit=3&cursor=${page1.body.nextCursor as string}`).expect(200);
+    const page2 = await api.get(`/v1/discrepancies?school=${schoolId}&limit=3&cursor=${page1.body.nextCursor as string}`).expect(200);
     expect(page2.body).toMatchObject({ nextCursor: null });
     const ids = [...page1.body.items, ...page2.body.items].map((d: { id: string }) => d.id);
     expect(new Set(ids).size).toBe(4);
-    const low = (await request(app).get(`/v1/discrepancies?school=${schoolId}&rule=test_low_mark&status=open`).expect(200)).body.items[0];
+    const low = (await api.get(`/v1/discrepancies?school=${schoolId}&rule=test_low_mark&status=open`).expect(200)).body.items[0];
     expect(low).toMatchObject({ kind: 'regulation', severity: 'warning', status: 'open', subjectName: 'Математика', className: '5А', found: { raw: '2' } });
-    await request(app).patch(`/v1/discrepancies/${low.id as string}`).send({ status: 'dismissed' }).expect(400);
-    await request(app).patch(`/v1/discrepancies/${low.id as string}`).send({ status: 'closed' }).expect(400);
-    await request(app).patch(`/v1/discrepancies/${low.id as string}`).send({ assigneeId: schoolId }).expect(422);
-    await request(app).patch('/v1/discrepancies/00000000-0000-4000-8000-000000000000').send({ status: 'acknowledged' }).expect(404);
-    const acked = await request(app).patch(`/v1/discrepancies/${low.id as string}`).set('x-actor', 'teacher:petrova').send({ status: 'acknowledged', justification: 'заявление № 4' }).expect(200);
+    await api.patch(`/v1/discrepancies/${low.id as string}`).send({ status: 'dismissed' }).expect(400);
+    await api.patch(`/v1/discrepancies/${low.id as string}`).send({ status: 'closed' }).expect(400);
+    await api.patch(`/v1/discrepancies/${low.id as string}`).send({ assigneeId: schoolId }).expect(422);
+    await api.patch('/v1/discrepancies/00000000-0000-4000-8000-000000000000').send({ status: 'acknowledged' }).expect(404);
+    const acked = await api.patch(`/v1/discrepancies/${low.id as string}`).set('x-actor', 'teacher:petrova').send({ status: 'acknowledged', justification: 'заявление № 4' }).expect(200);
     expect(acked.body).toMatchObject({ status: 'acknowledged', statusBy: 'teacher:petrova', justification: 'заявление № 4' });
-    await request(app).get(`/v1/discrepancies?status=bogus`).expect(400);
-    await request(app).get(`/v1/discrepancies?cursor=bogus`).expect(400);
-    const compliance = await request(app).get(`/v1/schools/${schoolId}/compliance?from=2025-09-01&to=2025-09-20`).expect(200);
+    await api.get(`/v1/discrepancies?status=bogus`).expect(400);
+    await api.get(`/v1/discrepancies?cursor=bogus`).expect(400);
+    const compliance = await api.get(`/v1/schools/${schoolId}/compliance?from=2025-09-01&to=2025-09-20`).expect(200);
     expect(compliance.body.rows).toEqual([expect.objectContaining({
       className: '5А', subjectName: 'Математика', pupils: 2, pupilsWithoutMarks: 0, pupilsWithOneMark: 2, lessons: 2, lessonsWithoutTopic: 1, shareWithoutTopic: 0.5,
     })]);
     expect(compliance.body.byRule.map((r: { rule: string }) => r.rule)).toEqual(['test_every_pupil', 'test_low_mark', 'test_no_topic']);
-    await request(app).get(`/v1/schools/${schoolId}/compliance?from=2025-09-01`).expect(400);
+    await api.get(`/v1/schools/${schoolId}/compliance?from=2025-09-01`).expect(400);
   });
 });

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Express } from 'express';
-import request from 'supertest';
+import { authed, keyFor, testAuth, type Authed } from '../support/api.js';
 import { startDnevnikSimulator, type DnevnikSimulator } from '../../adapters/dnevnikru/simulator.js';
 import { createPrisma, type PrismaClient } from '../../src/db/prisma.js';
 import { createSchoolRepository } from '../../src/db/repositories/schools.js';
@@ -29,6 +29,8 @@ let prisma: PrismaClient;
 let sim: DnevnikSimulator;
 let engine: SyncService;
 let app: Express;
+let api: Authed;
+let auth: ReturnType<typeof testAuth>;
 let schoolId: string;
 /** A host that records every request (answering 401) — a new base URL a connection is moved to. */
 let recorder: { server: Server; url: string; seen: IncomingMessage[]; bodies: string[] };
@@ -73,10 +75,12 @@ beforeAll(async () => {
   engine = await startTestEngine(db, systemClock, {
     ROLES: 'api', CONNECTION_ALLOWED_TARGETS: [sim.url, recorder.url, silent.url].join(','), CONNECTION_CHECK_TIMEOUT_SECONDS: '1',
   }, resolve);
-  app = createApp({
+  auth = testAuth(db.pool);
+  app = createApp({ auth,
     pool: db.pool, schools: createSchoolRepository(prisma), logger: createLogger('silent'), embedded: false, demoStatus: () => ({ status: 'off' }),
     sync: { connections: engine.connections, queue: engine.queue },
   });
+  api = authed(app, await keyFor(auth));
   schoolId = await createSchool(db.pool);
 });
 afterAll(async () => {
@@ -92,21 +96,21 @@ const config = () => ({ ...sim.connectionConfig(), requestsPerSecond: 100 });
 
 describe('connections API', () => {
   it('refuses bad requests with a 4xx and a message', async () => {
-    const noConfig = await request(app).post('/v1/connections').send({ schoolId, platform: 'dnevnikru' }).expect(400);
+    const noConfig = await api.post('/v1/connections').send({ schoolId, platform: 'dnevnikru' }).expect(400);
     expect(noConfig.body.error.message).toMatch(/config/);
-    const unknown = await request(app).post('/v1/connections').send({ schoolId, platform: 'eljur', config: {} }).expect(400);
+    const unknown = await api.post('/v1/connections').send({ schoolId, platform: 'eljur', config: {} }).expect(400);
     expect(unknown.body.error.message).toMatch(/unknown platform/);
-    const invalid = await request(app).post('/v1/connections').send({ schoolId, platform: 'dnevnikru', config: { baseUrl: 'not a url' } }).expect(400);
+    const invalid = await api.post('/v1/connections').send({ schoolId, platform: 'dnevnikru', config: { baseUrl: 'not a url' } }).expect(400);
     expect(invalid.body.error.code).toBe('validation_failed');
-    const refused = await request(app).post('/v1/connections').send({ schoolId, platform: 'dnevnikru', config: { ...config(), password: 'wrong' } }).expect(422);
+    const refused = await api.post('/v1/connections').send({ schoolId, platform: 'dnevnikru', config: { ...config(), password: 'wrong' } }).expect(422);
     expect(refused.body.error.message).toMatch(/auth/);
     expect(JSON.stringify(refused.body)).not.toContain('wrong');
-    await request(app).get('/v1/connections/not-a-uuid').expect(400);
-    await request(app).get('/v1/connections/00000000-0000-4000-8000-000000000000').expect(404);
+    await api.get('/v1/connections/not-a-uuid').expect(400);
+    await api.get('/v1/connections/00000000-0000-4000-8000-000000000000').expect(404);
   });
 
   it('creates, lists, updates and triggers a connection; secrets never come back', async () => {
-    const created = await request(app).post('/v1/connections').send({ schoolId, platform: 'dnevnikru', config: config(), schedule: '0 0 18 * * 1-5' }).expect(201);
+    const created = await api.post('/v1/connections').send({ schoolId, platform: 'dnevnikru', config: config(), schedule: '0 0 18 * * 1-5' }).expect(201);
     const id = created.body.id as string;
     expect(created.body).toMatchObject({ schoolId, platform: 'dnevnikru', title: 'Дневник.ру', enabled: true, secretsSet: ['clientSecret', 'password'] });
     expect(created.body.config).toMatchObject({ baseUrl: sim.url, login: sim.login });
@@ -116,45 +120,45 @@ describe('connections API', () => {
     expect(JSON.stringify(stored.rows[0]!.config)).not.toContain(sim.password);
     expect(stored.rows[0]!.secrets.toString('latin1')).not.toContain(sim.clientSecret);
 
-    const listed = await request(app).get(`/v1/connections?school=${schoolId}`).expect(200);
+    const listed = await api.get(`/v1/connections?school=${schoolId}`).expect(200);
     expect(listed.body.data.map((c: { id: string }) => c.id)).toEqual([id]);
-    const patched = await request(app).patch(`/v1/connections/${id}`).send({ title: 'Дневник.ру школы', enabled: false, config: { requestsPerSecond: 5 } }).expect(200);
+    const patched = await api.patch(`/v1/connections/${id}`).send({ title: 'Дневник.ру школы', enabled: false, config: { requestsPerSecond: 5 } }).expect(200);
     expect(patched.body).toMatchObject({ title: 'Дневник.ру школы', enabled: false, secretsSet: ['clientSecret', 'password'] });
     expect(patched.body.config.requestsPerSecond).toBe(5);
-    await request(app).patch(`/v1/connections/${id}`).send({ schedule: 'every day' }).expect(400);
+    await api.patch(`/v1/connections/${id}`).send({ schedule: 'every day' }).expect(400);
 
     // Disabled by the patch above: a sync is refused unless forced.
-    await request(app).post(`/v1/connections/${id}/sync`).send({ mode: 'full' }).expect(409);
-    const first = await request(app).post(`/v1/connections/${id}/sync`).send({ mode: 'full', force: true }).expect(202);
+    await api.post(`/v1/connections/${id}/sync`).send({ mode: 'full' }).expect(409);
+    const first = await api.post(`/v1/connections/${id}/sync`).send({ mode: 'full', force: true }).expect(202);
     expect(first.body).toMatchObject({ connectionId: id, trigger: 'manual', mode: 'full', status: 'queued' });
-    const again = await request(app).post(`/v1/connections/${id}/sync`).send({ mode: 'full', force: true }).expect(200);
+    const again = await api.post(`/v1/connections/${id}/sync`).send({ mode: 'full', force: true }).expect(200);
     expect(again.body.id).toBe(first.body.id);
-    await request(app).post(`/v1/connections/${id}/sync`).send({ mode: 'sideways' }).expect(400);
+    await api.post(`/v1/connections/${id}/sync`).send({ mode: 'sideways' }).expect(400);
 
-    const runs = await request(app).get(`/v1/sync-runs?connection=${id}&status=queued`).expect(200);
+    const runs = await api.get(`/v1/sync-runs?connection=${id}&status=queued`).expect(200);
     expect(runs.body.data.map((r: { id: string }) => r.id)).toEqual([first.body.id]);
-    await request(app).get(`/v1/sync-runs/${first.body.id}`).expect(200);
-    await request(app).get('/v1/sync-runs?status=lost').expect(400);
-    await request(app).delete(`/v1/connections/${id}`).expect(204);
-    await request(app).get(`/v1/connections/${id}`).expect(404);
+    await api.get(`/v1/sync-runs/${first.body.id}`).expect(200);
+    await api.get('/v1/sync-runs?status=lost').expect(400);
+    await api.delete(`/v1/connections/${id}`).expect(204);
+    await api.get(`/v1/connections/${id}`).expect(404);
   });
 
   it('lists the alerts a person must look at, open ones by default, and reports them in /health', async () => {
-    const created = await request(app).post('/v1/connections').send({ schoolId, platform: 'dnevnikru', config: config(), title: 'С тревогой' }).expect(201);
+    const created = await api.post('/v1/connections').send({ schoolId, platform: 'dnevnikru', config: config(), title: 'С тревогой' }).expect(201);
     const id = created.body.id as string;
     await raiseAlert(db.pool, id, null, 'auth', 'Дневник.ру authorizationFailed: Неверный логин или пароль');
     await raiseAlert(db.pool, id, null, 'dead_letter', 'gave up after the retries: HTTP 550');
     await resolveAlerts(db.pool, id);
     await raiseAlert(db.pool, id, null, 'auth', 'Дневник.ру authorizationFailed: again');
 
-    const open = await request(app).get(`/v1/alerts?connection=${id}`).expect(200);
+    const open = await api.get(`/v1/alerts?connection=${id}`).expect(200);
     expect(open.body.data).toEqual([expect.objectContaining({ connectionId: id, kind: 'auth', message: 'Дневник.ру authorizationFailed: again', resolvedAt: null, runId: null })]);
-    const all = await request(app).get(`/v1/alerts?connection=${id}&open=false`).expect(200);
+    const all = await api.get(`/v1/alerts?connection=${id}&open=false`).expect(200);
     expect(all.body.data.map((a: { kind: string; resolvedAt: string | null }) => [a.kind, a.resolvedAt === null])).toEqual([['auth', true], ['dead_letter', false], ['auth', false]]);
-    await request(app).get('/v1/alerts?open=maybe').expect(400);
-    await request(app).get('/v1/alerts?connection=nope').expect(400);
+    await api.get('/v1/alerts?open=maybe').expect(400);
+    await api.get('/v1/alerts?connection=nope').expect(400);
 
-    const health = await request(app).get('/health').expect(200);
+    const health = await api.get('/health').expect(200);
     expect(health.body.sync).toEqual({ openAlerts: 1, deadLetters: { count: 0, oldestAt: null } });
   });
 });
@@ -169,7 +173,7 @@ describe('where a connection may point', () => {
       'https://0.0.0.0/', 'https://10.0.0.5/', forbidden.url, `https://127.0.0.1:${port}/`, `https://localhost:${port}/`,
       'https://user:pw@api.kundelik.kz/', 'http://api.kundelik.kz/', 'https://unknown.example/',
     ]) {
-      const res = await request(app).post('/v1/connections').send({ schoolId, platform: 'dnevnikru', config: { baseUrl, ...creds } });
+      const res = await api.post('/v1/connections').send({ schoolId, platform: 'dnevnikru', config: { baseUrl, ...creds } });
       expect([res.status, res.body.error?.code, baseUrl]).toEqual([422, 'target_refused', baseUrl]);
     }
     expect(forbidden.connections).toBe(0);
@@ -178,7 +182,7 @@ describe('where a connection may point', () => {
   it('refuses at connect time a host name that resolves to loopback after the check resolved it publicly (DNS rebinding)', async () => {
     const schoolId = await createSchool(db.pool);
     const port = new URL(forbidden.url).port;
-    const res = await request(app).post('/v1/connections')
+    const res = await api.post('/v1/connections')
       .send({ schoolId, platform: 'dnevnikru', config: { baseUrl: `https://rebind.example:${port}`, login: 'a', password: 'b', clientId: 'c', clientSecret: 'd' } })
       .expect(422);
     expect(res.body.error.message).toMatch(/refused target: .*127\.0\.0\.1, a loopback address/);
@@ -187,36 +191,36 @@ describe('where a connection may point', () => {
 
   it('offers the known instances by name', async () => {
     const schoolId = await createSchool(db.pool);
-    const platforms = await request(app).get('/v1/platforms').expect(200);
+    const platforms = await api.get('/v1/platforms').expect(200);
     const dnevnik = platforms.body.data.find((p: { id: string }) => p.id === 'dnevnikru');
     expect(dnevnik.instances).toEqual(expect.arrayContaining([{ name: 'kundelik.kz', title: expect.any(String), config: { baseUrl: 'https://api.kundelik.kz', scale: 10 } }]));
-    const created = await request(app).post('/v1/connections')
+    const created = await api.post('/v1/connections')
       .send({ schoolId, platform: 'dnevnikru', check: false, title: 'Kundelik', config: { instance: 'kundelik.kz', token: 'kundelik-token' } }).expect(201);
     expect(created.body.config).toMatchObject({ baseUrl: 'https://api.kundelik.kz', scale: 10 });
-    const unknown = await request(app).post('/v1/connections').send({ schoolId, platform: 'dnevnikru', check: false, config: { instance: 'nowhere', token: 't' } }).expect(400);
+    const unknown = await api.post('/v1/connections').send({ schoolId, platform: 'dnevnikru', check: false, config: { instance: 'nowhere', token: 't' } }).expect(400);
     expect(unknown.body.error.message).toMatch(/no instance "nowhere"; known: dnevnik\.ru/);
-    await request(app).delete(`/v1/connections/${created.body.id}`).expect(204);
+    await api.delete(`/v1/connections/${created.body.id}`).expect(204);
   });
 
   it('sends stored secrets only to the host they were entered for: moving a connection needs them again, checked before any request', async () => {
     const schoolId = await createSchool(db.pool);
-    const created = await request(app).post('/v1/connections').send({ schoolId, platform: 'dnevnikru', config: config(), title: 'Переезд' }).expect(201);
+    const created = await api.post('/v1/connections').send({ schoolId, platform: 'dnevnikru', config: config(), title: 'Переезд' }).expect(201);
     const id = created.body.id as string;
-    const moved = await request(app).patch(`/v1/connections/${id}`).send({ config: { baseUrl: recorder.url } }).expect(422);
+    const moved = await api.patch(`/v1/connections/${id}`).send({ config: { baseUrl: recorder.url } }).expect(422);
     expect(moved.body.error).toMatchObject({ code: 'secrets_required', details: { missing: ['clientSecret', 'password'] } });
     expect(recorder.seen).toHaveLength(0);
     // A bad schedule in the same patch fails before anything is sent, too.
-    await request(app).patch(`/v1/connections/${id}`).send({ schedule: '* * * * *', config: { baseUrl: recorder.url, password: 'new-password', clientSecret: 'new-secret' } }).expect(400);
+    await api.patch(`/v1/connections/${id}`).send({ schedule: '* * * * *', config: { baseUrl: recorder.url, password: 'new-password', clientSecret: 'new-secret' } }).expect(400);
     expect(recorder.seen).toHaveLength(0);
     // With the secrets given again, the check runs against the new host with those — never the stored ones.
-    await request(app).patch(`/v1/connections/${id}`).send({ config: { baseUrl: recorder.url, password: 'new-password', clientSecret: 'new-secret' } }).expect(422);
+    await api.patch(`/v1/connections/${id}`).send({ config: { baseUrl: recorder.url, password: 'new-password', clientSecret: 'new-secret' } }).expect(422);
     expect(recorder.bodies.length).toBeGreaterThan(0);
     expect(recorder.bodies.join('\n')).not.toContain(sim.password);
     expect(recorder.bodies.join('\n')).not.toContain(sim.clientSecret);
     expect(recorder.bodies.join('\n')).toContain('new-password');
-    const still = await request(app).get(`/v1/connections/${id}`).expect(200);
+    const still = await api.get(`/v1/connections/${id}`).expect(200);
     expect(still.body.config.baseUrl).toBe(sim.url);
-    await request(app).delete(`/v1/connections/${id}`).expect(204);
+    await api.delete(`/v1/connections/${id}`).expect(204);
   });
 
   it('answers a refused check without the platform\'s free text: a name in an error body reaches neither the answer nor the log', async () => {
@@ -226,7 +230,7 @@ describe('where a connection may point', () => {
     });
     engine.targets.allowOrigin(platform.url);
     try {
-      const res = await request(app).post('/v1/connections').send({ schoolId, platform: 'dnevnikru', config: { ...config(), baseUrl: platform.url, token: 'tok' } }).expect(422);
+      const res = await api.post('/v1/connections').send({ schoolId, platform: 'dnevnikru', config: { ...config(), baseUrl: platform.url, token: 'tok' } }).expect(422);
       expect(res.body.error.message).toContain('apiResourceUnavailable');
       expect(res.body.error.message).toContain('HTTP 404 on /v2/users/me/context');
       expect(JSON.stringify(res.body)).not.toMatch(/Иванов|Иван /);
@@ -238,7 +242,7 @@ describe('where a connection may point', () => {
 
   it('runs the connection check under one deadline: a host that never answers is a 422, not a 500', async () => {
     const schoolId = await createSchool(db.pool);
-    const res = await request(app).post('/v1/connections').send({ schoolId, platform: 'dnevnikru', config: { ...config(), baseUrl: silent.url } }).expect(422);
+    const res = await api.post('/v1/connections').send({ schoolId, platform: 'dnevnikru', config: { ...config(), baseUrl: silent.url } }).expect(422);
     expect(res.body.error).toMatchObject({ code: 'connection_check_failed', message: expect.stringMatching(/within 1 s/) });
   });
 });
@@ -247,35 +251,35 @@ describe('schedules and triggers', () => {
   it('refuses schedules whose runs are closer than the minimum interval, naming it', async () => {
     const schoolId = await createSchool(db.pool);
     for (const schedule of ['* * * * * *', '* * * * *', '*/4 * * * *', '0,1 * * * *']) {
-      const res = await request(app).post('/v1/connections').send({ schoolId, platform: 'dnevnikru', config: config(), schedule, check: false }).expect(400);
+      const res = await api.post('/v1/connections').send({ schoolId, platform: 'dnevnikru', config: config(), schedule, check: false }).expect(400);
       expect(res.body.error.message).toMatch(/minimum interval between two runs is 5 min/);
     }
-    const ok = await request(app).post('/v1/connections').send({ schoolId, platform: 'dnevnikru', config: config(), schedule: '*/5 * * * *', check: false, title: 'Каждые 5 минут' }).expect(201);
-    await request(app).patch(`/v1/connections/${ok.body.id}`).send({ schedule: '*/10 * * * * *' }).expect(400);
-    await request(app).delete(`/v1/connections/${ok.body.id}`).expect(204);
+    const ok = await api.post('/v1/connections').send({ schoolId, platform: 'dnevnikru', config: config(), schedule: '*/5 * * * *', check: false, title: 'Каждые 5 минут' }).expect(201);
+    await api.patch(`/v1/connections/${ok.body.id}`).send({ schedule: '*/10 * * * * *' }).expect(400);
+    await api.delete(`/v1/connections/${ok.body.id}`).expect(204);
   });
 
   it('refuses a second connection of the school to the same platform account, naming the first', async () => {
     const schoolId = await createSchool(db.pool);
-    const first = await request(app).post('/v1/connections').send({ schoolId, platform: 'dnevnikru', config: config(), title: 'Первое' }).expect(201);
-    const second = await request(app).post('/v1/connections').send({ schoolId, platform: 'dnevnikru', config: { ...config(), login: sim.login.toUpperCase() }, check: false }).expect(409);
+    const first = await api.post('/v1/connections').send({ schoolId, platform: 'dnevnikru', config: config(), title: 'Первое' }).expect(201);
+    const second = await api.post('/v1/connections').send({ schoolId, platform: 'dnevnikru', config: { ...config(), login: sim.login.toUpperCase() }, check: false }).expect(409);
     expect(second.body.error).toMatchObject({ code: 'duplicate_account', details: { connectionId: first.body.id } });
     expect(second.body.error.message).toContain(first.body.id);
     const otherSchool = await createSchool(db.pool);
-    await request(app).post('/v1/connections').send({ schoolId: otherSchool, platform: 'dnevnikru', config: config(), check: false }).expect(201);
-    await request(app).delete(`/v1/connections/${first.body.id}`).expect(204);
+    await api.post('/v1/connections').send({ schoolId: otherSchool, platform: 'dnevnikru', config: config(), check: false }).expect(201);
+    await api.delete(`/v1/connections/${first.body.id}`).expect(204);
   });
 
   it('syncs a disabled connection only when forced, and never an internal source', async () => {
     const schoolId = await createSchool(db.pool);
-    const created = await request(app).post('/v1/connections').send({ schoolId, platform: 'dnevnikru', config: { ...config(), login: 'another-login' }, enabled: false, check: false }).expect(201);
-    const refused = await request(app).post(`/v1/connections/${created.body.id}/sync`).send({}).expect(409);
+    const created = await api.post('/v1/connections').send({ schoolId, platform: 'dnevnikru', config: { ...config(), login: 'another-login' }, enabled: false, check: false }).expect(201);
+    const refused = await api.post(`/v1/connections/${created.body.id}/sync`).send({}).expect(409);
     expect(refused.body.error).toMatchObject({ code: 'connection_disabled', message: expect.stringContaining('force') });
-    await request(app).post(`/v1/connections/${created.body.id}/sync`).send({ force: true }).expect(202);
+    await api.post(`/v1/connections/${created.body.id}/sync`).send({ force: true }).expect(202);
 
     const internal = await db.pool.query<{ id: string }>(`INSERT INTO connection (school_id, platform, title, config, enabled) VALUES ($1, 'demo', 'Generated demo school', '{}', true) RETURNING id::text`, [schoolId]);
     const id = internal.rows[0]!.id;
-    const res = await request(app).post(`/v1/connections/${id}/sync`).send({ force: true }).expect(409);
+    const res = await api.post(`/v1/connections/${id}/sync`).send({ force: true }).expect(409);
     expect(res.body.error.code).toBe('not_syncable');
     const runs = await db.pool.query('SELECT 1 FROM sync_run WHERE connection_id = $1', [id]);
     expect(runs.rowCount).toBe(0);
@@ -283,9 +287,9 @@ describe('schedules and triggers', () => {
     // The school's built-in paper source: listed, never synced.
     const paper = await ensurePaperConnection(db.pool, schoolId);
     expect(await ensurePaperConnection(db.pool, schoolId)).toBe(paper);
-    const listed = await request(app).get(`/v1/connections?school=${schoolId}`).expect(200);
+    const listed = await api.get(`/v1/connections?school=${schoolId}`).expect(200);
     expect(listed.body.data).toContainEqual(expect.objectContaining({ id: paper, platform: 'paper', schedule: null }));
-    const paperSync = await request(app).post(`/v1/connections/${paper}/sync`).send({}).expect(409);
+    const paperSync = await api.post(`/v1/connections/${paper}/sync`).send({}).expect(409);
     expect(paperSync.body.error).toMatchObject({ code: 'not_syncable', message: expect.stringContaining('paper') });
   });
 });

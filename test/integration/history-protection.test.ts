@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { loadConfig } from '../../src/config.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
-import { createPool, type Pool } from '../../src/db/pool.js';
-import { grantApplicationRole, historyRights } from '../../src/db/roles.js';
+import type { Pool } from '../../src/db/pool.js';
+import { historyRights } from '../../src/db/roles.js';
 import { ChainAnchors, readAnchors } from '../../src/journal/anchors.js';
 import { applyBatch } from '../../src/journal/apply-batch.js';
 import { chainHash, eventText, GENESIS_HASH, type EventOp } from '../../src/journal/history.js';
@@ -15,7 +15,7 @@ import { verifyChains } from '../../src/journal/verify.js';
 import { fixedClock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
 import type { SourceRecord } from '../../src/ports/records.js';
-import { asSuperuser, createTestDatabase, type TestDatabase } from '../support/db.js';
+import { applicationRole, asSuperuser, createTestDatabase, type TestDatabase } from '../support/db.js';
 import { createConnection, createSchool } from '../support/fixtures.js';
 import { tempDataDir } from '../support/processes.js';
 
@@ -87,16 +87,6 @@ async function verify(s: Seeded, withAnchors = true) {
 }
 
 /** A role like the service's own, made with the production grants (roles.ts) on a test database. */
-async function applicationRole(db: TestDatabase): Promise<Pool> {
-  const role = `jb_app_${randomBytes(4).toString('hex')}`;
-  const password = randomBytes(12).toString('hex');
-  await db.pool.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
-  await grantApplicationRole(db.pool, role);
-  const url = new URL(db.url);
-  url.username = role;
-  url.password = password;
-  return createPool(url.toString(), 2);
-}
 
 afterAll(async () => {
   for (const s of seeded) {
@@ -123,7 +113,7 @@ describe("the application's database role", () => {
     await expect(app.query('DELETE FROM "_prisma_migrations"')).rejects.toMatchObject({ code: '42501' });
     await expect(app.query('ALTER TABLE journal_event DISABLE TRIGGER USER')).rejects.toMatchObject({ code: '42501' });
     expect(await historyRights(app)).toEqual([]);
-    expect(await historyRights(s.db.pool)).toEqual(['journal_event: superuser']);
+    expect(await historyRights(s.db.pool)).toEqual(['journal_event: superuser', 'audit_log: superuser']);
     expect((await verify(s)).ok).toBe(true);
   });
 

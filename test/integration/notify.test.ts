@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Express } from 'express';
 import ExcelJS from 'exceljs';
-import request from 'supertest';
+import { authed, keyFor, testAuth, type Authed } from '../support/api.js';
 import { createPrisma, type PrismaClient } from '../../src/db/prisma.js';
 import { createSchoolRepository } from '../../src/db/repositories/schools.js';
 import { createApp } from '../../src/http/app.js';
@@ -36,6 +36,8 @@ let smtp: SmtpSimulator;
 let tg: TelegramSimulator;
 const TOKEN = '4242:test-bot-token-AAAA';
 let app: Express;
+let api: Authed;
+let auth: ReturnType<typeof testAuth>;
 
 beforeAll(async () => {
   db = await createTestDatabase({ poolSize: 12 });
@@ -44,10 +46,12 @@ beforeAll(async () => {
   tg = await startTelegramSimulator({ token: TOKEN, botUsername: 'school_test_bot' });
   engine = await NotifyEngine.start(db.pool, clock, logger, box, testNotifySettings());
   await engine.work();
-  app = createApp({
+  auth = testAuth(db.pool);
+  app = createApp({ auth,
     pool: db.pool, schools: createSchoolRepository(prisma), logger, embedded: false, demoStatus: () => ({ status: 'off' }), clock,
     notify: { box, enqueue: engine.enqueue },
   });
+  api = authed(app, await keyFor(auth));
 });
 
 afterAll(async () => {
@@ -265,10 +269,10 @@ describe('Telegram', () => {
     const provider = (await db.pool.query<{ id: string }>(`SELECT id::text FROM notify_provider WHERE school_id = $1 AND channel = 'telegram'`, [school.schoolId])).rows[0]!.id;
     const link = await createLinkToken(db.pool, clock, { schoolId: school.schoolId, personId: school.people.g1!, createdBy: 'test' });
     const update = { update_id: 1, message: { message_id: 1, date: 1, chat: { id: 8001, type: 'private' }, text: `/start ${new URL(link.url).searchParams.get('start')!}` } };
-    await request(app).post(`/v1/telegram/${provider}/webhook`).send(update).expect(401);
-    await request(app).post(`/v1/telegram/${provider}/webhook`).set('x-telegram-bot-api-secret-token', 'wrong').send(update).expect(401);
+    await api.post(`/v1/telegram/${provider}/webhook`).send(update).expect(401);
+    await api.post(`/v1/telegram/${provider}/webhook`).set('x-telegram-bot-api-secret-token', 'wrong').send(update).expect(401);
     tg.userSends(8001, 'hi');
-    await request(app).post(`/v1/telegram/${provider}/webhook`).set('x-telegram-bot-api-secret-token', webhookSecretOf(TOKEN)).send(update).expect(200);
+    await api.post(`/v1/telegram/${provider}/webhook`).set('x-telegram-bot-api-secret-token', webhookSecretOf(TOKEN)).send(update).expect(200);
     expect((await db.pool.query(`SELECT origin FROM contact_point WHERE person_id = $1 AND channel = 'telegram' AND address = '8001'`, [school.people.g1])).rows).toEqual([{ origin: 'telegram_link' }]);
     expect(tg.sent().filter((m) => m.chatId === '8001').map((m) => m.text)[0]).toContain('Готово');
   });
@@ -461,39 +465,39 @@ describe('the API', () => {
     await school.marks([{ id: 'm1', pupil: 'p1', value: '5' }]);
     await drainConsumer(db.pool, engine.consumer, school.schoolId);
     await waitFor('failed', async () => ((await rowsOf(school.schoolId)).some((r) => r.status === 'failed') ? true : undefined), 30_000, 100);
-    const list = await request(app).get(`/v1/notifications?school=${school.schoolId}&person=${school.people.g1}`).expect(200);
+    const list = await api.get(`/v1/notifications?school=${school.schoolId}&person=${school.people.g1}`).expect(200);
     const failed = list.body.items.find((n: { status: string }) => n.status === 'failed');
     expect(failed).toMatchObject({ channel: 'email', to: 'b***@api.example.org', kind: 'mark' });
     // No SMS provider: the fallback to SMS is skipped, and says why.
-    const path = await request(app).get(`/v1/notifications/${failed.id as string}`).expect(200);
+    const path = await api.get(`/v1/notifications/${failed.id as string}`).expect(200);
     expect(path.body.path.map((p: { channel: string; status: string }) => [p.channel, p.status])).toEqual([['email', 'failed']]);
-    await request(app).get(`/v1/notifications?status=bogus`).expect(400);
-    const bad = await request(app).put(`/v1/schools/${school.schoolId}/notify-policy`).send({ quietHours: { from: '25:00' } }).expect(400);
+    await api.get(`/v1/notifications?status=bogus`).expect(400);
+    const bad = await api.put(`/v1/schools/${school.schoolId}/notify-policy`).send({ quietHours: { from: '25:00' } }).expect(400);
     expect(bad.body.error.message).toContain('quietHours.from');
-    await request(app).put(`/v1/schools/${school.schoolId}/notify-policy`).send({ marks: 'digest' }).expect(200);
-    expect((await request(app).get(`/v1/schools/${school.schoolId}/notify-policy`).expect(200)).body).toMatchObject({ marks: 'digest', quietHours: { from: '21:00', to: '08:00' } });
-    await request(app).put(`/v1/schools/${school.schoolId}/notify-providers/email`).send({
+    await api.put(`/v1/schools/${school.schoolId}/notify-policy`).send({ marks: 'digest' }).expect(200);
+    expect((await api.get(`/v1/schools/${school.schoolId}/notify-policy`).expect(200)).body).toMatchObject({ marks: 'digest', quietHours: { from: '21:00', to: '08:00' } });
+    await api.put(`/v1/schools/${school.schoolId}/notify-providers/email`).send({
       provider: 'smtp', config: { host: smtp.host, port: smtp.port, allowInsecure: true, requireTLS: false, from: { address: 'a@school.test' }, bounceAddress: 'b@school.test' },
       secrets: { user: 'u', password: 'very-secret-password' },
     }).expect(200);
-    const providers = await request(app).get(`/v1/schools/${school.schoolId}/notify-providers`).expect(200);
+    const providers = await api.get(`/v1/schools/${school.schoolId}/notify-providers`).expect(200);
     expect(JSON.stringify(providers.body)).not.toContain('very-secret-password');
-    await request(app).put(`/v1/schools/${school.schoolId}/notify-providers/email`).send({ provider: 'smsc' }).expect(400);
+    await api.put(`/v1/schools/${school.schoolId}/notify-providers/email`).send({ provider: 'smsc' }).expect(400);
     // With the connections' target policy (as the service runs it), a provider cannot point at the service's own network.
-    const guarded = createApp({
+    const guarded = createApp({ auth,
       pool: db.pool, schools: createSchoolRepository(prisma), logger, embedded: false, demoStatus: () => ({ status: 'off' }), clock,
       notify: { box, enqueue: engine.enqueue, targets: new TargetPolicy() },
     });
     for (const apiRoot of [tg.url, 'http://169.254.169.254', 'https://10.0.0.5', 'file:///etc/passwd']) {
-      const refused = await request(guarded).put(`/v1/schools/${school.schoolId}/notify-providers/telegram`).send({ provider: 'telegram', config: { apiRoot, botUsername: 'x_bot' }, secrets: { token: 't' } });
+      const refused = await authed(guarded, await keyFor(auth)).put(`/v1/schools/${school.schoolId}/notify-providers/telegram`).send({ provider: 'telegram', config: { apiRoot, botUsername: 'x_bot' }, secrets: { token: 't' } });
       expect([apiRoot, refused.status]).toEqual([apiRoot, 400]);
     }
-    const smtpRefused = await request(guarded).put(`/v1/schools/${school.schoolId}/notify-providers/email`).send({
+    const smtpRefused = await authed(guarded, await keyFor(auth)).put(`/v1/schools/${school.schoolId}/notify-providers/email`).send({
       provider: 'smtp', config: { host: '127.0.0.1', port: smtp.port, allowInsecure: true, requireTLS: false, from: { address: 'a@school.test' }, bounceAddress: 'b@school.test' },
     }).expect(400);
     expect(smtpRefused.body.error.message).toContain('may not point there');
-    await request(app).post(`/v1/people/${school.people.g1}/contacts`).send({ channel: 'sms', address: 'not a phone' }).expect(400);
-    const phone = await request(app).post(`/v1/people/${school.people.g1}/contacts`).send({ channel: 'sms', address: '8 (912) 345-67-89' }).expect(201);
+    await api.post(`/v1/people/${school.people.g1}/contacts`).send({ channel: 'sms', address: 'not a phone' }).expect(400);
+    const phone = await api.post(`/v1/people/${school.people.g1}/contacts`).send({ channel: 'sms', address: '8 (912) 345-67-89' }).expect(201);
     expect(phone.body).toMatchObject({ address: '+79123456789', origin: 'school', usable: true });
     await putPolicy(db.pool, school.schoolId, {});
   });
@@ -503,7 +507,7 @@ describe('the API', () => {
     await drainConsumer(db.pool, engine.consumer, school.schoolId);
     const classId = (await db.pool.query<{ id: string }>('SELECT id::text FROM class_group WHERE school_id = $1', [school.schoolId])).rows[0]!.id;
     const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
-    const template = await request(app).get(`/v1/classes/${classId}/parents-sheet`).buffer(true).parse((res, done) => {
+    const template = await api.get(`/v1/classes/${classId}/parents-sheet`).buffer(true).parse((res, done) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => done(null, Buffer.concat(chunks)));
@@ -522,12 +526,12 @@ describe('the API', () => {
     g2.getCell(6).value = 'не телефон';
     g2.getCell(9).value = 'да';
     const upload = Buffer.from(await workbook.xlsx.writeBuffer());
-    const result = await request(app).post(`/v1/classes/${classId}/parents-sheet`).set('content-type', XLSX).set('x-actor', 'class teacher 5A').send(upload).expect(200);
+    const result = await api.post(`/v1/classes/${classId}/parents-sheet`).set('content-type', XLSX).set('x-actor', 'class teacher 5A').send(upload).expect(200);
     expect(result.body).toMatchObject({ rows: 4, consentsGranted: 3 });
     expect(result.body.rejected).toEqual([{ cell: expect.stringMatching(/^Родители!F\d+$/), reason: 'not a phone number' }, { cell: expect.stringMatching(/^Родители!F\d+$/), reason: 'consent by SMS needs a phone number' }]);
-    const consents = await request(app).get(`/v1/people/${school.people.g1}/consents`).expect(200);
+    const consents = await api.get(`/v1/people/${school.people.g1}/consents`).expect(200);
     expect(consents.body.items.map((c: { channel: string; purpose: string; evidence: string; grantedBy: string }) => [c.channel, c.purpose, c.evidence, c.grantedBy]).sort())
       .toEqual([['sms', 'attendance', 'заявление № 17', 'class teacher 5A'], ['sms', 'marks', 'заявление № 17', 'class teacher 5A'], ['sms', 'reports', 'заявление № 17', 'class teacher 5A']]);
-    await request(app).post(`/v1/classes/${classId}/parents-sheet`).set('content-type', XLSX).send(Buffer.from('not a workbook')).expect(422);
+    await api.post(`/v1/classes/${classId}/parents-sheet`).set('content-type', XLSX).send(Buffer.from('not a workbook')).expect(422);
   });
 });

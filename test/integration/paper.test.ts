@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import ExcelJS from 'exceljs';
 import type { Express } from 'express';
-import request from 'supertest';
+import { authed, keyFor, testAuth, type Authed } from '../support/api.js';
 import { createPrisma, type PrismaClient } from '../../src/db/prisma.js';
 import { createSchoolRepository } from '../../src/db/repositories/schools.js';
 import { createApp } from '../../src/http/app.js';
@@ -25,6 +25,8 @@ const clock = fixedClock(new Date('2025-09-20T12:00:00Z'));
 let db: TestDatabase;
 let prisma: PrismaClient;
 let app: Express;
+let api: Authed;
+let auth: ReturnType<typeof testAuth>;
 
 /** A small school from one platform-like source: 5А (4 pupils, 5 algebra lessons) and 5Б (1 pupil, 1 lesson). */
 function school(prefix: string): SourceRecord[] {
@@ -75,7 +77,7 @@ async function makeSchool(platform = 'dnevnikru', prefix = 'x-'): Promise<School
 }
 
 async function getTemplate(s: School, query: string): Promise<Buffer> {
-  const res = await request(app).get(`/v1/classes/${s.classId}/paper-template?subject=${s.subjectId}${query}`)
+  const res = await api.get(`/v1/classes/${s.classId}/paper-template?subject=${s.subjectId}${query}`)
     .buffer(true).parse((r, done) => {
       const chunks: Buffer[] = [];
       r.on('data', (c: Buffer) => chunks.push(c)).on('end', () => done(null, Buffer.concat(chunks)));
@@ -84,7 +86,7 @@ async function getTemplate(s: School, query: string): Promise<Buffer> {
 }
 
 function post(s: School, body: Buffer | string, type = XLSX, classId = s.classId) {
-  return request(app).post(`/v1/classes/${classId}/paper?subject=${s.subjectId}`).set('content-type', type).set('x-actor', 'teacher-1').send(body);
+  return api.post(`/v1/classes/${classId}/paper?subject=${s.subjectId}`).set('content-type', type).set('x-actor', 'teacher-1').send(body);
 }
 
 async function edit(file: Buffer, change: (sheet: ExcelJS.Worksheet, wb: ExcelJS.Workbook) => void): Promise<Buffer> {
@@ -126,7 +128,9 @@ async function events(schoolId: string): Promise<number> {
 beforeAll(async () => {
   db = await createTestDatabase();
   prisma = createPrisma(db.url, 2);
-  app = createApp({ pool: db.pool, schools: createSchoolRepository(prisma), logger: createLogger('silent'), embedded: false, demoStatus: () => ({ status: 'off' }), clock });
+  auth = testAuth(db.pool);
+  app = createApp({ auth, pool: db.pool, schools: createSchoolRepository(prisma), logger: createLogger('silent'), embedded: false, demoStatus: () => ({ status: 'off' }), clock });
+  api = authed(app, await keyFor(auth));
 });
 afterAll(async () => {
   await prisma.$disconnect();
@@ -156,8 +160,8 @@ describe('the paper template', () => {
     const right = full.getWorksheet('Темы и ДЗ')!;
     expect(right.getColumn(1).hidden).toBe(true);
     expect(right.getRow(2).values).toEqual([undefined, s.ids.get('l1'), '01.09.2025', '2', 'Тема 1', '№ 10']);
-    await request(app).get(`/v1/classes/${s.classId}/paper-template`).expect(400);
-    await request(app).get(`/v1/classes/${s.classId}/paper-template?subject=${s.subjectId}&prefill=${s.schoolId}`).expect(404);
+    await api.get(`/v1/classes/${s.classId}/paper-template`).expect(400);
+    await api.get(`/v1/classes/${s.classId}/paper-template?subject=${s.subjectId}&prefill=${s.schoolId}`).expect(404);
   });
 
   it('gives the same grid as CSV: UTF-8 with a BOM, «;» between fields, topic and homework rows under the pupils', async () => {
@@ -314,7 +318,7 @@ describe('a file that is not the template', () => {
     expect(await events(s.schoolId)).toBe(before);
     const refs = await db.pool.query("SELECT count(*)::int AS n FROM external_ref r JOIN connection c ON c.id = r.connection_id WHERE c.school_id = $1 AND c.platform = 'paper'", [s.schoolId]);
     expect(refs.rows[0].n).toBe(0);
-    await request(app).post(`/v1/classes/${s.ids.get('lg')}/paper?subject=${s.subjectId}`).set('content-type', XLSX).send(file).expect(404);
+    await api.post(`/v1/classes/${s.ids.get('lg')}/paper?subject=${s.subjectId}`).set('content-type', XLSX).send(file).expect(404);
   });
 });
 

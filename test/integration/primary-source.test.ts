@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Express } from 'express';
-import request from 'supertest';
+import { authed, keyFor, testAuth, type Authed } from '../support/api.js';
 import { runChecks } from '../../src/checks/service.js';
 import { createPrisma, type PrismaClient } from '../../src/db/prisma.js';
 import { createSchoolRepository } from '../../src/db/repositories/schools.js';
@@ -22,6 +22,8 @@ const RANGE = { from: '2025-09-01', to: '2025-09-20' };
 let db: TestDatabase;
 let prisma: PrismaClient;
 let app: Express;
+let api: Authed;
+let auth: ReturnType<typeof testAuth>;
 let schoolId: string;
 let a: string;
 let b: string;
@@ -68,7 +70,7 @@ interface PageCell {
 async function page(): Promise<{ primarySourceId: string; sources: Array<{ id: string }>; cell: (pupil: string, lesson?: number) => PageCell }> {
   const cls = await idOf('class', a, 'a5a');
   const subject = await idOf('subject', a, 'amath');
-  const res = await request(app).get(`/v1/schools/${schoolId}/classes/${cls}/journal?subject=${subject}&from=2025-09-01&to=2025-09-20`).expect(200);
+  const res = await api.get(`/v1/schools/${schoolId}/classes/${cls}/journal?subject=${subject}&from=2025-09-01&to=2025-09-20`).expect(200);
   const body = res.body as { primarySourceId: string; sources: Array<{ id: string }>; lessons: unknown[]; rows: Array<{ pupil: { id: string }; cells: PageCell[] }> };
   expect(body.lessons).toHaveLength(3);
   const pupils = new Map([['p1', await idOf('person', a, 'ap1')], ['p2', await idOf('person', a, 'ap2')]]);
@@ -78,7 +80,9 @@ async function page(): Promise<{ primarySourceId: string; sources: Array<{ id: s
 beforeAll(async () => {
   db = await createTestDatabase();
   prisma = createPrisma(db.url, 2);
-  app = createApp({ pool: db.pool, schools: createSchoolRepository(prisma), logger: createLogger('silent'), embedded: false, demoStatus: () => ({ status: 'off' }) as never, clock });
+  auth = testAuth(db.pool);
+  app = createApp({ auth, pool: db.pool, schools: createSchoolRepository(prisma), logger: createLogger('silent'), embedded: false, demoStatus: () => ({ status: 'off' }) as never, clock });
+  api = authed(app, await keyFor(auth));
   schoolId = await createSchool(db.pool);
   a = await createConnection(db.pool, schoolId, 'dnevnikru', 'Дневник.ру');
   b = await createConnection(db.pool, schoolId, 'netschool', 'Сетевой город');
@@ -118,21 +122,21 @@ describe('the primary source', () => {
 
   it('PATCH refuses what is not a connection of the school, and says which', async () => {
     const elsewhere = await createConnection(db.pool, await createSchool(db.pool), 'dnevnikru');
-    const foreign = await request(app).patch(`/v1/schools/${schoolId}`).send({ primarySourceId: elsewhere }).expect(400);
+    const foreign = await api.patch(`/v1/schools/${schoolId}`).send({ primarySourceId: elsewhere }).expect(400);
     expect(foreign.body.error.message).toContain('is not a connection of this school');
-    await request(app).patch(`/v1/schools/${schoolId}`).send({ primarySourceId: 'nope' }).expect(400);
-    await request(app).patch(`/v1/schools/${schoolId}`).send({ primarySourceId: a, extra: 1 }).expect(400);
-    await request(app).patch(`/v1/schools/${schoolId}`).send({}).expect(400);
-    const unknown = await request(app).patch('/v1/schools/00000000-0000-4000-8000-000000000000').send({ primarySourceId: null }).expect(404);
+    await api.patch(`/v1/schools/${schoolId}`).send({ primarySourceId: 'nope' }).expect(400);
+    await api.patch(`/v1/schools/${schoolId}`).send({ primarySourceId: a, extra: 1 }).expect(400);
+    await api.patch(`/v1/schools/${schoolId}`).send({}).expect(400);
+    const unknown = await api.patch('/v1/schools/00000000-0000-4000-8000-000000000000').send({ primarySourceId: null }).expect(404);
     expect(unknown.body.error.code).toBe('not_found');
     const { rows } = await db.pool.query('SELECT primary_source_id FROM school WHERE id = $1', [schoolId]);
     expect(rows).toEqual([{ primary_source_id: null }]);
   });
 
   it('after a PATCH the page shows the new primary and the next run compares against it; null returns to the default', async () => {
-    const named = await request(app).patch(`/v1/schools/${schoolId}`).send({ primarySourceId: b }).expect(200);
+    const named = await api.patch(`/v1/schools/${schoolId}`).send({ primarySourceId: b }).expect(200);
     expect(named.body).toMatchObject({ id: schoolId, primarySourceId: b, effectivePrimarySourceId: b });
-    const listed = await request(app).get('/v1/schools').expect(200);
+    const listed = await api.get('/v1/schools').expect(200);
     expect(listed.body.data.find((s: { id: string }) => s.id === schoolId)).toMatchObject({ primarySourceId: b, effectivePrimarySourceId: b });
     expect((await page()).cell('p2')).toMatchObject({ sourceId: b, agreement: 'differ', marks: [{ raw: '3' }], others: [{ sourceId: a, marks: [{ raw: '4' }] }] });
 
@@ -143,7 +147,7 @@ describe('the primary source', () => {
     expect(now).toMatchObject({ rule: 'mark_differs', status: 'open', source_ids: [b, a], expected: { values: ['3'] }, found: { values: ['4'] } });
     expect((await page()).cell('p2').others).toEqual([expect.objectContaining({ sourceId: a, discrepancyIds: [now!.id] })]);
 
-    const reset = await request(app).patch(`/v1/schools/${schoolId}`).send({ primarySourceId: null }).expect(200);
+    const reset = await api.patch(`/v1/schools/${schoolId}`).send({ primarySourceId: null }).expect(200);
     expect(reset.body).toMatchObject({ primarySourceId: null, effectivePrimarySourceId: a });
     expect((await page()).primarySourceId).toBe(a);
   });

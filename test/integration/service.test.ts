@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import request from 'supertest';
+import { authed, keyFor, testAuth, type Authed } from '../support/api.js';
 import type { Express } from 'express';
 import { createPrisma, type PrismaClient } from '../../src/db/prisma.js';
 import { createSchoolRepository } from '../../src/db/repositories/schools.js';
@@ -24,6 +24,8 @@ const DEMO = { seed: 3, pupils: 60, year: 2025, until: '2025-09-30' };
 let db: TestDatabase;
 let prisma: PrismaClient;
 let app: Express;
+let api: Authed;
+let auth: ReturnType<typeof testAuth>;
 let loaded: Awaited<ReturnType<typeof loadDemoSchool>>;
 
 beforeAll(async () => {
@@ -31,7 +33,9 @@ beforeAll(async () => {
   prisma = createPrisma(db.url, 2);
   const logger = createLogger('silent');
   loaded = await loadDemoSchool({ pool: db.pool, clock: systemClock, logger }, DEMO);
-  app = createApp({ pool: db.pool, schools: createSchoolRepository(prisma), logger, embedded: false, demoStatus: () => ({ status: 'ready' }) });
+  auth = testAuth(db.pool);
+  app = createApp({ auth, pool: db.pool, schools: createSchoolRepository(prisma), logger, embedded: false, demoStatus: () => ({ status: 'ready' }) });
+  api = authed(app, await keyFor(auth));
 });
 afterAll(async () => {
   await prisma.$disconnect();
@@ -45,16 +49,16 @@ describe('the service on the demo school', () => {
   });
 
   it('reports health with counts', async () => {
-    const res = await request(app).get('/health').expect(200);
+    const res = await api.get('/health').expect(200);
     expect(res.body).toMatchObject({ status: 'ok', database: { status: 'up' }, demo: { status: 'ready' } });
     expect(res.body.counts.marks).toBeGreaterThan(5_000);
     expect(res.body.counts.schools).toBe(1);
   });
 
   it('lists schools and their classes', async () => {
-    const schools = await request(app).get('/v1/schools').expect(200);
+    const schools = await api.get('/v1/schools').expect(200);
     expect(schools.body.data).toEqual([expect.objectContaining({ id: loaded.schoolId, timeZone: 'Europe/Moscow' })]);
-    const classes = await request(app).get(`/v1/schools/${loaded.schoolId}/classes`).expect(200);
+    const classes = await api.get(`/v1/schools/${loaded.schoolId}/classes`).expect(200);
     const names = classes.body.data.map((c: { name: string }) => c.name);
     expect(names).toEqual(expect.arrayContaining(['1А', '5А', '11А', '5А англ. гр. 1']));
     expect(classes.body.data.find((c: { name: string }) => c.name === '5А').pupils).toBeGreaterThan(0);
@@ -62,11 +66,11 @@ describe('the service on the demo school', () => {
 
   it('serves the class journal page as the generator made it', async () => {
     const truth = generateSchool(DEMO);
-    const classes = (await request(app).get(`/v1/schools/${loaded.schoolId}/classes`)).body.data as Array<{ id: string; name: string }>;
+    const classes = (await api.get(`/v1/schools/${loaded.schoolId}/classes`)).body.data as Array<{ id: string; name: string }>;
     const cls = classes.find((c) => c.name === '7А')!;
-    const missing = await request(app).get(`/v1/classes/${cls.id}/journal`).expect(400);
+    const missing = await api.get(`/v1/classes/${cls.id}/journal`).expect(400);
     const subject = missing.body.error.details.subjects.find((s: { name: string }) => s.name === 'Алгебра');
-    const page = (await request(app).get(`/v1/classes/${cls.id}/journal?subject=${subject.id}&from=2025-09-01&to=2025-09-30`).expect(200)).body;
+    const page = (await api.get(`/v1/classes/${cls.id}/journal?subject=${subject.id}&from=2025-09-01&to=2025-09-30`).expect(200)).body;
     const lessons = [...generateLessons(truth, { groupIds: ['cls-7a'], to: '2025-09-30' })].filter((l) => l.subjectId === 'subj-alg');
     expect(page.lessons.map((l: { date: string; slot: number }) => `${l.date}/${l.slot}`)).toEqual(lessons.map((l) => `${l.date}/${l.slot}`));
     expect(page.lessons[0].topic).toBe(lessons[0]!.topic);
@@ -83,7 +87,7 @@ describe('the service on the demo school', () => {
   });
 
   it('serves /health counts from the statistics: close to the real counts, and the statement reads catalog tables only', async () => {
-    const res = await request(app).get('/health').expect(200);
+    const res = await api.get('/health').expect(200);
     const { rows } = await db.pool.query<{ marks: number; lessons: number }>(
       'SELECT (SELECT count(*) FROM mark)::int AS marks, (SELECT count(*) FROM lesson)::int AS lessons',
     );
@@ -96,16 +100,16 @@ describe('the service on the demo school', () => {
   });
 
   it('caps the journal page at JOURNAL_PAGE_MAX_DAYS days and says the maximum', async () => {
-    const classes = (await request(app).get(`/v1/schools/${loaded.schoolId}/classes`)).body.data as Array<{ id: string; name: string }>;
+    const classes = (await api.get(`/v1/schools/${loaded.schoolId}/classes`)).body.data as Array<{ id: string; name: string }>;
     const cls = classes.find((c) => c.name === '7А')!;
-    const subject = (await request(app).get(`/v1/classes/${cls.id}/journal`).expect(400)).body.error.details.subjects[0];
-    const wide = await request(app).get(`/v1/classes/${cls.id}/journal?subject=${subject.id}&from=2024-09-01&to=2025-09-30`).expect(400);
+    const subject = (await api.get(`/v1/classes/${cls.id}/journal`).expect(400)).body.error.details.subjects[0];
+    const wide = await api.get(`/v1/classes/${cls.id}/journal?subject=${subject.id}&from=2024-09-01&to=2025-09-30`).expect(400);
     expect(wide.body.error).toMatchObject({ code: 'validation_failed', message: expect.stringContaining('at most 366 days'), details: { maxDays: 366 } });
-    await request(app).get(`/v1/classes/${cls.id}/journal?subject=${subject.id}&from=2024-10-01&to=2025-09-30`).expect(200);
-    const narrow = createApp({ pool: db.pool, schools: createSchoolRepository(prisma), logger: createLogger('silent'), embedded: false, demoStatus: () => ({ status: 'ready' }), journalPageMaxDays: 7 });
-    const week = await request(narrow).get(`/v1/schools/${loaded.schoolId}/classes/${cls.id}/journal?subject=${subject.id}&from=2025-09-01&to=2025-09-08`).expect(400);
+    await api.get(`/v1/classes/${cls.id}/journal?subject=${subject.id}&from=2024-10-01&to=2025-09-30`).expect(200);
+    const narrow = createApp({ auth, pool: db.pool, schools: createSchoolRepository(prisma), logger: createLogger('silent'), embedded: false, demoStatus: () => ({ status: 'ready' }), journalPageMaxDays: 7 });
+    const week = await authed(narrow, await keyFor(auth)).get(`/v1/schools/${loaded.schoolId}/classes/${cls.id}/journal?subject=${subject.id}&from=2025-09-01&to=2025-09-08`).expect(400);
     expect(week.body.error.message).toContain('at most 7 days');
-    await request(narrow).get(`/v1/schools/${loaded.schoolId}/classes/${cls.id}/journal?subject=${subject.id}&to=2025-09-30`).expect(200);
+    await authed(narrow, await keyFor(auth)).get(`/v1/schools/${loaded.schoolId}/classes/${cls.id}/journal?subject=${subject.id}&to=2025-09-30`).expect(200);
   });
 
   it('scopes the journal page by school: a class of another school is 404 there; the groups are read through the parent index', async () => {
@@ -114,10 +118,10 @@ describe('the service on the demo school', () => {
     await applyBatch(db.pool, systemClock, { connectionId: source, stream: 'roster', records: [{ type: 'class', externalId: 'x5a', year: 2025, name: '5А', grade: 5, letter: 'А' }] });
     const { rows } = await db.pool.query<{ id: string }>('SELECT id::text FROM class_group WHERE school_id = $1', [other]);
     const foreign = rows[0]!.id;
-    const under = await request(app).get(`/v1/schools/${loaded.schoolId}/classes/${foreign}/journal`).expect(404);
+    const under = await api.get(`/v1/schools/${loaded.schoolId}/classes/${foreign}/journal`).expect(404);
     expect(under.body.error.code).toBe('not_found');
-    expect((await request(app).get(`/v1/schools/${other}/classes/${foreign}/journal`).expect(400)).body.error.details.subjects).toEqual([]);
-    const classes = (await request(app).get(`/v1/schools/${loaded.schoolId}/classes`)).body.data as Array<{ id: string; name: string }>;
+    expect((await api.get(`/v1/schools/${other}/classes/${foreign}/journal`).expect(400)).body.error.details.subjects).toEqual([]);
+    const classes = (await api.get(`/v1/schools/${loaded.schoolId}/classes`)).body.data as Array<{ id: string; name: string }>;
     const cls = classes.find((c) => c.name === '7А')!;
     const client = await db.pool.connect();
     try {
@@ -135,14 +139,14 @@ describe('the service on the demo school', () => {
   });
 
   it('answers bad requests with a 4xx and a message', async () => {
-    const bad = await request(app).get('/v1/classes/not-a-uuid/journal').expect(400);
+    const bad = await api.get('/v1/classes/not-a-uuid/journal').expect(400);
     expect(bad.body.error).toMatchObject({ code: 'validation_failed', message: expect.stringContaining('path.classId') });
-    await request(app).get('/v1/classes/00000000-0000-4000-8000-000000000000/journal').expect(404);
-    const classes = (await request(app).get(`/v1/schools/${loaded.schoolId}/classes`)).body.data;
-    const date = await request(app).get(`/v1/classes/${classes[0].id}/journal?subject=${classes[0].id}&from=2025-02-30`).expect(400);
+    await api.get('/v1/classes/00000000-0000-4000-8000-000000000000/journal').expect(404);
+    const classes = (await api.get(`/v1/schools/${loaded.schoolId}/classes`)).body.data;
+    const date = await api.get(`/v1/classes/${classes[0].id}/journal?subject=${classes[0].id}&from=2025-02-30`).expect(400);
     expect(date.body.error.message).toContain('query.from');
-    await request(app).get('/v1/schools/00000000-0000-4000-8000-000000000000/classes').expect(404);
-    await request(app).get('/v1/nothing').expect(404);
+    await api.get('/v1/schools/00000000-0000-4000-8000-000000000000/classes').expect(404);
+    await api.get('/v1/nothing').expect(404);
   });
 
   it('reports the demo as ready after a restart on the same database, its simulators back', async () => {

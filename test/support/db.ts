@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createPool, type Pool } from '../../src/db/pool.js';
+import { grantApplicationRole } from '../../src/db/roles.js';
 import { adminUrl, databaseUrl, SERVER_ENV, TEMPLATE_ENV } from './env.js';
 
 export interface TestDatabase {
@@ -55,4 +56,16 @@ export async function asSuperuser(pool: Pool, statements: Array<[string, unknown
     await client.query('RESET session_replication_role');
     client.release();
   }
+}
+
+/** A fresh role with the application's rights (db/roles.ts grantApplicationRole) on the test database, and a pool connected as it. */
+export async function applicationRole(db: TestDatabase): Promise<Pool> {
+  const role = `jb_app_${randomBytes(4).toString('hex')}`;
+  const password = randomBytes(12).toString('hex');
+  await db.pool.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
+  await grantApplicationRole(db.pool, role);
+  const url = new URL(db.url);
+  url.username = role;
+  url.password = password;
+  return createPool(url.toString(), 2);
 }

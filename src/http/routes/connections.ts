@@ -7,6 +7,8 @@ import { listAlerts } from '../../sync/alerts.js';
 import { getRun, listRuns, RangeSchema } from '../../sync/runs.js';
 import type { Pool } from '../../db/pool.js';
 import { parseRequest } from '../errors.js';
+import { callerOf } from '../caller.js';
+import { permit, schoolsWith, type Caller, type Permission } from '../../auth/caller.js';
 
 const Id = z.object({ id: z.uuid() });
 const Config = z.record(z.string(), z.unknown());
@@ -36,33 +38,59 @@ export interface ConnectionRoutesDeps {
   queue: SyncQueue;
 }
 
-/** /v1/connections, /v1/sync-runs and /v1/alerts. Secrets go in, never out (`secretsSet` names the keys that are set). */
+/** The schools a list is scoped to: the one asked for (permitted), or all the caller's (undefined for a region-level key). */
+export function listSchools(caller: Caller, permission: Permission, school: string | undefined): string[] | undefined {
+  if (school) {
+    permit(caller, school, permission);
+    return [school];
+  }
+  const schools = schoolsWith(caller, permission);
+  return schools === 'all' ? undefined : schools;
+}
+
+/**
+ * /v1/connections, /v1/sync-runs and /v1/alerts, for the schools' administrators (connections:manage,
+ * sync:run). Secrets go in, never out (`secretsSet` names the keys that are set).
+ */
 export function connectionsRouter(deps: ConnectionRoutesDeps): Router {
   const router = Router();
+  /** The connection, if the caller may `permission` in its school; a foreign one is 404 like an unknown one. */
+  const visible = async (caller: Caller, id: string, permission: Permission = 'connections:manage') => {
+    const connection = await deps.connections.get(id);
+    permit(caller, connection.schoolId, permission, `connection ${id}`);
+    return connection;
+  };
   router.get('/v1/connections', async (req, res) => {
     const { school } = parseRequest(z.object({ school: z.uuid().optional() }), req.query, 'query');
-    res.json({ data: await deps.connections.list({ schoolId: school }) });
+    const schools = listSchools(callerOf(res), 'connections:manage', school);
+    const all = await deps.connections.list({ schoolId: school });
+    res.json({ data: schools ? all.filter((c) => schools.includes(c.schoolId)) : all });
   });
   router.post('/v1/connections', async (req, res) => {
     const { check, ...input } = parseRequest(CreateBody, req.body, 'body');
+    permit(callerOf(res), input.schoolId, 'connections:manage');
     res.status(201).json(await deps.connections.create(input, { check }));
   });
   router.get('/v1/platforms', (_req, res) => {
     res.json({ data: deps.connections.platforms() });
   });
   router.get('/v1/connections/:id', async (req, res) => {
-    res.json(await deps.connections.get(parseRequest(Id, req.params, 'path').id));
+    res.json(await visible(callerOf(res), parseRequest(Id, req.params, 'path').id));
   });
   router.patch('/v1/connections/:id', async (req, res) => {
     const { id } = parseRequest(Id, req.params, 'path');
+    await visible(callerOf(res), id);
     res.json(await deps.connections.update(id, parseRequest(PatchBody, req.body, 'body')));
   });
   router.delete('/v1/connections/:id', async (req, res) => {
-    await deps.connections.delete(parseRequest(Id, req.params, 'path').id);
+    const { id } = parseRequest(Id, req.params, 'path');
+    await visible(callerOf(res), id);
+    await deps.connections.delete(id);
     res.status(204).end();
   });
   router.post('/v1/connections/:id/sync', async (req, res) => {
     const { id } = parseRequest(Id, req.params, 'path');
+    await visible(callerOf(res), id, 'sync:run');
     const { mode, range, force } = parseRequest(SyncBody, req.body ?? {}, 'body');
     await deps.connections.assertSyncable(id, { force });
     const { run, created } = await deps.queue.enqueue(id, 'manual', mode, { range });
@@ -70,17 +98,24 @@ export function connectionsRouter(deps: ConnectionRoutesDeps): Router {
   });
   router.get('/v1/sync-runs', async (req, res) => {
     const query = parseRequest(RunsQuery, req.query, 'query');
-    res.json({ data: await listRuns(deps.pool, { connectionId: query.connection, status: query.status, limit: query.limit }) });
+    if (query.connection) await visible(callerOf(res), query.connection);
+    const schoolIds = listSchools(callerOf(res), 'connections:manage', undefined);
+    res.json({ data: await listRuns(deps.pool, { connectionId: query.connection, status: query.status, limit: query.limit, schoolIds }) });
   });
   router.get('/v1/sync-runs/:id', async (req, res) => {
     const { id } = parseRequest(Id, req.params, 'path');
     const run = await getRun(deps.pool, id);
     if (!run) throw new NotFoundError(`sync run ${id}`);
+    const connection = await deps.connections.get(run.connectionId).catch(() => undefined);
+    if (!connection) throw new NotFoundError(`sync run ${id}`);
+    permit(callerOf(res), connection.schoolId, 'connections:manage', `sync run ${id}`);
     res.json(run);
   });
   router.get('/v1/alerts', async (req, res) => {
     const query = parseRequest(AlertsQuery, req.query, 'query');
-    res.json({ data: await listAlerts(deps.pool, { connectionId: query.connection, open: query.open, limit: query.limit }) });
+    if (query.connection) await visible(callerOf(res), query.connection);
+    const schoolIds = listSchools(callerOf(res), 'connections:manage', undefined);
+    res.json({ data: await listAlerts(deps.pool, { connectionId: query.connection, open: query.open, limit: query.limit, schoolIds }) });
   });
   return router;
 }

@@ -1,4 +1,4 @@
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import { withTransaction, type Pool } from '../../db/pool.js';
 import { readCompliance } from '../../checks/compliance.js';
@@ -11,6 +11,10 @@ import type { Clock } from '../../lib/clock.js';
 import { NotFoundError, ValidationError } from '../../lib/errors.js';
 import { IsoDateSchema } from '../../ports/records.js';
 import { parseRequest } from '../errors.js';
+import { callerOf } from '../caller.js';
+import { visibilityOf, type Visibility } from '../../auth/access.js';
+import { actorOf, permit, type Caller, type Permission } from '../../auth/caller.js';
+import { listSchools } from './connections.js';
 
 const Id = z.object({ id: z.uuid() });
 const SchoolId = z.object({ schoolId: z.uuid() });
@@ -34,12 +38,12 @@ const ListQuery = z.object({
 const ComplianceQuery = z.object({ period: z.uuid().optional(), from: IsoDateSchema.optional(), to: IsoDateSchema.optional() });
 const ChecksBody = z.strictObject({ from: IsoDateSchema.optional(), to: IsoDateSchema.optional(), rules: z.array(z.string()).max(100).optional() });
 const ProfileBody = z.strictObject({ preset: z.string().max(100).optional(), settings: ProfileSettingsSchema.optional() });
-const ActorSchema = z.string().trim().min(1).max(200);
 
-/** Who acts, until sign-in exists (the API issue): the `x-actor` header, else "api". */
-function actorOf(req: Request): string {
-  const header = req.header('x-actor');
-  return header === undefined ? 'api' : parseRequest(ActorSchema, header, 'header.x-actor');
+/** Whether a teacher's scope covers a discrepancy (assigned to them, of their class, or of their class × subject). */
+function covers(visibility: Visibility, d: { assignee: { id: string } | null; classId: string | null; subjectId: string | null }): boolean {
+  if (visibility.whole) return true;
+  const { scope } = visibility;
+  return d.assignee?.id === scope.personId || (d.classId !== null && (scope.classes.has(d.classId) || scope.pairs.has(`${d.classId}:${d.subjectId}`)));
 }
 
 /**
@@ -48,37 +52,64 @@ function actorOf(req: Request): string {
  */
 export function discrepanciesRouter(pool: Pool, clock: Clock): Router {
   const router = Router();
+  /** The discrepancy if the caller may `permission` it: its school's staff, or the teacher it concerns. */
+  const visible = async (caller: Caller, id: string, permission: Permission) => {
+    const d = await getDiscrepancy(pool, id);
+    const grant = permit(caller, d.schoolId, permission, `discrepancy ${id}`);
+    if (!covers(await visibilityOf(pool, grant), d)) throw new NotFoundError(`discrepancy ${id}`);
+    return d;
+  };
   router.get('/v1/discrepancies', async (req, res) => {
     const q = parseRequest(ListQuery, req.query, 'query');
+    const { schoolIds, visibleTo } = await inboxOf(callerOf(res), q.school);
     res.json(await listDiscrepancies(pool, {
-      schoolId: q.school, classId: q.class, subjectId: q.subject, assigneeId: q.assignee, rule: q.rule, status: q.status,
+      schoolId: q.school, schoolIds, visibleTo, classId: q.class, subjectId: q.subject, assigneeId: q.assignee, rule: q.rule, status: q.status,
       kind: q.kind, cursor: q.cursor, limit: q.limit,
     }));
   });
+  /**
+   * Whose discrepancies a list shows: the schools the caller sees whole, or — in the one school asked for
+   * (or its only one) — a teacher's own inbox.
+   */
+  const inboxOf = async (caller: Caller, school: string | undefined) => {
+    const schools = listSchools(caller, 'discrepancies:read', school);
+    if (schools === undefined) return { schoolIds: undefined, visibleTo: undefined };
+    const views = await Promise.all(schools.map(async (s) => ({ s, v: await visibilityOf(pool, permit(caller, s, 'discrepancies:read')) })));
+    const whole = views.filter((x) => x.v.whole).map((x) => x.s);
+    const own = views.length === 1 ? views[0]!.v : undefined;
+    if (whole.length > 0 || !own || own.whole) return { schoolIds: whole, visibleTo: undefined };
+    return { schoolIds: schools, visibleTo: { personId: own.scope.personId, classes: [...own.scope.classes], pairs: [...own.scope.pairs] } };
+  };
   router.get('/v1/discrepancies/:id', async (req, res) => {
-    res.json(await getDiscrepancy(pool, parseRequest(Id, req.params, 'path').id));
+    res.json(await visible(callerOf(res), parseRequest(Id, req.params, 'path').id, 'discrepancies:read'));
   });
   router.patch('/v1/discrepancies/:id', async (req, res) => {
     const { id } = parseRequest(Id, req.params, 'path');
-    res.json(await patchDiscrepancy(pool, id, parseRequest(DiscrepancyPatchSchema, req.body ?? {}, 'body'), actorOf(req)));
+    const caller = callerOf(res);
+    await visible(caller, id, 'discrepancies:write');
+    res.json(await patchDiscrepancy(pool, id, parseRequest(DiscrepancyPatchSchema, req.body ?? {}, 'body'), actorOf(caller)));
   });
   router.get('/v1/schools/:schoolId/compliance', async (req, res) => {
     const { schoolId } = parseRequest(SchoolId, req.params, 'path');
+    permit(callerOf(res), schoolId, 'compliance:read');
     const q = parseRequest(ComplianceQuery, req.query, 'query');
     if ((q.from === undefined) !== (q.to === undefined)) throw new ValidationError('query: give both from and to, or a period');
     res.json(await readCompliance(pool, { schoolId, periodId: q.period, from: q.from, to: q.to }, clock.now()));
   });
   router.post('/v1/schools/:schoolId/checks', async (req, res) => {
     const { schoolId } = parseRequest(SchoolId, req.params, 'path');
+    permit(callerOf(res), schoolId, 'checks:run');
     const body = parseRequest(ChecksBody, req.body ?? {}, 'body');
     res.json(await runChecks(pool, clock, { schoolId, ...body }));
   });
   router.get('/v1/schools/:schoolId/profile', async (req, res) => {
     const { schoolId } = parseRequest(SchoolId, req.params, 'path');
+    permit(callerOf(res), schoolId, 'compliance:read');
     res.json(await readProfile(pool, schoolId));
   });
   router.put('/v1/schools/:schoolId/profile', async (req, res) => {
     const { schoolId } = parseRequest(SchoolId, req.params, 'path');
+    permit(callerOf(res), schoolId, 'profile:manage');
     const body = parseRequest(ProfileBody, req.body ?? {}, 'body');
     if (body.preset !== undefined && !presets().has(body.preset)) {
       throw new ValidationError(`body.preset: unknown preset "${body.preset}"; one of ${[...presets().keys()].join(', ')}`);

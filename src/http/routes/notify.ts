@@ -15,6 +15,11 @@ import { createLinkToken } from '../../notify/telegram-link.js';
 import { importParents, MAX_PARENTS_BYTES, parentsTemplate } from '../../notify/parents-sheet.js';
 import { telegramWebhook } from '../../notify/telegram-webhook.js';
 import { parseRequest } from '../errors.js';
+import { callerOf } from '../caller.js';
+import { accessClass, accessPerson } from '../../auth/access.js';
+import { recordAudit } from '../../auth/audit.js';
+import { actorOf, permit, seesWholeSchool, type Caller } from '../../auth/caller.js';
+import { listSchools } from './connections.js';
 
 const Id = z.object({ id: z.uuid() });
 const SchoolId = z.object({ schoolId: z.uuid() });
@@ -38,7 +43,7 @@ const ListQuery = z.object({
 });
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 const TestBody = z.strictObject({ channel: z.enum(CHANNELS).optional() });
-const LinkBody = z.strictObject({ createdBy: z.string().trim().min(1).max(200).default('api') });
+const LinkBody = z.strictObject({});
 
 export interface NotifyRouterDeps {
   pool: Pool;
@@ -60,57 +65,103 @@ export interface NotifyRouterDeps {
 export function notifyRouter(deps: NotifyRouterDeps): Router {
   const { pool, clock, box } = deps;
   const router = Router();
+  const school = (caller: Caller, schoolId: string) => permit(caller, schoolId, 'notifications:manage');
+  const audit = async (caller: Caller, schoolIds: string[] | undefined, action: string, objectType: string, objectIds: string[]) => {
+    if (schoolIds && schoolIds.length > 0) await recordAudit(pool, clock, schoolIds, { actor: actorOf(caller), action, objectType, objectIds });
+  };
+  /** The person a route is about: the school's staff with notifications:manage, or the person themselves; a read by staff is audited. */
+  const person = async (caller: Caller, params: unknown, read?: string): Promise<string> => {
+    const personId = parseRequest(PersonId, params, 'path').personId;
+    const { schoolId, grant } = await accessPerson(pool, caller, personId, 'notifications:manage');
+    if (read && grant.personId !== personId) await audit(caller, [schoolId], read, 'person', [personId]);
+    return personId;
+  };
+  /** A class's parents sheet: the school's administrators only (contacts of every family of the class). */
+  const wholeClass = async (caller: Caller, classId: string) => {
+    const access = await accessClass(pool, caller, classId, 'notifications:manage');
+    if (!seesWholeSchool(access.grant)) throw new NotFoundError(`class ${classId}`);
+  };
+  /** Whose notifications a caller lists: the schools it sees whole, or (a parent) the messages to them. */
+  const recipientsOf = async (caller: Caller, schoolQuery: string | undefined) => {
+    const schools = listSchools(caller, 'notifications:read', schoolQuery);
+    if (schools === undefined) return { schoolIds: undefined, recipientId: undefined };
+    const grants = schools.map((s) => permit(caller, s, 'notifications:read'));
+    const whole = grants.filter(seesWholeSchool);
+    if (whole.length > 0 || grants.length !== 1) return { schoolIds: whole.map((g) => g.schoolId), recipientId: undefined };
+    // A person's own messages only; a grant with no person (no journal record linked) sees none.
+    return { schoolIds: schools, recipientId: grants[0]!.personId ?? '00000000-0000-0000-0000-000000000000' };
+  };
   router.get('/v1/notifications', async (req, res) => {
     const q = parseRequest(ListQuery, req.query, 'query');
-    res.json(await listNotifications(pool, { schoolId: q.school, personId: q.person, status: q.status, channel: q.channel, kind: q.kind, cursor: q.cursor, limit: q.limit }));
+    const caller = callerOf(res);
+    const { schoolIds, recipientId } = await recipientsOf(caller, q.school);
+    if (q.person && caller.kind !== 'parent') await audit(caller, schoolIds, 'notifications.read', 'person', [q.person]);
+    res.json(await listNotifications(pool, { schoolId: q.school, schoolIds, recipientId, personId: q.person, status: q.status, channel: q.channel, kind: q.kind, cursor: q.cursor, limit: q.limit }));
   });
   router.get('/v1/notifications/:id', async (req, res) => {
-    res.json(await getNotification(pool, parseRequest(Id, req.params, 'path').id));
+    const id = parseRequest(Id, req.params, 'path').id;
+    const caller = callerOf(res);
+    const found = await getNotification(pool, id);
+    const grant = permit(caller, found.schoolId, 'notifications:read', 'notification');
+    if (!seesWholeSchool(grant) && found.recipientId !== grant.personId) throw new NotFoundError('notification');
+    res.json(found);
   });
   router.get('/v1/schools/:schoolId/notify-policy', async (req, res) => {
-    res.json(await getPolicy(pool, parseRequest(SchoolId, req.params, 'path').schoolId));
+    const { schoolId } = parseRequest(SchoolId, req.params, 'path');
+    permit(callerOf(res), schoolId, 'notifications:manage');
+    res.json(await getPolicy(pool, schoolId));
   });
   router.put('/v1/schools/:schoolId/notify-policy', async (req, res) => {
-    res.json(await putPolicy(pool, parseRequest(SchoolId, req.params, 'path').schoolId, req.body));
+    const { schoolId } = parseRequest(SchoolId, req.params, 'path');
+    school(callerOf(res), schoolId);
+    res.json(await putPolicy(pool, schoolId, req.body));
   });
   router.get('/v1/schools/:schoolId/notify-providers', async (req, res) => {
-    res.json({ items: await listProviders(pool, parseRequest(SchoolId, req.params, 'path').schoolId) });
+    const { schoolId } = parseRequest(SchoolId, req.params, 'path');
+    school(callerOf(res), schoolId);
+    res.json({ items: await listProviders(pool, schoolId) });
   });
   router.put('/v1/schools/:schoolId/notify-providers/:channel', async (req, res) => {
     const p = parseRequest(SchoolChannel, req.params, 'path');
+    school(callerOf(res), p.schoolId);
     res.json(await putProvider(pool, box, p.schoolId, p.channel, req.body, deps.targets));
   });
   router.get('/v1/people/:personId/contacts', async (req, res) => {
-    res.json({ items: await listContacts(pool, parseRequest(PersonId, req.params, 'path').personId) });
+    const personId = await person(callerOf(res), req.params, 'contacts.read');
+    res.json({ items: await listContacts(pool, personId) });
   });
   router.post('/v1/people/:personId/contacts', async (req, res) => {
-    res.status(201).json(await addContact(pool, parseRequest(PersonId, req.params, 'path').personId, req.body));
+    res.status(201).json(await addContact(pool, await person(callerOf(res), req.params), req.body));
   });
   router.get('/v1/people/:personId/consents', async (req, res) => {
-    res.json({ items: await listConsents(pool, parseRequest(PersonId, req.params, 'path').personId) });
+    const personId = await person(callerOf(res), req.params, 'consents.read');
+    res.json({ items: await listConsents(pool, personId) });
   });
   router.post('/v1/people/:personId/consents', async (req, res) => {
-    res.status(201).json({ items: await grantConsent(pool, clock, parseRequest(PersonId, req.params, 'path').personId, req.body) });
+    res.status(201).json({ items: await grantConsent(pool, clock, await person(callerOf(res), req.params), req.body) });
   });
   router.post('/v1/people/:personId/consents/withdraw', async (req, res) => {
-    res.json({ items: await withdrawConsent(pool, clock, parseRequest(PersonId, req.params, 'path').personId, req.body) });
+    res.json({ items: await withdrawConsent(pool, clock, await person(callerOf(res), req.params), req.body) });
   });
   router.get('/v1/people/:personId/notify-preferences', async (req, res) => {
-    res.json(await getPreferences(pool, parseRequest(PersonId, req.params, 'path').personId));
+    res.json(await getPreferences(pool, await person(callerOf(res), req.params)));
   });
   router.put('/v1/people/:personId/notify-preferences', async (req, res) => {
-    res.json(await putPreferences(pool, parseRequest(PersonId, req.params, 'path').personId, req.body));
+    res.json(await putPreferences(pool, await person(callerOf(res), req.params), req.body));
   });
   router.post('/v1/people/:personId/telegram-link', async (req, res) => {
+    const caller = callerOf(res);
     const personId = parseRequest(PersonId, req.params, 'path').personId;
-    const body = parseRequest(LinkBody, req.body ?? {}, 'body');
-    const { rows } = await pool.query<{ school_id: string }>('SELECT school_id::text FROM person WHERE id = $1 AND deleted_at IS NULL', [personId]);
-    if (!rows[0]) throw new NotFoundError('person');
-    const link = await createLinkToken(pool, clock, { schoolId: rows[0].school_id, personId, createdBy: body.createdBy });
+    parseRequest(LinkBody, req.body ?? {}, 'body');
+    const { schoolId } = await accessPerson(pool, caller, personId, 'notifications:manage');
+    const link = await createLinkToken(pool, clock, { schoolId, personId, createdBy: actorOf(caller) });
     res.status(201).json({ url: link.url, expiresAt: link.expiresAt.toISOString() });
   });
   router.post('/v1/people/:personId/test-notification', async (req, res) => {
+    const caller = callerOf(res);
     const personId = parseRequest(PersonId, req.params, 'path').personId;
+    const { grant } = await accessPerson(pool, caller, personId, 'notifications:manage');
+    if (!seesWholeSchool(grant)) throw new NotFoundError(`person ${personId}`);
     const body = parseRequest(TestBody, req.body ?? {}, 'body');
     if (!deps.enqueue) throw new NotFoundError('notification sender');
     res.status(202).json(await sendTest(pool, clock, deps.enqueue, personId, body.channel));
@@ -122,13 +173,16 @@ export function notifyRouter(deps: NotifyRouterDeps): Router {
   });
   router.get('/v1/classes/:classId/parents-sheet', async (req, res) => {
     const id = parseRequest(ClassId, req.params, 'path').classId;
+    await wholeClass(callerOf(res), id);
     res.setHeader('content-disposition', `attachment; filename="parents-${id.slice(0, 8)}.xlsx"`);
     res.type(XLSX).send(await parentsTemplate(pool, id));
   });
   router.post('/v1/classes/:classId/parents-sheet', express.raw({ type: [XLSX], limit: MAX_PARENTS_BYTES }), async (req, res) => {
     const id = parseRequest(ClassId, req.params, 'path').classId;
+    const caller = callerOf(res);
+    await wholeClass(caller, id);
     if (!req.is(XLSX)) throw new AppError('unsupported_media_type', `send the sheet as ${XLSX}`, 415);
-    const actor = parseRequest(z.string().trim().min(1).max(200).default('api'), req.header('x-actor'), 'header.x-actor');
+    const actor = actorOf(caller);
     res.json(await importParents(pool, clock, { classId: id, body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), actor }));
   });
   if (deps.demoOutbox) {

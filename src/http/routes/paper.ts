@@ -1,7 +1,7 @@
 import express, { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { Pool } from '../../db/pool.js';
-import { AppError } from '../../lib/errors.js';
+import { AppError, NotFoundError } from '../../lib/errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { IsoDateSchema } from '../../ports/records.js';
 import { writeCsv } from '../../paper/csv.js';
@@ -9,6 +9,9 @@ import { importPaper, MAX_PAPER_BYTES, type PaperFormat } from '../../paper/impo
 import { readPaperPage } from '../../paper/page.js';
 import { writeXlsx } from '../../paper/xlsx.js';
 import { parseRequest } from '../errors.js';
+import { callerOf } from '../caller.js';
+import { accessClass, seesSubject } from '../../auth/access.js';
+import { actorOf, type Caller, type Permission } from '../../auth/caller.js';
 import type { components } from '../openapi.js';
 
 type PaperImportResult = components['schemas']['PaperImportResult'];
@@ -26,7 +29,6 @@ const TemplateQuery = z.object({
 });
 const ImportQuery = z.object({ subject: z.uuid() });
 /** Who uploaded (until the auth issue gives a caller): the `x-actor` header, else "api". */
-const Actor = z.string().trim().min(1).max(100).catch('api');
 
 /**
  * The paper journal's template (XLSX, or CSV with `format=csv`) and its import. The import has its own
@@ -37,6 +39,7 @@ export function paperRouter(pool: Pool, clock: Clock): Router {
   router.get('/v1/classes/:classId/paper-template', async (req, res) => {
     const { classId } = parseRequest(Params, req.params, 'path');
     const query = parseRequest(TemplateQuery, req.query, 'query');
+    await subjectPage(pool, callerOf(res), classId, query.subject, 'journal:read');
     const page = await readPaperPage(pool, { classId, subjectId: query.subject, from: query.from, to: query.to, prefill: query.prefill });
     const name = `paper-${classId.slice(0, 8)}-${query.subject.slice(0, 8)}.${query.format}`;
     res.setHeader('content-disposition', `attachment; filename="${name}"`);
@@ -46,12 +49,20 @@ export function paperRouter(pool: Pool, clock: Clock): Router {
   router.post('/v1/classes/:classId/paper', express.raw({ type: [XLSX_TYPE, ...CSV_TYPES], limit: MAX_PAPER_BYTES }), async (req, res) => {
     const { classId } = parseRequest(Params, req.params, 'path');
     const { subject } = parseRequest(ImportQuery, req.query, 'query');
+    const caller = callerOf(res);
+    await subjectPage(pool, caller, classId, subject, 'records:write');
     const result: PaperImportResult = await importPaper({ pool, clock }, {
-      classId, subjectId: subject, format: formatOf(req), body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), actor: Actor.parse(req.header('x-actor')),
+      classId, subjectId: subject, format: formatOf(req), body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), actor: actorOf(caller),
     });
     res.json(result);
   });
   return router;
+}
+
+/** A teacher's own class × subject page (or any of the school's for its administrators); never a parent's. */
+async function subjectPage(pool: Pool, caller: Caller, classId: string, subjectId: string, permission: Permission): Promise<void> {
+  const access = await accessClass(pool, caller, classId, permission);
+  if (access.view === 'children' || !seesSubject(access, classId, subjectId)) throw new NotFoundError(`class ${classId}`);
 }
 
 function formatOf(req: Request): PaperFormat {

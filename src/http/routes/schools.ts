@@ -1,7 +1,11 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import { visibilityOf, visibleClass } from '../../auth/access.js';
+import { grantIn, permit } from '../../auth/caller.js';
 import type { SchoolRepository } from '../../db/repositories/schools.js';
+import type { Pool } from '../../db/pool.js';
 import { NotFoundError } from '../../lib/errors.js';
+import { callerOf } from '../caller.js';
 import { parseRequest } from '../errors.js';
 import type { components } from '../openapi.js';
 
@@ -11,14 +15,17 @@ type Class = components['schemas']['Class'];
 const SchoolParams = z.object({ schoolId: z.uuid() });
 const SchoolPatch = z.strictObject({ primarySourceId: z.uuid().nullable() });
 
-export function schoolsRouter(schools: SchoolRepository): Router {
+/** Schools the caller belongs to, a school's primary source (administrators), and the classes the caller sees. */
+export function schoolsRouter(schools: SchoolRepository, pool: Pool): Router {
   const router = Router();
   router.get('/v1/schools', async (_req, res) => {
-    const data: School[] = await schools.list();
+    const caller = callerOf(res);
+    const data: School[] = (await schools.list()).filter((s) => grantIn(caller, s.id) !== undefined);
     res.json({ data });
   });
   router.patch('/v1/schools/:schoolId', async (req, res) => {
     const { schoolId } = parseRequest(SchoolParams, req.params, 'path');
+    permit(callerOf(res), schoolId, 'connections:manage');
     const { primarySourceId } = parseRequest(SchoolPatch, req.body, 'body');
     const school: School | null = await schools.setPrimarySource(schoolId, primarySourceId);
     if (!school) throw new NotFoundError(`school ${schoolId}`);
@@ -26,8 +33,10 @@ export function schoolsRouter(schools: SchoolRepository): Router {
   });
   router.get('/v1/schools/:schoolId/classes', async (req, res) => {
     const { schoolId } = parseRequest(SchoolParams, req.params, 'path');
+    const grant = permit(callerOf(res), schoolId, 'journal:read');
     if (!(await schools.find(schoolId))) throw new NotFoundError(`school ${schoolId}`);
-    const data: Class[] = await schools.classes(schoolId);
+    const visibility = await visibilityOf(pool, grant);
+    const data: Class[] = (await schools.classes(schoolId)).filter((c) => visibleClass(visibility, c.id));
     res.json({ data });
   });
   return router;
