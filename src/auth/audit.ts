@@ -62,7 +62,7 @@ export interface AuditRecord { seq: number; at: string; actor: string; action: s
 export async function listAudit(pool: Pool, schoolId: string, options: { limit: number; beforeSeq?: number; action?: string }): Promise<AuditRecord[]> {
   const { rows } = await pool.query<{ seq: string; at: Date; actor: string; action: string; object_type: string; object_ids: string[]; detail: string }>(
     `SELECT seq::text, at, actor, action, object_type, object_ids, detail::text FROM audit_log
-      WHERE school_id = $1 AND ($2::bigint IS NULL OR seq < $2) AND ($3::text IS NULL OR action = $3) ORDER BY seq DESC LIMIT $4`,
+      WHERE school_id = $1 AND ($2::bigint IS NULL OR seq < $2) AND ($3::text IS NULL OR action = $3) ORDER BY audit_log.seq DESC LIMIT $4`,
     [schoolId, options.beforeSeq ?? null, options.action ?? null, options.limit],
   );
   return rows.map((r) => ({ seq: Number(r.seq), at: r.at.toISOString(), actor: r.actor, action: r.action, objectType: r.object_type, objectIds: r.object_ids, detail: JSON.parse(r.detail) as unknown }));
@@ -76,7 +76,7 @@ export async function verifyAudit(pool: Pool, schoolId: string): Promise<AuditVe
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const { rows } = await client.query<{ seq: string; at: Date; actor: string; action: string; object_type: string; object_ids: string[]; detail: string; hash: Buffer }>(
-      'SELECT seq::text, at, actor, action, object_type, object_ids, detail::text, hash FROM audit_log WHERE school_id = $1 ORDER BY seq', [schoolId],
+      'SELECT seq::text, at, actor, action, object_type, object_ids, detail::text, hash FROM audit_log a WHERE school_id = $1 ORDER BY a.seq', [schoolId],
     );
     const head = (await client.query<{ seq: string; hash: Buffer }>('SELECT seq::text, hash FROM audit_head WHERE school_id = $1', [schoolId])).rows[0];
     await client.query('COMMIT');
