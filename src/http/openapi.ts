@@ -350,7 +350,7 @@ export interface paths {
          * Import a filled paper template as the school's paper source
          * @description The body is the filled template, XLSX or CSV (the content type decides; at most 10 MB, else 413).
          *     Each cell becomes records of the school's built-in `paper` connection (created on first use) through
-         *     the journal's one write path, as the uploader (`x-actor` header; "api" without it). The file is the
+         *     the journal's one write path, as the signed-in uploader (`user:<id>` or `api:<key id>`). The file is the
          *     paper's truth for the pupils × lessons it covers: a changed cell rewrites that paper record, an
          *     emptied one removes it, and re-importing the same file changes nothing (`events` 0). A bad cell is
          *     rejected alone, named by its address («Алгебра!F12: «7» is not a mark on the 5-point scale»).
@@ -545,7 +545,7 @@ export interface paths {
         head?: never;
         /**
          * Acknowledge, dismiss with a reason, open again, reassign, or attach a justification
-         * @description Who acts is taken from the `x-actor` header until sign-in exists. A dismissal stays until the
+         * @description Who acts is the signed-in caller (`user:<id>`, `api:<key id>`). A dismissal stays until the
          *     values it was about change again; a reassignment is kept by later evaluations (`assigneeId: null`
          *     gives it back to the automatic routing); a justification (the written statement a correction
          *     needs) is honoured by the rules that ask for one at their next evaluation.
@@ -2283,10 +2283,7 @@ export interface operations {
                 /** @description Subject id */
                 subject: string;
             };
-            header?: {
-                /** @description Who uploads the file (recorded in the history) */
-                "x-actor"?: string;
-            };
+            header?: never;
             path: {
                 classId: string;
             };
@@ -2681,9 +2678,7 @@ export interface operations {
     updateDiscrepancy: {
         parameters: {
             query?: never;
-            header?: {
-                "x-actor"?: string;
-            };
+            header?: never;
             path: {
                 id: string;
             };
@@ -3230,9 +3225,7 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": {
-                    createdBy?: string;
-                };
+                "application/json": Record<string, never>;
             };
         };
         responses: {
@@ -3319,9 +3312,7 @@ export interface operations {
     importParentsSheet: {
         parameters: {
             query?: never;
-            header?: {
-                "x-actor"?: string;
-            };
+            header?: never;
             path: {
                 classId: string;
             };

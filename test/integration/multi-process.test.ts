@@ -7,6 +7,8 @@ import { systemClock } from '../../src/lib/clock.js';
 import { getRun, listRuns } from '../../src/sync/runs.js';
 import type { SyncService } from '../../src/sync/service.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { bearer, keyFor, testAuth } from '../support/api.js';
+import { SecretBox } from '../../src/lib/secret-box.js';
 import { createSchool } from '../support/fixtures.js';
 import { startServiceProcess, tempDataDir, waitFor, type ServiceProcess } from '../support/processes.js';
 import { keyOf, LOOPBACK_TARGETS, startTestEngine } from '../support/sync-engine.js';
@@ -55,9 +57,11 @@ describe('three processes, one connection', () => {
       config: sim.connectionConfig(),
     });
     const urls = await startWorkers();
+    const auth = testAuth(db.pool, systemClock, new SecretBox(Buffer.from(keyOf(db), 'base64')));
+    const headers = bearer(await keyFor(auth, [schoolId], ['sync:run']), { 'content-type': 'application/json' });
     // Range runs of a fixed autumn: nothing here depends on today's date.
     const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => fetch(`${urls[i % 3]}/v1/connections/${connection.id}/sync`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST', headers,
       body: JSON.stringify({ mode: 'range', range: i % 7 === 0 ? RANGE : { from: RANGE.from, to: '2025-09-14' } }),
     })));
     expect(answers.every((a) => a.status === 202 || a.status === 200)).toBe(true);

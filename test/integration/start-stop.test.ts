@@ -4,6 +4,7 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { generateSchool } from '../../src/demo/generator.js';
+import { demoAdminToken } from '../support/api.js';
 import { runCli, tempDataDir, waitFor } from '../support/processes.js';
 
 /**
@@ -61,8 +62,17 @@ interface Run {
   progress: Record<string, { batches: number }>;
 }
 
+/** The demo administrator's session per service address (sessions live in the database, so they outlast a restart). */
+const tokens = new Map<string, Promise<string>>();
+function signedIn(url: string, init: RequestInit = {}): Promise<Response> {
+  const { origin, pathname } = new URL(url);
+  if (!pathname.startsWith('/v1/')) return fetch(url, init);
+  if (!tokens.has(origin)) tokens.set(origin, demoAdminToken(origin, dataDir));
+  return tokens.get(origin)!.then((token) => fetch(url, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${token}` } }));
+}
+
 async function json<T>(url: string, init?: RequestInit): Promise<T> {
-  const response = await fetch(url, init);
+  const response = await signedIn(url, init);
   return (await response.json()) as T;
 }
 
@@ -79,7 +89,7 @@ async function syncInFlight(base: string): Promise<void> {
     return list.data.length >= 4 ? list : undefined;
   }, 60_000);
   const connection = data.find((c) => c.platform === 'netschool')!;
-  await fetch(`${base}/v1/connections/${connection.id}/sync`, {
+  await signedIn(`${base}/v1/connections/${connection.id}/sync`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mode: 'full' }),
   });
   await waitFor('a sync to apply a batch', running, 120_000, 100);

@@ -28,7 +28,6 @@ const TemplateQuery = z.object({
   prefill: z.uuid().optional(),
 });
 const ImportQuery = z.object({ subject: z.uuid() });
-/** Who uploaded (until the auth issue gives a caller): the `x-actor` header, else "api". */
 
 /**
  * The paper journal's template (XLSX, or CSV with `format=csv`) and its import. The import has its own
