@@ -38,13 +38,12 @@ export function bodyDigest(body: unknown): string {
  */
 export async function claimKey(client: PoolClient, scope: IdempotencyScope, digest: string, now: Date): Promise<StoredAnswer | undefined> {
   await client.query(`SELECT pg_advisory_xact_lock(hashtextextended('push:' || $1 || ':' || $2, 0))`, [scope.connectionId, scope.key]);
-  await client.query(
-    `DELETE FROM push_idempotency WHERE school_id = $1 AND connection_id = $2 AND created_at < $3`,
-    [scope.schoolId, scope.connectionId, new Date(now.getTime() - IDEMPOTENCY_TTL_MS)],
-  );
+  // Expired keys of the connection go in the same statement (the SELECT reads the snapshot before the DELETE, hence its own cut-off).
   const { rows } = await client.query<{ body_sha256: string; status: number; response: string }>(
-    `SELECT body_sha256, status, response FROM push_idempotency WHERE school_id = $1 AND connection_id = $2 AND key = $3`,
-    [scope.schoolId, scope.connectionId, scope.key],
+    `WITH expired AS (DELETE FROM push_idempotency WHERE school_id = $1 AND connection_id = $2 AND created_at < $4)
+     SELECT body_sha256, status, response FROM push_idempotency
+      WHERE school_id = $1 AND connection_id = $2 AND key = $3 AND created_at >= $4`,
+    [scope.schoolId, scope.connectionId, scope.key, new Date(now.getTime() - IDEMPOTENCY_TTL_MS)],
   );
   const row = rows[0];
   if (!row) return undefined;

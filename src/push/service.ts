@@ -1,9 +1,10 @@
 import { withTransaction, type Pool } from '../db/pool.js';
 import { applyBatchIn, type ApplyBatchResult } from '../journal/apply-batch.js';
+import type { Rejection } from '../journal/context.js';
 import type { WakeHook } from '../journal/feed.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
-import { checkRecords, goneIdsOf, MAX_PUSH_RECORDS, type CheckedRecords, type PushBody, type PushRejection } from './body.js';
+import { goneIdsOf, MAX_PUSH_RECORDS, type PushBody } from './body.js';
 import type { PushConnection } from './connection.js';
 import { bodyDigest, claimKey, storeAnswer } from './idempotency.js';
 
@@ -16,7 +17,8 @@ export interface PushAnswer {
   deleted: number;
   /** History events appended (0 when the batch said nothing new). */
   events: number;
-  rejected: PushRejection[];
+  /** By `index` in the request's records, with the reason (the zod path and message, or why the journal refused it). */
+  rejected: Rejection[];
 }
 
 export interface PushDeps {
@@ -45,8 +47,8 @@ export interface PushOutcome {
 }
 
 /**
- * Applies a pushed batch as the push connection's source: each record validated alone, the valid ones
- * and the gone ids through applyBatch in the same transaction as the key's stored answer, so a retry
+ * Applies a pushed batch as the push connection's source: the records (each validated alone) and the
+ * gone ids through applyBatch in the same transaction as the key's stored answer, so a retry
  * either finds the answer of a committed batch or applies it itself — never twice. A concurrent request
  * with the same key waits for the first one's transaction and then returns its answer.
  */
@@ -55,7 +57,6 @@ export async function pushRecords(deps: PushDeps, input: PushInput): Promise<Pus
   if (!input.connection.enabled) {
     throw new AppError('connection_disabled', `connection ${input.connection.id} is disabled: enable it to take pushed records again`, 409);
   }
-  const checked = checkRecords(input.body.records);
   const digest = bodyDigest(input.body);
   const scope = { schoolId: input.connection.schoolId, connectionId: input.connection.id, key: input.key };
   return withTransaction(deps.pool, async (client) => {
@@ -63,10 +64,10 @@ export async function pushRecords(deps: PushDeps, input: PushInput): Promise<Pus
     const stored = await claimKey(client, scope, digest, now);
     if (stored) return { ...stored, replayed: true };
     const result = await applyBatchIn(client, deps.clock, {
-      connectionId: input.connection.id, stream: 'push', records: checked.valid, goneIds: goneIdsOf(input.body),
+      connectionId: input.connection.id, stream: 'push', records: input.body.records, goneIds: goneIdsOf(input.body),
       actor: input.actor, afterEvents: deps.wake,
     });
-    const json = JSON.stringify(answerOf(input.connection.id, result, checked));
+    const json = JSON.stringify(answerOf(input.connection.id, result));
     await storeAnswer(client, scope, digest, { status: 200, json }, now);
     return { status: 200, json, replayed: false };
   });
@@ -83,14 +84,9 @@ function refuseOversized(body: PushBody): void {
   }
 }
 
-/** applyBatch's rejections name positions among the valid records: mapped back to the request's. */
-function answerOf(connectionId: string, result: ApplyBatchResult, checked: CheckedRecords): PushAnswer {
-  const rejected = [
-    ...checked.rejected,
-    ...result.rejected.map((r) => ({ ...r, index: checked.positions[r.index] ?? r.index })),
-  ].sort((a, b) => a.index - b.index);
+function answerOf(connectionId: string, result: ApplyBatchResult): PushAnswer {
   return {
     connectionId, created: result.created, updated: result.updated, unchanged: result.unchanged, deleted: result.deleted,
-    events: result.events, rejected,
+    events: result.events, rejected: result.rejected,
   };
 }
