@@ -14,6 +14,7 @@ import { registerSyncCommands } from './cli-sync.js';
 import { registerChecksCommands } from './cli-checks.js';
 import { registerPaperCommands } from './cli-paper.js';
 import { registerNotifyCommands } from './cli-notify.js';
+import { registerPushCommands } from './cli-push.js';
 
 /** The command line: `start` runs the service; the others do one job against the same database. */
 
@@ -158,6 +159,7 @@ journal
 registerSyncCommands(program, withDatabase);
 registerChecksCommands(program, withDatabase);
 registerPaperCommands(program, withDatabase);
+registerPushCommands(program, withDatabase);
 registerNotifyCommands(program, withDatabase);
 
 program.parseAsync(process.argv).then(

@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import express, { type Express } from 'express';
 import request from 'supertest';
@@ -11,6 +14,7 @@ import { MAX_PUSH_RECORDS } from '../../src/push/body.js';
 import { apiCaller } from '../support/callers.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { createConnection, createSchool } from '../support/fixtures.js';
+import { runCli } from '../support/processes.js';
 import { pushMarks, pushRoster } from '../support/push-records.js';
 
 /** POST /v1/connections/{id}/records: applied through applyBatch, idempotent per key, bad records refused by index. */
@@ -226,5 +230,27 @@ describe('push API', () => {
     );
     expect(deletes[0]!.n).toBe(3);
     await push(app, connection, 'g3', { records: [], gone: [{ entityType: 'grade', externalId: 'x' }] }).expect(400);
+  });
+});
+
+describe('the command line', () => {
+  it('sends a file as a push batch once (push send), its key the file digest', async () => {
+    const school = await createSchool(db.pool, { name: 'Школа № 6' });
+    const connection = await createConnection(db.pool, school, 'push', 'Файл');
+    const dir = await mkdtemp(path.join(tmpdir(), 'jb-push-'));
+    try {
+      const file = path.join(dir, 'records.json');
+      const records = [...pushRoster('c-', 2, 1), ...pushMarks('c-', 2, 1, 2), { type: 'mark', externalId: 'c-bad' }];
+      await writeFile(file, JSON.stringify(records));
+      const env = { DATABASE_URL: db.url, DATA_DIR: dir };
+      const first = await runCli(['push', 'send', '--connection', connection, '--file', file], env);
+      expect(first.code).toBe(2);
+      expect(JSON.parse(first.stdout)).toMatchObject({ created: records.length - 1, rejected: [{ index: records.length - 1, externalId: 'c-bad' }] });
+      const again = await runCli(['push', 'send', '--connection', connection, '--file', file], env);
+      expect(again.stdout).toContain('(the stored answer of this key)');
+      expect(await marksOf(connection)).toHaveLength(2);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
