@@ -11,6 +11,8 @@ import { applyBatch } from '../../src/journal/apply-batch.js';
 import { fixedClock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { MAX_PUSH_RECORDS } from '../../src/push/body.js';
+import { loadDemoSchool } from '../../src/demo/load.js';
+import { DEMO_PUSH_TITLE, pushDemoClub } from '../../src/demo/push.js';
 import { apiCaller } from '../support/callers.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { createConnection, createSchool } from '../support/fixtures.js';
@@ -252,5 +254,22 @@ describe('the command line', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the demo', () => {
+  it('has a push connection whose batch lands on the school’s own pupils and class', async () => {
+    const demoClock = fixedClock(new Date('2025-09-12T15:00:00Z'));
+    const logger = createLogger('silent');
+    const { schoolId } = await loadDemoSchool({ pool: db.pool, clock: demoClock, logger }, { seed: 4, pupils: 30, year: 2025, until: '2025-09-12' });
+    const count = async (table: string) => (await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE school_id = $1`, [schoolId])).rows[0]!.n;
+    const [persons, classes] = [await count('person'), await count('class_group')];
+    await pushDemoClub({ pool: db.pool, clock: demoClock, logger }, schoolId);
+    const { rows } = await db.pool.query<{ id: string }>(`SELECT id::text FROM connection WHERE school_id = $1 AND platform = 'push' AND title = $2`, [schoolId, DEMO_PUSH_TITLE]);
+    expect(rows).toHaveLength(1);
+    expect((await marksOf(rows[0]!.id)).length).toBeGreaterThan(0);
+    expect([await count('person'), await count('class_group')]).toEqual([persons, classes]);
+    const conflicts = await db.pool.query('SELECT 1 FROM identity_conflict WHERE connection_id = $1', [rows[0]!.id]);
+    expect(conflicts.rows).toEqual([]);
   });
 });
