@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RECORD_TYPES, type GoneId, type RecordType } from '../ports/records.js';
+import { ExternalIdSchema, RECORD_TYPES, type GoneId, type RecordType } from '../ports/records.js';
 
 /**
  * The most records (and gone ids) one push takes: about 1 MB of marks, the API's JSON body limit, so
@@ -9,7 +9,7 @@ export const MAX_PUSH_RECORDS = 5000;
 
 const GoneSchema = z.object({
   entityType: z.enum(RECORD_TYPES as [RecordType, ...RecordType[]]),
-  externalId: z.string().min(1).max(200),
+  externalId: ExternalIdSchema,
 }).strict();
 
 /**

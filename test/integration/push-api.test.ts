@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import express, { type Express } from 'express';
 import request from 'supertest';
+import type { Permission } from '../../src/auth/caller.js';
 import { setCaller } from '../../src/http/caller.js';
 import { errorHandler } from '../../src/http/errors.js';
 import { pushRouter } from '../../src/http/routes/push.js';
@@ -26,11 +27,11 @@ let schoolA: string;
 let schoolB: string;
 
 /** The API as a caller with records:write in `schools` sees it. */
-function appFor(schools: string[]): Express {
+function appFor(schools: string[], scopes: Permission[] = ['records:write']): Express {
   const app = express();
   app.use(express.json({ limit: '1mb' }));
   app.use((_req, res, next) => {
-    setCaller(res, apiCaller(schools, ['records:write']));
+    setCaller(res, apiCaller(schools, scopes));
     next();
   });
   app.use(pushRouter({ pool: db.pool, clock }));
@@ -193,6 +194,9 @@ describe('push API', () => {
     const unknown = await push(appFor([schoolA]), '00000000-0000-4000-8000-000000000000', 'f', body).expect(404);
     expect(unknown.body.error.code).toBe('not_found');
     expect(await eventsOf(schoolB)).toBe(0);
+    // A key of their school without records:write: 403.
+    const readOnly = await push(appFor([schoolB], ['journal:read']), theirs, 'f', body).expect(403);
+    expect(readOnly.body.error.code).toBe('forbidden');
     // Their own school's caller may.
     await push(appFor([schoolB]), theirs, 'f', body).expect(200);
   });
