@@ -10,6 +10,7 @@ import { createLogger } from '../src/lib/logger.js';
 import { benchChecks } from './checks.js';
 import { benchJournal } from './journal.js';
 import { benchPaper } from './paper.js';
+import { benchPush } from './push.js';
 import { benchNotify } from './notify.js';
 import { benchReads } from './reads.js';
 import { benchSync } from './sync.js';
@@ -18,7 +19,7 @@ import { formatTable, writeResults, type Metric } from './metrics.js';
 /**
  * `npm run bench`: every figure measured in one run, on one freshly started embedded Postgres (or
  * BENCH_DATABASE_URL, a database it may fill), so ratios compare like with like. Prints a table and
- * writes bench/results.json. BENCH_PUPILS scales the school (default 1,000); BENCH_ONLY=journal|sync|checks|paper|notify|reads runs one
+ * writes bench/results.json. BENCH_PUPILS scales the school (default 1,000); BENCH_ONLY=journal|sync|checks|paper|push|notify|reads runs one
  * part (`npm run bench -- reads` too). The reads part loads BENCH_READS_SCHOOLS schools (default 5) of
  * BENCH_READS_PUPILS pupils (300) from 1 September to BENCH_READS_UNTIL (2025-12-26) and is not part of a
  * plain run (it takes its own minutes): ask for it by name.
@@ -56,6 +57,10 @@ async function main(): Promise<void> {
     if (!only || only === 'paper') {
       process.stderr.write('paper import, a class\'s year of one subject in one file:\n');
       metrics.push(...(await benchPaper({ pool, log })));
+    }
+    if (!only || only === 'push') {
+      process.stderr.write('push API, batches of 1,000 marks over loopback against applyBatch fed directly:\n');
+      metrics.push(...(await benchPush({ pool, log })));
     }
     if (!only || only === 'notify') {
       process.stderr.write(`notifications, ${pupils}-pupil school:\n`);

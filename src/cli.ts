@@ -15,6 +15,7 @@ import { registerChecksCommands } from './cli-checks.js';
 import { registerPaperCommands } from './cli-paper.js';
 import { registerNotifyCommands } from './cli-notify.js';
 import { registerAuthCommands } from './cli-auth.js';
+import { registerPushCommands } from './cli-push.js';
 
 /** The command line: `start` runs the service; the others do one job against the same database. */
 
@@ -159,6 +160,7 @@ journal
 registerSyncCommands(program, withDatabase);
 registerChecksCommands(program, withDatabase);
 registerPaperCommands(program, withDatabase);
+registerPushCommands(program, withDatabase);
 registerNotifyCommands(program, withDatabase);
 registerAuthCommands(program, withDatabase);
 

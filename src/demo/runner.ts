@@ -14,6 +14,7 @@ import { generateSchool } from './generator.js';
 import { correctionDays, plantDiscrepancies, serveCorrections } from './plants.js';
 import { hasSchools, loadDemoSchool } from './load.js';
 import { DEMO_TITLE_PREFIX, startDemoPlatforms, type DemoPlatforms } from './platforms.js';
+import { pushDemoClub } from './push.js';
 import type { DemoSchool } from './types.js';
 
 /** How often the demo looks for its platforms' first successful syncs (to serve the planted corrections). */
@@ -168,6 +169,9 @@ export class DemoRunner {
       const result = await loadDemoSchool(this.deps, options, { signal: this.abort.signal });
       this.deps.logger.info({ ...result, seconds: Math.round(performance.now() - started) / 1000 }, 'demo school loaded');
       await this.announceAccounts(result.schoolId);
+      await pushDemoClub(this.deps, result.schoolId).catch((error: unknown) => {
+        this.deps.logger.warn({ error: describeError(error) }, 'demo: the robotics club\'s push failed');
+      });
       // Ready once the platforms are connected too.
       await this.startPlatforms(options, result.schoolId);
       this.current = { status: 'ready' };

@@ -12,6 +12,7 @@ import { connectionsRouter } from './routes/connections.js';
 import { discrepanciesRouter } from './routes/discrepancies.js';
 import { paperRouter } from './routes/paper.js';
 import { notifyRouter, type NotifyRouterDeps } from './routes/notify.js';
+import { pushRouter } from './routes/push.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import type { ConnectionService } from '../sync/connections.js';
 import { readSyncHealth } from '../sync/alerts.js';
@@ -69,6 +70,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(discrepanciesRouter(deps.pool, deps.clock ?? systemClock));
   app.use(paperRouter(deps.pool, deps.clock ?? systemClock));
   if (sync) app.use(connectionsRouter({ pool: deps.pool, ...sync }));
+  app.use(pushRouter({ pool: deps.pool, clock: deps.clock ?? systemClock }));
   if (deps.notify) app.use(notifyRouter({ pool: deps.pool, clock: deps.clock ?? systemClock, ...deps.notify }));
   app.use(notFound);
   app.use(errorHandler(deps.logger));

@@ -454,6 +454,38 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/connections/{connectionId}/records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Push a batch of source records to a push connection
+         * @description Another school system (one push connection per sending system: `POST /v1/connections` with
+         *     `"platform": "push"`, a `title` and `"config": {}`; push connections are internal sources, not
+         *     listed in GET /v1/platforms and never synced) sends its records with its own external ids, and the
+         *     ids it no longer has in `gone`. Each record is validated on its own against the source-record
+         *     schemas (`SourceRecord`): a bad one is rejected with its index and the reason (the field path and
+         *     the message), the others are applied in one transaction, as this connection's source, with the
+         *     answer stored under the `Idempotency-Key` (kept 24 h). The same key with the same body returns the
+         *     first answer again (same status and bytes, header `Idempotent-Replayed: true`) and applies nothing;
+         *     with another body it is refused (409 `idempotency_key_reused`). A second request with a key whose
+         *     first request is still being applied waits for it and then returns its answer. At most 5,000
+         *     records and 5,000 gone ids per request and a 1 MB body (413 otherwise). Needs `records:write` in the
+         *     connection's school; another school's connection, or a connection of another platform, is 404; a
+         *     disabled push connection is 409 `connection_disabled`.
+         */
+        post: operations["pushRecords"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/sync-runs": {
         parameters: {
             query?: never;
@@ -861,6 +893,240 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description `year` is the start year of the academic year (2025 for 2025/2026). External ids have no surrounding spaces; dates are calendar days that exist; optional fields left out mean "this source does not say" (null is not accepted). */
+        PeriodRecord: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "period";
+            externalId: string;
+            year: number;
+            /** @enum {string} */
+            kind: "quarter" | "half_year" | "trimester" | "module" | "year";
+            number: number;
+            title: string;
+            startDate: string;
+            endDate: string;
+        };
+        /** @description Subgroups name the class they split in `parentExternalId`. External ids have no surrounding spaces; dates are calendar days that exist; optional fields left out mean "this source does not say" (null is not accepted). */
+        ClassRecord: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "class";
+            externalId: string;
+            year: number;
+            name: string;
+            grade: number;
+            letter?: string;
+            parentExternalId?: string;
+        };
+        /** @description External ids have no surrounding spaces; dates are calendar days that exist; optional fields left out mean "this source does not say" (null is not accepted). */
+        SubjectRecord: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "subject";
+            externalId: string;
+            name: string;
+            shortName?: string;
+            altNames?: {
+                [key: string]: string;
+            };
+        };
+        /** @description `role` decides where an existing person is looked for when matching across sources. External ids have no surrounding spaces; dates are calendar days that exist; optional fields left out mean "this source does not say" (null is not accepted). */
+        PersonRecord: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "person";
+            externalId: string;
+            /** @enum {string} */
+            role: "pupil" | "guardian" | "staff";
+            lastName: string;
+            firstName: string;
+            middleName?: string;
+            birthDate?: string;
+            /** @enum {string} */
+            sex?: "m" | "f";
+            phone?: string;
+            email?: string;
+            telegram?: string;
+            classExternalId?: string;
+            pupilExternalIds?: string[];
+        };
+        /** @description External ids have no surrounding spaces; dates are calendar days that exist; optional fields left out mean "this source does not say" (null is not accepted). */
+        EnrollmentRecord: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "enrollment";
+            externalId: string;
+            pupilExternalId: string;
+            classExternalId: string;
+            startDate?: string;
+            endDate?: string;
+        };
+        /** @description External ids have no surrounding spaces; dates are calendar days that exist; optional fields left out mean "this source does not say" (null is not accepted). */
+        GuardianshipRecord: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "guardianship";
+            externalId: string;
+            guardianExternalId: string;
+            pupilExternalId: string;
+            relation?: string;
+        };
+        /** @description External ids have no surrounding spaces; dates are calendar days that exist; optional fields left out mean "this source does not say" (null is not accepted). */
+        StaffRoleRecord: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "staff_role";
+            externalId: string;
+            personExternalId: string;
+            /** @enum {string} */
+            role: "teacher" | "class_teacher" | "deputy" | "director" | "other";
+            classExternalId?: string;
+        };
+        /** @description External ids have no surrounding spaces; dates are calendar days that exist; optional fields left out mean "this source does not say" (null is not accepted). */
+        TeachingAssignmentRecord: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "teaching_assignment";
+            externalId: string;
+            teacherExternalId: string;
+            classExternalId: string;
+            subjectExternalId: string;
+        };
+        /** @description External ids have no surrounding spaces; dates are calendar days that exist; optional fields left out mean "this source does not say" (null is not accepted). */
+        LessonRecord: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "lesson";
+            externalId: string;
+            classExternalId: string;
+            subjectExternalId: string;
+            date: string;
+            slot: number;
+            /** Format: date-time */
+            startsAt?: string;
+            /** Format: date-time */
+            endsAt?: string;
+            teacherExternalId?: string;
+            substituteExternalId?: string;
+            topic?: string;
+            homework?: string;
+            homeworkFiles?: {
+                name: string;
+                /** Format: uri */
+                url?: string;
+                externalId?: string;
+            }[];
+            homeworkDueDate?: string;
+            /** @enum {string} */
+            status?: "planned" | "held" | "cancelled";
+        };
+        /** @description External ids have no surrounding spaces; dates are calendar days that exist; optional fields left out mean "this source does not say" (null is not accepted). */
+        HomeworkRecord: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "homework";
+            externalId: string;
+            lessonExternalId: string;
+            text: string;
+            files?: {
+                name: string;
+                /** Format: uri */
+                url?: string;
+                externalId?: string;
+            }[];
+            dueDate?: string;
+        };
+        /** @description A mark needs `lessonExternalId`, or `subjectExternalId` and `date`. `value` exactly as the source wrote it («5», «5-», «зч», «н»). External ids have no surrounding spaces; dates are calendar days that exist; optional fields left out mean "this source does not say" (null is not accepted). */
+        MarkRecord: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "mark";
+            externalId: string;
+            pupilExternalId: string;
+            lessonExternalId?: string;
+            subjectExternalId?: string;
+            date?: string;
+            value: string;
+            /** @enum {string} */
+            kind?: "mark" | "pass" | "fail" | "debt" | "absence" | "late" | "exempt" | "not_assessed" | "other";
+            scale?: number;
+            weight?: number;
+            /** @enum {string} */
+            workCategory?: "oral" | "written" | "control" | "essay" | "lab" | "practical" | "homework" | "test" | "other";
+            workTitle?: string;
+            dueDate?: string;
+            comment?: string;
+            /** Format: date-time */
+            enteredAt?: string;
+            /** Format: date-time */
+            modifiedAt?: string;
+        };
+        /** @description External ids have no surrounding spaces; dates are calendar days that exist; optional fields left out mean "this source does not say" (null is not accepted). */
+        AttendanceRecord: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "attendance";
+            externalId: string;
+            pupilExternalId: string;
+            lessonExternalId: string;
+            code: string;
+            /** @enum {string} */
+            kind?: "ill" | "valid" | "unexcused" | "late" | "unknown";
+            lateMinutes?: number;
+            reason?: string;
+        };
+        /** @description External ids have no surrounding spaces; dates are calendar days that exist; optional fields left out mean "this source does not say" (null is not accepted). */
+        PeriodMarkRecord: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "period_mark";
+            externalId: string;
+            pupilExternalId: string;
+            subjectExternalId: string;
+            periodExternalId: string;
+            value: string;
+            /** @enum {string} */
+            kind?: "mark" | "pass" | "fail" | "debt" | "absence" | "late" | "exempt" | "not_assessed" | "other";
+            scale?: number;
+            average?: number;
+            /** Format: date-time */
+            setAt?: string;
+        };
+        /** @description Any source record, told apart by `type` (what an adapter yields and the journal takes). */
+        SourceRecord: components["schemas"]["PeriodRecord"] | components["schemas"]["ClassRecord"] | components["schemas"]["SubjectRecord"] | components["schemas"]["PersonRecord"] | components["schemas"]["EnrollmentRecord"] | components["schemas"]["GuardianshipRecord"] | components["schemas"]["StaffRoleRecord"] | components["schemas"]["TeachingAssignmentRecord"] | components["schemas"]["LessonRecord"] | components["schemas"]["HomeworkRecord"] | components["schemas"]["MarkRecord"] | components["schemas"]["AttendanceRecord"] | components["schemas"]["PeriodMarkRecord"];
+        /** @description A record the source no longer has: marks and absences become tombstones, shared rows are retired when no other source knows them, an enrollment ends. */
+        GoneId: {
+            /** @enum {string} */
+            entityType: "period" | "class" | "subject" | "person" | "enrollment" | "guardianship" | "staff_role" | "teaching_assignment" | "lesson" | "homework" | "mark" | "attendance" | "period_mark";
+            externalId: string;
+        };
         Connection: {
             /** Format: uuid */
             id: string;
@@ -2535,6 +2801,86 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+        };
+    };
+    pushRecords: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description A new key per batch, the same one when retrying it (1–200 visible ASCII characters) */
+                "Idempotency-Key": string;
+            };
+            path: {
+                connectionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    records: components["schemas"]["SourceRecord"][];
+                    gone?: components["schemas"]["GoneId"][];
+                };
+            };
+        };
+        responses: {
+            /** @description Applied (or the stored answer of this key); rejected records are listed by index */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        connectionId: string;
+                        created: number;
+                        updated: number;
+                        unchanged: number;
+                        /** @description rows tombstoned or retired by `gone` */
+                        deleted: number;
+                        /** @description history events appended */
+                        events: number;
+                        rejected: {
+                            /** @description position in the request's `records` */
+                            index: number;
+                            type?: string;
+                            externalId?: string;
+                            /** @example date: expected a date YYYY-MM-DD */
+                            reason: string;
+                        }[];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No records:write in this school */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            /** @description Body over 1 MB or more than 5 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listSyncRuns: {

@@ -77,28 +77,34 @@ const ORDER: RecordType[] = [
  * the whole batch back (nothing half-written, cursor untouched).
  */
 export async function applyBatch(pool: Pool, clock: Clock, input: ApplyBatchInput): Promise<ApplyBatchResult> {
-  return withTransaction(pool, async (client) => {
-    const source = await readSource(client, input.connectionId, input.fence);
-    const head = await lockChainHead(client, source.schoolId);
-    const now = clock.now();
-    const ctx = new BatchContext(client, source, now, input.vocabulary);
-    const groups = groupRecords(ctx, input.records);
-    await prepareAcademicYears(ctx, yearsOf(groups));
-    for (const type of ORDER) {
-      const entries = groups.get(type);
-      if (entries && entries.length > 0) await applyType(ctx, type, entries);
-    }
-    if (input.goneIds && input.goneIds.length > 0) await applyGone(ctx, input.goneIds, { facts: FACTS, shared: SHARED });
-    const tip = await appendEvents(client, head, {
-      schoolId: source.schoolId, sourceId: source.id, actor: input.actor ?? null, at: now.toISOString(), runId: input.runId ?? null,
-    }, ctx.events);
-    if (ctx.conflicts.length > 0 || ctx.counts.has('person')) {
-      await saveConflicts(client, source.schoolId, source.id, input.runId ?? null, ctx.conflicts);
-    }
-    if (tip.seq > head.seq && input.afterEvents) await input.afterEvents(client, { schoolId: source.schoolId, seq: tip.seq });
-    if (input.cursor !== undefined) await saveCursor(client, source.id, input.stream, input.cursor);
-    return summarize(ctx);
-  });
+  return withTransaction(pool, (client) => applyBatchIn(client, clock, input));
+}
+
+/**
+ * applyBatch inside a transaction the caller holds, for a write that must commit with the batch or not
+ * at all (the push API's idempotency row). The caller commits or rolls back; on a throw, roll back.
+ */
+export async function applyBatchIn(client: PoolClient, clock: Clock, input: ApplyBatchInput): Promise<ApplyBatchResult> {
+  const source = await readSource(client, input.connectionId, input.fence);
+  const head = await lockChainHead(client, source.schoolId);
+  const now = clock.now();
+  const ctx = new BatchContext(client, source, now, input.vocabulary);
+  const groups = groupRecords(ctx, input.records);
+  await prepareAcademicYears(ctx, yearsOf(groups));
+  for (const type of ORDER) {
+    const entries = groups.get(type);
+    if (entries && entries.length > 0) await applyType(ctx, type, entries);
+  }
+  if (input.goneIds && input.goneIds.length > 0) await applyGone(ctx, input.goneIds, { facts: FACTS, shared: SHARED });
+  const tip = await appendEvents(client, head, {
+    schoolId: source.schoolId, sourceId: source.id, actor: input.actor ?? null, at: now.toISOString(), runId: input.runId ?? null,
+  }, ctx.events);
+  if (ctx.conflicts.length > 0 || ctx.counts.has('person')) {
+    await saveConflicts(client, source.schoolId, source.id, input.runId ?? null, ctx.conflicts);
+  }
+  if (tip.seq > head.seq && input.afterEvents) await input.afterEvents(client, { schoolId: source.schoolId, seq: tip.seq });
+  if (input.cursor !== undefined) await saveCursor(client, source.id, input.stream, input.cursor);
+  return summarize(ctx);
 }
 
 /**

@@ -7,6 +7,7 @@ import { originsOf, TargetRefusedError, targetsOf, type TargetPolicy } from '../
 import type { SecretBox } from '../lib/secret-box.js';
 import { AdapterError, type AdapterRegistry, type AnyAdapter } from '../ports/adapter.js';
 import { credentialKey } from '../ports/session.js';
+import { createPushConnection, PUSH_PLATFORM, refusePushSettings } from '../push/connection.js';
 import { createAdapterContext } from './adapter-context.js';
 import type { Limiters } from './host-limits.js';
 import { validateSchedule } from './schedule-rule.js';
@@ -91,6 +92,7 @@ export class ConnectionService {
   constructor(private readonly deps: ConnectionDeps) {}
 
   async create(input: ConnectionInput, options: { check?: boolean } = {}): Promise<ConnectionView> {
+    if (input.platform === PUSH_PLATFORM) return this.createInternal(input);
     const adapter = this.adapterOf(input.platform);
     const config = parseConfig(adapter, withInstance(adapter, input.config));
     const timeZone = await this.schoolTimeZone(input.schoolId);
@@ -108,7 +110,19 @@ export class ConnectionService {
     return this.get(rows[0]!.id);
   }
 
-  /** The platforms a connection can be made to, with their secret keys and known instances. */
+  /** A push connection: an internal source, nothing to check or seal (src/push/connection.ts). */
+  private async createInternal(input: ConnectionInput): Promise<ConnectionView> {
+    refusePushSettings(input);
+    const id = await createPushConnection(this.deps.pool, input);
+    this.deps.logger.info({ connectionId: id, platform: input.platform }, 'connection created');
+    return this.get(id);
+  }
+
+  /**
+   * The platforms a connection can be made to, with their secret keys and known instances: the adapters.
+   * Internal sources (paper, push) are not platforms read by a sync and are not listed; a push
+   * connection is made with `platform: "push"` (openapi: POST /v1/connections/{id}/records).
+   */
   platforms(): PlatformView[] {
     return [...this.deps.adapters.values()].map((a) => ({
       id: a.id, title: a.title, secretKeys: [...a.secretKeys], instances: (a.instances ?? []).map((i) => ({ name: i.name, title: i.title, config: i.config })),
@@ -134,6 +148,7 @@ export class ConnectionService {
    */
   async update(id: string, patch: ConnectionPatch): Promise<ConnectionView> {
     const row = await this.row(id);
+    if (row.platform === PUSH_PLATFORM) return this.updateInternal(row, patch);
     const adapter = this.adapterOf(row.platform);
     const stored = this.fullConfig(row);
     const given = patch.config ? withInstance(adapter, patch.config) : {};
@@ -153,6 +168,16 @@ export class ConnectionService {
       [id, patch.title ?? row.title, plain, this.deps.box.seal(secret), patch.schedule === undefined ? row.schedule : patch.schedule, patch.enabled ?? row.enabled],
     );
     return this.get(id);
+  }
+
+  /** A push connection's title and enabled flag; it has nothing else to change. */
+  private async updateInternal(row: Row, patch: ConnectionPatch): Promise<ConnectionView> {
+    refusePushSettings(patch);
+    await this.deps.pool.query(
+      `UPDATE connection SET title = $2, enabled = $3, updated_at = now() WHERE id = $1`,
+      [row.id, patch.title ?? row.title, patch.enabled ?? row.enabled],
+    );
+    return this.get(row.id);
   }
 
   /**

@@ -292,6 +292,29 @@ describe('schedules and triggers', () => {
     const paperSync = await api.post(`/v1/connections/${paper}/sync`).send({}).expect(409);
     expect(paperSync.body.error).toMatchObject({ code: 'not_syncable', message: expect.stringContaining('paper') });
   });
+
+  it('creates push connections: one per sending system, titled, nothing to configure, never synced', async () => {
+    const schoolId = await createSchool(db.pool);
+    const canteen = await api.post('/v1/connections').send({ schoolId, platform: 'push', title: 'Столовая', config: {} }).expect(201);
+    expect(canteen.body).toMatchObject({ schoolId, platform: 'push', title: 'Столовая', config: {}, secretsSet: [], schedule: null, enabled: true });
+    const electives = await api.post('/v1/connections').send({ schoolId, platform: 'push', title: 'Элективы', config: {} }).expect(201);
+    const listed = await api.get(`/v1/connections?school=${schoolId}`).expect(200);
+    expect(listed.body.data.map((c: { id: string }) => c.id)).toEqual([canteen.body.id, electives.body.id]);
+    const untitled = await api.post('/v1/connections').send({ schoolId, platform: 'push', config: {} }).expect(400);
+    expect(untitled.body.error.message).toMatch(/^title: /);
+    const configured = await api.post('/v1/connections').send({ schoolId, platform: 'push', title: 'x', config: { baseUrl: 'https://x.example' } }).expect(400);
+    expect(configured.body.error.message).toMatch(/^config: a push connection has no settings/);
+    await api.post('/v1/connections').send({ schoolId, platform: 'push', title: 'x', config: {}, schedule: '0 * * * *' }).expect(400);
+    await api.post('/v1/connections').send({ schoolId: '00000000-0000-4000-8000-000000000000', platform: 'push', title: 'x', config: {} }).expect(404);
+    const renamed = await api.patch(`/v1/connections/${canteen.body.id}`).send({ title: 'Столовая №1', enabled: false }).expect(200);
+    expect(renamed.body).toMatchObject({ title: 'Столовая №1', enabled: false, config: {} });
+    await api.patch(`/v1/connections/${canteen.body.id}`).send({ config: { login: 'a' } }).expect(400);
+    const sync = await api.post(`/v1/connections/${electives.body.id}/sync`).send({ force: true }).expect(409);
+    expect(sync.body.error).toMatchObject({ code: 'not_syncable', message: expect.stringContaining('push') });
+    const platforms = await api.get('/v1/platforms').expect(200);
+    expect(platforms.body.data.map((p: { id: string }) => p.id)).not.toContain('push');
+    await api.delete(`/v1/connections/${canteen.body.id}`).expect(204);
+  });
 });
 
 describe('the secrets key', () => {
