@@ -8,11 +8,13 @@ import type { WithDatabase } from './cli-sync.js';
 import { systemClock } from './lib/clock.js';
 import { ValidationError } from './lib/errors.js';
 import { loadSecretBox } from './lib/secret-box.js';
+import type { Config } from './config.js';
+import { authSettingsOf } from './main.js';
 
 /** `users create-admin`, `api-keys create|list|revoke`, `audit verify`: access from the command line (recorded as `cli` in the audit log). */
 export function registerAuthCommands(program: Command, withDatabase: WithDatabase): void {
-  const authOf = async (pool: Pool, config: { CONNECTION_SECRETS_KEY?: string; DATA_DIR: string; DATABASE_URL?: string; SESSION_TTL_SECONDS: number }) =>
-    createAuth(pool, await loadSecretBox(config.CONNECTION_SECRETS_KEY, config.DATA_DIR, { external: config.DATABASE_URL !== undefined }), systemClock, { sessionTtlSeconds: config.SESSION_TTL_SECONDS });
+  const authOf = async (pool: Pool, config: Config) =>
+    createAuth(pool, await loadSecretBox(config.CONNECTION_SECRETS_KEY, config.DATA_DIR, { external: config.DATABASE_URL !== undefined }), systemClock, authSettingsOf(config));
   const users = program.command('users').description('people who sign in');
   users
     .command('create-admin')

@@ -125,11 +125,16 @@ export const ConfigSchema = z.object({
   JOURNAL_PAGE_MAX_DAYS: intInRange(1, 366).default(366),
   /**
    * Sign-in (src/auth): how long a session lives (absolute), requests per minute per key or session and
-   * per address before signing in (per process).
+   * per address before signing in (per process); one-time codes: lifetime, and how many may be asked per
+   * login (phone or e-mail) and per address within OTP_WINDOW_SECONDS (shared by every process).
    */
   SESSION_TTL_SECONDS: intInRange(300, 30 * 86400).default(12 * 3600),
   API_RATE_PER_MINUTE: intInRange(10, 1_000_000).default(6000),
   API_ANONYMOUS_RATE_PER_MINUTE: intInRange(5, 1_000_000).default(120),
+  OTP_TTL_SECONDS: intInRange(60, 3600).default(300),
+  OTP_PER_LOGIN: intInRange(1, 100).default(5),
+  OTP_PER_ADDRESS: intInRange(1, 10_000).default(30),
+  OTP_WINDOW_SECONDS: intInRange(60, 86400).default(3600),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -14,7 +14,11 @@ import { ScheduledChecks } from './checks/scheduler.js';
 import { loadSecretBox } from './lib/secret-box.js';
 import { NotifyEngine, type NotifySettings } from './notify/engine.js';
 import type { ClockedWork } from './sync/service.js';
-import { createAuth } from './auth/index.js';
+import { createAuth, type AuthSettings } from './auth/index.js';
+import type { SendCode } from './auth/one-time-codes.js';
+import type { Pool } from './db/pool.js';
+import type { Enqueue } from './notify/outbox.js';
+import { sendSignInCode } from './notify/sign-in.js';
 
 export interface Service {
   /** The API's address, when this process has the api role. */
@@ -42,8 +46,8 @@ export async function startService(config: Config, logger: Logger, clock: Clock 
     // Jobs are taken only once the demo's simulators are back (on a restart they listen on new ports,
     // and a run started before would read from the old ones).
     const box = await loadSecretBox(config.CONNECTION_SECRETS_KEY, config.DATA_DIR, { external: config.DATABASE_URL !== undefined });
-    const auth = createAuth(db.pool, box, clock, { sessionTtlSeconds: config.SESSION_TTL_SECONDS });
     const engine = (notify = await NotifyEngine.start(db.pool, clock, logger, box, notifySettingsOf(config)));
+    const auth = createAuth(db.pool, box, clock, authSettingsOf(config), codeSender(db.pool, clock, engine.enqueue));
     const clocked = async () => bothOf(await ScheduledChecks.start(db.pool, clock, logger, {
       defaults: { times: { after_lessons: config.CHECKS_AFTER_LESSONS_AT, nightly: config.CHECKS_NIGHTLY_AT }, lookbackDays: config.CHECKS_LOOKBACK_DAYS },
       refreshSeconds: 300, pollingSeconds: 5,
@@ -59,7 +63,7 @@ export async function startService(config: Config, logger: Logger, clock: Clock 
       const app = createApp({
         pool: db.pool, auth, rates: { perCallerPerMinute: config.API_RATE_PER_MINUTE, perAddressPerMinute: config.API_ANONYMOUS_RATE_PER_MINUTE },
         schools: createSchoolRepository(db.prisma), logger, embedded: db.embedded, demoStatus: () => demo!.state(),
-        sync: { connections: sync.connections, queue: sync.queue }, journalPageMaxDays: config.JOURNAL_PAGE_MAX_DAYS, clock,
+        sync: { connections: sync.connections, queue: sync.queue }, wake: sync.feed.wake, journalPageMaxDays: config.JOURNAL_PAGE_MAX_DAYS, clock,
         notify: { box, enqueue: engine.enqueue, targets: sync.targets, demoOutbox: () => demo!.outbox() },
       });
       server = await listen(app, config.HOST, config.PORT);
@@ -96,6 +100,23 @@ async function closeService(db: Database, parts: { sync?: SyncService; notify?: 
   parts.server?.closeAllConnections();
   await closed;
   await db.close();
+}
+
+/** Sign-in settings from the environment. */
+export function authSettingsOf(config: Config): AuthSettings {
+  return {
+    sessionTtlSeconds: config.SESSION_TTL_SECONDS,
+    codes: { ttlSeconds: config.OTP_TTL_SECONDS, perLogin: config.OTP_PER_LOGIN, perAddress: config.OTP_PER_ADDRESS, windowSeconds: config.OTP_WINDOW_SECONDS },
+  };
+}
+
+/** One-time codes go out through the notify outbox to the person the user is in each of their schools. */
+export function codeSender(pool: Pool, clock: Clock, enqueue: Enqueue): SendCode {
+  return async (codeId, user, code) => {
+    const { rows } = await pool.query<{ school_id: string; person_id: string }>(
+      'SELECT school_id::text, person_id::text FROM app_membership WHERE user_id = $1 AND person_id IS NOT NULL ORDER BY created_at', [user.id]);
+    return sendSignInCode(pool, clock, enqueue, codeId, rows.map((r) => ({ schoolId: r.school_id, personId: r.person_id })), code);
+  };
 }
 
 /** The notify engine's settings from the environment. */

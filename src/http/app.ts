@@ -18,6 +18,7 @@ import type { ConnectionService } from '../sync/connections.js';
 import { readSyncHealth } from '../sync/alerts.js';
 import type { SyncQueue } from '../sync/queue.js';
 import type { Auth } from '../auth/index.js';
+import type { WakeHook } from '../journal/feed.js';
 import { authenticate } from './auth.js';
 import { authRouter } from './routes/auth.js';
 
@@ -37,6 +38,8 @@ export interface AppDeps {
   journalPageMaxDays?: number;
   /** The clock of the checks' deadlines and of writes made through the API (paper imports); the system's by default. */
   clock?: Clock;
+  /** The event feed's wake-up, so that records pushed through the API reach the checks, notifications and webhooks at once (else on the feed's slow poll). */
+  wake?: WakeHook;
   /** The notify engine's parts the API exposes (the secret box for providers' secrets, the send queue, the demo's mailbox); without them the notification routes are absent. */
   notify?: Omit<NotifyRouterDeps, 'pool' | 'clock'>;
 }
@@ -70,7 +73,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(discrepanciesRouter(deps.pool, deps.clock ?? systemClock));
   app.use(paperRouter(deps.pool, deps.clock ?? systemClock));
   if (sync) app.use(connectionsRouter({ pool: deps.pool, ...sync }));
-  app.use(pushRouter({ pool: deps.pool, clock: deps.clock ?? systemClock }));
+  app.use(pushRouter({ pool: deps.pool, clock: deps.clock ?? systemClock, wake: deps.wake }));
   if (deps.notify) app.use(notifyRouter({ pool: deps.pool, clock: deps.clock ?? systemClock, ...deps.notify }));
   app.use(notFound);
   app.use(errorHandler(deps.logger));

@@ -38,7 +38,7 @@ export interface SendJob {
 }
 
 /** What waits least behind a long queue of ordinary messages. */
-const PRIORITY: Record<string, number> = { teacher_alert: 4, absence: 3, low_mark: 3, teacher_digest: 2, test: 5 };
+const PRIORITY: Record<string, number> = { teacher_alert: 4, absence: 3, low_mark: 3, teacher_digest: 2, test: 5, sign_in_code: 6 };
 export const priorityOf = (kind: string): number => PRIORITY[kind] ?? 0;
 
 /** Sends the sender jobs in a transaction (the notify queue's `enqueue`). */

@@ -10,7 +10,8 @@ const time = z.string().regex(TIME_OF_DAY, 'must be HH:MM');
 export const CHANNELS = ['telegram', 'email', 'sms'] as const;
 export type Channel = (typeof CHANNELS)[number];
 export const PURPOSES = ['marks', 'attendance', 'reports', 'announcements'] as const;
-export type Purpose = (typeof PURPOSES)[number] | 'discrepancies';
+/** `discrepancies`: staff work messages (no consent needed); `sign_in`: a one-time sign-in code (to a contact point its owner consented to, for any purpose). */
+export type Purpose = (typeof PURPOSES)[number] | 'discrepancies' | 'sign_in';
 
 export const NotifyPolicySchema = z.object({
   /** Nothing is sent to parents while false (teachers' alerts follow `teachers.enabled`). */

@@ -44,7 +44,9 @@ export async function loadReach(db: Pool | PoolClient, schoolId: string, personI
 export type Route = { channel: Channel; contact: Contact } | { channel: 'none'; reason: string };
 
 export function hasConsent(reach: Reach, personId: string, channel: Channel, purpose: Purpose): boolean {
-  return purpose === 'discrepancies' || reach.consents.has(consentKey(personId, channel, purpose));
+  if (purpose === 'discrepancies') return true;
+  if (purpose === 'sign_in') return [...reach.consents].some((k) => k.startsWith(`${personId}|${channel}|`));
+  return reach.consents.has(consentKey(personId, channel, purpose));
 }
 
 /** The channel a message to `personId` goes by, skipping `tried` (channels that failed for it already). */

@@ -179,7 +179,8 @@ export class Sender {
     const provider = await this.providerOf(client, schoolId, channel);
     if (!provider) return this.stop(client, schoolId, row, 'failed', `the school has no enabled ${channel} provider`);
     if (provider.pausedUntil && provider.pausedUntil > now) return this.later(client, schoolId, row.id, provider.pausedUntil, `waiting: the ${channel} provider is paused (${provider.pausedReason ?? 'account problem'})`, row.kind);
-    const at = row.kind === 'test' ? now : sendableAt(now, row.time_zone, policy.quietHours);
+    // A test message and a sign-in code are asked for by someone waiting for them: no quiet hours.
+    const at = row.kind === 'test' || row.kind === 'sign_in_code' ? now : sendableAt(now, row.time_zone, policy.quietHours);
     if (at.getTime() > now.getTime() + 1000) return this.later(client, schoolId, row.id, at, 'waiting: quiet hours', row.kind);
     const lang = row.language === 'ky' || row.language === 'ru' ? row.language : policy.language;
     const rendered = renderMessage(row.kind, row.data, { lang, channel, schoolName: row.school_name, maxSmsParts: policy.sms.maxParts });

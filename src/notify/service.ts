@@ -43,7 +43,8 @@ function view(r: ViewRow): NotificationView {
   return {
     id: r.id, schoolId: r.school_id, eventKey: r.event_key, kind: r.kind, purpose: r.purpose, channel: r.channel, recipientId: r.recipient_id, pupilId: r.pupil_id,
     to: maskAddress(r.channel, r.address), status: r.status, reason: r.reason, attempts: r.attempts, parts: r.parts, provider: r.provider,
-    providerMessageId: r.provider_message_id, providerStatus: r.provider_status, fallbackOf: r.fallback_of, digestId: r.digest_id, text: r.body,
+    // A sign-in code is its recipient's alone: never shown back through the outbox.
+    providerMessageId: r.provider_message_id, providerStatus: r.provider_status, fallbackOf: r.fallback_of, digestId: r.digest_id, text: r.kind === 'sign_in_code' && r.body ? '[sign-in code withheld]' : r.body,
     notBefore: iso(r.not_before), createdAt: r.created_at.toISOString(), sentAt: iso(r.sent_at), deliveredAt: iso(r.delivered_at),
   };
 }

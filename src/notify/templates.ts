@@ -29,6 +29,7 @@ export interface TemplateData {
   teacher_digest: TeacherDigestData;
   teacher_alert: TeacherAlertData;
   test: Record<string, never>;
+  sign_in_code: { code: string };
 }
 export type Kind = keyof TemplateData;
 
@@ -50,12 +51,12 @@ const SUBJECTS: Record<Lang, Partial<Record<Kind, string>>> = {
   ru: {
     mark: 'новая отметка', mark_changed: 'отметка изменена', low_mark: 'отметка', absence: 'пропуск урока', period_mark: 'отметка за период',
     marks_digest: 'отметки за день', progress_report: 'отчёт об успеваемости и посещаемости', teacher_digest: 'открытые расхождения журнала',
-    teacher_alert: 'расхождение в журнале', test: 'проверка уведомлений',
+    teacher_alert: 'расхождение в журнале', test: 'проверка уведомлений', sign_in_code: 'код для входа',
   },
   ky: {
     mark: 'жаңы баа', mark_changed: 'баа өзгөртүлдү', low_mark: 'баа', absence: 'сабак калтырылды', period_mark: 'мезгилдик баа',
     marks_digest: 'күндүн баалары', progress_report: 'үлгүрүү жана катышуу боюнча отчёт', teacher_digest: 'журналдагы ачык дал келбестиктер',
-    teacher_alert: 'журналдагы дал келбестик', test: 'билдирүүлөрдү текшерүү',
+    teacher_alert: 'журналдагы дал келбестик', test: 'билдирүүлөрдү текшерүү', sign_in_code: 'кирүү коду',
   },
 };
 
@@ -70,7 +71,7 @@ export function render<K extends Kind>(kind: K, data: TemplateData[K], o: { lang
   const sms = o.channel === 'sms';
   const body = textOf(kind, data, lang, sms);
   if (o.channel !== 'email') return { text: body };
-  const staff = kind === 'teacher_digest' || kind === 'teacher_alert' || kind === 'test';
+  const staff = kind === 'teacher_digest' || kind === 'teacher_alert' || kind === 'test' || kind === 'sign_in_code';
   const text = staff ? body : `${body}\n\n${FOOTER[lang]}`;
   return { subject: `${o.schoolName}: ${SUBJECTS[lang][kind] ?? kind}`, text, html: htmlOf(text) };
 }
@@ -144,6 +145,10 @@ function textOf<K extends Kind>(kind: K, data: TemplateData[K], lang: Lang, sms:
     }
     case 'test':
       return lang === 'ky' ? 'Мектептин билдирүү каналы иштейт.' : 'Канал уведомлений школы работает.';
+    case 'sign_in_code': {
+      const { code } = data as TemplateData['sign_in_code'];
+      return lang === 'ky' ? `Кирүү коду: ${code}. Аны эч кимге айтпаңыз.` : `Код для входа: ${code}. Никому его не сообщайте.`;
+    }
     default:
       return String(kind);
   }

@@ -19,6 +19,7 @@ const samples: { [K in Kind]: TemplateData[K] } = {
   teacher_digest: { date: '2025-09-15', total: 12, byRule: [{ rule: 'topic_missing', title: 'Тема не записана', count: 11 }, { rule: 'mark_backdated', title: 'Задним числом', count: 1 }], items: [{ title: 'Тема не записана', className: '5А', subject: 'Алгебра', day: '2025-09-12' }] },
   teacher_alert: { rule: 'mark_backdated', title: 'Отметка выставлена задним числом', className: '5А', subject: 'Алгебра', day: '2025-09-12' },
   test: {},
+  sign_in_code: { code: '482913' },
 };
 
 describe('message templates', () => {

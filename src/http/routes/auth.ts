@@ -9,6 +9,8 @@ import { callerOf } from '../caller.js';
 import { parseRequest } from '../errors.js';
 
 const Login = z.strictObject({ login: z.string().min(1).max(200), password: z.string().min(1).max(500), session: z.enum(['cookie', 'bearer']).default('bearer') });
+const CodeRequest = z.strictObject({ login: z.string().min(1).max(200) });
+const CodeSignIn = z.strictObject({ login: z.string().min(1).max(200), code: z.string().min(1).max(20), session: z.enum(['cookie', 'bearer']).default('bearer') });
 const PasswordChange = z.strictObject({ current: z.string().min(1).max(500), password: z.string().min(1).max(500) });
 const Id = z.object({ id: z.uuid() });
 const SchoolId = z.object({ schoolId: z.uuid() });
@@ -34,6 +36,20 @@ export function authRouter(auth: Auth): Router {
     const body = parseRequest(Login, req.body, 'body');
     const user = await auth.users.checkPassword(body.login, body.password);
     if (!user) throw new UnauthorizedError('the login or the password is wrong');
+    const session = await auth.sessions.create(user.id, body.session);
+    if (body.session === 'cookie') setSessionCookie(res, session.token, session.expiresAt, req.secure);
+    res.status(201).json({ token: body.session === 'bearer' ? session.token : undefined, expiresAt: session.expiresAt.toISOString(), user: { id: user.id, kind: user.kind, login: user.login } });
+  });
+  router.post('/v1/auth/code', async (req, res) => {
+    const { login } = parseRequest(CodeRequest, req.body, 'body');
+    await auth.codes.request(login, req.ip ?? 'unknown', (l) => auth.users.findByLogin(l));
+    // The same answer whether or not the login exists or could be reached.
+    res.status(202).json({ message: 'if this login can receive a code, it has been sent' });
+  });
+  router.post('/v1/auth/code/verify', async (req, res) => {
+    const body = parseRequest(CodeSignIn, req.body, 'body');
+    const user = await auth.users.findByLogin(body.login);
+    if (!user || !(await auth.codes.verify(user.id, body.code.trim()))) throw new UnauthorizedError('the code is wrong, used or expired');
     const session = await auth.sessions.create(user.id, body.session);
     if (body.session === 'cookie') setSessionCookie(res, session.token, session.expiresAt, req.secure);
     res.status(201).json({ token: body.session === 'bearer' ? session.token : undefined, expiresAt: session.expiresAt.toISOString(), user: { id: user.id, kind: user.kind, login: user.login } });
