@@ -2976,7 +2976,7 @@ export interface operations {
             };
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
-            /** @description Body over 1 MB or more than 5 */
+            /** @description Body over 1 MB or more than 5,000 records; nothing was written */
             413: {
                 headers: {
                     [name: string]: unknown;
