@@ -13,6 +13,7 @@ import { correctionDays, plantDiscrepancies, serveCorrections } from './plants.j
 import { hasSchools, loadDemoSchool } from './load.js';
 import { DEMO_TITLE_PREFIX, startDemoPlatforms, type DemoPlatforms } from './platforms.js';
 import type { DemoSchool } from './types.js';
+import { startDemoWebhooks, type DemoWebhookReceiver, type ReceivedWebhook } from './webhook-receiver.js';
 
 /** How often the demo looks for its platforms' first successful syncs (to serve the planted corrections). */
 const CORRECTION_POLL_MS = 2000;
@@ -36,6 +37,7 @@ export class DemoRunner {
 
   private platforms?: DemoPlatforms;
   private channels?: DemoChannels;
+  private receiver?: DemoWebhookReceiver;
   private correcting: Promise<void> = Promise.resolve();
 
   /** With `sync`, the demo also runs the platform simulators and syncs the demo school from them. */
@@ -46,6 +48,8 @@ export class DemoRunner {
       box?: SecretBox;
       /** With it, the teachers get their digest as soon as the platforms' first syncs have been checked. */
       notify?: { teacherDigestNow(schoolId: string, reason: string): Promise<void> };
+      /** With it (and `box`), a local webhook receiver is registered for the demo school and shows the signed deliveries. */
+      webhooks?: boolean;
     },
     private readonly settings: DemoSettings,
   ) {}
@@ -73,11 +77,12 @@ export class DemoRunner {
     await this.correcting;
     await this.platforms?.close();
     await this.channels?.close();
+    await this.receiver?.close();
   }
 
   /** What the demo's delivery simulators received (GET /v1/demo/outbox); empty without them. */
-  outbox(): DemoOutbox {
-    return this.channels?.outbox() ?? { email: [], telegram: [], sms: [] };
+  outbox(): DemoOutbox & { webhooks: ReceivedWebhook[] } {
+    return { ...(this.channels?.outbox() ?? { email: [], telegram: [], sms: [] }), webhooks: this.receiver?.deliveries() ?? [] };
   }
 
   /** The current school year up to today (the generated school lives in Moscow time). */
@@ -113,6 +118,13 @@ export class DemoRunner {
       }
     }
     if (!this.deps.sync || this.abort.signal.aborted) return;
+    if (this.deps.webhooks && this.deps.box && !this.receiver) {
+      try {
+        this.receiver = await startDemoWebhooks(this.deps.pool, this.deps.box, this.deps.sync.targets, schoolId);
+      } catch (error) {
+        this.deps.logger.warn({ error: describeError(error) }, 'the demo webhook receiver did not start');
+      }
+    }
     try {
       const electronic = plantDiscrepancies(generateSchool(options)).electronic;
       this.platforms = await startDemoPlatforms({ ...this.deps, sync: this.deps.sync }, electronic, schoolId);

@@ -12,6 +12,7 @@ import { connectionsRouter } from './routes/connections.js';
 import { discrepanciesRouter } from './routes/discrepancies.js';
 import { paperRouter } from './routes/paper.js';
 import { notifyRouter, type NotifyRouterDeps } from './routes/notify.js';
+import { webhooksRouter, type WebhooksRouterDeps } from './routes/webhooks.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import type { ConnectionService } from '../sync/connections.js';
 import { readSyncHealth } from '../sync/alerts.js';
@@ -31,6 +32,8 @@ export interface AppDeps {
   clock?: Clock;
   /** The notify engine's parts the API exposes (the secret box for providers' secrets, the send queue, the demo's mailbox); without them the notification routes are absent. */
   notify?: Omit<NotifyRouterDeps, 'pool' | 'clock'>;
+  /** The webhook engine's parts the API exposes; without them the webhook routes are absent. */
+  webhooks?: Omit<WebhooksRouterDeps, 'pool' | 'clock'>;
 }
 
 /** The HTTP API (openapi/openapi.yaml): one router per resource, one error envelope. */
@@ -59,6 +62,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(paperRouter(deps.pool, deps.clock ?? systemClock));
   if (sync) app.use(connectionsRouter({ pool: deps.pool, ...sync }));
   if (deps.notify) app.use(notifyRouter({ pool: deps.pool, clock: deps.clock ?? systemClock, ...deps.notify }));
+  if (deps.webhooks) app.use(webhooksRouter({ pool: deps.pool, clock: deps.clock ?? systemClock, ...deps.webhooks }));
   app.use(notFound);
   app.use(errorHandler(deps.logger));
   return app;
