@@ -36,7 +36,7 @@ describe('the delivery schedule (Svix)', () => {
     [301, 'failure'], [302, 'failure'], [307, 'failure'], [308, 'failure'],
     [400, 'failure'], [404, 'failure'], [410, 'disable'], [500, 'failure'],
     [429, 'throttled'], [502, 'throttled'], [503, 'throttled'], [504, 'throttled'],
-  ] as const)('answers %i as %s', (status, verdict) => {
+  ] as Array<[number, string]>)('answers %i as %s', (status, verdict) => {
     expect(verdictOf(status)).toBe(verdict);
   });
 
@@ -78,7 +78,7 @@ describe('signing', () => {
     const body = '{"type":"mark.created"}';
     const headers = signedHeaders(webhookIdOf('0b9c1a5e-0000-4000-8000-000000000001'), now, body, [newSecret, oldSecret]);
     expect(headers['webhook-id']).toBe('msg_0b9c1a5e000040008000000000000001');
-    expect(headers['webhook-signature'].split(' ')).toHaveLength(2);
+    expect(headers['webhook-signature']!.split(' ')).toHaveLength(2);
     expect(headers['webhook-signature']).toMatch(/^v1,\S+ v1,\S+$/);
     expect(new Webhook(newSecret).verify(body, headers)).toEqual({ type: 'mark.created' });
     expect(new Webhook(oldSecret).verify(body, headers)).toEqual({ type: 'mark.created' });
