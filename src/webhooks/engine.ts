@@ -1,5 +1,5 @@
 import type PgBoss from 'pg-boss';
-import { dbOf, startJobQueue } from '../db/job-queue.js';
+import { startJobQueue } from '../db/job-queue.js';
 import type { Pool, PoolClient } from '../db/pool.js';
 import type { Clock } from '../lib/clock.js';
 import { describeError } from '../lib/errors.js';
@@ -58,8 +58,9 @@ export class WebhookEngine {
   }
 
   /** Queues delivery jobs in a transaction (committed with the messages they deliver). */
-  readonly enqueue = async (client: PoolClient, jobs: readonly DeliveryJob[]): Promise<void> => {
-    await this.boss.insert(jobs.map((j) => ({ name: DELIVER_QUEUE, data: { schoolId: j.schoolId, id: j.id }, startAfter: j.startAfter })), { db: dbOf(client) });
+  readonly enqueue = async (client: Pool | PoolClient, jobs: readonly DeliveryJob[]): Promise<void> => {
+    const db: PgBoss.Db = { executeSql: (text, values) => client.query(text, values) };
+    await this.boss.insert(jobs.map((j) => ({ name: DELIVER_QUEUE, data: { schoolId: j.schoolId, id: j.id }, startAfter: j.startAfter })), { db });
   };
 
   /** Takes delivery jobs (the worker role) and sweeps every `sweepSeconds`. */

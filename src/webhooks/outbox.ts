@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { PoolClient } from '../db/pool.js';
+import type { Pool, PoolClient } from '../db/pool.js';
+import { describeError } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
 import type { Clock } from '../lib/clock.js';
 import type { Consumer } from '../journal/feed.js';
 import { eventTypeOf, journalEventOf, serialise, subscribes, type EmittedEventType, type WebhookEvent } from './events.js';
@@ -14,8 +16,8 @@ export interface DeliveryJob {
   startAfter: Date;
 }
 
-/** Sends delivery jobs in a transaction (the engine's; committed with the rows they deliver). */
-export type DeliveryEnqueue = (client: PoolClient, jobs: readonly DeliveryJob[]) => Promise<void>;
+/** Sends delivery jobs on the connection that wrote their messages (in its transaction, when it has one). */
+export type DeliveryEnqueue = (client: Pool | PoolClient, jobs: readonly DeliveryJob[]) => Promise<void>;
 
 interface Outgoing {
   eventKey: string;
@@ -28,7 +30,7 @@ interface Outgoing {
  * with its delivery job in the same transaction: a crash keeps both or neither, and a replay of the same
  * events inserts nothing. Each body is serialised once here; those bytes are what every attempt signs.
  */
-export async function writeMessages(client: PoolClient, schoolId: string, outgoing: readonly Outgoing[], now: Date, enqueue?: DeliveryEnqueue): Promise<number> {
+export async function writeMessages(client: Pool | PoolClient, schoolId: string, outgoing: readonly Outgoing[], now: Date, enqueue?: DeliveryEnqueue): Promise<number> {
   if (outgoing.length === 0) return 0;
   const { rows: endpoints } = await client.query<{ id: string; event_types: string[] }>(
     `SELECT id::text, event_types FROM webhook_endpoint WHERE school_id = $1 AND status = 'enabled' AND deleted_at IS NULL`, [schoolId]);
@@ -82,7 +84,26 @@ export interface EmittedEvent {
  * caller's own transaction, so the message exists exactly when the change does. Without `enqueue` (a
  * module that has no engine at hand) the message is delivered by the engine's sweeper within its tick.
  */
-export async function emitWebhookEvent(client: PoolClient, schoolId: string, event: EmittedEvent, now: Date, enqueue?: DeliveryEnqueue): Promise<number> {
+export async function emitWebhookEvent(client: Pool | PoolClient, schoolId: string, event: EmittedEvent, now: Date, enqueue?: DeliveryEnqueue): Promise<number> {
   const data = { ...event.data, id: event.id, schoolId, entity: event.type.split('.')[0]!, ...(event.fetch ? { fetch: event.fetch } : {}) };
   return writeMessages(client, schoolId, [{ eventKey: `x:${event.key}`, event: { type: event.type, timestamp: now.toISOString(), data } }], now, enqueue);
+}
+
+/**
+ * `sync_run.failed` for a run that failed for good (no retry follows), with ids and the error's kind only
+ * (an error text may quote a platform's answer). The sync executor ends a run with single statements, not
+ * one transaction, so this is one statement of its own; a failure here is logged and never fails the run's
+ * own bookkeeping.
+ */
+export async function emitSyncRunFailed(pool: Pool, clock: Clock, logger: Logger, run: { id: string; connectionId: string }, errorKind: string): Promise<void> {
+  try {
+    const { rows } = await pool.query<{ school_id: string }>('SELECT school_id::text FROM connection WHERE id = $1', [run.connectionId]);
+    if (!rows[0]) return;
+    await emitWebhookEvent(pool, rows[0].school_id, {
+      type: 'sync_run.failed', key: `sync_run.failed:${run.id}`, id: run.id, data: { connectionId: run.connectionId, errorKind },
+      fetch: `/v1/sync-runs/${run.id}`,
+    }, clock.now());
+  } catch (error) {
+    logger.warn({ runId: run.id, error: describeError(error) }, 'webhooks: sync_run.failed was not emitted');
+  }
 }

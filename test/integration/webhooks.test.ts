@@ -12,7 +12,7 @@ import { createLogger } from '../../src/lib/logger.js';
 import { TargetPolicy } from '../../src/lib/net-targets.js';
 import { Deliverer } from '../../src/webhooks/deliver.js';
 import { WebhookEngine, type WebhookSettings } from '../../src/webhooks/engine.js';
-import { emitWebhookEvent } from '../../src/webhooks/outbox.js';
+import { emitSyncRunFailed, emitWebhookEvent } from '../../src/webhooks/outbox.js';
 import { RETRY_DELAYS_MS, JITTER } from '../../src/webhooks/schedule.js';
 import { staffCaller } from '../support/callers.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
@@ -353,6 +353,19 @@ describe('replay and recover', () => {
     }
     const [c] = await received(1);
     expect(verify(setup.secret, c!)).toEqual(expect.objectContaining({ type: 'sync_run.failed', data: expect.objectContaining({ id: '00000000-0000-4000-8000-000000000042', entity: 'sync_run' }) }));
+  });
+
+  it('sync_run.failed from the executor is written without a job of its own and delivered once due (the sweeper queues such messages)', async () => {
+    const setup = await setUp(['sync_run.*']);
+    const runId = '00000000-0000-4000-8000-000000000043';
+    await emitSyncRunFailed(db.pool, clock, logger, { id: runId, connectionId: setup.school.sourceId }, 'auth');
+    await emitSyncRunFailed(db.pool, clock, logger, { id: runId, connectionId: setup.school.sourceId }, 'auth');
+    expect(await engine.deliverDue(setup.school.schoolId)).toBe(1);
+    const [c] = await received(1);
+    expect(verify(setup.secret, c!)).toEqual({
+      type: 'sync_run.failed', timestamp: expect.any(String),
+      data: { id: runId, schoolId: setup.school.schoolId, entity: 'sync_run', connectionId: setup.school.sourceId, errorKind: 'auth', fetch: `/v1/sync-runs/${runId}` },
+    });
   });
 });
 
