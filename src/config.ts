@@ -119,7 +119,7 @@ export const ConfigSchema = z.object({
   WEBHOOK_TIMEOUT_SECONDS: intInRange(1, 60).default(15),
   WEBHOOK_DISABLE_AFTER_SECONDS: intInRange(1, 90 * 86_400).default(432_000),
   WEBHOOK_ROTATION_GRACE_SECONDS: intInRange(0, 30 * 86_400).default(86_400),
-  WEBHOOK_CONCURRENCY: intInRange(1, 64).default(8),
+  WEBHOOK_CONCURRENCY: intInRange(1, 64).default(4),
   WEBHOOK_LEASE_SECONDS: intInRange(5, 3600).default(60),
   WEBHOOK_SWEEP_SECONDS: intInRange(1, 3600).default(30),
   /** Roles of this process: api, worker, scheduler (comma-separated); npm start runs all three. */

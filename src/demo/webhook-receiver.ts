@@ -86,12 +86,15 @@ export class DemoWebhookReceiver {
   }
 }
 
+/** What the demo subscribes to: the sync's changes of marks, absences and period marks (lessons would drown them). */
+const DEMO_EVENT_TYPES = ['mark.*', 'attendance.*', 'period_mark.*', 'sync_run.failed'];
+
 /** How the demo's endpoint is told from a school's own. */
 export const DEMO_WEBHOOK_DESCRIPTION = 'demo receiver (local)';
 
 /**
  * The receiver, allow-listed for the demo school (it is a private, loopback target) and registered for
- * every event type. A restart listens on a new port: the previous demo endpoint is deleted first.
+ * DEMO_EVENT_TYPES. A restart listens on a new port: the previous demo endpoint is deleted first.
  */
 export async function startDemoWebhooks(pool: Pool, box: SecretBox, targets: TargetPolicy, schoolId: string): Promise<DemoWebhookReceiver> {
   const receiver = await DemoWebhookReceiver.start();
@@ -101,7 +104,7 @@ export async function startDemoWebhooks(pool: Pool, box: SecretBox, targets: Tar
     await writeAllowedTargets(pool, schoolId, [...entries, origin]);
     await pool.query(`UPDATE webhook_endpoint SET deleted_at = now(), status = 'disabled', disabled_reason = 'deleted' WHERE school_id = $1 AND description = $2 AND deleted_at IS NULL`,
       [schoolId, DEMO_WEBHOOK_DESCRIPTION]);
-    const endpoint = await createEndpoint(pool, box, targets, schoolId, { url: receiver.url, eventTypes: ['*'], description: DEMO_WEBHOOK_DESCRIPTION });
+    const endpoint = await createEndpoint(pool, box, targets, schoolId, { url: receiver.url, eventTypes: DEMO_EVENT_TYPES, description: DEMO_WEBHOOK_DESCRIPTION });
     receiver.useSecret(endpoint.secret);
     return receiver;
   } catch (error) {

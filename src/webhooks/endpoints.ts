@@ -67,13 +67,17 @@ export async function schoolOfEndpoint(db: Pool | PoolClient, id: string): Promi
   return rows[0]?.school_id;
 }
 
-/** Registers an endpoint; returns it with its new secret (the only time it is shown). */
+/**
+ * Registers an endpoint; returns it with its new secret (the only time it is shown). It takes the
+ * journal's events from now on — not the school's history (a recover covers what it has been sent).
+ */
 export async function createEndpoint(pool: Pool, box: SecretBox, targets: TargetPolicy, schoolId: string, input: EndpointInput): Promise<EndpointView & { secret: string }> {
   checkEventTypes(input.eventTypes);
   await checkReceiver(await schoolPolicy(pool, targets, schoolId), input.url);
   const secret = generateSecret();
   const { rows } = await pool.query<Row>(
-    `INSERT INTO webhook_endpoint (school_id, url, description, event_types, secrets) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
+    `INSERT INTO webhook_endpoint (school_id, url, description, event_types, secrets, after_seq)
+     VALUES ($1, $2, $3, $4, $5, coalesce((SELECT seq FROM journal_head WHERE school_id = $1), 0)) RETURNING ${COLUMNS}`,
     [schoolId, input.url, input.description ?? null, input.eventTypes, box.seal({ current: secret } satisfies SigningSecrets)]);
   return { ...viewOf(box, rows[0]!), secret };
 }

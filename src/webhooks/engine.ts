@@ -12,6 +12,9 @@ import { webhooksConsumer, type DeliveryJob } from './outbox.js';
 
 export const DELIVER_QUEUE = 'webhook-deliver';
 
+/** How long an idle delivery loop waits before asking the queue again. */
+const IDLE_POLL_MS = 1000;
+
 export interface WebhookSettings {
   delivery: DeliverySettings;
   /** Deliveries in flight per process. */
@@ -63,19 +66,40 @@ export class WebhookEngine {
     await this.boss.insert(jobs.map((j) => ({ name: DELIVER_QUEUE, data: { schoolId: j.schoolId, id: j.id }, startAfter: j.startAfter })), { db });
   };
 
-  /** Takes delivery jobs (the worker role) and sweeps every `sweepSeconds`. */
+  private readonly loops: Promise<void>[] = [];
+
+  /** Takes delivery jobs (the worker role): `concurrency` loops in this process, and the sweeper every `sweepSeconds`. */
   async work(): Promise<void> {
-    for (let i = 0; i < this.settings.concurrency; i++) {
-      await this.boss.work<{ schoolId: string; id: string }>(DELIVER_QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => {
-        if (job) await this.deliverer.deliver(job.data);
-      });
-    }
+    for (let i = 0; i < this.settings.concurrency; i++) this.loops.push(this.loop());
     const sweep = () => {
       void this.sweep().finally(() => {
         if (!this.stopped) this.sweepTimer = setTimeout(sweep, this.settings.sweepSeconds * 1000).unref();
       });
     };
     this.sweepTimer = setTimeout(sweep, this.settings.sweepSeconds * 1000).unref();
+  }
+
+  /**
+   * One delivery loop: fetch a job, deliver, complete, and straight on to the next while there are any
+   * (pg-boss's own `work` pauses its polling interval after every job, which caps a worker at two a second).
+   * An error leaves the message to its lease and the sweeper.
+   */
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        const [job] = await this.boss.fetch<{ schoolId: string; id: string }>(DELIVER_QUEUE, { batchSize: 1 });
+        if (!job) {
+          await new Promise((r) => setTimeout(r, IDLE_POLL_MS));
+          continue;
+        }
+        await this.deliverer.deliver(job.data).catch((error: unknown) => this.logger.warn({ message: job.data.id, error: describeError(error) }, 'webhooks: a delivery failed'));
+        await this.boss.complete(DELIVER_QUEUE, job.id);
+      } catch (error) {
+        if (this.stopped) return;
+        this.logger.warn({ error: describeError(error) }, 'webhooks: fetching delivery jobs failed (trying again)');
+        await new Promise((r) => setTimeout(r, IDLE_POLL_MS * 4));
+      }
+    }
   }
 
   /**
@@ -125,6 +149,8 @@ export class WebhookEngine {
     this.stopping ??= (async () => {
       this.stopped = true;
       clearTimeout(this.sweepTimer);
+      // The loops finish the delivery they are in (bounded by the receiver timeout).
+      await Promise.allSettled(this.loops);
       await this.boss.stop({ graceful: true, wait: true, timeout: 20_000 });
     })();
     return this.stopping;

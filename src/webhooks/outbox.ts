@@ -22,6 +22,8 @@ export type DeliveryEnqueue = (client: Pool | PoolClient, jobs: readonly Deliver
 interface Outgoing {
   eventKey: string;
   event: WebhookEvent;
+  /** A journal event's seq: only endpoints registered before it take it. */
+  seq?: number;
 }
 
 /**
@@ -32,9 +34,11 @@ interface Outgoing {
  */
 export async function writeMessages(client: Pool | PoolClient, schoolId: string, outgoing: readonly Outgoing[], now: Date, enqueue?: DeliveryEnqueue): Promise<number> {
   if (outgoing.length === 0) return 0;
-  const { rows: endpoints } = await client.query<{ id: string; event_types: string[] }>(
-    `SELECT id::text, event_types FROM webhook_endpoint WHERE school_id = $1 AND status = 'enabled' AND deleted_at IS NULL`, [schoolId]);
-  const rows = endpoints.flatMap((e) => outgoing.filter((o) => subscribes(e.event_types, o.event.type)).map((o) => ({ endpoint: e.id, ...o })));
+  const { rows: endpoints } = await client.query<{ id: string; event_types: string[]; after_seq: string }>(
+    `SELECT id::text, event_types, after_seq::text FROM webhook_endpoint WHERE school_id = $1 AND status = 'enabled' AND deleted_at IS NULL`, [schoolId]);
+  const rows = endpoints.flatMap((e) => outgoing
+    .filter((o) => subscribes(e.event_types, o.event.type) && (o.seq === undefined || o.seq > Number(e.after_seq)))
+    .map((o) => ({ endpoint: e.id, ...o })));
   if (rows.length === 0) return 0;
   const bodies = new Map(outgoing.map((o) => [o.eventKey, serialise(o.event)]));
   const { rows: inserted } = await client.query<{ id: string }>(
@@ -61,7 +65,7 @@ export function webhooksConsumer(clock: Clock, enqueue: DeliveryEnqueue): Consum
     // Another system waits for this one: woken after 1 s like the parents' messages.
     wakeSeconds: 1,
     handle: async (client, schoolId, events) => {
-      const outgoing = events.filter((e) => eventTypeOf(e) !== undefined).map((e) => ({ eventKey: `e:${e.seq}`, event: journalEventOf(schoolId, e) }));
+      const outgoing = events.filter((e) => eventTypeOf(e) !== undefined).map((e) => ({ eventKey: `e:${e.seq}`, seq: e.seq, event: journalEventOf(schoolId, e) }));
       await writeMessages(client, schoolId, outgoing, clock.now(), enqueue);
     },
   };

@@ -141,6 +141,16 @@ describe('deliveries of journal changes', () => {
     expect(await messagesOf(setup.endpointId)).toHaveLength(2);
   });
 
+  it('a new endpoint takes the journal from its registration on, not the school\'s history', async () => {
+    // The roster and two lessons were written before the endpoint: with `*` it takes the new mark only.
+    const setup = await setUp(['*']);
+    await feed(setup, [{ id: 'm1', pupil: 'p1', value: '5' }]);
+    const [c] = await received(1);
+    expect((verify(setup.secret, c!) as { type: string }).type).toBe('mark.created');
+    const { rows } = await db.pool.query<{ event_type: string }>('SELECT event_type FROM webhook_message WHERE endpoint_id = $1', [setup.endpointId]);
+    expect(rows.map((r) => r.event_type)).toEqual(['mark.created']);
+  });
+
   it('after a rotation, old and new secrets both verify the same delivery until the grace period ends', async () => {
     const setup = await setUp();
     const rotated = await request(setup.app).post(`/v1/webhooks/${setup.endpointId}/rotate-secret`).expect(200);

@@ -10,6 +10,7 @@ CREATE TABLE "webhook_endpoint" (
     "disabled_at" TIMESTAMPTZ(6),
     "secrets" BYTEA NOT NULL,
     "failing_since" TIMESTAMPTZ(6),
+    "after_seq" BIGINT NOT NULL DEFAULT 0,
     "deleted_at" TIMESTAMPTZ(6),
     "created_at" TIMESTAMPTZ(6) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updated_at" TIMESTAMPTZ(6) NOT NULL DEFAULT CURRENT_TIMESTAMP,
