@@ -14,7 +14,7 @@ import { heartbeat, releaseLease, takeLease } from './lease.js';
 import { raiseAlert, resolveAlerts } from './alerts.js';
 import { finishRun, getRun, markRunning, saveProgress, type RunMode, type RunView } from './runs.js';
 import { InterruptedError, syncStreams } from './run-streams.js';
-import { emitSyncRunFailed } from '../webhooks/outbox.js';
+import { emitSyncRunFailed } from '../webhooks/emitters.js';
 
 export interface ExecutorDeps {
   pool: Pool;

@@ -93,7 +93,6 @@ export class Deliverer {
        SELECT $1, $2, count(*) + 1, $3, $4, $5, $6, $7, $8, $9 FROM webhook_attempt WHERE school_id = $1 AND message_id = $2`,
       [c.schoolId, c.id, c.trigger, startedAt, result.durationMs, result.statusCode ?? null, result.body ?? null,
         result.error?.slice(0, 500) ?? (verdict === 'success' ? null : redirectNote(result.statusCode)), verdict === 'success']);
-    const now = this.deps.clock.now();
     if (verdict === 'success') {
       await this.finish(client, c, 'succeeded', result.statusCode);
       await client.query(`UPDATE webhook_endpoint SET failing_since = NULL, updated_at = now() WHERE school_id = $1 AND id = $2 AND failing_since IS NOT NULL`, [c.schoolId, c.endpointId]);
@@ -104,6 +103,12 @@ export class Deliverer {
       await this.disable(client, c, 'the receiver answered 410 Gone');
       return;
     }
+    await this.recordFailure(client, c, startedAt, verdict, result);
+  }
+
+  /** A failed attempt: the endpoint's failure record, then disabled, or the next attempt, or failed for good. */
+  private async recordFailure(client: PoolClient, c: Claimed, startedAt: Date, verdict: Verdict, result: PostResult): Promise<void> {
+    const now = this.deps.clock.now();
     const { rows } = await client.query<{ failing_since: Date }>(
       `UPDATE webhook_endpoint SET failing_since = coalesce(failing_since, $3), updated_at = now() WHERE school_id = $1 AND id = $2 RETURNING failing_since`,
       [c.schoolId, c.endpointId, startedAt]);

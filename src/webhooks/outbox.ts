@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from '../db/pool.js';
-import { describeError } from '../lib/errors.js';
-import type { Logger } from '../lib/logger.js';
 import type { Clock } from '../lib/clock.js';
 import type { Consumer } from '../journal/feed.js';
 import { eventTypeOf, journalEventOf, serialise, subscribes, type EmittedEventType, type WebhookEvent } from './events.js';
@@ -91,23 +89,4 @@ export interface EmittedEvent {
 export async function emitWebhookEvent(client: Pool | PoolClient, schoolId: string, event: EmittedEvent, now: Date, enqueue?: DeliveryEnqueue): Promise<number> {
   const data = { ...event.data, id: event.id, schoolId, entity: event.type.split('.')[0]!, ...(event.fetch ? { fetch: event.fetch } : {}) };
   return writeMessages(client, schoolId, [{ eventKey: `x:${event.key}`, event: { type: event.type, timestamp: now.toISOString(), data } }], now, enqueue);
-}
-
-/**
- * `sync_run.failed` for a run that failed for good (no retry follows), with ids and the error's kind only
- * (an error text may quote a platform's answer). The sync executor ends a run with single statements, not
- * one transaction, so this is one statement of its own; a failure here is logged and never fails the run's
- * own bookkeeping.
- */
-export async function emitSyncRunFailed(pool: Pool, clock: Clock, logger: Logger, run: { id: string; connectionId: string }, errorKind: string): Promise<void> {
-  try {
-    const { rows } = await pool.query<{ school_id: string }>('SELECT school_id::text FROM connection WHERE id = $1', [run.connectionId]);
-    if (!rows[0]) return;
-    await emitWebhookEvent(pool, rows[0].school_id, {
-      type: 'sync_run.failed', key: `sync_run.failed:${run.id}`, id: run.id, data: { connectionId: run.connectionId, errorKind },
-      fetch: `/v1/sync-runs/${run.id}`,
-    }, clock.now());
-  } catch (error) {
-    logger.warn({ runId: run.id, error: describeError(error) }, 'webhooks: sync_run.failed was not emitted');
-  }
 }

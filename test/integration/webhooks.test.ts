@@ -12,7 +12,8 @@ import { createLogger } from '../../src/lib/logger.js';
 import { TargetPolicy } from '../../src/lib/net-targets.js';
 import { Deliverer } from '../../src/webhooks/deliver.js';
 import { WebhookEngine, type WebhookSettings } from '../../src/webhooks/engine.js';
-import { emitSyncRunFailed, emitWebhookEvent } from '../../src/webhooks/outbox.js';
+import { emitDiscrepancyEvents, emitSyncRunFailed } from '../../src/webhooks/emitters.js';
+import { emitWebhookEvent } from '../../src/webhooks/outbox.js';
 import { RETRY_DELAYS_MS, JITTER } from '../../src/webhooks/schedule.js';
 import { staffCaller } from '../support/callers.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
@@ -376,6 +377,32 @@ describe('replay and recover', () => {
       type: 'sync_run.failed', timestamp: expect.any(String),
       data: { id: runId, schoolId: setup.school.schoolId, entity: 'sync_run', connectionId: setup.school.sourceId, errorKind: 'auth', fetch: `/v1/sync-runs/${runId}` },
     });
+  });
+});
+
+describe('discrepancy events', () => {
+  it('the checks\' transaction emits discrepancy.opened for what it created and discrepancy.resolved for what it resolved', async () => {
+    const setup = await setUp(['discrepancy.*']);
+    const { schoolId } = setup.school;
+    const client = await db.pool.connect();
+    try {
+      // What an evaluation writes (checks/engine.ts): one new finding, and one older one resolved at head 7.
+      await client.query('BEGIN');
+      await client.query(`INSERT INTO discrepancy (school_id, key, rule, kind, severity, fingerprint, pupil_id, day) VALUES ($1, 'k-new', 'late_mark', 'regulation', 'warning', 'f', $2, '2025-09-15')`,
+        [schoolId, setup.school.people.p1]);
+      await client.query(`INSERT INTO discrepancy (school_id, key, rule, kind, severity, fingerprint, status, first_seen_at, resolved_at, resolved_seq)
+                          VALUES ($1, 'k-old', 'late_mark', 'regulation', 'warning', 'f', 'resolved', now() - interval '1 day', now(), 7)`, [schoolId]);
+      await emitDiscrepancyEvents(client, schoolId, 7, clock.now());
+      await emitDiscrepancyEvents(client, schoolId, 7, clock.now());
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    expect(await engine.deliverDue(schoolId)).toBe(2);
+    const events = (await received(2)).map((c) => verify(setup.secret, c) as { type: string; data: Record<string, unknown> });
+    expect(events.map((e) => e.type).sort()).toEqual(['discrepancy.opened', 'discrepancy.resolved']);
+    const opened = events.find((e) => e.type === 'discrepancy.opened')!;
+    expect(opened.data).toEqual(expect.objectContaining({ rule: 'late_mark', kind: 'regulation', pupilId: setup.school.people.p1, date: '2025-09-15', fetch: expect.stringMatching(/^\/v1\/discrepancies\//) }));
   });
 });
 
