@@ -280,28 +280,6 @@ describe('the delivery policy', () => {
   });
 });
 
-describe('crash safety', () => {
-  it('a message whose worker died mid-attempt (lease over) is swept and sent again with the same webhook-id', async () => {
-    const setup = await setUp();
-    takeOverDelivery();
-    await feed(setup, [{ id: 'm1', pupil: 'p1', value: '5' }]);
-    const [message] = await messagesOf(setup.endpointId);
-    // What a worker killed after its claim leaves behind: `sending`, an attempt counted, a lease.
-    const lease = new Date(clock.now().getTime() + 60_000);
-    await db.pool.query(`UPDATE webhook_message SET status = 'sending', attempts = 1, lease_until = $2 WHERE id = $1`, [message!.id, lease]);
-    expect(await engine.deliverDue(setup.school.schoolId)).toBe(0);
-    clock.set(new Date(lease.getTime() + 1));
-    // The sweeper's job and this process may race for it: the claim lets one attempt through.
-    expect(await engine.sweep()).toBeGreaterThanOrEqual(1);
-    await engine.deliverDue(setup.school.schoolId);
-    const [c] = await received(1);
-    await waitFor('recorded', async () => ((await messagesOf(setup.endpointId))[0]?.status === 'succeeded' ? true : undefined), 30_000, 50);
-    expect(receiver.captured).toHaveLength(1);
-    expect(c!.headers['webhook-id']).toBe(`msg_${message!.id.replaceAll('-', '')}`);
-    expect((await messagesOf(setup.endpointId))[0]).toEqual(expect.objectContaining({ status: 'succeeded', attempts: 2 }));
-  });
-});
-
 describe('SSRF guard', () => {
   it.each([
     ['http://127.0.0.1:<port>/', (port: number) => `http://127.0.0.1:${port}/`],
@@ -457,5 +435,28 @@ describe('routes', () => {
     await request(stranger).post(`/v1/webhook-messages/${messages.body.items[0].id}/replay`).expect(404);
     await request(setup.app).delete(`/v1/webhooks/${setup.endpointId}`).expect(204);
     await request(setup.app).get(`/v1/webhooks/${setup.endpointId}`).expect(404);
+  });
+});
+
+// Last: its sweep queues every old test's pending messages too (to receivers long closed).
+describe('crash safety', () => {
+  it('a message whose worker died mid-attempt (lease over) is swept and sent again with the same webhook-id', async () => {
+    const setup = await setUp();
+    takeOverDelivery();
+    await feed(setup, [{ id: 'm1', pupil: 'p1', value: '5' }]);
+    const [message] = await messagesOf(setup.endpointId);
+    // What a worker killed after its claim leaves behind: `sending`, an attempt counted, a lease.
+    const lease = new Date(clock.now().getTime() + 60_000);
+    await db.pool.query(`UPDATE webhook_message SET status = 'sending', attempts = 1, lease_until = $2 WHERE id = $1`, [message!.id, lease]);
+    expect(await engine.deliverDue(setup.school.schoolId)).toBe(0);
+    clock.set(new Date(lease.getTime() + 1));
+    // The sweeper's job and this process may race for it: the claim lets one attempt through.
+    expect(await engine.sweep()).toBeGreaterThanOrEqual(1);
+    await engine.deliverDue(setup.school.schoolId);
+    const [c] = await received(1);
+    await waitFor('recorded', async () => ((await messagesOf(setup.endpointId))[0]?.status === 'succeeded' ? true : undefined), 30_000, 50);
+    expect(receiver.captured).toHaveLength(1);
+    expect(c!.headers['webhook-id']).toBe(`msg_${message!.id.replaceAll('-', '')}`);
+    expect((await messagesOf(setup.endpointId))[0]).toEqual(expect.objectContaining({ status: 'succeeded', attempts: 2 }));
   });
 });
