@@ -86,8 +86,8 @@ export class DemoWebhookReceiver {
   }
 }
 
-/** What the demo subscribes to: the sync's changes of marks, absences and period marks (lessons would drown them). */
-const DEMO_EVENT_TYPES = ['mark.*', 'attendance.*', 'period_mark.*', 'sync_run.failed'];
+/** What the demo subscribes to: the sync's changes of marks, absences and period marks, and the planted discrepancies (lessons would drown them). */
+const DEMO_EVENT_TYPES = ['mark.*', 'attendance.*', 'period_mark.*', 'discrepancy.*', 'sync_run.failed'];
 
 /** How the demo's endpoint is told from a school's own. */
 export const DEMO_WEBHOOK_DESCRIPTION = 'demo receiver (local)';
