@@ -110,6 +110,18 @@ export const ConfigSchema = z.object({
   NOTIFY_TELEGRAM_CHAT_INTERVAL_MS: intInRange(1000, 60_000).default(1100),
   /** polling: this process's scheduler long-polls the schools' bots (getUpdates); webhook: Telegram posts to /v1/telegram/{providerId}/webhook. */
   NOTIFY_TELEGRAM_UPDATES: z.enum(['polling', 'webhook']).default('polling'),
+  /**
+   * Outgoing webhooks (src/webhooks): receiver timeout, how long an endpoint may fail without one success
+   * before it is disabled (5 days), how long a rotated-out secret keeps signing (24 h), deliveries in
+   * flight per worker process, how long a worker owns a message it is sending, and how often the sweeper
+   * requeues messages whose worker died.
+   */
+  WEBHOOK_TIMEOUT_SECONDS: intInRange(1, 60).default(15),
+  WEBHOOK_DISABLE_AFTER_SECONDS: intInRange(1, 90 * 86_400).default(432_000),
+  WEBHOOK_ROTATION_GRACE_SECONDS: intInRange(0, 30 * 86_400).default(86_400),
+  WEBHOOK_CONCURRENCY: intInRange(1, 64).default(4),
+  WEBHOOK_LEASE_SECONDS: intInRange(5, 3600).default(60),
+  WEBHOOK_SWEEP_SECONDS: intInRange(1, 3600).default(30),
   /** Roles of this process: api, worker, scheduler (comma-separated); npm start runs all three. */
   ROLES: z
     .string()

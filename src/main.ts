@@ -19,6 +19,8 @@ import type { SendCode } from './auth/one-time-codes.js';
 import type { Pool } from './db/pool.js';
 import type { Enqueue } from './notify/outbox.js';
 import { sendSignInCode } from './notify/sign-in.js';
+import { TargetPolicy } from './lib/net-targets.js';
+import { WebhookEngine, type WebhookSettings } from './webhooks/engine.js';
 
 export interface Service {
   /** The API's address, when this process has the api role. */
@@ -26,6 +28,7 @@ export interface Service {
   db: Database;
   sync: SyncService;
   notify: NotifyEngine;
+  webhooks: WebhookEngine;
   demo: DemoRunner;
   /** Stops everything in order (see closeService); resolves once the embedded Postgres has stopped too. */
   close(): Promise<void>;
@@ -40,6 +43,7 @@ export async function startService(config: Config, logger: Logger, clock: Clock 
   const db = await openDatabase(config, logger);
   let sync: SyncService | undefined;
   let notify: NotifyEngine | undefined;
+  let webhooks: WebhookEngine | undefined;
   let demo: DemoRunner | undefined;
   let server: Server | undefined;
   try {
@@ -48,16 +52,18 @@ export async function startService(config: Config, logger: Logger, clock: Clock 
     const box = await loadSecretBox(config.CONNECTION_SECRETS_KEY, config.DATA_DIR, { external: config.DATABASE_URL !== undefined });
     const engine = (notify = await NotifyEngine.start(db.pool, clock, logger, box, notifySettingsOf(config)));
     const auth = createAuth(db.pool, box, clock, authSettingsOf(config), codeSender(db.pool, clock, engine.enqueue));
+    // The webhooks' own policy object: the demo's allowed origins are the school's allow-list, not process-wide.
+    const hooks = (webhooks = await WebhookEngine.start(db.pool, clock, logger, box, new TargetPolicy(config.CONNECTION_ALLOWED_TARGETS), webhookSettingsOf(config)));
     const clocked = async () => bothOf(await ScheduledChecks.start(db.pool, clock, logger, {
       defaults: { times: { after_lessons: config.CHECKS_AFTER_LESSONS_AT, nightly: config.CHECKS_NIGHTLY_AT }, lookbackDays: config.CHECKS_LOOKBACK_DAYS },
       refreshSeconds: 300, pollingSeconds: 5,
-    }), engine);
+    }), bothOf(engine, hooks));
     sync = await startSync(config, { pool: db.pool, clock, logger, adapters }, config.ROLES, {
-      deferStart: true, consumers: [checksConsumer(clock), engine.consumer], afterRun: checksAfterRun(db.pool, clock), clocked,
+      deferStart: true, consumers: [checksConsumer(clock), engine.consumer, hooks.consumer], afterRun: checksAfterRun(db.pool, clock), clocked,
     });
     let url: string | undefined;
     const accounts = { users: auth.users, dataDir: config.DATA_DIR, url: () => url };
-    demo = new DemoRunner({ pool: db.pool, clock, logger, adapters, sync, box, notify: engine, accounts }, { mode: config.DEMO, seed: config.DEMO_SEED, pupils: config.DEMO_PUPILS });
+    demo = new DemoRunner({ pool: db.pool, clock, logger, adapters, sync, box, notify: engine, webhooks: true, accounts }, { mode: config.DEMO, seed: config.DEMO_SEED, pupils: config.DEMO_PUPILS });
     if (config.ROLES.includes('api')) {
       await demo.start();
       const app = createApp({
@@ -65,6 +71,7 @@ export async function startService(config: Config, logger: Logger, clock: Clock 
         schools: createSchoolRepository(db.prisma), logger, embedded: db.embedded, demoStatus: () => demo!.state(),
         sync: { connections: sync.connections, queue: sync.queue }, wake: sync.feed.wake, journalPageMaxDays: config.JOURNAL_PAGE_MAX_DAYS, clock,
         notify: { box, enqueue: engine.enqueue, targets: sync.targets, demoOutbox: () => demo!.outbox() },
+        webhooks: { box, enqueue: hooks.enqueue, targets: hooks.targets, rotationGraceSeconds: config.WEBHOOK_ROTATION_GRACE_SECONDS },
       });
       server = await listen(app, config.HOST, config.PORT);
       const address = server.address();
@@ -75,11 +82,11 @@ export async function startService(config: Config, logger: Logger, clock: Clock 
     const begin = sync.begin.bind(sync);
     void (demo.loaded() ?? Promise.resolve()).then(begin).catch((error: unknown) => logger.error({ error: describeError(error) }, 'the sync worker did not start'));
     logger.info({ roles: config.ROLES, pid: process.pid }, 'journal bridge started');
-    const running = { sync, notify, demo, server };
-    return { url, db, sync, notify: engine, demo, close: () => closeService(db, running) };
+    const running = { sync, notify, webhooks, demo, server };
+    return { url, db, sync, notify: engine, webhooks: hooks, demo, close: () => closeService(db, running) };
   } catch (error) {
     // Whatever started is stopped again, the embedded Postgres last.
-    await closeService(db, { sync, notify, demo, server }).catch(() => undefined);
+    await closeService(db, { sync, notify, webhooks, demo, server }).catch(() => undefined);
     throw error;
   }
 }
@@ -90,12 +97,13 @@ export async function startService(config: Config, logger: Logger, clock: Clock 
  * their leases back), the demo's simulators stop (the draining syncs read from them until then), open
  * API connections close, then the pools, then the embedded Postgres.
  */
-async function closeService(db: Database, parts: { sync?: SyncService; notify?: NotifyEngine; demo?: DemoRunner; server?: Server }): Promise<void> {
+async function closeService(db: Database, parts: { sync?: SyncService; notify?: NotifyEngine; webhooks?: WebhookEngine; demo?: DemoRunner; server?: Server }): Promise<void> {
   const closed = parts.server ? new Promise<void>((resolve) => parts.server!.close(() => resolve())) : Promise.resolve();
   parts.server?.closeIdleConnections();
   await parts.sync?.stop();
   // The sync engine stopped the notify engine's clocked work with its own; a process that never began still has its queue.
   await parts.notify?.stop();
+  await parts.webhooks?.stop();
   await parts.demo?.stop();
   parts.server?.closeAllConnections();
   await closed;
@@ -128,6 +136,14 @@ export function notifySettingsOf(config: Config): NotifySettings {
     },
     concurrency: config.NOTIFY_CONCURRENCY, retryLimit: config.NOTIFY_RETRY_LIMIT, retryDelaySeconds: config.NOTIFY_RETRY_DELAY_SECONDS,
     tickSeconds: config.NOTIFY_TICK_SECONDS, telegramPolling: config.NOTIFY_TELEGRAM_UPDATES === 'polling',
+  };
+}
+
+/** The webhook engine's settings from the environment. */
+export function webhookSettingsOf(config: Config): WebhookSettings {
+  return {
+    delivery: { timeoutMs: config.WEBHOOK_TIMEOUT_SECONDS * 1000, leaseSeconds: config.WEBHOOK_LEASE_SECONDS, disableAfterSeconds: config.WEBHOOK_DISABLE_AFTER_SECONDS },
+    concurrency: config.WEBHOOK_CONCURRENCY, rotationGraceSeconds: config.WEBHOOK_ROTATION_GRACE_SECONDS, sweepSeconds: config.WEBHOOK_SWEEP_SECONDS,
   };
 }
 

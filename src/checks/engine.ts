@@ -1,5 +1,6 @@
 import type { PoolClient } from '../db/pool.js';
 import { FINDING_COLUMNS, type Rule, type RuleContext, type RuleInput } from './types.js';
+import { emitDiscrepancyEvents } from '../webhooks/emitters.js';
 
 /**
  * The engine: every rule's SELECT goes into one staging table, then one statement merges the stage
@@ -66,6 +67,7 @@ export async function evaluateRules(ctx: RuleContext, rules: readonly Rule[], he
   const opened = await mergeFindings(client, ctx.schoolId);
   const resolving = performance.now();
   const resolved = await resolveMissing(ctx, rules, headSeq);
+  await emitDiscrepancyEvents(client, ctx.schoolId, headSeq, ctx.now);
   const mergeMs = Math.round(resolving - merging);
   const resolveMs = Math.round(performance.now() - resolving);
   return { rules: outcomes, inputs: built, mergeMs, resolveMs, found: outcomes.reduce((n, o) => n + o.found, 0), opened, resolved };

@@ -16,6 +16,7 @@ import { hasSchools, loadDemoSchool } from './load.js';
 import { DEMO_TITLE_PREFIX, startDemoPlatforms, type DemoPlatforms } from './platforms.js';
 import { pushDemoClub } from './push.js';
 import type { DemoSchool } from './types.js';
+import { startDemoWebhooks, type DemoWebhookReceiver, type ReceivedWebhook } from './webhook-receiver.js';
 
 /** How often the demo looks for its platforms' first successful syncs (to serve the planted corrections). */
 const CORRECTION_POLL_MS = 2000;
@@ -39,6 +40,7 @@ export class DemoRunner {
 
   private platforms?: DemoPlatforms;
   private channels?: DemoChannels;
+  private receiver?: DemoWebhookReceiver;
   private correcting: Promise<void> = Promise.resolve();
 
   /** With `sync`, the demo also runs the platform simulators and syncs the demo school from them. */
@@ -51,6 +53,8 @@ export class DemoRunner {
       notify?: { teacherDigestNow(schoolId: string, reason: string): Promise<void> };
       /** With it, the demo school gets one account per kind of user, printed at every start (kept under dataDir). */
       accounts?: { users: Users; dataDir: string; url?: () => string | undefined };
+      /** With it (and `box`), a local webhook receiver is registered for the demo school and shows the signed deliveries. */
+      webhooks?: boolean;
     },
     private readonly settings: DemoSettings,
   ) {}
@@ -78,11 +82,12 @@ export class DemoRunner {
     await this.correcting;
     await this.platforms?.close();
     await this.channels?.close();
+    await this.receiver?.close();
   }
 
   /** What the demo's delivery simulators received (GET /v1/demo/outbox); empty without them. */
-  outbox(): DemoOutbox {
-    return this.channels?.outbox() ?? { email: [], telegram: [], sms: [] };
+  outbox(): DemoOutbox & { webhooks: ReceivedWebhook[] } {
+    return { ...(this.channels?.outbox() ?? { email: [], telegram: [], sms: [] }), webhooks: this.receiver?.deliveries() ?? [] };
   }
 
   /** The current school year up to today (the generated school lives in Moscow time). */
@@ -118,6 +123,13 @@ export class DemoRunner {
       }
     }
     if (!this.deps.sync || this.abort.signal.aborted) return;
+    if (this.deps.webhooks && this.deps.box && !this.receiver) {
+      try {
+        this.receiver = await startDemoWebhooks(this.deps.pool, this.deps.box, this.deps.sync.targets, schoolId);
+      } catch (error) {
+        this.deps.logger.warn({ error: describeError(error) }, 'the demo webhook receiver did not start');
+      }
+    }
     try {
       const electronic = plantDiscrepancies(generateSchool(options)).electronic;
       this.platforms = await startDemoPlatforms({ ...this.deps, sync: this.deps.sync }, electronic, schoolId);

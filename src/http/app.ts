@@ -13,6 +13,7 @@ import { discrepanciesRouter } from './routes/discrepancies.js';
 import { paperRouter } from './routes/paper.js';
 import { notifyRouter, type NotifyRouterDeps } from './routes/notify.js';
 import { pushRouter } from './routes/push.js';
+import { webhooksRouter, type WebhooksRouterDeps } from './routes/webhooks.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import type { ConnectionService } from '../sync/connections.js';
 import { readSyncHealth } from '../sync/alerts.js';
@@ -42,6 +43,8 @@ export interface AppDeps {
   wake?: WakeHook;
   /** The notify engine's parts the API exposes (the secret box for providers' secrets, the send queue, the demo's mailbox); without them the notification routes are absent. */
   notify?: Omit<NotifyRouterDeps, 'pool' | 'clock'>;
+  /** The webhook engine's parts the API exposes; without them the webhook routes are absent. */
+  webhooks?: Omit<WebhooksRouterDeps, 'pool' | 'clock'>;
 }
 
 /** The HTTP API (openapi/openapi.yaml): one router per resource, one error envelope. */
@@ -75,6 +78,7 @@ export function createApp(deps: AppDeps): Express {
   if (sync) app.use(connectionsRouter({ pool: deps.pool, ...sync }));
   app.use(pushRouter({ pool: deps.pool, clock: deps.clock ?? systemClock, wake: deps.wake }));
   if (deps.notify) app.use(notifyRouter({ pool: deps.pool, clock: deps.clock ?? systemClock, ...deps.notify }));
+  if (deps.webhooks) app.use(webhooksRouter({ pool: deps.pool, clock: deps.clock ?? systemClock, ...deps.webhooks }));
   app.use(notFound);
   app.use(errorHandler(deps.logger));
   return app;

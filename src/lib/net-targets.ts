@@ -67,6 +67,22 @@ export class TargetPolicy {
     }
   }
 
+  /**
+   * This policy plus more allowed origins and CIDRs, with the same resolver: a school's own allow-list
+   * (webhook receivers on its premises) on top of the process-wide one. Throws like the constructor.
+   */
+  extendedWith(entries: readonly string[]): TargetPolicy {
+    const extended = new TargetPolicy(entries, this.resolve);
+    for (const origin of this.origins) extended.origins.add(origin);
+    extended.cidrs.push(...this.cidrs);
+    return extended;
+  }
+
+  /** Whether an origin or address is allowed as such (the socket check of a connection made through `lookup`). */
+  allows(origin: string, address: string): boolean {
+    return this.origins.has(origin) || this.inAllowedRange(address);
+  }
+
   /** Allows one more exact origin (the composing code's own simulators: src/demo/platforms.ts). */
   allowOrigin(url: string): void {
     this.origins.add(new URL(url).origin);

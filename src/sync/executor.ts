@@ -14,6 +14,7 @@ import { heartbeat, releaseLease, takeLease } from './lease.js';
 import { raiseAlert, resolveAlerts } from './alerts.js';
 import { finishRun, getRun, markRunning, saveProgress, type RunMode, type RunView } from './runs.js';
 import { InterruptedError, syncStreams } from './run-streams.js';
+import { emitSyncRunFailed } from '../webhooks/emitters.js';
 
 export interface ExecutorDeps {
   pool: Pool;
@@ -151,6 +152,7 @@ async function failAttempt(deps: ExecutorDeps, run: RunView, attempt: { final: b
   // This attempt's run ends here either way; a retry is a run of its own (trigger "retry").
   await finishRun(deps.pool, run.id, { status: 'failed', streams: [], requests, error: message, errorKind: kind });
   if (retrying) return { outcome: 'retry', error: error as Error };
+  await emitSyncRunFailed(deps.pool, deps.clock, deps.logger, run, kind);
   return { outcome: 'done', run: (await getRun(deps.pool, run.id))! };
 }
 
