@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { Pool } from '../db/pool.js';
 import { NotFoundError } from '../lib/errors.js';
 import { permit, seesWholeSchool, type Caller, type Permission, type SchoolGrant } from './caller.js';
@@ -24,6 +25,28 @@ export type Visibility = { whole: true } | { whole: false; scope: Scope };
 /** The scope of a grant: the whole school, or the person's own classes, lessons and children. */
 export async function visibilityOf(pool: Pool, grant: SchoolGrant): Promise<Visibility> {
   if (seesWholeSchool(grant)) return { whole: true };
+  const cache = cachesOf(pool).visibility;
+  const key = `${grant.schoolId}|${grant.personId}|${[...grant.roles].sort().join(',')}`;
+  const cached = cache.get(key);
+  if (cached) return cached;
+  const visibility = await readVisibility(pool, grant);
+  cache.set(key, visibility);
+  return visibility;
+}
+
+/**
+ * Per pool (one database): a class's school (never changes), and a person's scope for SCOPE_TTL_MS — a
+ * guardianship or an assignment the platforms change shows within it (the caller's grants too: grants.ts).
+ */
+const SCOPE_TTL_MS = 30_000;
+const caches = new WeakMap<Pool, { classSchool: LRUCache<string, string>; visibility: LRUCache<string, Visibility> }>();
+function cachesOf(pool: Pool) {
+  let c = caches.get(pool);
+  if (!c) caches.set(pool, (c = { classSchool: new LRUCache({ max: 100_000 }), visibility: new LRUCache({ max: 20_000, ttl: SCOPE_TTL_MS }) }));
+  return c;
+}
+
+async function readVisibility(pool: Pool, grant: SchoolGrant): Promise<Visibility> {
   const personId = grant.personId!;
   const { rows } = await pool.query<{ classes: string[] | null; pairs: string[] | null; children: string[] | null; child_classes: string[] | null }>(
     `SELECT
@@ -53,13 +76,22 @@ export interface ClassAccess { schoolId: string; grant: SchoolGrant; visibility:
 /** The class's school, the caller's permit there, and how much of the class it may see; 404 when none of it. */
 export async function accessClass(pool: Pool, caller: Caller, classId: string, permission: Permission, schoolId?: string): Promise<ClassAccess> {
   const what = `class ${classId}`;
-  const { rows } = await pool.query<{ school_id: string }>('SELECT school_id::text FROM class_group WHERE id = $1 AND ($2::uuid IS NULL OR school_id = $2)', [classId, schoolId ?? null]);
-  if (!rows[0]) throw new NotFoundError(what);
-  const grant = permit(caller, rows[0].school_id, permission, what);
+  const classSchool = await schoolOfClass(pool, classId);
+  if (!classSchool || (schoolId !== undefined && classSchool !== schoolId)) throw new NotFoundError(what);
+  const grant = permit(caller, classSchool, permission, what);
   const visibility = await visibilityOf(pool, grant);
   const view = classViewOf(visibility, classId);
   if (!view) throw new NotFoundError(what);
-  return { schoolId: rows[0].school_id, grant, visibility, view };
+  return { schoolId: classSchool, grant, visibility, view };
+}
+
+async function schoolOfClass(pool: Pool, classId: string): Promise<string | undefined> {
+  const cache = cachesOf(pool).classSchool;
+  const cached = cache.get(classId);
+  if (cached) return cached;
+  const { rows } = await pool.query<{ school_id: string }>('SELECT school_id::text FROM class_group WHERE id = $1', [classId]);
+  if (rows[0]) cache.set(classId, rows[0].school_id);
+  return rows[0]?.school_id;
 }
 
 function classViewOf(visibility: Visibility, classId: string): ClassView | undefined {

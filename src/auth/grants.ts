@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { Pool, PoolClient } from '../db/pool.js';
 import { permissionsOf, ROLES, type Role, type SchoolGrant } from './caller.js';
 
@@ -23,4 +24,29 @@ export async function readGrants(db: Pool | PoolClient, userId: string): Promise
     const roles = row.roles.filter((r): r is Role => (ROLES as readonly string[]).includes(r));
     return [row.school_id, { schoolId: row.school_id, roles, permissions: permissionsOf(roles), personId: row.person_id }];
   }));
+}
+
+/**
+ * Grants per user, kept for GRANTS_TTL_MS: a session is checked against the database on every request
+ * (revocation is immediate), but what the journal says a person is changes rarely and costs a query. A
+ * change made through this process (a role set, a user created) forgets the user at once; one made by a
+ * sync or another process shows within the TTL.
+ */
+export class GrantCache {
+  static readonly TTL_MS = 30_000;
+  private readonly cache = new LRUCache<string, Map<string, SchoolGrant>>({ max: 20_000, ttl: GrantCache.TTL_MS });
+
+  constructor(private readonly pool: Pool) {}
+
+  async get(userId: string): Promise<Map<string, SchoolGrant>> {
+    const cached = this.cache.get(userId);
+    if (cached) return cached;
+    const grants = await readGrants(this.pool, userId);
+    this.cache.set(userId, grants);
+    return grants;
+  }
+
+  forget(userId: string): void {
+    this.cache.delete(userId);
+  }
 }

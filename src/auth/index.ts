@@ -3,6 +3,7 @@ import type { Clock } from '../lib/clock.js';
 import type { SecretBox } from '../lib/secret-box.js';
 import { ApiKeys } from './api-keys.js';
 import { OneTimeCodes, type CodeLimits, type SendCode } from './one-time-codes.js';
+import { GrantCache } from './grants.js';
 import { Sessions } from './sessions.js';
 import { Users } from './users.js';
 
@@ -16,11 +17,12 @@ export const DEFAULT_CODE_LIMITS: CodeLimits = { ttlSeconds: 300, perLogin: 5, p
 
 /** `send` delivers one-time codes (the notify engine's outbox); without it codes are counted but never sent. */
 export function createAuth(pool: Pool, box: SecretBox, clock: Clock, settings: AuthSettings, send?: SendCode): Auth {
+  const grants = new GrantCache(pool);
   return {
     pool,
     keys: new ApiKeys(pool, box.derive('api-keys'), clock),
-    sessions: new Sessions(pool, clock, settings.sessionTtlSeconds),
-    users: new Users(pool, clock),
+    sessions: new Sessions(pool, clock, settings.sessionTtlSeconds, grants),
+    users: new Users(pool, clock, grants),
     codes: new OneTimeCodes(pool, clock, box.derive('one-time-codes'), settings.codes ?? DEFAULT_CODE_LIMITS, send),
   };
 }

@@ -2,14 +2,14 @@ import { randomBytes } from 'node:crypto';
 import type { Pool } from '../db/pool.js';
 import type { Clock } from '../lib/clock.js';
 import type { ParentCaller, StaffCaller } from './caller.js';
-import { readGrants } from './grants.js';
+import type { GrantCache } from './grants.js';
 import { SESSION_PREFIX, isSessionToken, sha256 } from './tokens.js';
 
 export type SessionKind = 'cookie' | 'bearer';
 
 /** Sessions of signed-in people: a random token (kept as its SHA-256), with an absolute expiry and revocation. */
 export class Sessions {
-  constructor(private readonly pool: Pool, private readonly clock: Clock, private readonly ttlSeconds: number) {}
+  constructor(private readonly pool: Pool, private readonly clock: Clock, private readonly ttlSeconds: number, private readonly grants: GrantCache) {}
 
   async create(userId: string, kind: SessionKind): Promise<{ token: string; id: string; expiresAt: Date }> {
     const token = `${SESSION_PREFIX}${randomBytes(32).toString('base64url')}`;
@@ -35,7 +35,7 @@ export class Sessions {
     );
     const row = rows[0];
     if (!row) return undefined;
-    const grants = await readGrants(this.pool, row.user_id);
+    const grants = await this.grants.get(row.user_id);
     return { kind: row.kind, userId: row.user_id, sessionId: row.id, login: row.login, grants };
   }
 }

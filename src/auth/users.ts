@@ -4,6 +4,7 @@ import type { Clock } from '../lib/clock.js';
 import { AppError, NotFoundError, ValidationError } from '../lib/errors.js';
 import { appendAudit } from './audit.js';
 import { ROLES, type Role } from './caller.js';
+import type { GrantCache } from './grants.js';
 
 /**
  * People who sign in: staff (password, argon2id, or a one-time code) and parents (one-time code or the
@@ -29,7 +30,7 @@ export async function hashPassword(password: string): Promise<string> {
 interface Row { id: string; kind: 'staff' | 'parent'; login: string; password_hash: string | null; disabled_at: Date | null; created_at: Date }
 
 export class Users {
-  constructor(private readonly pool: Pool, private readonly clock: Clock) {}
+  constructor(private readonly pool: Pool, private readonly clock: Clock, private readonly grants?: GrantCache) {}
 
   /** Creates a user with their schools and roles; `by` is the actor (a user, a key, `cli`). */
   async create(input: NewUser, by: string): Promise<UserView> {
@@ -67,6 +68,7 @@ export class Users {
       );
       await appendAudit(client, this.clock, [schoolId], { actor: by, action: 'user.roles_changed', objectType: 'user', objectIds: [userId], detail: { roles, personId } });
     });
+    this.grants?.forget(userId);
   }
 
   /** Users of a school with their roles there. */

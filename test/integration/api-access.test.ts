@@ -59,6 +59,7 @@ function urlFor(op: Operation, f: SchoolFixture, ids: { keyId?: string; userId?:
     if (op.path.startsWith('/v1/discrepancies/')) return f.discrepancyId;
     if (op.path.startsWith('/v1/api-keys/')) return ids.keyId ?? randomUUID();
     if (op.path.includes('/users/')) return ids.userId ?? randomUUID();
+    if (op.path.startsWith('/v1/webhooks/')) return f.webhookId;
     return randomUUID();
   };
   const values: Record<string, string> = {
@@ -90,13 +91,13 @@ function send(op: Operation, url: string, token: string | undefined, body: objec
 
 /** Names and identifiers of school B that must never reach a caller of school A. */
 function foreignIds(): string[] {
-  return [B.schoolId, B.classId, B.otherClassId, B.connectionId, B.runId, B.discrepancyId, B.parentId, B.childId, keyB.id, userB.id];
+  return [B.schoolId, B.classId, B.otherClassId, B.connectionId, B.runId, B.discrepancyId, B.parentId, B.childId, B.webhookId, keyB.id, userB.id];
 }
 
 beforeAll(async () => {
   db = await createTestDatabase({ poolSize: 8 });
-  A = await loadSchoolFixture(db, clock, 31);
-  B = await loadSchoolFixture(db, clock, 32);
+  A = await loadSchoolFixture(db, clock, 31, box);
+  B = await loadSchoolFixture(db, clock, 32, box);
   engine = await startTestEngine(db, clock, { ROLES: 'api' });
   ({ app, close } = accessApp(db, auth(), clock, engine, box));
   callersA = await signInCallers(auth(), A, 'a');

@@ -3,6 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Express } from 'express';
 import request from 'supertest';
 import { verifyAudit } from '../../src/auth/audit.js';
+import { createPrisma } from '../../src/db/prisma.js';
+import { createSchoolRepository } from '../../src/db/repositories/schools.js';
+import { createApp } from '../../src/http/app.js';
+import { createLogger } from '../../src/lib/logger.js';
 import { fixedClock } from '../../src/lib/clock.js';
 import { SecretBox } from '../../src/lib/secret-box.js';
 import type { SyncService } from '../../src/sync/service.js';
@@ -26,7 +30,7 @@ const journal = (f: SchoolFixture, classId = f.classId, subjectId = f.subjectId)
 
 beforeAll(async () => {
   db = await createTestDatabase({ poolSize: 8 });
-  A = await loadSchoolFixture(db, clock, 41);
+  A = await loadSchoolFixture(db, clock, 41, box);
   engine = await startTestEngine(db, clock, { ROLES: 'api' });
   ({ app, close } = accessApp(db, auth(), clock, engine, box));
   as = await signInCallers(auth(), A, 'a');
@@ -179,5 +183,29 @@ describe('limits', () => {
     const big = JSON.stringify({ settings: { padding: 'x'.repeat(2 * 1024 * 1024) } });
     await request(app).put(`/v1/schools/${A.schoolId}/profile`).set('authorization', `Bearer ${as.key}`).set('content-type', 'application/json').send(big).expect(413);
     await request(app).put(`/v1/schools/${A.schoolId}/profile`).set('content-type', 'application/json').send(big).expect(401);
+  });
+});
+
+describe('request rates', () => {
+  it('are limited per key and per address before signing in, with Retry-After', async () => {
+    const prisma = createPrisma(db.url, 1);
+    try {
+      const limited = createApp({
+        auth: auth(), rates: { perCallerPerMinute: 5, perAddressPerMinute: 3 }, pool: db.pool, schools: createSchoolRepository(prisma),
+        logger: createLogger('silent'), embedded: false, demoStatus: () => ({ status: 'off' }), clock,
+      });
+      const byKey = [];
+      for (let i = 0; i < 7; i++) byKey.push((await request(limited).get('/v1/me').set('authorization', `Bearer ${as.key}`)).status);
+      expect(byKey).toEqual([200, 200, 200, 200, 200, 429, 429]);
+      // Another caller from the same address is not held back by the first one's limit.
+      await request(limited).get('/v1/me').set('authorization', `Bearer ${as.admin}`).expect(200);
+      const anonymous = [];
+      for (let i = 0; i < 5; i++) anonymous.push((await request(limited).post('/v1/auth/login').send({ login: 'x', password: 'y' })).status);
+      expect(anonymous).toEqual([401, 401, 401, 429, 429]);
+      const last = await request(limited).post('/v1/auth/login').send({ login: 'x', password: 'y' }).expect(429);
+      expect(Number(last.headers['retry-after'])).toBeGreaterThan(0);
+    } finally {
+      await prisma.$disconnect();
+    }
   });
 });

@@ -29,7 +29,7 @@ let as: SchoolCallers;
 
 beforeAll(async () => {
   db = await createTestDatabase({ poolSize: 8 });
-  A = await loadSchoolFixture(db, clock, 51);
+  A = await loadSchoolFixture(db, clock, 51, box);
   engine = await startTestEngine(db, clock, { ROLES: 'api' });
   const built = accessApp(db, testAuth(db.pool, clock, box), clock, engine, box);
   close = built.close;
@@ -60,7 +60,8 @@ describe('responses as the spec describes them', () => {
       `/v1/schools/${A.schoolId}/compliance`, `/v1/schools/${A.schoolId}/profile`, `/v1/notifications?school=${A.schoolId}`,
       `/v1/schools/${A.schoolId}/notify-policy`, `/v1/schools/${A.schoolId}/notify-providers`, `/v1/people/${A.parentId}/contacts`,
       `/v1/people/${A.parentId}/consents`, `/v1/people/${A.parentId}/notify-preferences`, '/v1/api-keys', `/v1/schools/${A.schoolId}/users`,
-      `/v1/schools/${A.schoolId}/audit`, `/v1/schools/${A.schoolId}/audit/verify`,
+      `/v1/schools/${A.schoolId}/audit`, `/v1/schools/${A.schoolId}/audit/verify`, `/v1/schools/${A.schoolId}/webhooks`, `/v1/webhooks/${A.webhookId}`,
+      `/v1/webhooks/${A.webhookId}/messages`, `/v1/schools/${A.schoolId}/webhook-allowed-targets`,
     ];
     const mismatches: string[] = [];
     let ok = 0;

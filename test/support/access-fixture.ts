@@ -9,6 +9,8 @@ import { createLogger } from '../../src/lib/logger.js';
 import type { SecretBox } from '../../src/lib/secret-box.js';
 import type { SyncService } from '../../src/sync/service.js';
 import type { TestDatabase } from './db.js';
+import { createEndpoint } from '../../src/webhooks/endpoints.js';
+import { TargetPolicy } from '../../src/lib/net-targets.js';
 import { keyFor } from './api.js';
 
 /** What one school of the access tests holds: ids of each kind of object, and the people who stand for each role. */
@@ -28,10 +30,11 @@ export interface SchoolFixture {
   teacherId: string;
   teacherPair: { classId: string; subjectId: string };
   deputyId: string;
+  webhookId: string;
 }
 
 /** Loads a small demo school, runs its checks, and finds one of everything. */
-export async function loadSchoolFixture(db: TestDatabase, clock: Clock, seed: number): Promise<SchoolFixture> {
+export async function loadSchoolFixture(db: TestDatabase, clock: Clock, seed: number, box: SecretBox): Promise<SchoolFixture> {
   const loaded = await loadDemoSchool({ pool: db.pool, clock, logger: createLogger('silent') }, { seed, pupils: 50, year: 2025, until: '2025-10-31' });
   const schoolId = loaded.schoolId;
   const one = async (sql: string, params: unknown[] = [schoolId]) => {
@@ -53,7 +56,10 @@ export async function loadSchoolFixture(db: TestDatabase, clock: Clock, seed: nu
       ORDER BY t.created_at, t.id LIMIT 1`, [schoolId],
   )).rows[0]!;
   const connectionId = loaded.connectionId;
+  // A receiver on the school's premises (allow-listed); nothing listens there, and nothing is sent in these tests.
+  const hook = await createEndpoint(db.pool, box, new TargetPolicy(['http://127.0.0.1:9']), schoolId, { url: 'http://127.0.0.1:9/hook', eventTypes: ['mark.created'] });
   return {
+    webhookId: hook.id,
     schoolId, classId: f1.class_id, otherClassId: f2.class_id, parentId: f1.guardian, otherParentId: f2.guardian, childId: f1.pupil,
     subjectId: await one('SELECT id::text FROM subject WHERE school_id = $1 ORDER BY name LIMIT 1'),
     connectionId,
@@ -103,6 +109,8 @@ export function accessApp(db: TestDatabase, auth: Auth, clock: Clock, engine: Sy
   const app = createApp({
     auth, rates: { perCallerPerMinute: 1_000_000, perAddressPerMinute: 1_000_000 }, pool: db.pool, schools: createSchoolRepository(prisma), logger: createLogger('silent'), embedded: false, demoStatus: () => ({ status: 'off' }), clock,
     sync: { connections: engine.connections, queue: engine.queue }, notify: { box },
+    // Deliveries are not taken here (no webhook worker): a replay's job only waits in the queue.
+    webhooks: { box, targets: new TargetPolicy(['http://127.0.0.1:9']), enqueue: async () => undefined, rotationGraceSeconds: 3600 },
   });
   return { app, close: () => prisma.$disconnect() };
 }
