@@ -60,6 +60,9 @@ function urlFor(op: Operation, f: SchoolFixture, ids: { keyId?: string; userId?:
     if (op.path.startsWith('/v1/api-keys/')) return ids.keyId ?? randomUUID();
     if (op.path.includes('/users/')) return ids.userId ?? randomUUID();
     if (op.path.startsWith('/v1/webhooks/')) return f.webhookId;
+    if (op.path.endsWith('/marks/{id}')) return f.markId;
+    if (op.path.endsWith('/attendance/{id}')) return f.attendanceId;
+    if (op.path.endsWith('/lessons/{id}')) return f.lessonId;
     return randomUUID();
   };
   const values: Record<string, string> = {
@@ -91,7 +94,7 @@ function send(op: Operation, url: string, token: string | undefined, body: objec
 
 /** Names and identifiers of school B that must never reach a caller of school A. */
 function foreignIds(): string[] {
-  return [B.schoolId, B.classId, B.otherClassId, B.connectionId, B.runId, B.discrepancyId, B.parentId, B.childId, B.webhookId, keyB.id, userB.id];
+  return [B.schoolId, B.classId, B.otherClassId, B.connectionId, B.runId, B.discrepancyId, B.parentId, B.childId, B.webhookId, B.markId, B.attendanceId, B.lessonId, keyB.id, userB.id];
 }
 
 beforeAll(async () => {

@@ -136,6 +136,11 @@ describe('what each role sees of its own school', () => {
     await get(`/v1/people/${A.parentId}/notify-preferences`, as.parent).expect(200);
     await get(`/v1/people/${A.otherParentId}/notify-preferences`, as.parent).expect(404);
     await get(`/v1/connections/${A.connectionId}`, as.parent).expect(403);
+    // What a webhook's fetch link names: their child's mark, not another family's.
+    expect((await get(`/v1/schools/${A.schoolId}/marks/${A.markId}`, as.parent).expect(200)).body).toMatchObject({ entity: 'mark', id: A.markId, pupilId: A.childId });
+    await get(`/v1/schools/${A.schoolId}/marks/${A.otherMarkId}`, as.parent).expect(404);
+    await get(`/v1/schools/${A.schoolId}/marks/${A.otherMarkId}`, as.key).expect(200);
+    await get(`/v1/schools/${A.schoolId}/lessons/${A.lessonId}`, as.parent).expect(200);
     await get(`/v1/discrepancies/${A.discrepancyId}`, as.parent).expect(403);
   });
 

@@ -61,7 +61,8 @@ describe('responses as the spec describes them', () => {
       `/v1/schools/${A.schoolId}/notify-policy`, `/v1/schools/${A.schoolId}/notify-providers`, `/v1/people/${A.parentId}/contacts`,
       `/v1/people/${A.parentId}/consents`, `/v1/people/${A.parentId}/notify-preferences`, '/v1/api-keys', `/v1/schools/${A.schoolId}/users`,
       `/v1/schools/${A.schoolId}/audit`, `/v1/schools/${A.schoolId}/audit/verify`, `/v1/schools/${A.schoolId}/webhooks`, `/v1/webhooks/${A.webhookId}`,
-      `/v1/webhooks/${A.webhookId}/messages`, `/v1/schools/${A.schoolId}/webhook-allowed-targets`,
+      `/v1/webhooks/${A.webhookId}/messages`, `/v1/schools/${A.schoolId}/marks/${A.markId}`, `/v1/schools/${A.schoolId}/attendance/${A.attendanceId}`,
+      `/v1/schools/${A.schoolId}/lessons/${A.lessonId}`, `/v1/schools/${A.schoolId}/webhook-allowed-targets`,
     ];
     const mismatches: string[] = [];
     let ok = 0;

@@ -31,6 +31,11 @@ export interface SchoolFixture {
   teacherPair: { classId: string; subjectId: string };
   deputyId: string;
   webhookId: string;
+  /** A mark and an absence of family 1's child, a mark of family 2's, and a lesson of family 1's class. */
+  markId: string;
+  attendanceId: string;
+  otherMarkId: string;
+  lessonId: string;
 }
 
 /** Loads a small demo school, runs its checks, and finds one of everything. */
@@ -45,7 +50,9 @@ export async function loadSchoolFixture(db: TestDatabase, clock: Clock, seed: nu
   const family = await db.pool.query<{ guardian: string; pupil: string; class_id: string }>(
     `SELECT DISTINCT ON (e.class_group_id) g.guardian_id::text AS guardian, g.pupil_id::text AS pupil, e.class_group_id::text AS class_id
        FROM guardianship g JOIN enrollment e ON e.person_id = g.pupil_id JOIN class_group c ON c.id = e.class_group_id AND c.parent_id IS NULL
-      WHERE g.school_id = $1 AND g.deleted_at IS NULL ORDER BY e.class_group_id, g.guardian_id LIMIT 2`,
+      WHERE g.school_id = $1 AND g.deleted_at IS NULL AND EXISTS (SELECT 1 FROM mark m WHERE m.school_id = g.school_id AND m.pupil_id = g.pupil_id)
+        AND EXISTS (SELECT 1 FROM attendance a WHERE a.school_id = g.school_id AND a.pupil_id = g.pupil_id)
+      ORDER BY e.class_group_id, g.guardian_id LIMIT 2`,
     [schoolId],
   );
   const [f1, f2] = family.rows;
@@ -60,6 +67,10 @@ export async function loadSchoolFixture(db: TestDatabase, clock: Clock, seed: nu
   const hook = await createEndpoint(db.pool, box, new TargetPolicy(['http://127.0.0.1:9']), schoolId, { url: 'http://127.0.0.1:9/hook', eventTypes: ['mark.created'] });
   return {
     webhookId: hook.id,
+    markId: await one('SELECT id::text FROM mark WHERE school_id = $1 AND pupil_id = $2 ORDER BY date LIMIT 1', [schoolId, f1.pupil]),
+    attendanceId: await one('SELECT id::text FROM attendance WHERE school_id = $1 AND pupil_id = $2 ORDER BY date LIMIT 1', [schoolId, f1.pupil]),
+    otherMarkId: await one('SELECT id::text FROM mark WHERE school_id = $1 AND pupil_id = $2 ORDER BY date LIMIT 1', [schoolId, f2.pupil]),
+    lessonId: await one('SELECT id::text FROM lesson WHERE school_id = $1 AND class_group_id = $2 ORDER BY date LIMIT 1', [schoolId, f1.class_id]),
     schoolId, classId: f1.class_id, otherClassId: f2.class_id, parentId: f1.guardian, otherParentId: f2.guardian, childId: f1.pupil,
     subjectId: await one('SELECT id::text FROM subject WHERE school_id = $1 ORDER BY name LIMIT 1'),
     connectionId,

@@ -2,7 +2,7 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import type { Pool } from '../../db/pool.js';
 import type { Clock } from '../../lib/clock.js';
-import { AppError, NotFoundError } from '../../lib/errors.js';
+import { AppError, ForbiddenError, NotFoundError } from '../../lib/errors.js';
 import type { SecretBox } from '../../lib/secret-box.js';
 import type { TargetPolicy } from '../../lib/net-targets.js';
 import type { Enqueue } from '../../notify/outbox.js';
@@ -18,7 +18,7 @@ import { parseRequest } from '../errors.js';
 import { callerOf } from '../caller.js';
 import { accessClass, accessPerson } from '../../auth/access.js';
 import { recordAudit } from '../../auth/audit.js';
-import { actorOf, permit, seesWholeSchool, type Caller } from '../../auth/caller.js';
+import { actorOf, permit, schoolsWith, seesWholeSchool, type Caller } from '../../auth/caller.js';
 import { listSchools } from './connections.js';
 
 const Id = z.object({ id: z.uuid() });
@@ -188,6 +188,10 @@ export function notifyRouter(deps: NotifyRouterDeps): Router {
   if (deps.demoOutbox) {
     const outbox = deps.demoOutbox;
     router.get('/v1/demo/outbox', (_req, res) => {
+      // Every family's messages: for the demo school's administrators only.
+      const caller = callerOf(res);
+      const schools = schoolsWith(caller, 'notifications:manage');
+      if (schools !== 'all' && !schools.some((s) => seesWholeSchool(permit(caller, s, 'notifications:manage')))) throw new ForbiddenError('the demo outbox is for the school\'s administrators');
       res.json(outbox());
     });
   }
