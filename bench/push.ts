@@ -1,11 +1,12 @@
 import type { AddressInfo } from 'node:net';
-import express from 'express';
-import { apiCaller } from '../test/support/callers.js';
+import { randomBytes } from 'node:crypto';
+import { createAuth } from '../src/auth/index.js';
+import type { PrismaClient } from '../src/db/prisma.js';
+import { createSchoolRepository } from '../src/db/repositories/schools.js';
+import { createApp } from '../src/http/app.js';
+import { SecretBox } from '../src/lib/secret-box.js';
 import { pushMarks, pushRoster } from '../test/support/push-records.js';
 import type { Pool } from '../src/db/pool.js';
-import { setCaller } from '../src/http/caller.js';
-import { errorHandler } from '../src/http/errors.js';
-import { pushRouter } from '../src/http/routes/push.js';
 import { applyBatch } from '../src/journal/apply-batch.js';
 import { systemClock } from '../src/lib/clock.js';
 import { createLogger } from '../src/lib/logger.js';
@@ -19,21 +20,20 @@ const BATCHES = 40;
 /**
  * The push API against applyBatch fed directly: two schools with the same roster, then BATCHES batches of
  * BATCH new marks each, the i-th batch to one school through POST /v1/connections/{id}/records (a
- * listening Express app over loopback: JSON parsing, the idempotency row, the answer) and to the other
+ * listening API over loopback: the key's sign-in, JSON parsing, the idempotency row, the answer) and to the other
  * straight into applyBatch, the two taking turns at going first. One warm-up batch each, not counted;
  * records/s of the median batch of each.
  */
-export async function benchPush(o: { pool: Pool; log: (message: string) => void }): Promise<Metric[]> {
+export async function benchPush(o: { pool: Pool; prisma: PrismaClient; log: (message: string) => void }): Promise<Metric[]> {
   const http = await makeSchool(o.pool, 'Push HTTP');
   const direct = await makeSchool(o.pool, 'Push direct');
-  const app = express();
-  app.use(express.json({ limit: '1mb' }));
-  app.use((_req, res, next) => {
-    setCaller(res, apiCaller([http.schoolId], ['records:write']));
-    next();
+  // The service's own API (sign-in by an API key with records:write, the access check, the JSON parser).
+  const auth = createAuth(o.pool, new SecretBox(randomBytes(32)), systemClock, { sessionTtlSeconds: 3600 });
+  const key = (await auth.keys.create({ name: 'bench', schoolIds: [http.schoolId], scopes: ['records:write'] }, 'bench')).key;
+  const app = createApp({
+    auth, rates: { perCallerPerMinute: 1_000_000, perAddressPerMinute: 1_000_000 }, pool: o.pool, schools: createSchoolRepository(o.prisma),
+    logger: createLogger('silent'), embedded: false, demoStatus: () => ({ status: 'off' }), clock: systemClock,
   });
-  app.use(pushRouter({ pool: o.pool, clock: systemClock }));
-  app.use(errorHandler(createLogger('warn')));
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/connections/${http.connectionId}/records`;
@@ -45,7 +45,7 @@ export async function benchPush(o: { pool: Pool; log: (message: string) => void 
       // The sender's serializing is the sender's work, not the API's: the body is ready before the clock starts.
       const body = JSON.stringify({ records });
       const viaHttp = async () => {
-        const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': `batch-${i}` }, body });
+        const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': `batch-${i}`, authorization: `Bearer ${key}` }, body });
         const answer = (await res.json()) as { created?: number };
         if (res.status !== 200 || answer.created !== BATCH) throw new Error(`push bench: unexpected answer ${res.status} ${JSON.stringify(answer).slice(0, 300)}`);
       };

@@ -62,7 +62,7 @@ async function main(): Promise<void> {
     }
     if (!only || only === 'push') {
       process.stderr.write('push API, batches of 1,000 marks over loopback against applyBatch fed directly:\n');
-      metrics.push(...(await benchPush({ pool, log })));
+      metrics.push(...(await benchPush({ pool, prisma, log })));
     }
     if (!only || only === 'notify') {
       process.stderr.write(`notifications, ${pupils}-pupil school:\n`);
