@@ -123,3 +123,20 @@ export async function accessPerson(pool: Pool, caller: Caller, personId: string,
 export function visibleClass(visibility: Visibility, classId: string): boolean {
   return classViewOf(visibility, classId) !== undefined;
 }
+
+/** What a scope check needs to know of one fact (a mark, an absence, a lesson, a discrepancy). */
+export interface FactPlace { pupilId?: string | null; classId: string | null; subjectId: string | null; assigneeId?: string | null }
+
+/**
+ * Whether a scope covers one fact: the whole school; a fact assigned to the person; one of their
+ * children's (or a lesson of a child's class); one of a class teacher's classes or a subject teacher's
+ * class × subject.
+ */
+export function seesFact(visibility: Visibility, f: FactPlace): boolean {
+  if (visibility.whole) return true;
+  const { scope } = visibility;
+  if (f.assigneeId && f.assigneeId === scope.personId) return true;
+  if (f.pupilId && scope.children.has(f.pupilId)) return true;
+  if (!f.pupilId && f.classId && scope.childClasses.has(f.classId)) return true;
+  return f.classId !== null && (scope.classes.has(f.classId) || scope.pairs.has(`${f.classId}:${f.subjectId}`));
+}

@@ -1,4 +1,4 @@
-import { withTransaction, type Pool } from '../db/pool.js';
+import { withTransaction, type Pool, type PoolClient } from '../db/pool.js';
 import type { Clock } from '../lib/clock.js';
 import { NotFoundError, ValidationError } from '../lib/errors.js';
 import { appendAudit, REGION } from './audit.js';
@@ -39,37 +39,39 @@ export class ApiKeys {
 
   /** Creates a key; the returned `key` is the only time its secret is seen. `by` is who asked (an actor string). */
   async create(input: NewApiKey, by: string): Promise<{ key: string; view: ApiKeyView }> {
-    const scopes = checkScopes(input.scopes);
-    if (input.schoolIds !== null && input.schoolIds.length === 0) throw new ValidationError('an API key needs at least one school (or --all-schools for a region-level key)');
-    return withTransaction(this.pool, async (client) => {
-      const lookup = newLookup();
-      const secret = newSecret();
-      const { rows } = await client.query<Row>(
-        `INSERT INTO api_key (lookup, secret_hmac, name, school_ids, scopes, created_by, expires_at)
-         VALUES ($1, $2, $3, $4::uuid[], $5, $6, $7) RETURNING ${COLUMNS}`,
-        [lookup, hmacOf(this.hmacKey, secret), input.name, input.schoolIds, scopes, by, input.expiresAt ?? null],
-      );
-      const view = viewOf(rows[0]!);
-      await appendAudit(client, this.clock, auditSchools(view.schoolIds), { actor: by, action: 'api_key.created', objectType: 'api_key', objectIds: [view.id], detail: { scopes, name: view.name } });
-      return { key: `${API_KEY_PREFIX}${lookup}_${secret}`, view };
-    });
+    return withTransaction(this.pool, (client) => this.insert(client, input, by, null));
   }
 
   /**
    * A new key with the same schools and scopes; the old one keeps working for `overlapSeconds` more
-   * (the systems that use it switch over in that time), then expires.
+   * (the systems that use it switch over in that time), then expires. One transaction: both or neither.
    */
   async rotate(caller: Caller, id: string, overlapSeconds: number): Promise<{ key: string; view: ApiKeyView }> {
     const old = await this.visible(caller, id);
     if (old.revokedAt) throw new ValidationError(`API key ${id} is revoked; create a new one instead`);
-    const created = await this.create({ name: old.name, schoolIds: old.schoolIds, scopes: old.scopes, expiresAt: old.expiresAt ? new Date(old.expiresAt) : null }, actorOf(caller));
     const until = new Date(this.clock.now().getTime() + overlapSeconds * 1000);
-    await withTransaction(this.pool, async (client) => {
+    return withTransaction(this.pool, async (client) => {
+      const input = { name: old.name, schoolIds: old.schoolIds, scopes: old.scopes, expiresAt: old.expiresAt ? new Date(old.expiresAt) : null };
+      const created = await this.insert(client, input, actorOf(caller), id);
       await client.query(`UPDATE api_key SET expires_at = LEAST(coalesce(expires_at, $2), $2) WHERE id = $1`, [id, until]);
-      await client.query('UPDATE api_key SET rotated_from = $2 WHERE id = $1', [created.view.id, id]);
       await appendAudit(client, this.clock, auditSchools(old.schoolIds), { actor: actorOf(caller), action: 'api_key.rotated', objectType: 'api_key', objectIds: [id, created.view.id], detail: { overlapSeconds } });
+      return created;
     });
-    return { key: created.key, view: { ...created.view, rotatedFrom: id } };
+  }
+
+  private async insert(client: PoolClient, input: NewApiKey, by: string, rotatedFrom: string | null): Promise<{ key: string; view: ApiKeyView }> {
+    const scopes = checkScopes(input.scopes);
+    if (input.schoolIds !== null && input.schoolIds.length === 0) throw new ValidationError('an API key needs at least one school (or --all-schools for a region-level key)');
+    const lookup = newLookup();
+    const secret = newSecret();
+    const { rows } = await client.query<Row>(
+      `INSERT INTO api_key (lookup, secret_hmac, name, school_ids, scopes, created_by, expires_at, rotated_from)
+       VALUES ($1, $2, $3, $4::uuid[], $5, $6, $7, $8) RETURNING ${COLUMNS}`,
+      [lookup, hmacOf(this.hmacKey, secret), input.name, input.schoolIds, scopes, by, input.expiresAt ?? null, rotatedFrom],
+    );
+    const view = viewOf(rows[0]!);
+    await appendAudit(client, this.clock, auditSchools(view.schoolIds), { actor: by, action: 'api_key.created', objectType: 'api_key', objectIds: [view.id], detail: { scopes, name: view.name } });
+    return { key: `${API_KEY_PREFIX}${lookup}_${secret}`, view };
   }
 
   async revoke(caller: Caller, id: string): Promise<void> {

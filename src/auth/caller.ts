@@ -98,3 +98,13 @@ export function seesWholeSchool(grant: SchoolGrant): boolean {
 export function permissionsOf(roles: readonly Role[]): Set<Permission> {
   return new Set(roles.flatMap((r) => ROLE_PERMISSIONS[r]));
 }
+
+/** The schools a list is scoped to: the one asked for (permitted, else 404/403), or all the caller's with `permission` (undefined for a region-level key). */
+export function schoolsAskedFor(caller: Caller, permission: Permission, school: string | undefined): string[] | undefined {
+  if (school) {
+    permit(caller, school, permission);
+    return [school];
+  }
+  const schools = schoolsWith(caller, permission);
+  return schools === 'all' ? undefined : schools;
+}

@@ -6,11 +6,8 @@ import yaml from 'js-yaml';
 import request from 'supertest';
 import { fixedClock } from '../../src/lib/clock.js';
 import { SecretBox } from '../../src/lib/secret-box.js';
-import type { SyncService } from '../../src/sync/service.js';
-import { accessApp, loadSchoolFixture, signInCallers, type SchoolCallers, type SchoolFixture } from '../support/access-fixture.js';
-import { testAuth } from '../support/api.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { startTestEngine } from '../support/sync-engine.js';
+import { signInCallers, startAccessRig, type AccessRig, type SchoolCallers, type SchoolFixture } from '../support/access-fixture.js';
+import type { TestDatabase } from '../support/db.js';
 
 /**
  * Object-level authorisation (BOLA), generated from the OpenAPI document: every operation, called by
@@ -20,17 +17,16 @@ import { startTestEngine } from '../support/sync-engine.js';
  */
 const clock = fixedClock(new Date('2025-10-31T12:00:00Z'));
 const box = new SecretBox(randomBytes(32));
+let rig: AccessRig;
 let db: TestDatabase;
-let engine: SyncService;
 let app: Express;
-let close: () => Promise<void>;
 let A: SchoolFixture;
 let B: SchoolFixture;
 let callersA: SchoolCallers;
 let keyB: { id: string };
 let userB: { id: string };
 let revoked: string;
-const auth = () => testAuth(db.pool, clock, box);
+const auth = () => rig.auth;
 
 interface Operation { method: 'get' | 'post' | 'put' | 'patch' | 'delete'; path: string; public: boolean; query: Array<{ name: string; required: boolean }> }
 
@@ -98,11 +94,9 @@ function foreignIds(): string[] {
 }
 
 beforeAll(async () => {
-  db = await createTestDatabase({ poolSize: 8 });
-  A = await loadSchoolFixture(db, clock, 31, box);
-  B = await loadSchoolFixture(db, clock, 32, box);
-  engine = await startTestEngine(db, clock, { ROLES: 'api' });
-  ({ app, close } = accessApp(db, auth(), clock, engine, box));
+  rig = await startAccessRig(clock, box, [31, 32]);
+  ({ db, app } = rig);
+  [A, B] = rig.schools as [SchoolFixture, SchoolFixture];
   callersA = await signInCallers(auth(), A, 'a');
   await signInCallers(auth(), B, 'b');
   keyB = (await auth().keys.create({ name: 'b', schoolIds: [B.schoolId], scopes: ['journal:read'] }, 'test')).view;
@@ -113,9 +107,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  await engine?.stop();
-  await close?.();
-  await db?.drop();
+  await rig?.close();
 });
 
 describe('the BOLA matrix (from openapi/openapi.yaml)', () => {

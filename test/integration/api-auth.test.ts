@@ -9,37 +9,31 @@ import { createApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { fixedClock } from '../../src/lib/clock.js';
 import { SecretBox } from '../../src/lib/secret-box.js';
-import type { SyncService } from '../../src/sync/service.js';
-import { accessApp, loadSchoolFixture, signInCallers, type SchoolCallers, type SchoolFixture } from '../support/access-fixture.js';
-import { testAuth } from '../support/api.js';
-import { applicationRole, asSuperuser, createTestDatabase, type TestDatabase } from '../support/db.js';
-import { startTestEngine } from '../support/sync-engine.js';
+import { signInCallers, startAccessRig, type AccessRig, type SchoolCallers, type SchoolFixture } from '../support/access-fixture.js';
+import { applicationRole, asSuperuser, type TestDatabase } from '../support/db.js';
+import { waitFor } from '../support/processes.js';
 
 /** Keys, sessions, what each role sees of its own school, the audit log, and the limits. */
 const clock = fixedClock(new Date('2025-10-31T12:00:00Z'));
 const box = new SecretBox(randomBytes(32));
+let rig: AccessRig;
 let db: TestDatabase;
-let engine: SyncService;
 let app: Express;
-let close: () => Promise<void>;
 let A: SchoolFixture;
 let as: SchoolCallers;
-const auth = () => testAuth(db.pool, clock, box);
+const auth = () => rig.auth;
 const get = (url: string, token?: string) => (token ? request(app).get(url).set('authorization', `Bearer ${token}`) : request(app).get(url));
 const journal = (f: SchoolFixture, classId = f.classId, subjectId = f.subjectId) => `/v1/classes/${classId}/journal?subject=${subjectId}&from=2025-09-01&to=2025-10-31`;
 
 beforeAll(async () => {
-  db = await createTestDatabase({ poolSize: 8 });
-  A = await loadSchoolFixture(db, clock, 41, box);
-  engine = await startTestEngine(db, clock, { ROLES: 'api' });
-  ({ app, close } = accessApp(db, auth(), clock, engine, box));
+  rig = await startAccessRig(clock, box, [41]);
+  ({ db, app } = rig);
+  A = rig.schools[0]!;
   as = await signInCallers(auth(), A, 'a');
 }, 300_000);
 
 afterAll(async () => {
-  await engine?.stop();
-  await close?.();
-  await db?.drop();
+  await rig?.close();
 });
 
 describe('API keys', () => {
@@ -70,6 +64,8 @@ describe('API keys', () => {
       await get(journal(A), rotated.body.key).expect(200);
       await request(app).delete(`/v1/api-keys/${rotated.body.id}`).set('authorization', `Bearer ${rotated.body.key}`).expect(204);
       await get(journal(A), rotated.body.key).expect(401);
+      // last_used_at is written beside the request, not in it: wait for the write.
+      await waitFor('the key\'s last use', async () => ((await db.pool.query('SELECT 1 FROM api_key WHERE id = $1 AND last_used_at IS NOT NULL', [k.view.id])).rowCount ? true : undefined), 30_000);
       const listed = (await get('/v1/api-keys', as.key).expect(200)).body.data as Array<{ id: string; lastUsedAt: string | null; hint: string }>;
       const mine = listed.find((x) => x.id === k.view.id)!;
       expect(mine.lastUsedAt).not.toBeNull();

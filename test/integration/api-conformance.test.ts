@@ -6,11 +6,7 @@ import * as OpenApiValidator from 'express-openapi-validator';
 import request from 'supertest';
 import { fixedClock } from '../../src/lib/clock.js';
 import { SecretBox } from '../../src/lib/secret-box.js';
-import type { SyncService } from '../../src/sync/service.js';
-import { accessApp, loadSchoolFixture, signInCallers, type SchoolCallers, type SchoolFixture } from '../support/access-fixture.js';
-import { testAuth } from '../support/api.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { startTestEngine } from '../support/sync-engine.js';
+import { signInCallers, startAccessRig, type AccessRig, type SchoolCallers, type SchoolFixture } from '../support/access-fixture.js';
 
 /**
  * The answers equal the spec: the service behind express-openapi-validator with response validation
@@ -20,33 +16,26 @@ import { startTestEngine } from '../support/sync-engine.js';
 const SPEC = fileURLToPath(new URL('../../openapi/openapi.yaml', import.meta.url));
 const clock = fixedClock(new Date('2025-10-31T12:00:00Z'));
 const box = new SecretBox(randomBytes(32));
-let db: TestDatabase;
-let engine: SyncService;
+let rig: AccessRig;
 let checked: Express;
-let close: () => Promise<void>;
 let A: SchoolFixture;
 let as: SchoolCallers;
 
 beforeAll(async () => {
-  db = await createTestDatabase({ poolSize: 8 });
-  A = await loadSchoolFixture(db, clock, 51, box);
-  engine = await startTestEngine(db, clock, { ROLES: 'api' });
-  const built = accessApp(db, testAuth(db.pool, clock, box), clock, engine, box);
-  close = built.close;
-  as = await signInCallers(testAuth(db.pool, clock, box), A, 'a');
+  rig = await startAccessRig(clock, box, [51]);
+  A = rig.schools[0]!;
+  as = await signInCallers(rig.auth, A, 'a');
   checked = express();
   checked.use(express.json({ limit: '1mb' }));
   checked.use(OpenApiValidator.middleware({ apiSpec: SPEC, validateRequests: false, validateResponses: { removeAdditional: false }, validateSecurity: false, ignoreUndocumented: true }));
-  checked.use(built.app);
+  checked.use(rig.app);
   checked.use(((error, _req, res, _next) => {
     res.status(599).json({ mismatch: (error as { errors?: unknown }).errors ?? String(error) });
   }) as express.ErrorRequestHandler);
 }, 300_000);
 
 afterAll(async () => {
-  await engine?.stop();
-  await close?.();
-  await db?.drop();
+  await rig?.close();
 });
 
 const journal = `?subject=`;

@@ -8,7 +8,9 @@ import type { Clock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
 import type { SecretBox } from '../../src/lib/secret-box.js';
 import type { SyncService } from '../../src/sync/service.js';
-import type { TestDatabase } from './db.js';
+import { createTestDatabase, type TestDatabase } from './db.js';
+import { startTestEngine } from './sync-engine.js';
+import { createAuth } from '../../src/auth/index.js';
 import { createEndpoint } from '../../src/webhooks/endpoints.js';
 import { TargetPolicy } from '../../src/lib/net-targets.js';
 import { keyFor } from './api.js';
@@ -124,4 +126,24 @@ export function accessApp(db: TestDatabase, auth: Auth, clock: Clock, engine: Sy
     webhooks: { box, targets: new TargetPolicy(['http://127.0.0.1:9']), enqueue: async () => undefined, rotationGraceSeconds: 3600 },
   });
   return { app, close: () => prisma.$disconnect() };
+}
+
+/** One test file's whole set-up: a database with a fixture school per seed, an API-only sync engine, the app, one Auth. */
+export interface AccessRig { db: TestDatabase; auth: Auth; app: Express; schools: SchoolFixture[]; close(): Promise<void> }
+
+export async function startAccessRig(clock: Clock, box: SecretBox, seeds: number[]): Promise<AccessRig> {
+  const db = await createTestDatabase({ poolSize: 8 });
+  const schools: SchoolFixture[] = [];
+  for (const seed of seeds) schools.push(await loadSchoolFixture(db, clock, seed, box));
+  const engine = await startTestEngine(db, clock, { ROLES: 'api' });
+  const auth = createAuth(db.pool, box, clock, { sessionTtlSeconds: 3600 });
+  const { app, close } = accessApp(db, auth, clock, engine, box);
+  return {
+    db, auth, app, schools,
+    close: async () => {
+      await engine.stop();
+      await close();
+      await db.drop();
+    },
+  };
 }

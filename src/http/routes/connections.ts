@@ -8,7 +8,7 @@ import { getRun, listRuns, RangeSchema } from '../../sync/runs.js';
 import type { Pool } from '../../db/pool.js';
 import { parseRequest } from '../errors.js';
 import { callerOf } from '../caller.js';
-import { permit, schoolsWith, type Caller, type Permission } from '../../auth/caller.js';
+import { permit, schoolsAskedFor, type Caller, type Permission } from '../../auth/caller.js';
 
 const Id = z.object({ id: z.uuid() });
 const Config = z.record(z.string(), z.unknown());
@@ -38,16 +38,6 @@ export interface ConnectionRoutesDeps {
   queue: SyncQueue;
 }
 
-/** The schools a list is scoped to: the one asked for (permitted), or all the caller's (undefined for a region-level key). */
-export function listSchools(caller: Caller, permission: Permission, school: string | undefined): string[] | undefined {
-  if (school) {
-    permit(caller, school, permission);
-    return [school];
-  }
-  const schools = schoolsWith(caller, permission);
-  return schools === 'all' ? undefined : schools;
-}
-
 /**
  * /v1/connections, /v1/sync-runs and /v1/alerts, for the schools' administrators (connections:manage,
  * sync:run). Secrets go in, never out (`secretsSet` names the keys that are set).
@@ -62,7 +52,7 @@ export function connectionsRouter(deps: ConnectionRoutesDeps): Router {
   };
   router.get('/v1/connections', async (req, res) => {
     const { school } = parseRequest(z.object({ school: z.uuid().optional() }), req.query, 'query');
-    const schools = listSchools(callerOf(res), 'connections:manage', school);
+    const schools = schoolsAskedFor(callerOf(res), 'connections:manage', school);
     const all = await deps.connections.list({ schoolId: school });
     res.json({ data: schools ? all.filter((c) => schools.includes(c.schoolId)) : all });
   });
@@ -99,7 +89,7 @@ export function connectionsRouter(deps: ConnectionRoutesDeps): Router {
   router.get('/v1/sync-runs', async (req, res) => {
     const query = parseRequest(RunsQuery, req.query, 'query');
     if (query.connection) await visible(callerOf(res), query.connection);
-    const schoolIds = listSchools(callerOf(res), 'connections:manage', undefined);
+    const schoolIds = schoolsAskedFor(callerOf(res), 'connections:manage', undefined);
     res.json({ data: await listRuns(deps.pool, { connectionId: query.connection, status: query.status, limit: query.limit, schoolIds }) });
   });
   router.get('/v1/sync-runs/:id', async (req, res) => {
@@ -114,7 +104,7 @@ export function connectionsRouter(deps: ConnectionRoutesDeps): Router {
   router.get('/v1/alerts', async (req, res) => {
     const query = parseRequest(AlertsQuery, req.query, 'query');
     if (query.connection) await visible(callerOf(res), query.connection);
-    const schoolIds = listSchools(callerOf(res), 'connections:manage', undefined);
+    const schoolIds = schoolsAskedFor(callerOf(res), 'connections:manage', undefined);
     res.json({ data: await listAlerts(deps.pool, { connectionId: query.connection, open: query.open, limit: query.limit, schoolIds }) });
   });
   return router;

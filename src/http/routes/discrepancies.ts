@@ -12,9 +12,8 @@ import { NotFoundError, ValidationError } from '../../lib/errors.js';
 import { IsoDateSchema } from '../../ports/records.js';
 import { parseRequest } from '../errors.js';
 import { callerOf } from '../caller.js';
-import { visibilityOf, type Visibility } from '../../auth/access.js';
-import { actorOf, permit, type Caller, type Permission } from '../../auth/caller.js';
-import { listSchools } from './connections.js';
+import { seesFact, visibilityOf } from '../../auth/access.js';
+import { actorOf, permit, schoolsAskedFor, type Caller, type Permission } from '../../auth/caller.js';
 
 const Id = z.object({ id: z.uuid() });
 const SchoolId = z.object({ schoolId: z.uuid() });
@@ -39,12 +38,6 @@ const ComplianceQuery = z.object({ period: z.uuid().optional(), from: IsoDateSch
 const ChecksBody = z.strictObject({ from: IsoDateSchema.optional(), to: IsoDateSchema.optional(), rules: z.array(z.string()).max(100).optional() });
 const ProfileBody = z.strictObject({ preset: z.string().max(100).optional(), settings: ProfileSettingsSchema.optional() });
 
-/** Whether a teacher's scope covers a discrepancy (assigned to them, of their class, or of their class × subject). */
-function covers(visibility: Visibility, d: { assignee: { id: string } | null; classId: string | null; subjectId: string | null }): boolean {
-  if (visibility.whole) return true;
-  const { scope } = visibility;
-  return d.assignee?.id === scope.personId || (d.classId !== null && (scope.classes.has(d.classId) || scope.pairs.has(`${d.classId}:${d.subjectId}`)));
-}
 
 /**
  * The discrepancy inbox (list, one, act on one), a school's compliance view, running its checks now,
@@ -56,7 +49,7 @@ export function discrepanciesRouter(pool: Pool, clock: Clock): Router {
   const visible = async (caller: Caller, id: string, permission: Permission) => {
     const d = await getDiscrepancy(pool, id);
     const grant = permit(caller, d.schoolId, permission, `discrepancy ${id}`);
-    if (!covers(await visibilityOf(pool, grant), d)) throw new NotFoundError(`discrepancy ${id}`);
+    if (!seesFact(await visibilityOf(pool, grant), { classId: d.classId, subjectId: d.subjectId, assigneeId: d.assignee?.id })) throw new NotFoundError(`discrepancy ${id}`);
     return d;
   };
   router.get('/v1/discrepancies', async (req, res) => {
@@ -72,7 +65,7 @@ export function discrepanciesRouter(pool: Pool, clock: Clock): Router {
    * (or its only one) — a teacher's own inbox.
    */
   const inboxOf = async (caller: Caller, school: string | undefined) => {
-    const schools = listSchools(caller, 'discrepancies:read', school);
+    const schools = schoolsAskedFor(caller, 'discrepancies:read', school);
     if (schools === undefined) return { schoolIds: undefined, visibleTo: undefined };
     const views = await Promise.all(schools.map(async (s) => ({ s, v: await visibilityOf(pool, permit(caller, s, 'discrepancies:read')) })));
     const whole = views.filter((x) => x.v.whole).map((x) => x.s);

@@ -18,8 +18,7 @@ import { parseRequest } from '../errors.js';
 import { callerOf } from '../caller.js';
 import { accessClass, accessPerson } from '../../auth/access.js';
 import { recordAudit } from '../../auth/audit.js';
-import { actorOf, permit, schoolsWith, seesWholeSchool, type Caller } from '../../auth/caller.js';
-import { listSchools } from './connections.js';
+import { actorOf, permit, schoolsAskedFor, schoolsWith, seesWholeSchool, type Caller } from '../../auth/caller.js';
 
 const Id = z.object({ id: z.uuid() });
 const SchoolId = z.object({ schoolId: z.uuid() });
@@ -83,7 +82,7 @@ export function notifyRouter(deps: NotifyRouterDeps): Router {
   };
   /** Whose notifications a caller lists: the schools it sees whole, or (a parent) the messages to them. */
   const recipientsOf = async (caller: Caller, schoolQuery: string | undefined) => {
-    const schools = listSchools(caller, 'notifications:read', schoolQuery);
+    const schools = schoolsAskedFor(caller, 'notifications:read', schoolQuery);
     if (schools === undefined) return { schoolIds: undefined, recipientId: undefined };
     const grants = schools.map((s) => permit(caller, s, 'notifications:read'));
     const whole = grants.filter(seesWholeSchool);

@@ -1,13 +1,12 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { visibilityOf } from '../../auth/access.js';
+import { seesFact, visibilityOf } from '../../auth/access.js';
 import { recordAudit } from '../../auth/audit.js';
 import { actorOf, permit } from '../../auth/caller.js';
 import type { Pool } from '../../db/pool.js';
-import { readRecord, RECORD_COLLECTIONS, type JournalRecord, type RecordCollection } from '../../journal/records.js';
+import { readRecord, RECORD_COLLECTIONS, type RecordCollection } from '../../journal/records.js';
 import type { Clock } from '../../lib/clock.js';
 import { NotFoundError } from '../../lib/errors.js';
-import type { Visibility } from '../../auth/access.js';
 import { callerOf } from '../caller.js';
 import { parseRequest } from '../errors.js';
 
@@ -26,7 +25,7 @@ export function recordsRouter(pool: Pool, clock: Clock): Router {
       const caller = callerOf(res);
       const grant = permit(caller, schoolId, 'journal:read', `${collection} ${id}`);
       const found = await readRecord(pool, collection, schoolId, id);
-      if (!found || !sees(await visibilityOf(pool, grant), found)) throw new NotFoundError(`${collection} ${id}`);
+      if (!found || !seesFact(await visibilityOf(pool, grant), found)) throw new NotFoundError(`${collection} ${id}`);
       if (caller.kind !== 'parent') {
         await recordAudit(pool, clock, [schoolId], { actor: actorOf(caller), action: `${found.entity}.read`, objectType: found.entity, objectIds: [id] });
       }
@@ -34,13 +33,4 @@ export function recordsRouter(pool: Pool, clock: Clock): Router {
     });
   }
   return router;
-}
-
-function sees(visibility: Visibility, r: JournalRecord): boolean {
-  if (visibility.whole) return true;
-  const { scope } = visibility;
-  if (r.pupilId && scope.children.has(r.pupilId)) return true;
-  if (!r.pupilId && r.classId && scope.childClasses.has(r.classId)) return true;
-  if (r.classId && (scope.classes.has(r.classId) || scope.pairs.has(`${r.classId}:${r.subjectId}`))) return true;
-  return false;
 }
