@@ -14,6 +14,7 @@ export const PERMISSIONS = [
   'journal:read', 'records:write', 'connections:manage', 'sync:run', 'webhooks:manage',
   'discrepancies:read', 'discrepancies:write', 'compliance:read', 'checks:run', 'profile:manage',
   'notifications:read', 'notifications:manage', 'access:manage', 'audit:read',
+  'reports:read', 'archive:read', 'periods:close', 'periods:confirm', 'backups:manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -22,14 +23,16 @@ export const ROLES = ['it_admin', 'director', 'deputy', 'class_teacher', 'subjec
 export type Role = (typeof ROLES)[number];
 
 const ALL: readonly Permission[] = PERMISSIONS;
-const READ_SCHOOL: readonly Permission[] = ['journal:read', 'discrepancies:read', 'discrepancies:write', 'compliance:read', 'checks:run', 'profile:manage', 'notifications:read', 'audit:read'];
+const READ_SCHOOL: readonly Permission[] = ['journal:read', 'discrepancies:read', 'discrepancies:write', 'compliance:read', 'checks:run', 'profile:manage', 'notifications:read', 'audit:read', 'reports:read', 'archive:read'];
+/** The period close (001 Инструкция §4): deputies run it, the director signs it off, teachers confirm their pages. */
+const CLOSE: readonly Permission[] = ['periods:close', 'periods:confirm'];
 /** What each role may do; the object-level scope (access.ts) then narrows teachers and parents to their own. */
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   it_admin: ALL,
-  director: READ_SCHOOL,
-  deputy: READ_SCHOOL,
-  class_teacher: ['journal:read', 'records:write', 'discrepancies:read', 'discrepancies:write', 'notifications:read', 'notifications:manage'],
-  subject_teacher: ['journal:read', 'records:write', 'discrepancies:read', 'discrepancies:write'],
+  director: [...READ_SCHOOL, ...CLOSE],
+  deputy: [...READ_SCHOOL, ...CLOSE],
+  class_teacher: ['journal:read', 'records:write', 'discrepancies:read', 'discrepancies:write', 'notifications:read', 'notifications:manage', 'reports:read', 'periods:confirm'],
+  subject_teacher: ['journal:read', 'records:write', 'discrepancies:read', 'discrepancies:write', 'periods:confirm'],
   parent: ['journal:read', 'notifications:read', 'notifications:manage'],
 };
 

@@ -1693,7 +1693,7 @@ export interface components {
             };
         };
         /** @enum {string} */
-        Permission: "journal:read" | "records:write" | "connections:manage" | "sync:run" | "webhooks:manage" | "discrepancies:read" | "discrepancies:write" | "compliance:read" | "checks:run" | "profile:manage" | "notifications:read" | "notifications:manage" | "access:manage" | "audit:read";
+        Permission: "journal:read" | "records:write" | "connections:manage" | "sync:run" | "webhooks:manage" | "discrepancies:read" | "discrepancies:write" | "compliance:read" | "checks:run" | "profile:manage" | "notifications:read" | "notifications:manage" | "access:manage" | "audit:read" | "reports:read" | "archive:read" | "periods:close" | "periods:confirm" | "backups:manage";
         /**
          * @description Teachers' and parents' roles also come from the journal (staff roles, guardianships) of the person the user is linked to.
          * @enum {string}
