@@ -17,7 +17,7 @@ export const OWNER_ROLE = 'journal_owner';
 export const APP_ROLE = 'journal_app';
 
 /** Append-only tables: the application may read and insert, never change or remove (the audit log joins them). */
-export const HISTORY_TABLES = ['journal_event', 'audit_log'] as const;
+export const HISTORY_TABLES = ['journal_event', 'audit_log', 'seal', 'seal_page', 'archive_item'] as const;
 
 /** The schema pg-boss keeps its jobs in: the application's own (it creates a table per queue at run time). */
 export const QUEUE_SCHEMA = 'pgboss';

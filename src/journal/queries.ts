@@ -1,7 +1,7 @@
 import { primarySourceOf } from '../checks/rules/sources.js';
 import { readSources } from '../checks/service.js';
 import type { CheckSource } from '../checks/types.js';
-import type { Pool } from '../db/pool.js';
+import type { Pool, PoolClient } from '../db/pool.js';
 import { shiftDays, todayIn } from '../lib/dates.js';
 import { NotFoundError, ValidationError } from '../lib/errors.js';
 import type { WorkCategorySchema } from '../ports/records.js';
@@ -13,6 +13,9 @@ type WorkCategory = z.infer<typeof WorkCategorySchema>;
 
 /** Reads of the canonical journal for the API. Plain SQL: the journal page joins five tables. */
 
+/** A pool, or one connection (a sealed page is read inside the seal's snapshot). */
+type Queryable = Pool | PoolClient;
+
 export interface JournalPageQuery {
   /** The school the class must belong to; a class of another school answers like an unknown one. */
   schoolId?: string;
@@ -22,6 +25,8 @@ export interface JournalPageQuery {
   to?: string;
   /** Widest range (days, both ends included) a page may cover; wider → 400 naming the maximum. */
   maxDays: number;
+  /** The source whose values the cells show instead of the school's primary (a printout shows its electronic journal). */
+  shownSourceId?: string;
 }
 
 export interface PageMark {
@@ -85,7 +90,7 @@ const DEFAULT_DAYS = 28;
  * the pupils of the class, and per pupil and lesson one value (the primary source's, page-cells.ts) with the
  * other sources' agreement and the discrepancies about the cell.
  */
-export async function readJournalPage(pool: Pool, query: JournalPageQuery): Promise<JournalPage> {
+export async function readJournalPage(pool: Queryable, query: JournalPageQuery): Promise<JournalPage> {
   const cls = await readClass(pool, query.classId, query.schoolId);
   if (!query.subjectId) throw await subjectRequired(pool, cls);
   const subject = await readSubject(pool, cls.school_id, query.subjectId);
@@ -99,7 +104,7 @@ export async function readJournalPage(pool: Pool, query: JournalPageQuery): Prom
     readCellDiscrepancies(pool, cls.school_id, lessonIds),
     readPageSources(pool, cls.school_id),
   ]);
-  const primarySourceId = primarySourceOf(sources.list, sources.named)?.id ?? null;
+  const primarySourceId = query.shownSourceId ?? primarySourceOf(sources.list, sources.named)?.id ?? null;
   const cells = assembleCells({
     lessonIds, pupilIds: pupils.map((p) => p.id), marks, absences, discrepancies, primary: primarySourceId,
     sourceOrder: sources.list.map((s) => s.id),
@@ -130,7 +135,7 @@ function pageRange(query: JournalPageQuery, timeZone: string): { from: string; t
   return { from, to };
 }
 
-async function readClass(pool: Pool, classId: string, schoolId: string | undefined): Promise<ClassRow> {
+async function readClass(pool: Queryable, classId: string, schoolId: string | undefined): Promise<ClassRow> {
   const { rows } = await pool.query<ClassRow>(
     `SELECT c.id::text, c.name, c.grade, c.school_id::text, s.time_zone
        FROM class_group c JOIN school s ON s.id = c.school_id
@@ -148,7 +153,7 @@ async function readClass(pool: Pool, classId: string, schoolId: string | undefin
  */
 const GROUPS_OF_CLASS = 'SELECT $1::uuid UNION ALL SELECT c.id FROM class_group c WHERE c.school_id = $2 AND c.parent_id = $1';
 
-async function subjectRequired(pool: Pool, cls: ClassRow): Promise<ValidationError> {
+async function subjectRequired(pool: Queryable, cls: ClassRow): Promise<ValidationError> {
   const { rows } = await pool.query<{ id: string; name: string }>(
     `SELECT DISTINCT s.id::text, s.name FROM lesson l JOIN subject s ON s.id = l.subject_id
       WHERE l.class_group_id IN (${GROUPS_OF_CLASS}) AND l.deleted_at IS NULL
@@ -158,7 +163,7 @@ async function subjectRequired(pool: Pool, cls: ClassRow): Promise<ValidationErr
   return new ValidationError('"subject" is required: a journal page shows one subject', { subjects: rows });
 }
 
-async function readSubject(pool: Pool, schoolId: string, subjectId: string): Promise<{ id: string; name: string }> {
+async function readSubject(pool: Queryable, schoolId: string, subjectId: string): Promise<{ id: string; name: string }> {
   const { rows } = await pool.query<{ id: string; name: string }>(
     'SELECT id::text, name FROM subject WHERE id = $1 AND school_id = $2 AND deleted_at IS NULL',
     [subjectId, schoolId],
@@ -175,12 +180,12 @@ export const PAGE_LESSONS_SQL = `SELECT l.id::text, l.date::text, l.slot, g.id::
         AND l.subject_id = $3 AND l.date BETWEEN $4 AND $5 AND l.deleted_at IS NULL
       ORDER BY l.date, l.slot, g.name`;
 
-async function readLessons(pool: Pool, cls: ClassRow, subjectId: string, from: string, to: string): Promise<PageLesson[]> {
+async function readLessons(pool: Queryable, cls: ClassRow, subjectId: string, from: string, to: string): Promise<PageLesson[]> {
   const { rows } = await pool.query<PageLesson & { group_id: string; group_name: string }>(PAGE_LESSONS_SQL, [cls.id, cls.school_id, subjectId, from, to]);
   return rows.map(({ group_id, group_name, ...lesson }) => ({ ...lesson, group: { id: group_id, name: group_name } }));
 }
 
-async function readPupils(pool: Pool, classId: string, from: string, to: string, lessonIds: string[]) {
+async function readPupils(pool: Queryable, classId: string, from: string, to: string, lessonIds: string[]) {
   const { rows } = await pool.query<{ id: string; lastName: string; firstName: string; middleName: string | null }>(
     `SELECT p.id::text, p.last_name AS "lastName", p.first_name AS "firstName", p.middle_name AS "middleName"
        FROM person p
@@ -193,7 +198,7 @@ async function readPupils(pool: Pool, classId: string, from: string, to: string,
   return rows;
 }
 
-async function readMarks(pool: Pool, lessonIds: string[]) {
+async function readMarks(pool: Queryable, lessonIds: string[]) {
   const { rows } = await pool.query<PageMark & { pupil_id: string; lesson_id: string }>(
     `SELECT m.pupil_id::text, m.lesson_id::text, m.id::text, m.raw, m.kind, m.numeric::float8 AS numeric,
             m.weight::float8 AS weight, m.work_category AS "workCategory", m.work_title AS "workTitle",
@@ -205,7 +210,7 @@ async function readMarks(pool: Pool, lessonIds: string[]) {
   return rows;
 }
 
-async function readAbsences(pool: Pool, lessonIds: string[]) {
+async function readAbsences(pool: Queryable, lessonIds: string[]) {
   const { rows } = await pool.query<PageAbsence & { pupil_id: string; lesson_id: string; sourceId: string }>(
     `SELECT a.pupil_id::text, a.lesson_id::text, a.raw, a.kind, a.late_minutes AS "lateMinutes", a.source_id::text AS "sourceId"
        FROM attendance a WHERE a.lesson_id = ANY($1::uuid[]) AND a.deleted_at IS NULL
@@ -216,7 +221,7 @@ async function readAbsences(pool: Pool, lessonIds: string[]) {
 }
 
 /** Open and acknowledged paper and cross-source discrepancies about the page's cells (pupil × lesson). */
-async function readCellDiscrepancies(pool: Pool, schoolId: string, lessonIds: string[]): Promise<CellDiscrepancy[]> {
+async function readCellDiscrepancies(pool: Queryable, schoolId: string, lessonIds: string[]): Promise<CellDiscrepancy[]> {
   const { rows } = await pool.query<CellDiscrepancy>(
     `SELECT d.id::text, d.lesson_id::text, d.pupil_id::text, d.source_ids::text[] AS source_ids
        FROM discrepancy d
@@ -229,7 +234,7 @@ async function readCellDiscrepancies(pool: Pool, schoolId: string, lessonIds: st
 }
 
 /** The school's sources as the checks read them (checks/service.ts readSources) and the one it named. */
-async function readPageSources(pool: Pool, schoolId: string): Promise<{ list: CheckSource[]; named: string | null }> {
+async function readPageSources(pool: Queryable, schoolId: string): Promise<{ list: CheckSource[]; named: string | null }> {
   const [list, school] = await Promise.all([
     readSources(pool, schoolId),
     pool.query<{ named: string | null }>('SELECT primary_source_id::text AS named FROM school WHERE id = $1', [schoolId]),

@@ -61,3 +61,10 @@ export class RateLimitedError extends AppError {
     super('rate_limited', message, 429, { retryAfterSeconds });
   }
 }
+
+/** The request cannot be done in the object's present state (HTTP 409): a period not locked yet, open severe findings. */
+export class ConflictError extends AppError {
+  constructor(message: string, details?: unknown) {
+    super('conflict', message, 409, details);
+  }
+}

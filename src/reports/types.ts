@@ -16,6 +16,8 @@ export interface PageContent {
   /** ISO dates, both included. */
   from: string;
   to: string;
+  /** The source whose values the page prints: the school's electronic journal of record (src/archive/content.ts). */
+  source?: { id: string; title: string } | null;
   /** The subject's teacher(s) as printed ("Иванова Мария Петровна"), staff only. */
   teachers: string[];
   /** In date, slot order; `group` is the subgroup's name when the lesson is a subgroup's, else null. */
