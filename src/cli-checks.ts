@@ -65,7 +65,7 @@ function line(d: DiscrepancyView): string {
   return `${d.id}  ${d.status.padEnd(12)} ${d.severity.padEnd(7)} ${d.rule.padEnd(28)} ${what}  → ${d.assignee?.name ?? '—'}`;
 }
 
-async function onlySchool(pool: Pool): Promise<string> {
+export async function onlySchool(pool: Pool): Promise<string> {
   const { rows } = await pool.query<{ id: string }>('SELECT id::text FROM school ORDER BY created_at LIMIT 2');
   if (rows.length !== 1) throw new ValidationError(rows.length === 0 ? 'there is no school yet' : 'several schools: name one with --school');
   return rows[0]!.id;

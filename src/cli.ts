@@ -16,6 +16,7 @@ import { registerPaperCommands } from './cli-paper.js';
 import { registerNotifyCommands } from './cli-notify.js';
 import { registerAuthCommands } from './cli-auth.js';
 import { registerPushCommands } from './cli-push.js';
+import { registerArchiveCommands } from './cli-archive.js';
 
 /** The command line: `start` runs the service; the others do one job against the same database. */
 
@@ -161,6 +162,7 @@ registerSyncCommands(program, withDatabase);
 registerChecksCommands(program, withDatabase);
 registerPaperCommands(program, withDatabase);
 registerPushCommands(program, withDatabase);
+registerArchiveCommands(program, withDatabase);
 registerNotifyCommands(program, withDatabase);
 registerAuthCommands(program, withDatabase);
 

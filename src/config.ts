@@ -26,6 +26,12 @@ export const ConfigSchema = z.object({
   DATA_DIR: z.string().min(1).default('.data'),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: intInRange(0, 65535).default(3000),
+  /**
+   * The address people reach the service at (https://journal.school.example): the QR code on every sealed
+   * printout opens {PUBLIC_URL}/v1/seals/{code}. Unset: the address the service listens on (the CLI:
+   * http://HOST:PORT).
+   */
+  PUBLIC_URL: z.url().optional(),
   /** Port of the embedded Postgres; 0 picks a free one at each start. */
   EMBEDDED_PG_PORT: intInRange(0, 65535).default(0),
   DB_POOL_MAX: intInRange(1, 200).default(10),

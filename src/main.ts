@@ -21,6 +21,7 @@ import type { Enqueue } from './notify/outbox.js';
 import { sendSignInCode } from './notify/sign-in.js';
 import { TargetPolicy } from './lib/net-targets.js';
 import { WebhookEngine, type WebhookSettings } from './webhooks/engine.js';
+import { closeDepsOf } from './archive/service.js';
 
 export interface Service {
   /** The API's address, when this process has the api role. */
@@ -72,6 +73,7 @@ export async function startService(config: Config, logger: Logger, clock: Clock 
         sync: { connections: sync.connections, queue: sync.queue }, wake: sync.feed.wake, journalPageMaxDays: config.JOURNAL_PAGE_MAX_DAYS, clock,
         notify: { box, enqueue: engine.enqueue, targets: sync.targets, demoOutbox: () => demo!.outbox() },
         webhooks: { box, enqueue: hooks.enqueue, targets: hooks.targets, rotationGraceSeconds: config.WEBHOOK_ROTATION_GRACE_SECONDS },
+        archive: closeDepsOf(db, config, clock, box, logger),
       });
       server = await listen(app, config.HOST, config.PORT);
       const address = server.address();

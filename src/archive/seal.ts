@@ -134,11 +134,11 @@ async function sealIn(client: PoolClient, clock: Clock, request: CreateSeal): Pr
   for (let i = 0; i < pages.length; i += 200) {
     const chunk = pages.slice(i, i + 200);
     await client.query(
-      `INSERT INTO seal_page (school_id, seal_id, class_group_id, subject_id, code, digest, content)
-       SELECT $1, $2, u.class_id, u.subject_id, u.code, u.digest, u.content
-         FROM unnest($3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::jsonb[]) AS u(class_id, subject_id, code, digest, content)`,
+      `INSERT INTO seal_page (school_id, seal_id, class_group_id, subject_id, position, code, digest, content)
+       SELECT $1, $2, u.class_id, u.subject_id, $8::int + u.n::int - 1, u.code, u.digest, u.content
+         FROM unnest($3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::jsonb[]) WITH ORDINALITY AS u(class_id, subject_id, code, digest, content, n)`,
       [request.schoolId, seal.id, chunk.map((p) => p.classId), chunk.map((p) => p.subjectId), chunk.map((p) => p.code), chunk.map((p) => p.digest),
-        chunk.map((p) => JSON.stringify(p.content))],
+        chunk.map((p) => JSON.stringify(p.content)), i],
     );
   }
   return { seal, pages, period };
@@ -159,9 +159,9 @@ export async function readSealManifest(db: Pool | PoolClient, schoolId: string, 
   const pages = await db.query<{ classId: string; className: string; subjectId: string; subjectName: string | null; code: string; digest: string; source: { id: string; title: string } | null }>(
     `SELECT sp.class_group_id::text AS "classId", sp.content ->> 'className' AS "className", sp.subject_id::text AS "subjectId",
             sp.content ->> 'subjectName' AS "subjectName", sp.code, sp.digest, sp.content -> 'source' AS source
-       FROM seal_page sp JOIN class_group g ON g.id = sp.class_group_id
+       FROM seal_page sp
       WHERE sp.school_id = $1 AND sp.seal_id = $2
-      ORDER BY g.grade, g.name, g.id, (sp.subject_id <> '${NIL_UUID}'), sp.content ->> 'subjectName', sp.subject_id`,
+      ORDER BY sp.position`,
     [schoolId, sealId],
   );
   return {

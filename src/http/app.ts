@@ -23,6 +23,7 @@ import type { Auth } from '../auth/index.js';
 import type { WakeHook } from '../journal/feed.js';
 import { authenticate } from './auth.js';
 import { authRouter } from './routes/auth.js';
+import { archiveRouter, type ArchiveRouterDeps } from './routes/archive.js';
 
 export interface AppDeps {
   pool: Pool;
@@ -46,6 +47,8 @@ export interface AppDeps {
   notify?: Omit<NotifyRouterDeps, 'pool' | 'clock'>;
   /** The webhook engine's parts the API exposes; without them the webhook routes are absent. */
   webhooks?: Omit<WebhooksRouterDeps, 'pool' | 'clock'>;
+  /** The period close's parts (the secret box that signs seal manifests, the printer, the backup); without them the close and archive routes are absent. */
+  archive?: Omit<ArchiveRouterDeps, 'pool' | 'clock'>;
 }
 
 /** The HTTP API (openapi/openapi.yaml): one router per resource, one error envelope. */
@@ -81,6 +84,7 @@ export function createApp(deps: AppDeps): Express {
   if (deps.notify) app.use(notifyRouter({ pool: deps.pool, clock: deps.clock ?? systemClock, ...deps.notify }));
   if (deps.webhooks) app.use(webhooksRouter({ pool: deps.pool, clock: deps.clock ?? systemClock, ...deps.webhooks }));
   app.use(recordsRouter(deps.pool, deps.clock ?? systemClock));
+  if (deps.archive) app.use(archiveRouter({ pool: deps.pool, clock: deps.clock ?? systemClock, ...deps.archive }));
   app.use(notFound);
   app.use(errorHandler(deps.logger));
   return app;

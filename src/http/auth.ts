@@ -10,6 +10,8 @@ export const SESSION_COOKIE = 'jb_session';
 
 /** Paths anyone may call: health, signing in, the Telegram webhook (its own secret header), the dashboard's files. */
 const PUBLIC = [/^\/health$/, /^\/v1\/auth\/(login|code|code\/verify)$/, /^\/v1\/telegram\/[^/]+\/webhook$/];
+/** Paths answered without credentials, and in more detail with them (a printout's seal: src/http/routes/archive.ts). */
+const OPTIONAL = [/^\/v1\/seals\/[^/]+$/];
 
 export interface AuthenticationDeps {
   keys: ApiKeys;
@@ -37,6 +39,10 @@ export function authenticate(deps: AuthenticationDeps): RequestHandler {
         return next();
       }
       const presented = credentialsOf(req);
+      if (!presented && OPTIONAL.some((p) => p.test(req.path))) {
+        await consume(perAddress, req.ip ?? 'unknown');
+        return next();
+      }
       const caller = presented ? await resolve(deps, presented.token) : undefined;
       if (!caller) {
         await consume(perAddress, req.ip ?? 'unknown');

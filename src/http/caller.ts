@@ -13,3 +13,8 @@ export function callerOf(res: Response): Caller {
 export function setCaller(res: Response, caller: Caller): void {
   (res.locals as { caller?: Caller }).caller = caller;
 }
+
+/** The caller on a path where credentials are optional (a printout's seal check); undefined without them. */
+export function optionalCallerOf(res: Response): Caller | undefined {
+  return (res.locals as { caller?: Caller }).caller;
+}

@@ -1147,6 +1147,231 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/schools/{schoolId}/period-closes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The school's period closes, newest period first */
+        get: operations["listPeriodCloses"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/schools/{schoolId}/periods/{periodId}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The close of a period as it stands, with what the procedure still waits for */
+        get: operations["getPeriodClose"];
+        put?: never;
+        /** Step 1: begin the close (or begin it again while open): the checks run over the period and their findings are listed */
+        post: operations["startPeriodClose"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/schools/{schoolId}/periods/{periodId}/close/lock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Step 2: lock the period at the history head; later changes are still written and each becomes a post_close_change finding. Open severe findings need an override with its reason */
+        post: operations["lockPeriod"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/schools/{schoolId}/periods/{periodId}/close/seal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Step 2: seal the locked period: the history position and hash, and every page's content digest; the signed manifest is filed in the archive */
+        post: operations["sealPeriod"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/schools/{schoolId}/periods/{periodId}/close/print": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Step 2: the sealed printouts (PDF per class) and the summary sheets, filed in the archive */
+        post: operations["printPeriod"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/schools/{schoolId}/periods/{periodId}/close/backup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Step 2: the backup copies to every configured target */
+        post: operations["backupPeriod"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/schools/{schoolId}/periods/{periodId}/close/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Days 1, 3, 4: a teacher confirms a subject's final marks (finals) or signs its printed pages (pages); a class teacher certifies the class (class) */
+        post: operations["confirmPeriodClose"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/schools/{schoolId}/periods/{periodId}/close/sign-off": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Day 5: the director signs the close off; what the procedure still waits for needs an override with its reason */
+        post: operations["signOffPeriodClose"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/seals/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Does a printout still match the journal? A page's (or title page's) seal code, as printed or from its QR code
+         * @description Without credentials: whether it matches and where it changed (row number, date, field) — no names, no values. Signed in with access to the class: whose cell changed, from what to what, and the history events after the seal. `Accept: text/html` (a phone opening the QR code) gets the same verdict as a page.
+         */
+        get: operations["verifySeal"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The archive's items (seal manifests, printouts, summary sheets, reports), newest first */
+        get: operations["listArchive"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/archive/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One archive item's description and digest */
+        get: operations["getArchiveItem"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/archive/{id}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The item's file as filed (X-Content-SHA256 is its digest); staff who see the whole school */
+        get: operations["downloadArchiveItem"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/schools/{schoolId}/archive/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Recompute every archive item's digest, the history chain, and each seal's chain position, pages and root */
+        post: operations["verifySchoolArchive"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2198,6 +2423,167 @@ export interface components {
         };
         WebhookAllowedTargets: {
             entries: string[];
+        };
+        CloseOverride: {
+            /** @description Why the step goes ahead although the procedure is not complete (recorded with it) */
+            override?: string;
+        };
+        PeriodClose: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            schoolId: string;
+            period: {
+                /** Format: uuid */
+                id: string;
+                title: string;
+                /** Format: date */
+                from: string;
+                /** Format: date */
+                to: string;
+                /** Format: uuid */
+                academicYearId: string;
+            };
+            /** @enum {string} */
+            status: "open" | "locked" | "sealed" | "closed";
+            startedBy: string;
+            /** Format: date-time */
+            startedAt: string;
+            lockedBy: string | null;
+            /** Format: date-time */
+            lockedAt: string | null;
+            /** @description The school's history position at the lock */
+            lockSeq: string | null;
+            openSevere: number | null;
+            overrideReason: string | null;
+            seal: {
+                /** Format: uuid */
+                id: string;
+                code: string;
+                digest: string;
+                chainSeq: string;
+                pages: number;
+                /** Format: date-time */
+                createdAt: string;
+            } | null;
+            closedBy: string | null;
+            /** Format: date-time */
+            closedAt: string | null;
+            findings: {
+                unresolved: number;
+                severe: number;
+                byRule: {
+                    rule: string;
+                    severity: string;
+                    count: number;
+                }[];
+            };
+            /** @description Changes to the period's facts after the lock */
+            postCloseChanges: number;
+            steps: {
+                /** @enum {string} */
+                step: "checks" | "confirm_finals" | "lock" | "seal" | "print" | "backup" | "sign_pages" | "certify_class" | "sign_off";
+                /** Format: uuid */
+                classId: string | null;
+                /** Format: uuid */
+                subjectId: string | null;
+                actor: string;
+                /** Format: date-time */
+                at: string;
+                detail: Record<string, never> | null;
+            }[];
+            waitingFor: string[];
+        };
+        SealVerdict: {
+            code: string;
+            /** @enum {string} */
+            kind: "page" | "title";
+            /** @enum {string} */
+            status: "matches" | "changed" | "not_this_printout";
+            /** Format: uuid */
+            schoolId?: string;
+            /** Format: uuid */
+            sealId?: string;
+            sealCode: string;
+            /** Format: date-time */
+            sealedAt: string;
+            chainSeq?: string;
+            period: {
+                /** Format: uuid */
+                id: string;
+                title: string;
+            };
+            class: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+            };
+            subject: {
+                /** Format: uuid */
+                id?: string;
+                name?: string;
+            } | null;
+            digest: {
+                sealed: string;
+                now: string;
+                printed: string | null;
+            };
+            /** @description Each difference (cell, period_mark, lesson, lesson_added, lesson_removed, pupil_added, pupil_removed, header); signed in, with the pupil, the values and the history events */
+            changes: {
+                kind: string;
+            }[];
+            changedPages: {
+                code: string;
+                subject: Record<string, never>;
+            }[];
+        };
+        ArchiveItem: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            schoolId: string;
+            /** @enum {string} */
+            kind: "seal_manifest" | "journal_pdf" | "summary_pdf" | "summary_xlsx" | "report";
+            title: string;
+            filename: string;
+            mediaType: string;
+            /** Format: uuid */
+            periodId: string | null;
+            /** Format: uuid */
+            classGroupId: string | null;
+            /** Format: uuid */
+            sealId: string | null;
+            sha256: string;
+            size: number;
+            createdBy: string;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        ArchiveReport: {
+            /** Format: uuid */
+            schoolId: string;
+            ok: boolean;
+            items: {
+                items: number;
+                corrupt: Record<string, never>[];
+            };
+            chain: {
+                schoolId: string;
+                checked: number;
+                ok: boolean;
+                firstBreak?: Record<string, never>;
+                anchors?: number;
+            };
+            seals: {
+                /** Format: uuid */
+                id: string;
+                code: string;
+                chainSeq: string;
+                chainMatches: boolean;
+                pages: number;
+                corruptPages: string[];
+                rootMatches: boolean;
+            }[];
         };
     };
     responses: {
@@ -4828,6 +5214,439 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    listPeriodCloses: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                schoolId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The closes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            periodId: string;
+                            /** @enum {string} */
+                            status: "open" | "locked" | "sealed" | "closed";
+                            /** Format: date-time */
+                            startedAt: string;
+                            /** Format: date-time */
+                            closedAt: string | null;
+                        }[];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getPeriodClose: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                schoolId: string;
+                periodId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The close */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PeriodClose"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    startPeriodClose: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                schoolId: string;
+                periodId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The close */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PeriodClose"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    lockPeriod: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                schoolId: string;
+                periodId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CloseOverride"];
+            };
+        };
+        responses: {
+            /** @description The close */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PeriodClose"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    sealPeriod: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                schoolId: string;
+                periodId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The close */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PeriodClose"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    printPeriod: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                schoolId: string;
+                periodId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The close and the filed items */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        close: components["schemas"]["PeriodClose"];
+                        items: components["schemas"]["ArchiveItem"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    backupPeriod: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                schoolId: string;
+                periodId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The close */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PeriodClose"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    confirmPeriodClose: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                schoolId: string;
+                periodId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    step: "finals" | "pages" | "class";
+                    /** Format: uuid */
+                    classId: string;
+                    /** Format: uuid */
+                    subjectId?: string;
+                    note?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The close */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PeriodClose"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    signOffPeriodClose: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                schoolId: string;
+                periodId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CloseOverride"];
+            };
+        };
+        responses: {
+            /** @description The close */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PeriodClose"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    verifySeal: {
+        parameters: {
+            query?: {
+                /** @description The page digest the printout carries (its QR code has it) */
+                d?: string;
+            };
+            header?: never;
+            path: {
+                /** @example JB-7K3Q-94XD */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The verdict */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SealVerdict"];
+                    "text/html": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    listArchive: {
+        parameters: {
+            query?: {
+                school?: string;
+                kind?: "seal_manifest" | "journal_pdf" | "summary_pdf" | "summary_xlsx" | "report";
+                period?: string;
+                class?: string;
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Items */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["ArchiveItem"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getArchiveItem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The item */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArchiveItem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    downloadArchiveItem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "application/json": Record<string, never>;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    verifySchoolArchive: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                schoolId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArchiveReport"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];

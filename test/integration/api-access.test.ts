@@ -59,10 +59,11 @@ function urlFor(op: Operation, f: SchoolFixture, ids: { keyId?: string; userId?:
     if (op.path.endsWith('/marks/{id}')) return f.markId;
     if (op.path.endsWith('/attendance/{id}')) return f.attendanceId;
     if (op.path.endsWith('/lessons/{id}')) return f.lessonId;
+    if (op.path.startsWith('/v1/archive/')) return f.archiveId;
     return randomUUID();
   };
   const values: Record<string, string> = {
-    schoolId: f.schoolId, classId: f.classId, connectionId: f.connectionId, runId: f.runId, personId: f.parentId, channel: 'email', code: 'AAAA-BBBB',
+    schoolId: f.schoolId, classId: f.classId, connectionId: f.connectionId, runId: f.runId, personId: f.parentId, channel: 'email', code: 'AAAA-BBBB', periodId: f.periodId,
   };
   let url = op.path.replace(/\{(\w+)\}/g, (_m, name: string) => (name === 'id' ? byId() : values[name] ?? randomUUID()));
   const query: string[] = [];
@@ -90,7 +91,7 @@ function send(op: Operation, url: string, token: string | undefined, body: objec
 
 /** Names and identifiers of school B that must never reach a caller of school A. */
 function foreignIds(): string[] {
-  return [B.schoolId, B.classId, B.otherClassId, B.connectionId, B.runId, B.discrepancyId, B.parentId, B.childId, B.webhookId, B.markId, B.attendanceId, B.lessonId, keyB.id, userB.id];
+  return [B.schoolId, B.classId, B.otherClassId, B.connectionId, B.runId, B.discrepancyId, B.parentId, B.childId, B.webhookId, B.markId, B.attendanceId, B.lessonId, B.periodId, B.archiveId, keyB.id, userB.id];
 }
 
 beforeAll(async () => {
@@ -113,7 +114,7 @@ afterAll(async () => {
 describe('the BOLA matrix (from openapi/openapi.yaml)', () => {
   it('covers the whole API', () => {
     expect(OPERATIONS.length).toBeGreaterThan(50);
-    expect(OPERATIONS.filter((o) => o.public).map((o) => o.path).sort()).toEqual(['/health', '/v1/auth/code', '/v1/auth/code/verify', '/v1/auth/login', '/v1/telegram/{id}/webhook']);
+    expect(OPERATIONS.filter((o) => o.public).map((o) => o.path).sort()).toEqual(['/health', '/v1/auth/code', '/v1/auth/code/verify', '/v1/auth/login', '/v1/seals/{code}', '/v1/telegram/{id}/webhook']);
   });
 
   it('answers 401 to every operation without credentials, or with a revoked key', async () => {

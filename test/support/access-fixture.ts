@@ -14,6 +14,7 @@ import { createAuth } from '../../src/auth/index.js';
 import { createEndpoint } from '../../src/webhooks/endpoints.js';
 import { TargetPolicy } from '../../src/lib/net-targets.js';
 import { keyFor } from './api.js';
+import { fileInArchive, jsonBytes } from '../../src/archive/store.js';
 
 /** What one school of the access tests holds: ids of each kind of object, and the people who stand for each role. */
 export interface SchoolFixture {
@@ -38,6 +39,9 @@ export interface SchoolFixture {
   attendanceId: string;
   otherMarkId: string;
   lessonId: string;
+  /** The school's first quarter, and an item of its archive. */
+  periodId: string;
+  archiveId: string;
 }
 
 /** Loads a small demo school, runs its checks, and finds one of everything. */
@@ -86,6 +90,10 @@ export async function loadSchoolFixture(db: TestDatabase, clock: Clock, seed: nu
     teacherId: pair.teacher,
     teacherPair: { classId: pair.class_id, subjectId: pair.subject_id },
     deputyId: await one(`SELECT person_id::text AS id FROM staff_role WHERE school_id = $1 AND role IN ('deputy', 'director') ORDER BY role LIMIT 1`),
+    periodId: await one(`SELECT id::text FROM period WHERE school_id = $1 AND kind <> 'year' ORDER BY start_date LIMIT 1`),
+    archiveId: (await fileInArchive(db.pool, clock, {
+      schoolId, kind: 'report', title: 'test', filename: 'test.json', mediaType: 'application/json', bytes: jsonBytes({ test: true }), actor: 'test',
+    })).id,
   };
 }
 
@@ -124,6 +132,7 @@ export function accessApp(db: TestDatabase, auth: Auth, clock: Clock, engine: Sy
     sync: { connections: engine.connections, queue: engine.queue }, notify: { box },
     // Deliveries are not taken here (no webhook worker): a replay's job only waits in the queue.
     webhooks: { box, targets: new TargetPolicy(['http://127.0.0.1:9']), enqueue: async () => undefined, rotationGraceSeconds: 3600 },
+    archive: { box },
   });
   return { app, close: () => prisma.$disconnect() };
 }

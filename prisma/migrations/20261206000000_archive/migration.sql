@@ -73,6 +73,8 @@ CREATE TABLE "seal_page" (
     "seal_id" UUID NOT NULL,
     "class_group_id" UUID NOT NULL,
     "subject_id" UUID NOT NULL,
+    -- The page's place in the seal (the root digest is over the pages in this order).
+    "position" INTEGER NOT NULL,
     "code" TEXT NOT NULL,
     "digest" TEXT NOT NULL,
     "content" JSONB NOT NULL,
