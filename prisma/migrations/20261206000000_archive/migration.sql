@@ -136,3 +136,13 @@ $fn$;
 CREATE TRIGGER "seal_append_only" BEFORE UPDATE OR DELETE ON "seal" FOR EACH STATEMENT EXECUTE FUNCTION "archive_append_only"();
 CREATE TRIGGER "seal_page_append_only" BEFORE UPDATE OR DELETE ON "seal_page" FOR EACH STATEMENT EXECUTE FUNCTION "archive_append_only"();
 CREATE TRIGGER "archive_item_append_only" BEFORE UPDATE OR DELETE ON "archive_item" FOR EACH STATEMENT EXECUTE FUNCTION "archive_append_only"();
+
+-- The scheduled reports filed (src/archive/scheduled-reports.ts): one row per school and report window, so each is filed once.
+CREATE TABLE "report_filing" (
+    "school_id" UUID NOT NULL,
+    "key" TEXT NOT NULL,
+    "filed_at" TIMESTAMPTZ(6) NOT NULL,
+
+    CONSTRAINT "report_filing_pkey" PRIMARY KEY ("school_id","key")
+);
+ALTER TABLE "report_filing" ADD CONSTRAINT "report_filing_school_id_fkey" FOREIGN KEY ("school_id") REFERENCES "school"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
