@@ -1,4 +1,4 @@
-import type { Content, TableCell } from 'pdfmake/interfaces';
+import type { Content, TableCell } from 'pdfmake/interfaces.js';
 import { CONTENT_WIDTH, renderPdf, sealedSection } from './pdf.js';
 import type { JournalDocument, PageContent } from './types.js';
 

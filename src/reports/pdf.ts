@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import pdfmake from 'pdfmake';
-import type { Content, ContentSection, TDocumentDefinitions } from 'pdfmake/interfaces';
+import type { Content, ContentSection, TDocumentDefinitions } from 'pdfmake/interfaces.js';
 import type { PageSeal } from './types.js';
 
 /**
