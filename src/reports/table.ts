@@ -1,6 +1,6 @@
 import ExcelJS from 'exceljs';
 import type { Content, TableCell } from 'pdfmake/interfaces.js';
-import { renderPdf } from './pdf.js';
+import { CONTENT_WIDTH, renderPdf } from './pdf.js';
 
 /**
  * A report's one description, rendered to both formats: tables of cells with a title, their columns
@@ -93,9 +93,16 @@ function pdfTable(table: ReportTable): Content {
   }
   if (table.rows.length === 0) body.push(table.columns.map((_, i) => ({ text: i === 0 ? 'нет данных' : '', fontSize: 7.5, italics: true })));
   return {
-    table: { headerRows: grouped ? 2 : 1, dontBreakRows: true, widths: table.columns.map((c) => `${(c.weight ?? 1) * 10}*`), body },
+    table: { headerRows: grouped ? 2 : 1, dontBreakRows: true, widths: widthsOf(table.columns), body },
     layout: { hLineWidth: () => 0.5, vLineWidth: () => 0.5, paddingLeft: () => 2, paddingRight: () => 2, paddingTop: () => 1.5, paddingBottom: () => 1.5 },
   };
+}
+
+/** The page's width shared by the columns' weights, less each cell's padding (2 + 2) and rule (0.5). */
+function widthsOf(columns: TableColumn[]): number[] {
+  const total = columns.reduce((sum, c) => sum + (c.weight ?? 1), 0);
+  const free = CONTENT_WIDTH - columns.length * 4.5 - 1;
+  return columns.map((c) => Math.floor((free * (c.weight ?? 1) / total) * 10) / 10);
 }
 
 function groupRow(columns: TableColumn[]): TableCell[] {
