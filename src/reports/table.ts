@@ -88,7 +88,7 @@ function pdfTable(table: ReportTable): Content {
     body.push(row.map((value, i) => ({
       text: formatted(value, table.columns[i]!),
       fontSize: 7.5,
-      alignment: typeof value === 'number' || table.columns[i]!.percent ? 'right' : 'left',
+      alignment: typeof value === 'number' || table.columns[i]!.percent ? 'right' : typeof value === 'string' && value.length <= 4 ? 'center' : 'left',
     })));
   }
   if (table.rows.length === 0) body.push(table.columns.map((_, i) => ({ text: i === 0 ? 'нет данных' : '', fontSize: 7.5, italics: true })));

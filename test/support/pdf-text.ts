@@ -3,10 +3,14 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import jsQR from 'jsqr';
+import jsqrModule from 'jsqr';
 import { PNG } from 'pngjs';
 
 const run = promisify(execFile);
+
+/** jsqr is CommonJS whose types declare an ES default export: the function is the module itself or its `default`, depending on the loader. */
+type Decode = typeof jsqrModule.default;
+const jsQR: Decode = (jsqrModule as unknown as { default?: Decode }).default ?? (jsqrModule as unknown as Decode);
 
 /** A PDF's pages as text (poppler's `pdftotext -layout`), split on form feeds. */
 export async function pdfPages(pdf: Buffer): Promise<string[]> {
