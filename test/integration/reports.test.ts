@@ -232,3 +232,4 @@ describe('the reports', () => {
     expect(only.body.window.school.id).toBe(A.schoolId);
   });
 });
+
