@@ -109,4 +109,21 @@ describe('the sealed journal PDF', () => {
     });
     expect(await pdfQrCodes(pdf)).toEqual(expected.map((s) => s.verifyUrl));
   });
+
+  it('continues a class longer than a page on a further page with the same seal', async () => {
+    const many = Array.from({ length: 70 }, (_, i) => ({ id: `m${i}`, name: `Ученикова${i} Алтынай` }));
+    const long = page('Физика', 3);
+    long.content = { ...long.content, pupils: many, cells: many.map(() => lessons.slice(0, 10).map(() => '4')), lessons: lessons.slice(0, 10), periodMarks: many.map(() => '4') };
+    const texts = await pdfPages(await renderJournalPdf({ ...doc, pages: [long] }));
+    // Title, then the left page over several sheets (70 rows; about 33 fit one), then the right page.
+    expect(texts.length).toBeGreaterThanOrEqual(4);
+    expect(texts.slice(1).every((t) => t.includes(long.seal.code))).toBe(true);
+    expect(texts[1]).not.toContain('Ученикова69 Алтынай');
+    const continued = texts.slice(2, -1);
+    expect(continued.some((t) => t.includes('Ученикова69 Алтынай'))).toBe(true);
+    // The header row repeats on each continued sheet.
+    expect(continued.every((t) => t.includes('Фамилия, имя обучающегося'))).toBe(true);
+    expect(texts.at(-1)).toContain('Что пройдено на уроке');
+  });
 });
+
