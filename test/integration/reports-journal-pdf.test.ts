@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { LESSONS_PER_SPREAD, renderJournalPdf } from '../../src/reports/journal-pdf.js';
+import { renderPdf } from '../../src/reports/pdf.js';
 import type { JournalDocument, PageContent, PageSeal } from '../../src/reports/types.js';
 import { pdfPages, pdfQrCodes, pdfWords } from '../support/pdf-text.js';
 
@@ -125,5 +126,10 @@ describe('the sealed journal PDF', () => {
     expect(continued.every((t) => t.includes('Фамилия, имя обучающегося'))).toBe(true);
     expect(texts.at(-1)).toContain('Что пройдено на уроке');
   });
-});
 
+  it('never reads a local file or fetches a URL a document names', async () => {
+    const date = '2025-10-31T00:00:00Z';
+    await expect(renderPdf([{ image: '/etc/hostname' }], { title: 'x', date })).rejects.toThrow(/denied by resource access policy/);
+    await expect(renderPdf([{ image: 'http://127.0.0.1:9/x.png' }], { title: 'x', date })).rejects.toThrow(/denied by resource access policy/);
+  });
+});
