@@ -227,6 +227,13 @@ describe('the reports', () => {
     await get(`/v1/reports/progress?school=${A.schoolId}&class=${B.classId}&period=${q1}`).expect(404);
     await get(`/v1/reports/progress?school=${B.schoolId}`).expect(404);
     await get(`/v1/reports/progress?school=${A.schoolId}`, callers.parent).expect(403);
+    // A class teacher: their own class only.
+    const own = (await pool().query<{ id: string }>(`SELECT class_group_id::text AS id FROM staff_role WHERE person_id = $1 AND role = 'class_teacher'`, [A.classTeacherId])).rows[0]!.id;
+    await get(`/v1/reports/attendance?school=${A.schoolId}&period=${q1}&class=${own}&format=json`, callers.classTeacher).expect(200);
+    await get(`/v1/reports/attendance?school=${A.schoolId}&period=${q1}&format=json`, callers.classTeacher).expect(403);
+    const notOwn = own === classId ? A.otherClassId : classId;
+    await get(`/v1/reports/attendance?school=${A.schoolId}&period=${q1}&class=${notOwn}&format=json`, callers.classTeacher).expect(404);
+    await get(`/v1/reports/user_activity?school=${A.schoolId}&class=${own}&format=json`, callers.classTeacher).expect(403);
     // A caller with one school may leave it out.
     const only = await get(`/v1/reports/journal_fill?period=${q1}&format=json`).expect(200);
     expect(only.body.window.school.id).toBe(A.schoolId);

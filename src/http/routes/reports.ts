@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { accessClass, type ClassAccess } from '../../auth/access.js';
+import { accessClass, visibilityOf, type ClassAccess } from '../../auth/access.js';
 import { permit, schoolsWith, type Caller } from '../../auth/caller.js';
 import type { Pool } from '../../db/pool.js';
 import type { Clock } from '../../lib/clock.js';
@@ -52,6 +52,7 @@ export function reportsRouter(pool: Pool, clock: Clock): Router {
     const { REPORT_KINDS, produceReport } = await import('../../reports/produce.js');
     const kind = parseRequest(z.enum(REPORT_KINDS), req.params.kind, 'path.kind');
     const query = parseRequest(ReportQuery, { ...req.query, school: undefined }, 'query');
+    await mayReport(pool, caller, schoolId, kind, query.class);
     const report = await produceReport(pool, { kind, schoolId, classId: query.class, subjectId: query.subject, periodId: query.period, from: query.from, to: query.to }, query.format, clock.now());
     if (query.format === 'json') {
       res.json(report.data);
@@ -75,6 +76,18 @@ async function classAccess(pool: Pool, caller: Caller, classId: string): Promise
   if (access.view === 'children') throw new NotFoundError(`class ${classId}`);
   if (access.view !== 'whole') throw new ForbiddenError('the summary sheet shows every subject of the class: its class teacher and the school\'s staff may have it');
   return access;
+}
+
+/**
+ * A class teacher (reports:read without the whole school) has the reports of their own class: `class`
+ * is required and must be theirs (else 404), and the school-wide user activity is not theirs.
+ */
+async function mayReport(pool: Pool, caller: Caller, schoolId: string, kind: string, classId: string | undefined): Promise<void> {
+  const visibility = await visibilityOf(pool, permit(caller, schoolId, 'reports:read'));
+  if (visibility.whole) return;
+  if (kind === 'user_activity') throw new ForbiddenError('the user activity report covers the whole school: its administrators and deputies may have it');
+  if (!classId) throw new ForbiddenError('give "class": this account has the reports of its own class');
+  if (!visibility.scope.classes.has(classId)) throw new NotFoundError(`class ${classId}`);
 }
 
 /** The school asked for (permitted, else 404/403), or the caller's only school with reports:read. */
