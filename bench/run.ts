@@ -14,6 +14,7 @@ import { benchPaper } from './paper.js';
 import { benchPush } from './push.js';
 import { benchNotify } from './notify.js';
 import { benchReads } from './reads.js';
+import { benchReports } from './reports.js';
 import { benchSync } from './sync.js';
 import { benchWebhooks } from './webhooks.js';
 import { formatTable, writeResults, type Metric } from './metrics.js';
@@ -21,7 +22,7 @@ import { formatTable, writeResults, type Metric } from './metrics.js';
 /**
  * `npm run bench`: every figure measured in one run, on one freshly started embedded Postgres (or
  * BENCH_DATABASE_URL, a database it may fill), so ratios compare like with like. Prints a table and
- * writes bench/results.json. BENCH_PUPILS scales the school (default 1,000); BENCH_ONLY=journal|sync|checks|paper|push|notify|webhooks|api|reads runs one
+ * writes bench/results.json. BENCH_PUPILS scales the school (default 1,000); BENCH_ONLY=journal|sync|checks|paper|push|notify|webhooks|api|reports|reads runs one
  * part (`npm run bench -- reads` too). The reads part loads BENCH_READS_SCHOOLS schools (default 5) of
  * BENCH_READS_PUPILS pupils (300) from 1 September to BENCH_READS_UNTIL (2025-12-26) and is not part of a
  * plain run (it takes its own minutes): ask for it by name.
@@ -75,6 +76,10 @@ async function main(): Promise<void> {
     if (!only || only === 'api') {
       process.stderr.write(`API, 200 parents at once reading their child's week, ${pupils}-pupil school:\n`);
       metrics.push(...(await benchApi({ pool, prisma, pupils, log })));
+    }
+    if (!only || only === 'reports') {
+      process.stderr.write(`reports, summary sheets of every class of the ${pupils}-pupil school:\n`);
+      metrics.push(...(await benchReports({ pool, pupils, log })));
     }
     if (only === 'reads') {
       const schools = Number(process.env.BENCH_READS_SCHOOLS ?? 5);

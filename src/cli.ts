@@ -17,6 +17,7 @@ import { registerNotifyCommands } from './cli-notify.js';
 import { registerAuthCommands } from './cli-auth.js';
 import { registerPushCommands } from './cli-push.js';
 import { registerArchiveCommands } from './cli-archive.js';
+import { registerReportCommands } from './cli-reports.js';
 
 /** The command line: `start` runs the service; the others do one job against the same database. */
 
@@ -165,6 +166,7 @@ registerPushCommands(program, withDatabase);
 registerArchiveCommands(program, withDatabase);
 registerNotifyCommands(program, withDatabase);
 registerAuthCommands(program, withDatabase);
+registerReportCommands(program, withDatabase);
 
 program.parseAsync(process.argv).then(
   // A one-shot command ends with its own exit code, once its output has gone out, whatever timers or

@@ -73,7 +73,7 @@ export async function startService(config: Config, logger: Logger, clock: Clock 
         sync: { connections: sync.connections, queue: sync.queue }, wake: sync.feed.wake, journalPageMaxDays: config.JOURNAL_PAGE_MAX_DAYS, clock,
         notify: { box, enqueue: engine.enqueue, targets: sync.targets, demoOutbox: () => demo!.outbox() },
         webhooks: { box, enqueue: hooks.enqueue, targets: hooks.targets, rotationGraceSeconds: config.WEBHOOK_ROTATION_GRACE_SECONDS },
-        archive: closeDepsOf(db, config, clock, box, logger),
+        archive: closeDepsOf(db, config, clock, box, logger, () => url),
       });
       server = await listen(app, config.HOST, config.PORT);
       const address = server.address();

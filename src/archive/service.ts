@@ -4,12 +4,14 @@ import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import type { SecretBox } from '../lib/secret-box.js';
 import type { CloseDeps } from './close.js';
+import { printerOf } from './printouts.js';
 
 /**
  * The period close's parts as the service and the CLI build them: the signing box, the printer (sealed
- * PDFs and summary sheets filed in the archive) and the backup to every configured target.
+ * PDFs and summary sheets filed in the archive, their QR codes opening PUBLIC_URL, else the address the
+ * service listens on) and the backup to every configured target.
  */
-export function closeDepsOf(db: Database, config: Config, clock: Clock, box: SecretBox, _logger: Logger): CloseDeps {
-  void config;
-  return { pool: db.pool, clock, box };
+export function closeDepsOf(db: Database, config: Config, clock: Clock, box: SecretBox, _logger: Logger, listening?: () => string | undefined): CloseDeps {
+  const publicUrl = () => config.PUBLIC_URL ?? listening?.() ?? `http://${config.HOST}:${config.PORT}`;
+  return { pool: db.pool, clock, box, print: printerOf({ pool: db.pool, clock, publicUrl }) };
 }

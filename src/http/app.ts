@@ -14,6 +14,7 @@ import { paperRouter } from './routes/paper.js';
 import { notifyRouter, type NotifyRouterDeps } from './routes/notify.js';
 import { pushRouter } from './routes/push.js';
 import { recordsRouter } from './routes/records.js';
+import { reportsRouter } from './routes/reports.js';
 import { webhooksRouter, type WebhooksRouterDeps } from './routes/webhooks.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import type { ConnectionService } from '../sync/connections.js';
@@ -85,6 +86,7 @@ export function createApp(deps: AppDeps): Express {
   if (deps.webhooks) app.use(webhooksRouter({ pool: deps.pool, clock: deps.clock ?? systemClock, ...deps.webhooks }));
   app.use(recordsRouter(deps.pool, deps.clock ?? systemClock));
   if (deps.archive) app.use(archiveRouter({ pool: deps.pool, clock: deps.clock ?? systemClock, ...deps.archive }));
+  app.use(reportsRouter(deps.pool, deps.clock ?? systemClock));
   app.use(notFound);
   app.use(errorHandler(deps.logger));
   return app;

@@ -1372,6 +1372,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/classes/{classId}/summary-sheet": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The class's summary sheet «Сводная ведомость учёта успеваемости обучающихся» for a year (PDF, XLSX or JSON)
+         * @description Per pupil of the class (in the journal's order) and subject (those the class has lessons or period
+         *     marks in) the marks of each reporting period and of the year, and the lessons missed (all, and of
+         *     those with a valid reason). Where several sources hold a period mark, the school's primary
+         *     source's, else the first source that has one. For the class's class teacher and the school's
+         *     staff (reports:read or journal:read, the class seen whole); never a parent.
+         */
+        get: operations["getSummarySheet"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/{kind}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One of the regulations' reports (PDF for people, XLSX for further work, JSON the data)
+         * @description `progress` — per class × subject the counts of period marks 5/4/3/2, зачёт/незачёт, н/а, the
+         *     success share (no 2, незачёт, н/а), the quality share (4 and 5) and the average, and per class
+         *     the excellent, good, one-«3» and failing pupils. `attendance` — lessons missed, excused and not,
+         *     late arrivals per class, class × subject and pupil. `class_teacher_period` — both for one class.
+         *     `missing_final_marks` — per class × subject the pupils without a period mark. `journal_fill` —
+         *     the compliance view's shares (GET /v1/schools/{schoolId}/compliance) per class × subject ×
+         *     teacher. `user_activity` — history entries per actor × source × entity type × operation (staff
+         *     by login, API keys by name). The window: `period`, or `from` and `to`, else the period of today
+         *     (user_activity: the last seven days). `school` may be left out by a caller with one school.
+         */
+        get: operations["getReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2584,6 +2636,70 @@ export interface components {
                 corruptPages: string[];
                 rootMatches: boolean;
             }[];
+        };
+        SummarySheet: {
+            school: {
+                name: string;
+            };
+            /** Format: uuid */
+            classId: string;
+            className: string;
+            yearTitle: string;
+            /** @description The reporting periods in order, then the year */
+            columns: {
+                /** Format: uuid */
+                id: string;
+                title: string;
+                kind: string;
+            }[];
+            subjects: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+            }[];
+            pupils: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                /** @description marks[subject][column]: the mark as written, or null */
+                marks: (string | null)[][];
+                absences: {
+                    lessons: number;
+                    excused: number;
+                };
+            }[];
+        };
+        Report: {
+            /** @enum {string} */
+            kind: "progress" | "attendance" | "class_teacher_period" | "missing_final_marks" | "journal_fill" | "user_activity";
+            window: {
+                school: {
+                    /** Format: uuid */
+                    id: string;
+                    name: string;
+                };
+                class: {
+                    /** Format: uuid */
+                    id: string;
+                    name: string;
+                } | null;
+                period: {
+                    /** Format: uuid */
+                    id: string;
+                    title: string;
+                    kind: string;
+                    /** Format: uuid */
+                    academicYearId: string;
+                } | null;
+                /** Format: date */
+                from: string;
+                /** Format: date */
+                to: string;
+                /** Format: date */
+                today: string;
+            };
+            /** @description The report's numbers: per kind, the rows of its tables (see the kinds above) */
+            data: Record<string, never>;
         };
     };
     responses: {
@@ -5647,6 +5763,81 @@ export interface operations {
                     "application/json": components["schemas"]["ArchiveReport"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    getSummarySheet: {
+        parameters: {
+            query?: {
+                /** @description Academic year id (default: the class's own) */
+                year?: string;
+                format?: "pdf" | "xlsx" | "json";
+            };
+            header?: never;
+            path: {
+                classId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The summary sheet */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "application/json": components["schemas"]["SummarySheet"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getReport: {
+        parameters: {
+            query?: {
+                /** @description School id */
+                school?: string;
+                /** @description One class of the school */
+                class?: string;
+                /** @description One subject */
+                subject?: string;
+                /** @description Period id */
+                period?: string;
+                /** @description First day */
+                from?: string;
+                /** @description Last day */
+                to?: string;
+                format?: "pdf" | "xlsx" | "json";
+            };
+            header?: never;
+            path: {
+                kind: "progress" | "attendance" | "class_teacher_period" | "missing_final_marks" | "journal_fill" | "user_activity";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "application/json": components["schemas"]["Report"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
