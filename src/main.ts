@@ -22,6 +22,7 @@ import { sendSignInCode } from './notify/sign-in.js';
 import { TargetPolicy } from './lib/net-targets.js';
 import { WebhookEngine, type WebhookSettings } from './webhooks/engine.js';
 import { closeDepsOf } from './archive/service.js';
+import { fileDueReports } from './archive/scheduled-reports.js';
 
 export interface Service {
   /** The API's address, when this process has the api role. */
@@ -58,6 +59,10 @@ export async function startService(config: Config, logger: Logger, clock: Clock 
     const clocked = async () => bothOf(await ScheduledChecks.start(db.pool, clock, logger, {
       defaults: { times: { after_lessons: config.CHECKS_AFTER_LESSONS_AT, nightly: config.CHECKS_NIGHTLY_AT }, lookbackDays: config.CHECKS_LOOKBACK_DAYS },
       refreshSeconds: 300, pollingSeconds: 5,
+      afterNightly: async (schoolId) => {
+        const filed = await fileDueReports({ pool: db.pool, clock, logger }, schoolId);
+        if (filed > 0) logger.info({ schoolId, filed }, 'scheduled reports filed in the archive');
+      },
     }), bothOf(engine, hooks));
     sync = await startSync(config, { pool: db.pool, clock, logger, adapters }, config.ROLES, {
       deferStart: true, consumers: [checksConsumer(clock), engine.consumer, hooks.consumer], afterRun: checksAfterRun(db.pool, clock), clocked,

@@ -102,6 +102,8 @@ export interface ScheduledChecksOptions {
   refreshSeconds: number;
   /** How often an idle worker asks for a job. */
   pollingSeconds: number;
+  /** Work that follows a school's nightly checks (the reports that came due, filed in the archive); a failure is logged, the checks stay done. */
+  afterNightly?: (schoolId: string) => Promise<void>;
 }
 
 interface SchoolRow {
@@ -201,6 +203,9 @@ export class ScheduledChecks {
     const result = await runChecks(this.pool, this.clock, { schoolId: school.id, ...window });
     await this.pool.query('UPDATE checks_slot SET finished_at = now(), found = $3 WHERE school_id = $1 AND slot = $2', [school.id, new Date(job.slot), result.found]);
     this.logger.info({ schoolId: school.id, slot: job.slot, kind: job.kind, ...window, found: result.found, opened: result.opened, resolved: result.resolved }, 'scheduled checks ran');
+    if (job.kind === 'nightly' && this.options.afterNightly) {
+      await this.options.afterNightly(school.id).catch((error: unknown) => this.logger.warn({ schoolId: school.id, error: describeError(error) }, 'the work after the nightly checks failed'));
+    }
   }
 
   /** Stops ticking (the scheduler part of a shutdown); jobs already queued stay queued. */

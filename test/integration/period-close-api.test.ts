@@ -8,6 +8,7 @@ import { drainConsumer } from '../../src/journal/feed.js';
 import { fixedClock } from '../../src/lib/clock.js';
 import { SecretBox } from '../../src/lib/secret-box.js';
 import type { SourceRecord } from '../../src/ports/records.js';
+import { pdfPages, pdfQrCodes } from '../support/pdf-text.js';
 import { signInCallers, startAccessRig, type AccessRig, type SchoolCallers, type SchoolFixture } from '../support/access-fixture.js';
 
 /**
@@ -116,6 +117,25 @@ describe('the period close over HTTP', () => {
     expect(after.body.postCloseChanges).toBe(1);
     const finding = await request(app).get(`/v1/discrepancies?school=${A.schoolId}&rule=post_close_change`).set(bearer(callers.deputy));
     expect(finding.body.items).toEqual([expect.objectContaining({ rule: 'post_close_change', kind: 'regulation', status: 'open', assignee: expect.objectContaining({ id: A.deputyId }) })]);
+  });
+
+  it('prints from the seal: per class the journal with the seal on every page, and the summary sheet, filed in the archive', async () => {
+    expect((await request(app).post(`${base}/print`).set(bearer(callers.teacher))).status).toBe(403);
+    const printed = await request(app).post(`${base}/print`).set(bearer(callers.deputy));
+    expect(printed.status).toBe(200);
+    const kinds = printed.body.items.map((i: { kind: string }) => i.kind);
+    const classes = new Set((await rig.db.pool.query<{ c: string }>('SELECT DISTINCT class_group_id::text AS c FROM seal_page WHERE school_id = $1', [A.schoolId])).rows.map((r) => r.c));
+    expect(kinds.filter((k: string) => k === 'journal_pdf')).toHaveLength(classes.size);
+    expect(kinds.filter((k: string) => k === 'summary_pdf')).toHaveLength(classes.size);
+    expect(kinds.filter((k: string) => k === 'summary_xlsx')).toHaveLength(classes.size);
+    const journal = printed.body.items.find((i: { kind: string; classGroupId: string }) => i.kind === 'journal_pdf' && i.classGroupId === A.classId);
+    const pdf = (await rig.db.pool.query<{ content: Buffer }>('SELECT content FROM archive_item WHERE id = $1', [journal.id])).rows[0]!.content;
+    const text = (await pdfPages(pdf)).join('\n');
+    expect(text).toContain(code);
+    expect(text).toContain(pupilName);
+    const qr = await pdfQrCodes(pdf);
+    expect(qr).toContainEqual(expect.stringMatching(new RegExp(`/v1/seals/${code}\\?d=[0-9a-f]{64}$`)));
+    expect(printed.body.close.steps.map((s: { step: string }) => s.step)).toContain('print');
   });
 
   it('lets teachers confirm their own subjects and class teachers their own class; only the director signs off', async () => {

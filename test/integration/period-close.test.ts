@@ -6,6 +6,10 @@ import { canonicalJson, pageDigest, sha256Hex } from '../../src/archive/digest.j
 import { NIL_UUID, readSealManifest, signManifest } from '../../src/archive/seal.js';
 import { verifyArchiveItems } from '../../src/archive/store.js';
 import { verifyPageCode } from '../../src/archive/verify.js';
+import { fileDueReports } from '../../src/archive/scheduled-reports.js';
+import { verifyArchive } from '../../src/archive/check.js';
+import { asSuperuser } from '../support/db.js';
+import { createLogger } from '../../src/lib/logger.js';
 import { checksConsumer } from '../../src/checks/consumer.js';
 import { applyBatch } from '../../src/journal/apply-batch.js';
 import { drainConsumer } from '../../src/journal/feed.js';
@@ -149,5 +153,24 @@ describe('a period close', () => {
     const closed = await signOffClose(deps, { schoolId, periodId, actor: 'user:director', override: 'printed by hand' });
     expect(closed).toMatchObject({ status: 'closed', closedBy: 'user:director' });
     expect(closed.steps.map((s) => s.step)).toEqual(['checks', 'confirm_finals', 'lock', 'seal', 'backup', 'sign_pages', 'certify_class', 'sign_off']);
+  });
+
+  it('files the reports that came due once, however often the nightly pass runs', async () => {
+    const deps = { pool: db.pool, clock, logger: createLogger('silent') };
+    expect(await fileDueReports(deps, schoolId)).toBe(5);
+    expect(await fileDueReports(deps, schoolId)).toBe(0);
+    const { rows } = await db.pool.query<{ title: string; media_type: string }>(`SELECT title, media_type FROM archive_item WHERE school_id = $1 AND kind = 'report' ORDER BY title`, [schoolId]);
+    expect(rows.map((r) => r.title)).toEqual([
+      'attendance: 1 четверть', 'journal_fill: 2025-09-01 — 2025-09-30', 'missing_final_marks: 1 четверть', 'progress: 1 четверть', 'user_activity: 2025-10-20 — 2025-10-26',
+    ]);
+    expect(new Set(rows.map((r) => r.media_type))).toEqual(new Set(['application/pdf']));
+  });
+
+  it('names a sealed page whose stored content was altered', async () => {
+    expect((await verifyArchive(db.pool, schoolId)).ok).toBe(true);
+    await asSuperuser(db.pool, [[`UPDATE seal_page SET content = jsonb_set(content, '{cells,0,0}', '"4"') WHERE school_id = $1 AND code = $2`, [schoolId, pageCode]]]);
+    const report = await verifyArchive(db.pool, schoolId);
+    expect(report.ok).toBe(false);
+    expect(report.seals[0]).toMatchObject({ corruptPages: [pageCode], chainMatches: true, rootMatches: true });
   });
 });

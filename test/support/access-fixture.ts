@@ -15,6 +15,7 @@ import { createEndpoint } from '../../src/webhooks/endpoints.js';
 import { TargetPolicy } from '../../src/lib/net-targets.js';
 import { keyFor } from './api.js';
 import { fileInArchive, jsonBytes } from '../../src/archive/store.js';
+import { printerOf } from '../../src/archive/printouts.js';
 
 /** What one school of the access tests holds: ids of each kind of object, and the people who stand for each role. */
 export interface SchoolFixture {
@@ -132,7 +133,7 @@ export function accessApp(db: TestDatabase, auth: Auth, clock: Clock, engine: Sy
     sync: { connections: engine.connections, queue: engine.queue }, notify: { box },
     // Deliveries are not taken here (no webhook worker): a replay's job only waits in the queue.
     webhooks: { box, targets: new TargetPolicy(['http://127.0.0.1:9']), enqueue: async () => undefined, rotationGraceSeconds: 3600 },
-    archive: { box },
+    archive: { box, print: printerOf({ pool: db.pool, clock, publicUrl: () => 'https://journal.school.test' }) },
   });
   return { app, close: () => prisma.$disconnect() };
 }
