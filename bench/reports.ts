@@ -5,6 +5,7 @@ import { createLogger } from '../src/lib/logger.js';
 import { readSummarySheet, renderSummaryPdf, renderSummaryXlsx } from '../src/reports/summary.js';
 import { readPageContent, readPeriod, readPeriodClasses, readPrintedSource } from '../src/archive/content.js';
 import { pageDigest } from '../src/archive/digest.js';
+import { createSeal } from '../src/archive/seal.js';
 import { renderJournalPdf } from '../src/reports/journal-pdf.js';
 import type { JournalDocument } from '../src/reports/types.js';
 import type { Metric } from './metrics.js';
@@ -47,8 +48,10 @@ export async function benchReports(o: ReportsBenchOptions): Promise<Metric[]> {
   const pupils = sheets.reduce((n, s) => n + s.pupils.length, 0);
   o.log(`${classes.length} classes, ${pupils} pupils up to ${until}: read ${readS.toFixed(2)} s, read + PDF + XLSX ${totalS.toFixed(2)} s (${Math.round(bytes / 1024)} KiB)`);
   const year = await classYearPdf(o.pool, schoolId, o.log);
+  const seal = await sealSchool(o.pool, schoolId, o.log);
   return [
     ...year,
+    ...seal,
     { name: 'reports.school_summary_s', value: Number(totalS.toFixed(2)), unit: 's' },
     { name: 'reports.school_summary_read_only_s', value: Number(readS.toFixed(3)), unit: 's' },
     { name: 'reports.school_summary_vs_read', value: Number((totalS / readS).toFixed(1)), unit: 'ratio' },
@@ -90,4 +93,18 @@ async function classYearPdf(pool: Pool, schoolId: string, log: (m: string) => vo
     { name: 'reports.class_year_read_only_s', value: Number(readS.toFixed(3)), unit: 's' },
     { name: 'reports.class_year_pdf_vs_read', value: Number((totalS / readS).toFixed(1)), unit: 'ratio' },
   ];
+}
+
+/** `archive.seal_school_s`: the seal of the school's first quarter — every class × subject page read in one snapshot, digested and stored. */
+async function sealSchool(pool: Pool, schoolId: string, log: (m: string) => void): Promise<Metric[]> {
+  const { rows: [q1] } = await pool.query<{ id: string }>(`SELECT id::text FROM period WHERE school_id = $1 AND kind <> 'year' ORDER BY start_date LIMIT 1`, [schoolId]);
+  if (!q1) return [];
+  const { rows: [close] } = await pool.query<{ id: string }>(
+    `INSERT INTO period_close (school_id, period_id, status, started_by, started_at, locked_by, locked_at, lock_seq) VALUES ($1, $2, 'locked', 'bench', now(), 'bench', now(), 0) RETURNING id::text`,
+    [schoolId, q1.id]);
+  const t0 = performance.now();
+  const { seal } = await createSeal(pool, clock, { schoolId, closeId: close!.id, periodId: q1.id, actor: 'bench' });
+  const s = (performance.now() - t0) / 1000;
+  log(`seal of the first quarter: ${seal.pages} pages in ${s.toFixed(2)} s`);
+  return [{ name: 'archive.seal_school_s', value: Number(s.toFixed(2)), unit: 's' }, { name: 'archive.seal_pages', value: seal.pages, unit: 'pages' }];
 }
