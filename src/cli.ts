@@ -16,6 +16,7 @@ import { registerPaperCommands } from './cli-paper.js';
 import { registerNotifyCommands } from './cli-notify.js';
 import { registerAuthCommands } from './cli-auth.js';
 import { registerPushCommands } from './cli-push.js';
+import { registerBackupCommands } from './cli-backup.js';
 
 /** The command line: `start` runs the service; the others do one job against the same database. */
 
@@ -163,6 +164,7 @@ registerPaperCommands(program, withDatabase);
 registerPushCommands(program, withDatabase);
 registerNotifyCommands(program, withDatabase);
 registerAuthCommands(program, withDatabase);
+registerBackupCommands(program, withDatabase);
 
 program.parseAsync(process.argv).then(
   // A one-shot command ends with its own exit code, once its output has gone out, whatever timers or
