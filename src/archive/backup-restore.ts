@@ -73,7 +73,9 @@ async function restoreLogical(pool: Pool, target: BackupTarget, manifest: Manife
   await migrateTo(pool, manifest, logger);
   const client = await pool.connect();
   try {
-    await client.query('SET session_replication_role = replica');
+    await client.query('SET session_replication_role = replica').catch((error: Error) => {
+      throw new Error(`the restore's role may not set session_replication_role (${error.message}): restore as a superuser (BACKUP_ADMIN_URL) or GRANT SET ON PARAMETER session_replication_role to it`);
+    });
     await client.query('BEGIN');
     await client.query(`TRUNCATE ${manifest.tables.map((t) => quote(t.table)).join(', ')}`);
     const files = new Map(manifest.files.map((f) => [f.file, f]));
