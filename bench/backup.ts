@@ -112,7 +112,7 @@ async function chooseDatabase(o: BackupBenchOptions): Promise<Place> {
   url.pathname = `/${database}`;
   const pool = createPool(url.toString(), 4);
   await migrate(pool, createLogger('warn'));
-  const version = (await pool.query<{ v: string }>('SHOW server_version')).rows[0]!.v;
+  const version = (await pool.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v;
   return {
     label: `${database} on PostgreSQL ${version} (pg_dump ${tool})`, url: url.toString(), pool, adminUrl, pgDump: tool !== undefined,
     close: async () => {
