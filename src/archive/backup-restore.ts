@@ -20,7 +20,7 @@ import type { BackupTarget } from './backup-targets.js';
  *
  * - logical: the database is migrated to the backup's version (its migrations must be this code's, or a
  *   prefix of them), then every table is truncated and copied back in (COPY … FROM STDIN) in dependency
- *   order, in one transaction, with `session_replication_role = replica` (a superuser's, or a role granted
+ *   order, in one transaction (secondary indexes built after the rows, as pg_restore does), with `session_replication_role = replica` (a superuser's, or a role granted
  *   SET on it): the statement-level reference triggers and the append-only history's triggers stay quiet
  *   (the rows were consistent in their snapshot), and so do the foreign keys' own triggers (school and
  *   connection refer to each other). Each file's SHA-256 is checked as it is read. Sequences are set last.
@@ -78,6 +78,7 @@ async function restoreLogical(pool: Pool, target: BackupTarget, manifest: Manife
     });
     await client.query('BEGIN');
     await client.query(`TRUNCATE ${manifest.tables.map((t) => quote(t.table)).join(', ')}`);
+    const indexes = await dropSecondaryIndexes(client, manifest.tables.map((t) => t.table));
     const files = new Map(manifest.files.map((f) => [f.file, f]));
     for (const table of await dependencyOrder(client, manifest.tables.map((t) => t.table))) {
       const entry = manifest.tables.find((t) => t.table === table)!;
@@ -88,6 +89,8 @@ async function restoreLogical(pool: Pool, target: BackupTarget, manifest: Manife
       await pipeline(target.read(manifest.name, file.file), digest, createGunzip(), sink);
       if (digest.hex() !== file.sha256) throw new Error(`${file.file} on target ${target.name} differs from the manifest`);
     }
+    // Built once over the loaded rows, as pg_restore does, instead of maintained row by row.
+    for (const definition of indexes) await client.query(definition);
     for (const s of manifest.sequences) await client.query('SELECT setval($1::regclass, $2::bigint, $3)', [quote(s.name), s.value, s.isCalled]);
     await client.query('COMMIT');
   } catch (error) {
@@ -120,6 +123,19 @@ async function migrateTo(pool: Pool, manifest: Manifest, logger: Logger): Promis
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Drops the tables' indexes that back no constraint (primary and unique constraints stay, and so do the
+ * foreign keys that need them) and returns their definitions to build them again after the load.
+ */
+async function dropSecondaryIndexes(client: PoolClient, tables: string[]): Promise<string[]> {
+  const { rows } = await client.query<{ name: string; definition: string }>(
+    `SELECT quote_ident(i.relname) AS name, pg_get_indexdef(x.indexrelid) AS definition
+       FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace
+      WHERE n.nspname = 'public' AND t.relname = ANY($1) AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)`, [tables]);
+  for (const r of rows) await client.query(`DROP INDEX ${r.name}`);
+  return rows.map((r) => r.definition);
 }
 
 /** The tables, referenced ones first (foreign keys); a cycle is broken where it is met (replica mode needs no order). */
