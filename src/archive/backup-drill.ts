@@ -3,7 +3,7 @@ import { describeError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { verifyChains } from '../journal/verify.js';
 import type { Manifest } from './backup-manifest.js';
-import { restoreBackup } from './backup-restore.js';
+import { restoreBackup, schemaSignature } from './backup-restore.js';
 import type { BackupTarget } from './backup-targets.js';
 import { recordedDigests, verifyBackup } from './backup-verify.js';
 
@@ -87,11 +87,23 @@ async function restoreAndCompare(deps: DrillDeps, target: BackupTarget, manifest
       if (count !== table.rows) report.mismatches.push(`${table.table}: ${count} rows restored, ${table.rows} in the backup`);
     }
     await compareChains(restored.pool, manifest, report);
+    await compareSchema(deps.pool, restored.pool, manifest, report);
   } finally {
     if (keep) report.kept = true;
     else await restored.drop();
   }
   report.ok = report.mismatches.length === 0;
+}
+
+/** When the source is still at the backup's schema version, the restored keys and indexes must be its own. */
+async function compareSchema(source: Pool, restored: Pool, manifest: Manifest, report: DrillReport): Promise<void> {
+  const { rows } = await source.query<{ n: number }>(`SELECT count(*)::int AS n FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`);
+  if (rows[0]!.n !== manifest.migrations.length) return;
+  const [want, got] = [await schemaSignature(source), await schemaSignature(restored)];
+  const missing = want.filter((line) => !got.includes(line));
+  const extra = got.filter((line) => !want.includes(line));
+  for (const line of missing) report.mismatches.push(`schema: the restored database lacks ${line}`);
+  for (const line of extra) report.mismatches.push(`schema: the restored database has ${line}, the source does not`);
 }
 
 async function compareChains(pool: Pool, manifest: Manifest, report: DrillReport): Promise<void> {

@@ -20,7 +20,7 @@ import type { BackupTarget } from './backup-targets.js';
  *
  * - logical: the database is migrated to the backup's version (its migrations must be this code's, or a
  *   prefix of them), then every table is truncated and copied back in (COPY … FROM STDIN) in dependency
- *   order, in one transaction (secondary indexes built after the rows, as pg_restore does), with `session_replication_role = replica` (a superuser's, or a role granted
+ *   order, in one transaction (keys, indexes and references built after the rows, as pg_restore does), with `session_replication_role = replica` (a superuser's, or a role granted
  *   SET on it): the statement-level reference triggers and the append-only history's triggers stay quiet
  *   (the rows were consistent in their snapshot), and so do the foreign keys' own triggers (school and
  *   connection refer to each other). Each file's SHA-256 is checked as it is read. Sequences are set last.
@@ -78,9 +78,10 @@ async function restoreLogical(pool: Pool, target: BackupTarget, manifest: Manife
     });
     await client.query('BEGIN');
     await client.query(`TRUNCATE ${manifest.tables.map((t) => quote(t.table)).join(', ')}`);
-    const indexes = await dropSecondaryIndexes(client, manifest.tables.map((t) => t.table));
+    const order = await dependencyOrder(client, manifest.tables.map((t) => t.table));
+    const rebuild = await deferKeysAndIndexes(client, order);
     const files = new Map(manifest.files.map((f) => [f.file, f]));
-    for (const table of await dependencyOrder(client, manifest.tables.map((t) => t.table))) {
+    for (const table of order) {
       const entry = manifest.tables.find((t) => t.table === table)!;
       const file = files.get(entry.file ?? '');
       if (!file) throw new Error(`the manifest lists no file for table ${table}`);
@@ -90,7 +91,7 @@ async function restoreLogical(pool: Pool, target: BackupTarget, manifest: Manife
       if (digest.hex() !== file.sha256) throw new Error(`${file.file} on target ${target.name} differs from the manifest`);
     }
     // Built once over the loaded rows, as pg_restore does, instead of maintained row by row.
-    for (const definition of indexes) await client.query(definition);
+    for (const statement of rebuild) await client.query(statement);
     for (const s of manifest.sequences) await client.query('SELECT setval($1::regclass, $2::bigint, $3)', [quote(s.name), s.value, s.isCalled]);
     await client.query('COMMIT');
   } catch (error) {
@@ -126,16 +127,25 @@ async function migrateTo(pool: Pool, manifest: Manifest, logger: Logger): Promis
 }
 
 /**
- * Drops the tables' indexes that back no constraint (primary and unique constraints stay, and so do the
- * foreign keys that need them) and returns their definitions to build them again after the load.
+ * What pg_restore does: the rows go in before the keys and indexes are built. Drops the tables' foreign keys,
+ * primary and unique constraints and other indexes (exclusion and check constraints stay), and returns the
+ * statements that build them again from their own definitions, keys first and references last (each
+ * reference is validated over the loaded rows as it is added).
  */
-async function dropSecondaryIndexes(client: PoolClient, tables: string[]): Promise<string[]> {
-  const { rows } = await client.query<{ name: string; definition: string }>(
+async function deferKeysAndIndexes(client: PoolClient, tables: string[]): Promise<string[]> {
+  const { rows: constraints } = await client.query<{ target: string; name: string; kind: 'f' | 'p' | 'u'; definition: string }>(
+    `SELECT c.conrelid::regclass::text AS target, quote_ident(c.conname) AS name, c.contype AS kind, pg_get_constraintdef(c.oid) AS definition
+       FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
+      WHERE n.nspname = 'public' AND t.relname = ANY($1) AND c.contype IN ('f', 'p', 'u') ORDER BY c.contype = 'f' DESC, 1, 2`, [tables]);
+  const { rows: indexes } = await client.query<{ name: string; definition: string }>(
     `SELECT quote_ident(i.relname) AS name, pg_get_indexdef(x.indexrelid) AS definition
        FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace
       WHERE n.nspname = 'public' AND t.relname = ANY($1) AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)`, [tables]);
-  for (const r of rows) await client.query(`DROP INDEX ${r.name}`);
-  return rows.map((r) => r.definition);
+  // Foreign keys first (they depend on the keys they reference), then the keys, then the plain indexes.
+  for (const c of constraints) await client.query(`ALTER TABLE ${c.target} DROP CONSTRAINT ${c.name}`);
+  for (const i of indexes) await client.query(`DROP INDEX ${i.name}`);
+  const add = (c: (typeof constraints)[number]) => `ALTER TABLE ${c.target} ADD CONSTRAINT ${c.name} ${c.definition}`;
+  return [...constraints.filter((c) => c.kind !== 'f').map(add), ...indexes.map((i) => i.definition), ...constraints.filter((c) => c.kind === 'f').map(add)];
 }
 
 /** The tables, referenced ones first (foreign keys); a cycle is broken where it is met (replica mode needs no order). */
@@ -174,4 +184,15 @@ async function pgRestore(binary: string, url: string, target: BackupTarget, mani
   const code = await exited;
   if (code !== 0) throw new Error(`pg_restore exited with ${code}: ${redactUrl(stderr.trim(), dbname)}`);
   if (digest.hex() !== file.sha256) throw new Error(`${file.file} on target ${target.name} differs from the manifest`);
+}
+
+/** The schema's keys, references, checks and indexes as text: a restored database's must equal its source's. */
+export async function schemaSignature(pool: Pool): Promise<string[]> {
+  const { rows } = await pool.query<{ line: string }>(
+    `SELECT t.relname || ' ' || c.conname || ' ' || pg_get_constraintdef(c.oid) AS line
+       FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = 'public'
+     UNION ALL
+     SELECT pg_get_indexdef(x.indexrelid) FROM pg_index x JOIN pg_class t ON t.oid = x.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = 'public'
+     ORDER BY 1`);
+  return rows.map((r) => r.line);
 }

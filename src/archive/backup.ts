@@ -71,7 +71,8 @@ export async function runBackup(deps: BackupDeps, options: { reason: BackupReaso
       `UPDATE backup_run SET status = $2, method = $3, finished_at = $4, targets = $5, manifest_sha256 = $6, error = $7 WHERE id = $1`,
       [runId, result.status, result.method, deps.clock.now(), JSON.stringify(result.targets), result.manifestSha256 ?? null,
         result.status === 'succeeded' ? null : result.targets.filter((t) => !t.ok).map((t) => `${t.name}: ${t.error}`).join('; ')]);
-    deps.logger[result.status === 'succeeded' ? 'info' : 'error']({ runId, backup: name, status: result.status, reason: options.reason, targets: result.targets.map((t) => ({ name: t.name, ok: t.ok, error: t.error })), rows: result.rows, bytes: result.bytes }, 'backup finished');
+    // `target`, not `name`: the logger censors every `name` (people's names).
+    deps.logger[result.status === 'succeeded' ? 'info' : 'error']({ runId, backup: name, status: result.status, reason: options.reason, targets: result.targets.map((t) => ({ target: t.name, ok: t.ok, error: t.error })), rows: result.rows, bytes: result.bytes }, 'backup finished');
     return { ...result, runId };
   } catch (error) {
     await deps.pool.query(`UPDATE backup_run SET status = 'failed', finished_at = $2, error = $3 WHERE id = $1`, [runId, deps.clock.now(), describeError(error)]).catch(() => undefined);
