@@ -18,6 +18,7 @@ import { registerAuthCommands } from './cli-auth.js';
 import { registerPushCommands } from './cli-push.js';
 import { registerArchiveCommands } from './cli-archive.js';
 import { registerReportCommands } from './cli-reports.js';
+import { registerBackupCommands } from './cli-backup.js';
 
 /** The command line: `start` runs the service; the others do one job against the same database. */
 
@@ -167,6 +168,7 @@ registerArchiveCommands(program, withDatabase);
 registerNotifyCommands(program, withDatabase);
 registerAuthCommands(program, withDatabase);
 registerReportCommands(program, withDatabase);
+registerBackupCommands(program, withDatabase);
 
 program.parseAsync(process.argv).then(
   // A one-shot command ends with its own exit code, once its output has gone out, whatever timers or

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { TIME_OF_DAY } from './lib/dates.js';
 import { ConfigError } from './lib/errors.js';
 import { parseTargetEntry } from './lib/net-targets.js';
+import { parseBackupTargets } from './archive/backup-targets.js';
 
 const postgresUrl = z
   .string()
@@ -153,6 +154,33 @@ export const ConfigSchema = z.object({
   OTP_PER_LOGIN: intInRange(1, 100).default(5),
   OTP_PER_ADDRESS: intInRange(1, 10_000).default(30),
   OTP_WINDOW_SECONDS: intInRange(60, 86400).default(3600),
+  /**
+   * Backups (src/archive/backup.ts): comma-separated targets `name@REGION=dir:/path` (REGION: ISO 3166, e.g.
+   * RU, RU-MOW, KG; each must lie within every school's allowed regions, or the service does not start).
+   * Unset: `<DATA_DIR>/backups/a` and `/b` in the schools' own region — one disk: set real, separate media
+   * in production. S3 buckets are not supported yet.
+   */
+  BACKUP_TARGETS: z.string().default('').transform((v, ctx) => {
+    try {
+      return parseBackupTargets(v);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  }),
+  /** true: fewer than two backup places refuses the start (a warning otherwise). */
+  BACKUP_REQUIRE_TWO: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  /** The nightly backup, local time of this process (HH:MM), or off. */
+  BACKUP_NIGHTLY_AT: z.string().regex(new RegExp(`${TIME_OF_DAY.source}|^off$`), 'must be HH:MM or off').default('02:30'),
+  /** auto: pg_dump -Fc when one at least as new as the server is found, else the built-in logical dump. */
+  BACKUP_METHOD: z.enum(['auto', 'logical', 'pg_dump']).default('auto'),
+  PG_DUMP_PATH: z.string().min(1).optional(),
+  PG_RESTORE_PATH: z.string().min(1).optional(),
+  /**
+   * The restore drill's role on the database's server: may CREATE DATABASE and set session_replication_role
+   * (a superuser). Unset: the embedded Postgres's superuser, else DATABASE_OWNER_URL, else DATABASE_URL.
+   */
+  BACKUP_ADMIN_URL: postgresUrl.optional(),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

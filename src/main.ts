@@ -23,6 +23,10 @@ import { TargetPolicy } from './lib/net-targets.js';
 import { WebhookEngine, type WebhookSettings } from './webhooks/engine.js';
 import { closeDepsOf } from './archive/service.js';
 import { fileDueReports } from './archive/scheduled-reports.js';
+import { checkBackupTargets } from './archive/backup-jurisdiction.js';
+import { backupDepsOf, backupSettingsOf, nightlyOptionsOf } from './archive/backup-config.js';
+import { NightlyBackups } from './archive/backup-nightly.js';
+import type { BackupDeps } from './archive/backup.js';
 
 export interface Service {
   /** The API's address, when this process has the api role. */
@@ -32,6 +36,8 @@ export interface Service {
   notify: NotifyEngine;
   webhooks: WebhookEngine;
   demo: DemoRunner;
+  /** What runBackup (src/archive/backup.ts) needs: the period close backs up with it. */
+  backups: BackupDeps;
   /** Stops everything in order (see closeService); resolves once the embedded Postgres has stopped too. */
   close(): Promise<void>;
 }
@@ -49,6 +55,10 @@ export async function startService(config: Config, logger: Logger, clock: Clock 
   let demo: DemoRunner | undefined;
   let server: Server | undefined;
   try {
+    // Backup targets outside a school's jurisdiction refuse the start (reliability.md 16).
+    await checkBackupTargets(backupSettingsOf(config), db.pool, logger);
+    const backups = backupDepsOf(config, db, clock, logger);
+    const nightly = nightlyOptionsOf(config);
     // Jobs are taken only once the demo's simulators are back (on a restart they listen on new ports,
     // and a run started before would read from the old ones).
     const box = await loadSecretBox(config.CONNECTION_SECRETS_KEY, config.DATA_DIR, { external: config.DATABASE_URL !== undefined });
@@ -63,7 +73,7 @@ export async function startService(config: Config, logger: Logger, clock: Clock 
         const filed = await fileDueReports({ pool: db.pool, clock, logger }, schoolId);
         if (filed > 0) logger.info({ schoolId, filed }, 'scheduled reports filed in the archive');
       },
-    }), bothOf(engine, hooks));
+    }), nightly ? bothOf(bothOf(engine, hooks), await NightlyBackups.start(backups, nightly)) : bothOf(engine, hooks));
     sync = await startSync(config, { pool: db.pool, clock, logger, adapters }, config.ROLES, {
       deferStart: true, consumers: [checksConsumer(clock), engine.consumer, hooks.consumer], afterRun: checksAfterRun(db.pool, clock), clocked,
     });
@@ -90,7 +100,7 @@ export async function startService(config: Config, logger: Logger, clock: Clock 
     void (demo.loaded() ?? Promise.resolve()).then(begin).catch((error: unknown) => logger.error({ error: describeError(error) }, 'the sync worker did not start'));
     logger.info({ roles: config.ROLES, pid: process.pid }, 'journal bridge started');
     const running = { sync, notify, webhooks, demo, server };
-    return { url, db, sync, notify: engine, webhooks: hooks, demo, close: () => closeService(db, running) };
+    return { url, db, sync, notify: engine, webhooks: hooks, demo, backups, close: () => closeService(db, running) };
   } catch (error) {
     // Whatever started is stopped again, the embedded Postgres last.
     await closeService(db, { sync, notify, webhooks, demo, server }).catch(() => undefined);
@@ -154,7 +164,7 @@ export function webhookSettingsOf(config: Config): WebhookSettings {
   };
 }
 
-/** Two pieces of clocked work as one (the scheduled checks and the notify engine). */
+/** Two pieces of clocked work as one (the scheduled checks, the notify and webhook engines, the nightly backup). */
 function bothOf(a: ClockedWork, b: ClockedWork): ClockedWork {
   return {
     schedule: async () => { await a.schedule(); await b.schedule(); },

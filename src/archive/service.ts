@@ -5,13 +5,22 @@ import type { Logger } from '../lib/logger.js';
 import type { SecretBox } from '../lib/secret-box.js';
 import type { CloseDeps } from './close.js';
 import { printerOf } from './printouts.js';
+import { backupDepsOf } from './backup-config.js';
+import { runBackup } from './backup.js';
 
 /**
  * The period close's parts as the service and the CLI build them: the signing box, the printer (sealed
  * PDFs and summary sheets filed in the archive, their QR codes opening PUBLIC_URL, else the address the
  * service listens on) and the backup to every configured target.
  */
-export function closeDepsOf(db: Database, config: Config, clock: Clock, box: SecretBox, _logger: Logger, listening?: () => string | undefined): CloseDeps {
+export function closeDepsOf(db: Database, config: Config, clock: Clock, box: SecretBox, logger: Logger, listening?: () => string | undefined): CloseDeps {
   const publicUrl = () => config.PUBLIC_URL ?? listening?.() ?? `http://${config.HOST}:${config.PORT}`;
-  return { pool: db.pool, clock, box, print: printerOf({ pool: db.pool, clock, publicUrl }) };
+  const backups = backupDepsOf(config, db, clock, logger);
+  return {
+    pool: db.pool, clock, box, print: printerOf({ pool: db.pool, clock, publicUrl }),
+    backup: async (reason) => {
+      const result = await runBackup(backups, { reason });
+      return { id: result.runId, status: result.status };
+    },
+  };
 }

@@ -13,6 +13,8 @@ export interface Database {
   /** What the application's role could do to history that it must not (empty: history is protected). */
   historyRights: string[];
   pool: Pool;
+  /** The most privileged connection this process knows (the restore drill creates databases with it): the embedded superuser, else the owner's, else the application's. */
+  adminUrl: string;
   prisma: PrismaClient;
   close(): Promise<void>;
 }
@@ -65,6 +67,7 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
   const prisma = createPrisma(url);
   return {
     url,
+    adminUrl: embedded?.superuserUrl ?? ownerUrl ?? url,
     embedded: embedded !== undefined,
     historyRights: rights,
     pool,

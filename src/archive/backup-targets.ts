@@ -1,0 +1,132 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+
+/**
+ * Where backups go. Each target is one medium in one place (001 §3.4: archives on at least two media kept in
+ * different rooms) and carries the ISO 3166 region it lies in, so the jurisdiction check can refuse a target
+ * outside a school's allowed regions (backup-jurisdiction.ts). Only local directories and mounts are built;
+ * an S3-compatible bucket (`s3://`) is refused with a clear message until a client is added.
+ *
+ * A backup on a target is a directory `<root>/<backup name>/` with its data files and `manifest.json`; it is
+ * written under `<name>.partial/` and renamed when complete, so a reader never sees half a backup.
+ */
+export interface BackupTargetSpec {
+  name: string;
+  /** ISO 3166-1 alpha-2, or -2 subdivision (RU, RU-MOW, KG); 'auto' = the schools' own (the default targets). */
+  region: string;
+  kind: 'dir';
+  location: string;
+}
+
+/** A target's spec in BACKUP_TARGETS: `name@REGION=dir:/path`, entries separated by commas. */
+const ENTRY = /^([a-z0-9][a-z0-9_-]{0,31})@([A-Z]{2}(?:-[A-Z0-9]{1,3})?)=(.+)$/;
+
+/** Parses BACKUP_TARGETS; throws an Error whose message names the bad entry. An empty value → []. */
+export function parseBackupTargets(value: string): BackupTargetSpec[] {
+  const entries = value.split(',').map((e) => e.trim()).filter(Boolean);
+  const specs = entries.map((entry): BackupTargetSpec => {
+    const match = ENTRY.exec(entry);
+    if (!match) throw new Error(`backup target "${entry}" is not name@REGION=dir:/path (REGION: ISO 3166, e.g. RU, RU-MOW, KG)`);
+    const [, name, region, location] = match as unknown as [string, string, string, string];
+    if (location.startsWith('s3://')) throw new Error(`backup target "${name}": S3 buckets are not supported by this build (use a mounted directory, dir:/path)`);
+    if (!location.startsWith('dir:') || location.length <= 4) throw new Error(`backup target "${name}": the location must be dir:/path`);
+    return { name, region, kind: 'dir', location: location.slice(4) };
+  });
+  const names = specs.map((s) => s.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice) throw new Error(`backup target name "${twice}" is used twice`);
+  return specs;
+}
+
+/**
+ * The configured targets, or the default when none are: two directories under DATA_DIR (`backups/a`,
+ * `backups/b`) tagged 'auto' (the region the schools' data already lives in: the same host as the database).
+ * They are one medium in one room: fine for a first `npm start`, never for production (README).
+ */
+export function backupTargetSpecs(config: { BACKUP_TARGETS: BackupTargetSpec[]; DATA_DIR: string }): BackupTargetSpec[] {
+  if (config.BACKUP_TARGETS.length > 0) return config.BACKUP_TARGETS;
+  return ['a', 'b'].map((name) => ({ name, region: 'auto', kind: 'dir', location: path.join(config.DATA_DIR, 'backups', name) }));
+}
+
+/** One backup being written to one target. */
+export interface TargetWriter {
+  /** A stream for one file of the backup. */
+  file(name: string): Writable;
+  /** Makes the backup visible (all files written). */
+  commit(): Promise<void>;
+  /** Removes what was written. */
+  abort(): Promise<void>;
+}
+
+/** A place backups are written to and read from. */
+export interface BackupTarget {
+  readonly name: string;
+  readonly region: string;
+  /** Where it is, for reports (a path; never credentials). */
+  readonly describe: string;
+  begin(backupName: string): Promise<TargetWriter>;
+  /** Complete backups' names, newest first. */
+  list(): Promise<string[]>;
+  read(backupName: string, file: string): Readable;
+  readText(backupName: string, file: string): Promise<string>;
+  /** Files of a backup with their sizes (what is there, whatever the manifest says). */
+  files(backupName: string): Promise<Map<string, number>>;
+}
+
+/** A local directory or mount. */
+export class DirTarget implements BackupTarget {
+  readonly describe: string;
+
+  constructor(readonly name: string, readonly region: string, private readonly root: string) {
+    this.describe = path.resolve(root);
+  }
+
+  async begin(backupName: string): Promise<TargetWriter> {
+    const partial = path.join(this.root, `${backupName}.partial`);
+    await rm(partial, { recursive: true, force: true });
+    await mkdir(partial, { recursive: true });
+    return {
+      file: (name) => createWriteStream(path.join(partial, safe(name))),
+      commit: async () => {
+        await writeFile(path.join(partial, '.complete'), '');
+        await rename(partial, path.join(this.root, backupName));
+      },
+      abort: () => rm(partial, { recursive: true, force: true }),
+    };
+  }
+
+  async list(): Promise<string[]> {
+    const entries = await readdir(this.root, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return [];
+      throw error;
+    });
+    return entries.filter((e) => e.isDirectory() && !e.name.endsWith('.partial')).map((e) => e.name).sort().reverse();
+  }
+
+  read(backupName: string, file: string): Readable {
+    return createReadStream(path.join(this.root, safe(backupName), safe(file)));
+  }
+
+  readText(backupName: string, file: string): Promise<string> {
+    return readFile(path.join(this.root, safe(backupName), safe(file)), 'utf8');
+  }
+
+  async files(backupName: string): Promise<Map<string, number>> {
+    const dir = path.join(this.root, safe(backupName));
+    const names = (await readdir(dir)).filter((n) => !n.startsWith('.'));
+    return new Map(await Promise.all(names.map(async (n) => [n, (await stat(path.join(dir, n))).size] as [string, number])));
+  }
+}
+
+/** A file or backup name never leaves its directory. */
+function safe(name: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new Error(`not a backup file name: ${JSON.stringify(name)}`);
+  return name;
+}
+
+/** The targets of specs whose regions are resolved (backup-jurisdiction.ts). */
+export function openTargets(specs: Array<BackupTargetSpec & { region: string }>): BackupTarget[] {
+  return specs.map((s) => new DirTarget(s.name, s.region, s.location));
+}

@@ -1,0 +1,73 @@
+import type { Command } from 'commander';
+import type { WithDatabase } from './cli-sync.js';
+import { systemClock } from './lib/clock.js';
+
+/**
+ * `backup run | list | verify | restore-drill`: the backups of issue 14 (src/archive/backup*.ts). Each
+ * command checks the targets against the schools' regions first, as the service's start does.
+ */
+export function registerBackupCommands(program: Command, withDatabase: WithDatabase): void {
+  const backup = program.command('backup').description('backups on the configured targets (BACKUP_TARGETS), their verification and the restore drill');
+  backup
+    .command('run')
+    .description('back up the database to every target now (exit 2 when partial, 1 when failed)')
+    .option('--reason <reason>', 'manual | nightly | period_close', 'manual')
+    .action((o: { reason: string }) =>
+      withDatabase(async (db, config, logger) => {
+        const [{ runBackup }, { backupDepsOf }] = await Promise.all([import('./archive/backup.js'), import('./archive/backup-config.js')]);
+        const reason = (['manual', 'nightly', 'period_close'] as const).find((r) => r === o.reason);
+        if (!reason) throw new Error('--reason must be manual, nightly or period_close');
+        const result = await runBackup(backupDepsOf(config, db, systemClock, logger), { reason });
+        process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        return result.status === 'succeeded' ? 0 : result.status === 'partial' ? 2 : 1;
+      }),
+    );
+  backup
+    .command('list')
+    .description('the recorded backup runs and what each target holds')
+    .option('--limit <n>', 'runs to show', '20')
+    .action((o: { limit: string }) =>
+      withDatabase(async (db, config, logger) => {
+        const [{ checkBackupTargets }, { backupSettingsOf }] = await Promise.all([import('./archive/backup-jurisdiction.js'), import('./archive/backup-config.js')]);
+        const { rows } = await db.pool.query(
+          `SELECT id::text, reason, name, method, status, queued_at, started_at, finished_at, targets, manifest_sha256, error
+             FROM backup_run ORDER BY queued_at DESC LIMIT $1`, [Math.max(1, Math.min(1000, Number(o.limit) || 20))]);
+        const targets = await checkBackupTargets(backupSettingsOf(config), db.pool, logger);
+        const held = await Promise.all(targets.map(async (t) => ({ target: t.name, region: t.region, location: t.describe, backups: await t.list().catch((e: Error) => [`(cannot list: ${e.message})`]) })));
+        process.stdout.write(`${JSON.stringify({ runs: rows, targets: held }, null, 2)}\n`);
+      }),
+    );
+  backup
+    .command('verify')
+    .description('read back each target\'s newest backup (or --backup, or --all) and check it against its manifest (exit 1 on any problem)')
+    .option('--backup <name>', 'one backup by name')
+    .option('--all', 'every backup on every target')
+    .action((o: { backup?: string; all?: boolean }) =>
+      withDatabase(async (db, config, logger) => {
+        const [{ checkBackupTargets }, { backupSettingsOf }, { verifyTargets, recordedDigests }] = await Promise.all([
+          import('./archive/backup-jurisdiction.js'), import('./archive/backup-config.js'), import('./archive/backup-verify.js')]);
+        const targets = await checkBackupTargets(backupSettingsOf(config), db.pool, logger);
+        const reports = await verifyTargets(targets, { backup: o.backup, all: o.all, recorded: await recordedDigests(db.pool) });
+        for (const r of reports) {
+          process.stdout.write(`${r.ok ? 'ok     ' : 'FAILED '} ${r.target}: ${r.backup || '-'}\n`);
+          for (const p of r.problems) process.stdout.write(`        ${p}\n`);
+        }
+        return reports.every((r) => r.ok) ? 0 : 1;
+      }),
+    );
+  backup
+    .command('restore-drill')
+    .description('restore the newest backup that verifies into a fresh database and compare it with the backup\'s source (exit 1 on any mismatch)')
+    .option('--target <name>', 'take the backup from this target only')
+    .option('--keep', 'keep the restored database')
+    .action((o: { target?: string; keep?: boolean }) =>
+      withDatabase(async (db, config, logger) => {
+        const [{ checkBackupTargets }, { backupSettingsOf }, { restoreDrill, formatDrillReport }] = await Promise.all([
+          import('./archive/backup-jurisdiction.js'), import('./archive/backup-config.js'), import('./archive/backup-drill.js')]);
+        const targets = await checkBackupTargets(backupSettingsOf(config), db.pool, logger);
+        const report = await restoreDrill({ pool: db.pool, targets, adminUrl: config.BACKUP_ADMIN_URL ?? db.adminUrl, logger, pgRestorePath: config.PG_RESTORE_PATH }, { target: o.target, keep: o.keep });
+        process.stdout.write(formatDrillReport(report));
+        return report.ok ? 0 : 1;
+      }),
+    );
+}
