@@ -15,7 +15,9 @@ import { correctionDays, plantDiscrepancies, serveCorrections } from './plants.j
 import { hasSchools, loadDemoSchool } from './load.js';
 import { DEMO_TITLE_PREFIX, startDemoPlatforms, type DemoPlatforms } from './platforms.js';
 import { pushDemoClub } from './push.js';
-import type { DemoSchool } from './types.js';
+import type { DemoMark, DemoSchool } from './types.js';
+import { generateLessons } from './schedule.js';
+import { generateLessonFacts } from './facts.js';
 import { startDemoWebhooks, type DemoWebhookReceiver, type ReceivedWebhook } from './webhook-receiver.js';
 
 /** How often the demo looks for its platforms' first successful syncs (to serve the planted corrections). */
@@ -155,8 +157,45 @@ export class DemoRunner {
       // Every platform has been read and checked once: the teachers hear of what the checks found.
       await this.deps.notify?.teacherDigestNow(schoolId, 'demo');
       this.deps.logger.info({ days: correctionDays(electronic) }, 'demo: the platforms serve the planted silent corrections from now on');
+      this.deps.logger.info('demo: close the first quarter with `npm run cli -- period close --out ./q1 --override "demo"` (or POST /v1/schools/{id}/periods/{periodId}/close …); the platforms then correct one of its marks');
+      await this.correctAfterClose(electronic, schoolId);
     } catch (error) {
       if (!this.abort.signal.aborted) this.deps.logger.warn({ error: describeError(error) }, 'demo: the planted silent corrections were not served');
+    }
+  }
+
+  /**
+   * A post-close change to show: once a period of the demo school is locked (the period close, src/archive),
+   * the platforms correct one of its marks — as a teacher who edits a closed quarter would — and the
+   * printed platform re-reads that day. The change is written (the platforms are the source of truth), the
+   * deputy gets a `post_close_change` finding, and the sealed page of that class and subject no longer matches.
+   */
+  private async correctAfterClose(electronic: DemoSchool, schoolId: string): Promise<void> {
+    for (;;) {
+      const { rows } = await this.deps.pool.query<{ start_date: string; end_date: string; title: string }>(
+        `SELECT p.start_date::text, p.end_date::text, p.title FROM period_close pc JOIN period p ON p.id = pc.period_id
+          WHERE pc.school_id = $1 AND pc.status <> 'open' ORDER BY pc.locked_at LIMIT 1`, [schoolId]);
+      const locked = rows[0];
+      if (locked) {
+        const plants = electronic.plants?.electronic;
+        const upper = electronic.groups.find((g) => g.kind === 'class' && g.grade >= 5);
+        if (!plants || !upper) return;
+        let mark: DemoMark | undefined;
+        for (const lesson of generateLessons(electronic, { groupIds: [upper.id], from: locked.start_date, to: locked.end_date })) {
+          if (lesson.status !== 'held') continue;
+          mark = generateLessonFacts(electronic, lesson).marks.find((m) => /^[2-5]$/.test(m.value) && !plants.markValue.has(m.id) && !plants.markCorrected.has(m.id));
+          if (mark) break;
+        }
+        if (!mark) return;
+        // The plants' maps are built mutable (plants.ts); the simulators read them on every request.
+        (plants.markCorrected as Map<string, { value: string; date: string }>).set(mark.id, { value: mark.value === '5' ? '4' : '5', date: mark.date });
+        const { readPrintedSource } = await import('../archive/content.js');
+        const printed = await readPrintedSource(this.deps.pool, schoolId);
+        if (printed && this.deps.sync) await this.deps.sync.queue.enqueue(printed.id, 'manual', 'incremental', { range: { from: mark.date, to: mark.date } });
+        this.deps.logger.info({ period: locked.title, day: mark.date, connection: printed?.id }, 'demo: the platforms corrected a mark of the locked period; its re-read makes a post-close change');
+        return;
+      }
+      await delay(CORRECTION_POLL_MS * 5, undefined, { signal: this.abort.signal });
     }
   }
 
