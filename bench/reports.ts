@@ -68,8 +68,12 @@ async function classYearPdf(pool: Pool, schoolId: string, log: (m: string) => vo
   if (!year) return [];
   const period = await readPeriod(pool, schoolId, year.id);
   const classes = await readPeriodClasses(pool, period);
+  // The largest printout: the class with the most lessons × pupils over the year.
   const { rows: [largest] } = await pool.query<{ id: string }>(
-    `SELECT e.class_group_id::text AS id FROM enrollment e WHERE e.class_group_id = ANY($1::uuid[]) GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`, [classes.map((c) => c.id)]);
+    `SELECT c.id::text FROM class_group c
+      WHERE c.id = ANY($1::uuid[])
+      ORDER BY (SELECT count(*) FROM lesson l JOIN class_group g ON g.id = l.class_group_id WHERE COALESCE(g.parent_id, g.id) = c.id)
+             * (SELECT count(*) FROM enrollment e WHERE e.class_group_id = c.id) DESC, c.id LIMIT 1`, [classes.map((c) => c.id)]);
   const cls = classes.find((c) => c.id === largest!.id)!;
   const source = await readPrintedSource(pool, schoolId);
   const read = () => Promise.all(cls.subjects.map((s) => readPageContent(pool, { period, classId: cls.id, subjectId: s.id, source })));

@@ -1,9 +1,8 @@
-import { readSources } from '../checks/service.js';
 import { isPaper, primarySourceOf } from '../checks/rules/sources.js';
 import type { CheckSource } from '../checks/types.js';
-import type { Pool, PoolClient } from '../db/pool.js';
+import { together, type Pool, type PoolClient } from '../db/pool.js';
 import { NotFoundError } from '../lib/errors.js';
-import { readJournalPage } from '../journal/queries.js';
+import { readJournalPage, readSchoolSources } from '../journal/queries.js';
 import type { PageContent } from '../reports/types.js';
 
 /**
@@ -54,11 +53,8 @@ export function printedSourceOf(sources: readonly CheckSource[], named: string |
 }
 
 export async function readPrintedSource(db: Queryable, schoolId: string): Promise<CheckSource | undefined> {
-  const [list, school] = await Promise.all([
-    readSources(db, schoolId),
-    db.query<{ named: string | null }>('SELECT primary_source_id::text AS named FROM school WHERE id = $1', [schoolId]),
-  ]);
-  return printedSourceOf(list, school.rows[0]?.named ?? null);
+  const { list, named } = await readSchoolSources(db, schoolId);
+  return printedSourceOf(list, named);
 }
 
 export interface PeriodClass {
@@ -104,13 +100,13 @@ export async function readPageContent(db: Queryable, page: { period: PeriodInfo;
   });
   const pupilIds = journal.rows.map((r) => r.pupil.id);
   const teacherIds = [...new Set(journal.lessons.flatMap((l) => (l.teacherId ? [l.teacherId] : [])))];
-  const [teachers, periodMarks, groups] = await Promise.all([
-    db.query<{ name: string }>(
+  const [teachers, periodMarks, groups] = await together(db, [
+    () => db.query<{ name: string }>(
       `SELECT concat_ws(' ', last_name, first_name, middle_name) AS name FROM person WHERE id = ANY($1::uuid[]) AND school_id = $2 ORDER BY last_name, first_name, id`,
       [teacherIds, period.schoolId]),
-    readPeriodMarks(db, period, page.subjectId, pupilIds, source?.id ?? null),
-    db.query<{ id: string }>('SELECT id::text FROM class_group WHERE school_id = $1 AND parent_id = $2', [period.schoolId, page.classId]),
-  ]);
+    () => readPeriodMarks(db, period, page.subjectId, pupilIds, source?.id ?? null),
+    () => db.query<{ id: string }>('SELECT id::text FROM class_group WHERE school_id = $1 AND parent_id = $2', [period.schoolId, page.classId]),
+  ] as const);
   const subgroups = new Set(groups.rows.map((g) => g.id));
   return {
     classId: journal.class.id,

@@ -72,3 +72,14 @@ export async function withAdvisoryLock<T>(pool: Pool, key: number | string, work
     client.release();
   }
 }
+
+/**
+ * Several reads at once on a pool; one after another on a single connection, which runs one query at a
+ * time (pg deprecates queueing on a busy client) — a sealed page is read inside one snapshot's connection.
+ */
+export async function together<T extends readonly unknown[]>(db: Pool | PoolClient, reads: { [K in keyof T]: () => Promise<T[K]> }): Promise<T> {
+  if (db instanceof pg.Pool) return (await Promise.all(reads.map((read) => read()))) as unknown as T;
+  const results: unknown[] = [];
+  for (const read of reads) results.push(await read());
+  return results as unknown as T;
+}

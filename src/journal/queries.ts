@@ -1,7 +1,7 @@
 import { primarySourceOf } from '../checks/rules/sources.js';
 import { readSources } from '../checks/service.js';
 import type { CheckSource } from '../checks/types.js';
-import type { Pool, PoolClient } from '../db/pool.js';
+import { together, type Pool, type PoolClient } from '../db/pool.js';
 import { shiftDays, todayIn } from '../lib/dates.js';
 import { NotFoundError, ValidationError } from '../lib/errors.js';
 import type { WorkCategorySchema } from '../ports/records.js';
@@ -97,13 +97,13 @@ export async function readJournalPage(pool: Queryable, query: JournalPageQuery):
   const { from, to } = pageRange(query, cls.time_zone);
   const lessons = await readLessons(pool, cls, subject.id, from, to);
   const lessonIds = lessons.map((l) => l.id);
-  const [pupils, marks, absences, discrepancies, sources] = await Promise.all([
-    readPupils(pool, cls.id, from, to, lessonIds),
-    readMarks(pool, lessonIds),
-    readAbsences(pool, lessonIds),
-    readCellDiscrepancies(pool, cls.school_id, lessonIds),
-    readPageSources(pool, cls.school_id),
-  ]);
+  const [pupils, marks, absences, discrepancies, sources] = await together(pool, [
+    () => readPupils(pool, cls.id, from, to, lessonIds),
+    () => readMarks(pool, lessonIds),
+    () => readAbsences(pool, lessonIds),
+    () => readCellDiscrepancies(pool, cls.school_id, lessonIds),
+    () => readSchoolSources(pool, cls.school_id),
+  ] as const);
   const primarySourceId = query.shownSourceId ?? primarySourceOf(sources.list, sources.named)?.id ?? null;
   const cells = assembleCells({
     lessonIds, pupilIds: pupils.map((p) => p.id), marks, absences, discrepancies, primary: primarySourceId,
@@ -234,10 +234,10 @@ async function readCellDiscrepancies(pool: Queryable, schoolId: string, lessonId
 }
 
 /** The school's sources as the checks read them (checks/service.ts readSources) and the one it named. */
-async function readPageSources(pool: Queryable, schoolId: string): Promise<{ list: CheckSource[]; named: string | null }> {
-  const [list, school] = await Promise.all([
-    readSources(pool, schoolId),
-    pool.query<{ named: string | null }>('SELECT primary_source_id::text AS named FROM school WHERE id = $1', [schoolId]),
-  ]);
+export async function readSchoolSources(pool: Queryable, schoolId: string): Promise<{ list: CheckSource[]; named: string | null }> {
+  const [list, school] = await together(pool, [
+    () => readSources(pool, schoolId),
+    () => pool.query<{ named: string | null }>('SELECT primary_source_id::text AS named FROM school WHERE id = $1', [schoolId]),
+  ] as const);
   return { list, named: school.rows[0]?.named ?? null };
 }
