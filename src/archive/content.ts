@@ -4,6 +4,7 @@ import { together, type Pool, type PoolClient } from '../db/pool.js';
 import { NotFoundError } from '../lib/errors.js';
 import { readJournalPage, readSchoolSources } from '../journal/queries.js';
 import type { PageContent } from '../reports/types.js';
+import type { AttendanceKind, MarkKind } from '../ports/values.js';
 
 /**
  * What a printout of the electronic journal holds, read from the journal: per class and subject of a
@@ -123,10 +124,19 @@ export async function readPageContent(db: Queryable, page: { period: PeriodInfo;
       id: l.id, date: l.date, slot: l.slot, group: subgroups.has(l.group.id) ? l.group.name : null, topic: l.topic, homework: l.homework, status: l.status,
     })),
     pupils: journal.rows.map((r) => ({ id: r.pupil.id, name: `${r.pupil.lastName} ${r.pupil.firstName}` })),
-    cells: journal.rows.map((r) => r.cells.map((c) => [...c.marks.map((m) => m.raw), ...(c.absence ? [c.absence.raw] : [])].join(' '))),
+    cells: journal.rows.map((r) => r.cells.map((c) => [...c.marks.map((m) => markText(m.kind, m.raw)), ...(c.absence ? [ABSENCE_TEXT[c.absence.kind]] : [])].join(' '))),
     periodMarks: pupilIds.map((id) => periodMarks.get(id) ?? null),
   };
 }
+
+/**
+ * A cell as the paper journal writes it, whatever the platform's own spelling (Дневник.ру's log statuses
+ * are «Absent», «Ill», «Pass», «Late»): a mark as the teacher wrote it («5-», «4»), a pass or fail «зч» /
+ * «нз», an absence by its kind — «н» (no reason or unknown), «б» (illness), «уп» (a valid reason), «оп» (late).
+ */
+const ABSENCE_TEXT: Record<AttendanceKind, string> = { unexcused: 'н', unknown: 'н', ill: 'б', valid: 'уп', late: 'оп' };
+const MARK_TEXT: Partial<Record<MarkKind, string>> = { pass: 'зч', fail: 'нз', absence: 'н', late: 'оп', exempt: 'осв', not_assessed: 'н/а' };
+const markText = (kind: MarkKind, raw: string) => MARK_TEXT[kind] ?? raw;
 
 /** Per pupil the period mark of the subject: the printed source's, else the first other source's (in creation order). */
 async function readPeriodMarks(db: Queryable, period: PeriodInfo, subjectId: string, pupilIds: string[], sourceId: string | null): Promise<Map<string, string>> {

@@ -33,8 +33,9 @@ export interface PageContent {
   /** In the journal's order (last name, first name). `name` as printed: «Фамилия Имя». */
   pupils: Array<{ id: string; name: string }>;
   /**
-   * cells[pupil][lesson]: the cell's text as printed — the marks' values as the source wrote them in entry
-   * order, separated by a space, then the absence code («5 4», «н», «4 н», «»).
+   * cells[pupil][lesson]: the cell's text as printed — the marks in entry order as the teacher wrote them
+   * («5-»; a pass «зч»), separated by a space, then the absence as the paper journal writes it («н», «б», «уп»,
+   * «оп»), whatever the platform's own spelling («5 4», «н», «4 н», «»).
    */
   cells: string[][];
   /** Per pupil (same order), the period mark as written («5», «зч», «н/а»), or null. */

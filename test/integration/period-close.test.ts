@@ -52,7 +52,7 @@ function journal(markOfP2AtL2 = '4'): SourceRecord[] {
     { type: 'mark', externalId: 'm1', pupilExternalId: 'p1', lessonExternalId: 'l1', value: '5', workCategory: 'oral' },
     { type: 'mark', externalId: 'm2', pupilExternalId: 'p2', lessonExternalId: 'l2', value: markOfP2AtL2, workCategory: 'written' },
     { type: 'mark', externalId: 'm3', pupilExternalId: 'p3', lessonExternalId: 'l2', value: '3', workCategory: 'written' },
-    { type: 'attendance', externalId: 'a1', pupilExternalId: 'p3', lessonExternalId: 'l3', code: 'Н', kind: 'unexcused' },
+    { type: 'attendance', externalId: 'a1', pupilExternalId: 'p3', lessonExternalId: 'l3', code: 'Absent', kind: 'unexcused' },
     ...PUPILS.map(([id], i): SourceRecord => ({ type: 'period_mark', externalId: `pm-${id}`, pupilExternalId: id, subjectExternalId: 'math', periodExternalId: 'q1', value: String(5 - i) })),
   ] as SourceRecord[];
 }
@@ -96,7 +96,7 @@ describe('a period close', () => {
     expect(page.content).toMatchObject({
       className: '5А', subjectName: 'Математика', periodTitle: '1 четверть', source: { id: platform, title: 'Дневник.ру' },
       pupils: [{ name: 'Иванов Иван' }, { name: 'Петрова Анна' }, { name: 'Өмүрбеков Үмүт' }],
-      cells: [['5', '', '', ''], ['', '4', '', ''], ['', '3', 'Н', '']],
+      cells: [['5', '', '', ''], ['', '4', '', ''], ['', '3', 'н', '']],
       periodMarks: ['5', '4', '3'],
     });
     // The same content read again gives the same digest.
