@@ -106,7 +106,8 @@ export async function historyRights(pool: Pool): Promise<string[]> {
     `SELECT t AS table, r.rolsuper AS superuser, pg_has_role(current_user, c.relowner, 'USAGE') AS owner,
             has_table_privilege(c.oid, 'UPDATE') AS update, has_table_privilege(c.oid, 'DELETE') AS delete,
             has_table_privilege(c.oid, 'TRUNCATE') AS truncate
-       FROM unnest($1::text[]) AS t JOIN pg_class c ON c.oid = to_regclass(t) JOIN pg_roles r ON r.rolname = current_user`,
+       FROM unnest($1::text[]) WITH ORDINALITY AS u(t, n) JOIN pg_class c ON c.oid = to_regclass(t) JOIN pg_roles r ON r.rolname = current_user
+      ORDER BY u.n`,
     [HISTORY_TABLES],
   );
   return rows.flatMap((row) => {

@@ -7,7 +7,7 @@ import pg from 'pg';
 import { loadConfig } from '../../src/config.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
 import type { Pool } from '../../src/db/pool.js';
-import { historyRights } from '../../src/db/roles.js';
+import { HISTORY_TABLES, historyRights } from '../../src/db/roles.js';
 import { ChainAnchors, readAnchors } from '../../src/journal/anchors.js';
 import { applyBatch } from '../../src/journal/apply-batch.js';
 import { chainHash, eventText, GENESIS_HASH, type EventOp } from '../../src/journal/history.js';
@@ -113,7 +113,7 @@ describe("the application's database role", () => {
     await expect(app.query('DELETE FROM "_prisma_migrations"')).rejects.toMatchObject({ code: '42501' });
     await expect(app.query('ALTER TABLE journal_event DISABLE TRIGGER USER')).rejects.toMatchObject({ code: '42501' });
     expect(await historyRights(app)).toEqual([]);
-    expect(await historyRights(s.db.pool)).toEqual(['journal_event: superuser', 'audit_log: superuser']);
+    expect(await historyRights(s.db.pool)).toEqual(HISTORY_TABLES.map((t) => `${t}: superuser`));
     expect((await verify(s)).ok).toBe(true);
   });
 
