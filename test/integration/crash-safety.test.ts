@@ -32,8 +32,6 @@ beforeAll(async () => {
   db = await createTestDatabase({ poolSize: 6 });
   truth = generateSchool({ seed: 31, pupils: 40, year: YEAR, until: RANGE.to });
   sim = await startDnevnikSimulator(truth);
-  // Slow enough answers that the kill lands in the middle of the run.
-  sim.setFaults({ slowMs: 15 });
   control = await startTestEngine(db, systemClock, { ROLES: 'api' });
   dataDir = await tempDataDir();
 });
@@ -65,11 +63,14 @@ describe('a worker killed in the middle of a sync', () => {
       schoolId, platform: 'dnevnikru',
       config: { ...sim.connectionConfig(), rangeDays: 14 },
     });
+    // Slow enough answers that the kill lands in the middle of the run; the retried run after it needs no slowness.
+    sim.setFaults({ slowMs: 15 });
     const first = worker();
     const { run } = await control.queue.enqueue(connection.id, 'manual', 'range', { range: RANGE });
     await waitFor(`page ${page}`, async () => ((await pagesApplied(run.id)) >= page ? true : undefined), 60_000, 20);
     first.child.kill('SIGKILL');
     await first.exited;
+    sim.setFaults({});
     const killedAt = await pagesApplied(run.id);
 
     const second = worker();
