@@ -87,25 +87,30 @@ async function json<T>(url: string, init?: RequestInit): Promise<T> {
 }
 
 /**
- * A sync that is running: one resumed from an earlier stop (`resumed`: a case before interrupted one), or
- * else a full sync of the demo's NetSchool connection (its slowest).
+ * A full sync that is running and has applied a batch (long enough to be caught mid-way, unlike a scheduled
+ * incremental one that may end at once): the run a case before interrupted, resumed, while it is still
+ * waiting to be resumed or running; else (none, or it has finished) a new full sync of the demo's NetSchool
+ * connection, its slowest. Waiting for the resumed run itself, not for a while, keeps every start from
+ * leaving a second full run behind for the next start to finish.
  */
-async function syncInFlight(base: string, resumed: boolean): Promise<void> {
-  const running = async () => {
-    const { data } = await json<{ data: Run[] }>(`${base}/v1/sync-runs?status=running`);
-    // A full run (long enough to be caught mid-way), not a scheduled incremental one that may end at once.
-    return data.find((r) => r.mode === 'full' && Object.values(r.progress ?? {}).some((p) => p.batches > 0));
-  };
-  if (resumed && (await waitFor('a resumed sync', running, 3_000, 100).catch(() => undefined))) return;
+async function syncInFlight(base: string): Promise<void> {
   const { data } = await waitFor('the demo connections', async () => {
     const list = await json<{ data: Array<{ id: string; platform: string }> }>(`${base}/v1/connections`);
     return list.data.length >= 4 ? list : undefined;
   }, 60_000);
   const connection = data.find((c) => c.platform === 'netschool')!;
-  await signedIn(`${base}/v1/connections/${connection.id}/sync`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mode: 'full' }),
-  });
-  await waitFor('a sync to apply a batch', running, 120_000, 100);
+  await waitFor('a full sync to apply a batch', async () => {
+    // Queued before running: a run that starts between the two reads is seen in one of them.
+    const queued = (await json<{ data: Run[] }>(`${base}/v1/sync-runs?status=queued`)).data.filter((r) => r.mode === 'full');
+    const running = (await json<{ data: Run[] }>(`${base}/v1/sync-runs?status=running`)).data.filter((r) => r.mode === 'full');
+    if (running.some((r) => Object.values(r.progress ?? {}).some((p) => p.batches > 0))) return true;
+    if (running.length === 0 && queued.length === 0) {
+      await signedIn(`${base}/v1/connections/${connection.id}/sync`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mode: 'full' }),
+      });
+    }
+    return undefined;
+  }, 120_000, 100);
 }
 
 /**
@@ -221,7 +226,7 @@ describe('a loaded machine', () => {
       // Without the fresh service (the first case failed), this case starts its own.
       const service = (started === 'the fresh start' && fresh) || (await launch(via));
       fresh = undefined;
-      await syncInFlight(service.base, interrupted.length > 0);
+      await syncInFlight(service.base);
       // Two busy processes on the two cores from before the signal until the service has ended.
       const unload = await loadTheMachine();
       try {
