@@ -15,9 +15,10 @@ import { runCli, tempDataDir, waitFor } from '../support/processes.js';
  * the embedded Postgres last and exits 0; nothing is left running — not the node process behind `npm
  * start`, not Postgres — and the interrupted sync resumes at the next start and completes.
  *
- * Six starts of the service and no more: the fresh start's process is the one the first signal case stops
- * (its demo loaded and its platforms synced, a sync in flight), and each later start is also the «next
- * start» of the case before it (it resumes the run that case interrupted, and that run is what it catches).
+ * Five starts of the service (and two one-shot commands): the fresh start's process is the one the first
+ * signal case stops (its demo loaded and its platforms synced, a sync in flight), and each later start is
+ * also the «next start» of the case before it (it resumes the run that case interrupted, and that run is
+ * what it catches: one full NetSchool sync in all, resumed start after start).
  * The machine is loaded (two CPU burners on the two cores) from just before each signal until the service
  * has ended: the shutdown is what must hold under load; starting and syncing under it only took longer.
  * The demo's size is its minimum: pupils add requests (Kundoluk logs in per pupil account), not lessons or
