@@ -17,9 +17,11 @@ import { keyOf, LOOPBACK_TARGETS, startTestEngine } from '../support/sync-engine
  * heartbeat, fails that run and retries it as a new one. Afterwards the journal equals the truth —
  * nothing lost, nothing doubled — the cursors are consistent, one run failed and one succeeded.
  */
-// A range run of a fixed autumn: the workers' real clock decides nothing here.
+// A range run of a fixed autumn: the workers' real clock decides nothing here. Six weeks read a week at a
+// time: as many slices, hence pages, as eleven weeks two at a time, with half the records to read twice.
 const YEAR = 2025;
-const RANGE = { from: '2025-09-01', to: '2025-11-14' };
+const RANGE = { from: '2025-09-01', to: '2025-10-12' };
+const RANGE_DAYS = 7;
 
 let db: TestDatabase;
 let truth: DemoSchool;
@@ -32,8 +34,6 @@ beforeAll(async () => {
   db = await createTestDatabase({ poolSize: 6 });
   truth = generateSchool({ seed: 31, pupils: 40, year: YEAR, until: RANGE.to });
   sim = await startDnevnikSimulator(truth);
-  // Slow enough answers that the kill lands in the middle of the run.
-  sim.setFaults({ slowMs: 15 });
   control = await startTestEngine(db, systemClock, { ROLES: 'api' });
   dataDir = await tempDataDir();
 });
@@ -63,13 +63,16 @@ describe('a worker killed in the middle of a sync', () => {
     const schoolId = await createSchool(db.pool);
     const connection = await control.connections.create({
       schoolId, platform: 'dnevnikru',
-      config: { ...sim.connectionConfig(), rangeDays: 14 },
+      config: { ...sim.connectionConfig(), rangeDays: RANGE_DAYS },
     });
+    // Slow enough answers that the kill lands in the middle of the run; the retried run after it needs no slowness.
+    sim.setFaults({ slowMs: 15 });
     const first = worker();
     const { run } = await control.queue.enqueue(connection.id, 'manual', 'range', { range: RANGE });
     await waitFor(`page ${page}`, async () => ((await pagesApplied(run.id)) >= page ? true : undefined), 60_000, 20);
     first.child.kill('SIGKILL');
     await first.exited;
+    sim.setFaults({});
     const killedAt = await pagesApplied(run.id);
 
     const second = worker();
