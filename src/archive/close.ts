@@ -1,5 +1,5 @@
 import type { Pool } from '../db/pool.js';
-import { runChecks } from '../checks/service.js';
+import { readSources, runChecks } from '../checks/service.js';
 import type { Clock } from '../lib/clock.js';
 import { ConflictError, NotFoundError, ValidationError } from '../lib/errors.js';
 import { readPeriod, type PeriodInfo } from './content.js';
@@ -235,6 +235,12 @@ export async function lockClose(deps: CloseDeps, request: CloseRequest & { overr
       severe: findings.severe, byRule: findings.byRule.filter((r) => r.severity === 'severe'),
     });
   }
+  // A platform whose first sync has not ended has not been read whole: locking now would make a
+  // post-close change of every record it has still to write.
+  const unread = (await readSources(deps.pool, request.schoolId)).filter((s) => s.enabled && s.ready === false).map((s) => s.title);
+  if (unread.length > 0 && !reason) {
+    throw new ConflictError(`${unread.join(', ')} ${unread.length > 1 ? 'have' : 'has'} not been read whole yet (no sync has ended): lock after the first syncs, or with an override and its reason`, { unread });
+  }
   const client = await deps.pool.connect();
   try {
     await client.query('BEGIN');
@@ -252,7 +258,7 @@ export async function lockClose(deps: CloseDeps, request: CloseRequest & { overr
   } finally {
     client.release();
   }
-  await recordStep(deps.pool, deps.clock, { schoolId: request.schoolId, id: row.id }, 'lock', request.actor, { severe: findings.severe, unresolved: findings.unresolved, override: reason || null });
+  await recordStep(deps.pool, deps.clock, { schoolId: request.schoolId, id: row.id }, 'lock', request.actor, { severe: findings.severe, unresolved: findings.unresolved, unread, override: reason || null });
   return readClose(deps.pool, request.schoolId, request.periodId);
 }
 

@@ -191,7 +191,7 @@ export class DemoRunner {
         (plants.markCorrected as Map<string, { value: string; date: string }>).set(mark.id, { value: mark.value === '5' ? '4' : '5', date: mark.date });
         const { readPrintedSource } = await import('../archive/content.js');
         const printed = await readPrintedSource(this.deps.pool, schoolId);
-        if (printed && this.deps.sync) await this.deps.sync.queue.enqueue(printed.id, 'manual', 'incremental', { range: { from: mark.date, to: mark.date } });
+        if (printed && this.deps.sync) await this.deps.sync.queue.enqueue(printed.id, 'manual', 'range', { range: { from: mark.date, to: mark.date } });
         this.deps.logger.info({ period: locked.title, day: mark.date, connection: printed?.id }, 'demo: the platforms corrected a mark of the locked period; its re-read makes a post-close change');
         return;
       }

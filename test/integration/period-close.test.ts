@@ -80,6 +80,10 @@ describe('a period close', () => {
     const started = await startClose(deps, { schoolId, periodId, actor: 'user:deputy' });
     expect(started.status).toBe('open');
     expect(started.steps.map((s) => s.step)).toEqual(['checks']);
+    // A platform whose first sync is still running has not been read whole: no lock yet.
+    const run = await db.pool.query<{ id: string }>(`INSERT INTO sync_run (connection_id, trigger, mode, status) VALUES ($1, 'manual', 'full', 'running') RETURNING id::text`, [platform]);
+    await expect(lockClose(deps, { schoolId, periodId, actor: 'user:deputy' })).rejects.toThrow(/Дневник.ру has not been read whole yet/);
+    await db.pool.query(`UPDATE sync_run SET status = 'succeeded', finished_at = now() WHERE id = $1`, [run.rows[0]!.id]);
     const locked = await lockClose(deps, { schoolId, periodId, actor: 'user:deputy' });
     const head = (await db.pool.query<{ seq: string }>('SELECT seq::text FROM journal_head WHERE school_id = $1', [schoolId])).rows[0]!.seq;
     expect(locked).toMatchObject({ status: 'locked', lockSeq: head, lockedBy: 'user:deputy' });
