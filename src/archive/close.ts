@@ -1,8 +1,9 @@
-import type { Pool } from '../db/pool.js';
+import { withTransaction, type Pool } from '../db/pool.js';
 import { readSources, runChecks } from '../checks/service.js';
 import type { Clock } from '../lib/clock.js';
 import { ConflictError, NotFoundError, ValidationError } from '../lib/errors.js';
 import { readPeriod, type PeriodInfo } from './content.js';
+import { lockChainHead } from '../journal/history.js';
 import { createSeal, NIL_UUID, readSealManifest, signManifest } from './seal.js';
 import { fileInArchive, jsonBytes, type ArchiveItemView } from './store.js';
 import type { SecretBox } from '../lib/secret-box.js';
@@ -241,23 +242,15 @@ export async function lockClose(deps: CloseDeps, request: CloseRequest & { overr
   if (unread.length > 0 && !reason) {
     throw new ConflictError(`${unread.join(', ')} ${unread.length > 1 ? 'have' : 'has'} not been read whole yet (no sync has ended): lock after the first syncs, or with an override and its reason`, { unread });
   }
-  const client = await deps.pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query('INSERT INTO journal_head (school_id, seq, hash) VALUES ($1, 0, $2) ON CONFLICT DO NOTHING', [request.schoolId, Buffer.alloc(32)]);
-    const head = await client.query<{ seq: string }>('SELECT seq::text FROM journal_head WHERE school_id = $1 FOR UPDATE', [request.schoolId]);
+  await withTransaction(deps.pool, async (client) => {
+    // The head's row lock, which every writer of the school takes (journal/history.ts).
+    const head = await lockChainHead(client, request.schoolId);
     await client.query(
       `UPDATE period_close SET status = 'locked', locked_by = $3, locked_at = $4, lock_seq = $5, open_severe = $6, override_reason = $7
         WHERE school_id = $1 AND id = $2 AND status = 'open'`,
-      [request.schoolId, row.id, request.actor, deps.clock.now(), head.rows[0]!.seq, findings.severe, findings.severe > 0 ? reason : (reason || null)],
+      [request.schoolId, row.id, request.actor, deps.clock.now(), head.seq, findings.severe, findings.severe > 0 ? reason : (reason || null)],
     );
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
   await recordStep(deps.pool, deps.clock, { schoolId: request.schoolId, id: row.id }, 'lock', request.actor, { severe: findings.severe, unresolved: findings.unresolved, unread, override: reason || null });
   return readClose(deps.pool, request.schoolId, request.periodId);
 }

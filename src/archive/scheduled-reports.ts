@@ -1,4 +1,4 @@
-import type { Pool } from '../db/pool.js';
+import { withTransaction, type Pool } from '../db/pool.js';
 import type { Clock } from '../lib/clock.js';
 import { shiftDays, todayIn } from '../lib/dates.js';
 import { describeError } from '../lib/errors.js';
@@ -64,21 +64,12 @@ export async function fileDueReports(deps: { pool: Pool; clock: Clock; logger: L
   for (const item of due.filter((d) => !done.has(d.key))) {
     try {
       const files = await produce(deps, item);
-      const client = await deps.pool.connect();
-      try {
-        await client.query('BEGIN');
+      count += await withTransaction(deps.pool, async (client) => {
         const claimed = await client.query('INSERT INTO report_filing (school_id, key, filed_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [schoolId, item.key, deps.clock.now()]);
-        if (claimed.rowCount === 1) {
-          for (const file of files) await fileInArchive(client, deps.clock, { schoolId, actor: 'schedule', ...file });
-          count += files.length;
-        }
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      } finally {
-        client.release();
-      }
+        if (claimed.rowCount !== 1) return 0;
+        for (const file of files) await fileInArchive(client, deps.clock, { schoolId, actor: 'schedule', ...file });
+        return files.length;
+      });
     } catch (error) {
       deps.logger.warn({ schoolId, report: item.key, error: describeError(error) }, 'a scheduled report was not filed');
     }

@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
-import type { Pool, PoolClient } from '../db/pool.js';
+import { withTransaction, type Pool, type PoolClient } from '../db/pool.js';
 import type { Clock } from '../lib/clock.js';
 import type { SecretBox } from '../lib/secret-box.js';
 import type { PageContent } from '../reports/types.js';
@@ -80,18 +80,7 @@ export interface CreateSeal {
 
 /** Seals the period: one snapshot for the chain position and every page; the rows are inserted in the same transaction. */
 export async function createSeal(pool: Pool, clock: Clock, request: CreateSeal): Promise<{ seal: SealRecord; pages: SealedPage[]; period: PeriodInfo }> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
-    const result = await sealIn(client, clock, request);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  return withTransaction(pool, (client) => sealIn(client, clock, request), 'repeatable read');
 }
 
 async function sealIn(client: PoolClient, clock: Clock, request: CreateSeal): Promise<{ seal: SealRecord; pages: SealedPage[]; period: PeriodInfo }> {

@@ -35,12 +35,12 @@ export function createPool(connectionString: string, max = 10, options: { applic
 
 /**
  * Runs `work` in one transaction on one pooled connection: COMMIT when it resolves, ROLLBACK when it
- * throws (and the error is rethrown).
+ * throws (and the error is rethrown). `repeatable read`: every statement sees one snapshot (a seal).
  */
-export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>, isolation?: 'repeatable read'): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query('BEGIN');
+    await client.query(isolation ? 'BEGIN ISOLATION LEVEL REPEATABLE READ' : 'BEGIN');
     const result = await work(client);
     await client.query('COMMIT');
     return result;
