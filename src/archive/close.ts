@@ -33,7 +33,7 @@ export interface CloseDeps {
   clock: Clock;
   box: SecretBox;
   /** Step 4's printouts: the sealed PDFs and summary sheets, filed in the archive (printouts.ts). */
-  print?: (close: CloseView) => Promise<ArchiveItemView[]>;
+  print?: (close: CloseView, classIds?: readonly string[]) => Promise<ArchiveItemView[]>;
   /** Step 4's backup to every target (src/archive/backup.ts). */
   backup?: (reason: 'period_close') => Promise<{ id: string; status: string }>;
 }
@@ -272,13 +272,20 @@ export async function sealClose(deps: CloseDeps, request: CloseRequest): Promise
   return readClose(deps.pool, request.schoolId, request.periodId);
 }
 
-/** Step 2: the printouts of the sealed period, filed in the archive. */
-export async function printClose(deps: CloseDeps, request: CloseRequest): Promise<{ close: CloseView; items: ArchiveItemView[] }> {
+/**
+ * Step 2: the printouts of the sealed period, filed in the archive — every class, or (a damaged printout
+ * printed again) some: a class's reprint is its own step row, the procedure's print is the whole school's.
+ */
+export async function printClose(deps: CloseDeps, request: CloseRequest & { classIds?: readonly string[] }): Promise<{ close: CloseView; items: ArchiveItemView[] }> {
   const close = await readClose(deps.pool, request.schoolId, request.periodId);
   if (!close.seal) throw new ConflictError(`${close.period.title} is not sealed yet: seal it before printing`);
   if (!deps.print) throw new ConflictError('printing is not available in this process');
-  const items = await deps.print(close);
-  await recordStep(deps.pool, deps.clock, close, 'print', request.actor, { items: items.map((i) => ({ id: i.id, kind: i.kind, sha256: i.sha256 })) });
+  const classIds = request.classIds && request.classIds.length > 0 ? request.classIds : undefined;
+  const items = await deps.print(close, classIds);
+  if (classIds && items.length === 0) throw new NotFoundError(`classes ${classIds.join(', ')} in the seal`);
+  const detail = (ofClass?: string) => ({ items: items.filter((i) => !ofClass || i.classGroupId === ofClass).map((i) => ({ id: i.id, kind: i.kind, sha256: i.sha256 })) });
+  if (!classIds) await recordStep(deps.pool, deps.clock, close, 'print', request.actor, detail());
+  else for (const classId of new Set(items.map((i) => i.classGroupId!))) await recordStep(deps.pool, deps.clock, close, 'print', request.actor, detail(classId), { classId });
   return { close: await readClose(deps.pool, request.schoolId, request.periodId), items };
 }
 

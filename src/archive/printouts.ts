@@ -1,8 +1,8 @@
 import type { Pool } from '../db/pool.js';
 import type { Clock } from '../lib/clock.js';
-import { renderJournalPdf } from '../reports/journal-pdf.js';
 import { safeName } from '../reports/produce.js';
-import { readSummarySheet, renderSummaryPdf, renderSummaryXlsx } from '../reports/summary.js';
+import { readSummarySheet } from '../reports/summary.js';
+import { renderThread } from '../reports/render-pool.js';
 import type { JournalDocument, PageContent, PageSeal } from '../reports/types.js';
 import type { CloseView } from './close.js';
 import type { TitleContent } from './digest.js';
@@ -13,7 +13,8 @@ import { fileInArchive, type ArchiveItemView } from './store.js';
  * Step 4's printouts, from what was sealed (never from the journal as it is now, which may have changed
  * since): per class one PDF — its title page, then each subject's left and right pages — every page
  * carrying its seal's code and a QR code that opens `{publicUrl}/v1/seals/{code}?d={digest}`; and per
- * class the summary sheet of the year so far (PDF and XLSX). Each file is filed in the archive.
+ * class the summary sheet of the year so far (PDF and XLSX), rendered off the service's thread
+ * (reports/render-pool.ts). Each file is filed in the archive.
  */
 export interface PrinterDeps {
   pool: Pool;
@@ -30,8 +31,8 @@ interface PageRow {
   content: PageContent | TitleContent;
 }
 
-export function printerOf(deps: PrinterDeps): (close: CloseView) => Promise<ArchiveItemView[]> {
-  return async (close) => {
+export function printerOf(deps: PrinterDeps): (close: CloseView, classIds?: readonly string[]) => Promise<ArchiveItemView[]> {
+  return async (close, only) => {
     const seal = close.seal!;
     const { rows: pages } = await deps.pool.query<PageRow>(
       'SELECT class_group_id::text, subject_id::text, code, digest, content FROM seal_page WHERE school_id = $1 AND seal_id = $2 ORDER BY position',
@@ -42,7 +43,7 @@ export function printerOf(deps: PrinterDeps): (close: CloseView) => Promise<Arch
     const base = deps.publicUrl().replace(/\/+$/, '');
     const sealOf = (p: PageRow): PageSeal => ({ code: p.code, digest: p.digest, sealId: seal.id, verifyUrl: `${base}/v1/seals/${p.code}?d=${p.digest}` });
     const items: ArchiveItemView[] = [];
-    const classes = [...new Set(pages.map((p) => p.class_group_id))];
+    const classes = [...new Set(pages.map((p) => p.class_group_id))].filter((c) => !only || only.includes(c));
     for (const classId of classes) {
       const ofClass = pages.filter((p) => p.class_group_id === classId);
       const title = ofClass.find((p) => p.subject_id === NIL_UUID)!;
@@ -55,7 +56,7 @@ export function printerOf(deps: PrinterDeps): (close: CloseView) => Promise<Arch
       const name = safeName(`${close.period.title}-${titleContent.className}`);
       items.push(await fileInArchive(deps.pool, deps.clock, {
         schoolId: close.schoolId, kind: 'journal_pdf', title: `Классный журнал ${titleContent.className}, ${close.period.title} (${seal.code})`,
-        filename: `journal-${name}.pdf`, mediaType: 'application/pdf', bytes: await renderJournalPdf(doc),
+        filename: `journal-${name}.pdf`, mediaType: 'application/pdf', bytes: await renderThread.render({ kind: 'journal', doc }),
         periodId: close.period.id, classGroupId: classId, sealId: seal.id, actor: 'period-close',
       }));
       const sheet = await readSummarySheet(deps.pool, { schoolId: close.schoolId, classId, academicYearId: close.period.academicYearId });
@@ -63,12 +64,12 @@ export function printerOf(deps: PrinterDeps): (close: CloseView) => Promise<Arch
       const sheetName = safeName(`${head!.year}-${titleContent.className}`);
       items.push(await fileInArchive(deps.pool, deps.clock, {
         schoolId: close.schoolId, kind: 'summary_pdf', title: `Сводная ведомость ${titleContent.className}, ${head!.year} (на ${close.period.title})`,
-        filename: `summary-${sheetName}.pdf`, mediaType: 'application/pdf', bytes: await renderSummaryPdf(sheet, date),
+        filename: `summary-${sheetName}.pdf`, mediaType: 'application/pdf', bytes: await renderThread.render({ kind: 'summary_pdf', doc: sheet, date }),
         periodId: close.period.id, classGroupId: classId, sealId: seal.id, actor: 'period-close',
       }));
       items.push(await fileInArchive(deps.pool, deps.clock, {
         schoolId: close.schoolId, kind: 'summary_xlsx', title: `Сводная ведомость ${titleContent.className}, ${head!.year} (на ${close.period.title})`,
-        filename: `summary-${sheetName}.xlsx`, mediaType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', bytes: await renderSummaryXlsx(sheet, date),
+        filename: `summary-${sheetName}.xlsx`, mediaType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', bytes: await renderThread.render({ kind: 'summary_xlsx', doc: sheet, date }),
         periodId: close.period.id, classGroupId: classId, sealId: seal.id, actor: 'period-close',
       }));
     }

@@ -1225,7 +1225,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Step 2: the sealed printouts (PDF per class) and the summary sheets, filed in the archive */
+        /** Step 2: the sealed printouts (PDF per class) and the summary sheets, filed in the archive; `classIds` prints some classes again */
         post: operations["printPeriod"];
         delete?: never;
         options?: never;
@@ -5500,7 +5500,13 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": {
+                    classIds?: string[];
+                };
+            };
+        };
         responses: {
             /** @description The close and the filed items */
             200: {
@@ -5514,6 +5520,7 @@ export interface operations {
                     };
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];

@@ -37,10 +37,13 @@ export async function pdfWords(pdf: Buffer): Promise<Word[]> {
   });
 }
 
-/** The QR codes of each page (`pdftoppm -png` at 150 dpi, decoded with jsQR): one text per page, null where none is found. */
-export async function pdfQrCodes(pdf: Buffer): Promise<Array<string | null>> {
+/**
+ * The QR codes of each page (`pdftoppm -png` at 150 dpi, decoded with jsQR): one text per page, null where
+ * none is found; `pages` (first, last) reads only those.
+ */
+export async function pdfQrCodes(pdf: Buffer, pages?: [number, number]): Promise<Array<string | null>> {
   return withFile(pdf, async (file, dir) => {
-    await run('pdftoppm', ['-png', '-r', '150', file, path.join(dir, 'p')]);
+    await run('pdftoppm', ['-png', '-r', '150', ...(pages ? ['-f', String(pages[0]), '-l', String(pages[1])] : []), file, path.join(dir, 'p')]);
     const pngs = (await readdir(dir)).filter((f) => f.endsWith('.png')).sort();
     const out: Array<string | null> = [];
     for (const name of pngs) {

@@ -33,6 +33,7 @@ const ArchiveQuery = z.object({
   cursor: z.string().regex(/^[^|]{1,40}\|[0-9a-f-]{36}$/, 'a cursor from a previous page').optional(),
 });
 const ItemParams = z.object({ id: z.uuid() });
+const PrintBody = z.strictObject({ classIds: z.array(z.uuid()).max(100).optional() });
 
 export type ArchiveRouterDeps = Omit<CloseDeps, 'pool' | 'clock'> & Pick<CloseDeps, 'pool' | 'clock'>;
 
@@ -83,7 +84,8 @@ export function archiveRouter(deps: ArchiveRouterDeps): Router {
   router.post('/v1/schools/:schoolId/periods/:periodId/close/print', async (req, res) => {
     const { schoolId, periodId } = parseRequest(PeriodParams, req.params, 'path');
     const actor = closing(res, schoolId);
-    res.json(await printClose(deps, { schoolId, periodId, actor }));
+    const { classIds } = parseRequest(PrintBody, req.body ?? {}, 'body');
+    res.json(await printClose(deps, { schoolId, periodId, actor, classIds }));
   });
   router.post('/v1/schools/:schoolId/periods/:periodId/close/backup', async (req, res) => {
     const { schoolId, periodId } = parseRequest(PeriodParams, req.params, 'path');
