@@ -22,6 +22,15 @@ export default {
       globalSetup: '<rootDir>/test/support/global-setup.mjs',
       globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
     },
+    // Whole service processes (`npm start` and its signals, kills mid-sync, several processes on one
+    // database), minutes each: `npm run test:e2e`, which CI runs after `npm test`.
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.mjs',
+      globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
+    },
   ],
   // Generous: a test's time is its work, and a busy 2-core machine makes a two-sync round trip three times
   // slower (a 19 s Kundoluk case took over 60 s in CI). A hang still fails, three minutes later.
