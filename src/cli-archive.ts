@@ -56,7 +56,7 @@ export function registerArchiveCommands(program: Command, withDatabase: WithData
       await mkdir(o.out, { recursive: true });
       for (const item of printed.items) {
         const file = path.join(o.out, item.filename);
-        await writeFile(file, (await readArchiveItem(db.pool, item.id)).content);
+        await writeFile(file, (await readArchiveItem(db.pool, item.id, 'content')).content);
         report(`${file}  sha256 ${item.sha256}`);
       }
       view = await close.backupClose(deps, request);
@@ -122,7 +122,7 @@ export function registerArchiveCommands(program: Command, withDatabase: WithData
     }));
   archive.command('get <id>').requiredOption('--out <file>', 'where to write it').action((id: string, o: { out: string }) => withDatabase(async (db) => {
     const { readArchiveItem } = await import('./archive/store.js');
-    const item = await readArchiveItem(db.pool, id);
+    const item = await readArchiveItem(db.pool, id, 'content');
     await writeFile(o.out, item.content);
     process.stdout.write(`${o.out}: ${item.size} bytes, sha256 ${item.sha256}\n`);
   }));

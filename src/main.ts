@@ -22,7 +22,6 @@ import { sendSignInCode } from './notify/sign-in.js';
 import { TargetPolicy } from './lib/net-targets.js';
 import { WebhookEngine, type WebhookSettings } from './webhooks/engine.js';
 import { closeDepsOf } from './archive/service.js';
-import { fileDueReports } from './archive/scheduled-reports.js';
 import { checkBackupTargets } from './archive/backup-jurisdiction.js';
 import { backupDepsOf, backupSettingsOf, nightlyOptionsOf } from './archive/backup-config.js';
 import { NightlyBackups } from './archive/backup-nightly.js';
@@ -70,6 +69,7 @@ export async function startService(config: Config, logger: Logger, clock: Clock 
       defaults: { times: { after_lessons: config.CHECKS_AFTER_LESSONS_AT, nightly: config.CHECKS_NIGHTLY_AT }, lookbackDays: config.CHECKS_LOOKBACK_DAYS },
       refreshSeconds: 300, pollingSeconds: 5,
       afterNightly: async (schoolId) => {
+        const { fileDueReports } = await import('./archive/scheduled-reports.js');
         const filed = await fileDueReports({ pool: db.pool, clock, logger }, schoolId);
         if (filed > 0) logger.info({ schoolId, filed }, 'scheduled reports filed in the archive');
       },

@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { createGzip } from 'node:zlib';
 import copyStreams from 'pg-copy-streams';
-import type { PoolClient } from '../db/pool.js';
+import { quoteIdent, type PoolClient } from '../db/pool.js';
 import { Digest, FanOut, LineCounter, type Sink } from './backup-streams.js';
 
 /**
@@ -36,7 +36,7 @@ export interface SequenceValue {
 
 const execFileAsync = promisify(execFile);
 
-const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+const quote = quoteIdent;
 
 /** Tables of the application's schema (the migrations' bookkeeping is rebuilt by migrating), with their columns in order. */
 export async function applicationTables(client: PoolClient): Promise<Array<{ table: string; columns: string[] }>> {

@@ -5,10 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { migrate, MIGRATIONS_DIR, readMigrations } from '../db/migrate.js';
-import { createPool, type Pool, type PoolClient } from '../db/pool.js';
+import { createPool, quoteIdent, withClient, type Pool, type PoolClient } from '../db/pool.js';
 import type { Logger } from '../lib/logger.js';
 import { redactUrl, toolConnection } from './backup-dump.js';
 import type { Manifest } from './backup-manifest.js';
@@ -33,17 +32,9 @@ export interface Restored {
   drop(): Promise<void>;
 }
 
-const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+const quote = quoteIdent;
 
-async function withAdmin<T>(adminUrl: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
+const withAdmin = withClient;
 
 /** Restores `manifest`'s backup from `target` into a new database; the caller drops it (or keeps it). */
 export async function restoreBackup(adminUrl: string, target: BackupTarget, manifest: Manifest, logger: Logger, options: { pgRestorePath?: string } = {}): Promise<Restored> {

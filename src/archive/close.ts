@@ -248,7 +248,7 @@ export async function lockClose(deps: CloseDeps, request: CloseRequest & { overr
     await client.query(
       `UPDATE period_close SET status = 'locked', locked_by = $3, locked_at = $4, lock_seq = $5, open_severe = $6, override_reason = $7
         WHERE school_id = $1 AND id = $2 AND status = 'open'`,
-      [request.schoolId, row.id, request.actor, deps.clock.now(), head.seq, findings.severe, findings.severe > 0 ? reason : (reason || null)],
+      [request.schoolId, row.id, request.actor, deps.clock.now(), head.seq, findings.severe, reason || null],
     );
   });
   await recordStep(deps.pool, deps.clock, { schoolId: request.schoolId, id: row.id }, 'lock', request.actor, { severe: findings.severe, unresolved: findings.unresolved, unread, override: reason || null });

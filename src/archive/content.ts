@@ -93,7 +93,7 @@ export async function readPeriodClasses(db: Queryable, period: PeriodInfo, class
 const PRINT_MAX_DAYS = 400;
 
 /** One class × subject page of the period as printed. */
-export async function readPageContent(db: Queryable, page: { period: PeriodInfo; classId: string; subjectId: string; source: CheckSource | undefined }): Promise<PageContent> {
+export async function readPageContent(db: Queryable, page: { period: PeriodInfo; classId: string; subjectId: string; source: Pick<CheckSource, 'id' | 'title'> | null | undefined }): Promise<PageContent> {
   const { period, source } = page;
   const journal = await readJournalPage(db, {
     schoolId: period.schoolId, classId: page.classId, subjectId: page.subjectId, from: period.startDate, to: period.endDate,

@@ -1,13 +1,13 @@
 import type { Pool } from '../db/pool.js';
 import type { Clock } from '../lib/clock.js';
-import { safeName } from '../reports/produce.js';
+import { MEDIA_TYPES, safeName } from '../reports/produce.js';
 import { readSummarySheet } from '../reports/summary.js';
 import { renderThread } from '../reports/render-pool.js';
-import type { JournalDocument, PageContent, PageSeal } from '../reports/types.js';
+import type { JournalDocument, PageContent, PageSeal, SummarySheet } from '../reports/types.js';
 import type { CloseView } from './close.js';
 import type { TitleContent } from './digest.js';
 import { NIL_UUID } from './seal.js';
-import { fileInArchive, type ArchiveItemView } from './store.js';
+import { fileInArchive, type ArchiveFiling, type ArchiveItemView } from './store.js';
 
 /**
  * Step 4's printouts, from what was sealed (never from the journal as it is now, which may have changed
@@ -56,23 +56,24 @@ export function printerOf(deps: PrinterDeps): (close: CloseView, classIds?: read
       const name = safeName(`${close.period.title}-${titleContent.className}`);
       items.push(await fileInArchive(deps.pool, deps.clock, {
         schoolId: close.schoolId, kind: 'journal_pdf', title: `Классный журнал ${titleContent.className}, ${close.period.title} (${seal.code})`,
-        filename: `journal-${name}.pdf`, mediaType: 'application/pdf', bytes: await renderThread.render({ kind: 'journal', doc }),
+        filename: `journal-${name}.pdf`, mediaType: MEDIA_TYPES.pdf, bytes: await renderThread.render({ kind: 'journal', doc }),
         periodId: close.period.id, classGroupId: classId, sealId: seal.id, actor: 'period-close',
       }));
       const sheet = await readSummarySheet(deps.pool, { schoolId: close.schoolId, classId, academicYearId: close.period.academicYearId });
-      const date = seal.createdAt;
-      const sheetName = safeName(`${head!.year}-${titleContent.className}`);
-      items.push(await fileInArchive(deps.pool, deps.clock, {
-        schoolId: close.schoolId, kind: 'summary_pdf', title: `Сводная ведомость ${titleContent.className}, ${head!.year} (на ${close.period.title})`,
-        filename: `summary-${sheetName}.pdf`, mediaType: 'application/pdf', bytes: await renderThread.render({ kind: 'summary_pdf', doc: sheet, date }),
-        periodId: close.period.id, classGroupId: classId, sealId: seal.id, actor: 'period-close',
-      }));
-      items.push(await fileInArchive(deps.pool, deps.clock, {
-        schoolId: close.schoolId, kind: 'summary_xlsx', title: `Сводная ведомость ${titleContent.className}, ${head!.year} (на ${close.period.title})`,
-        filename: `summary-${sheetName}.xlsx`, mediaType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', bytes: await renderThread.render({ kind: 'summary_xlsx', doc: sheet, date }),
-        periodId: close.period.id, classGroupId: classId, sealId: seal.id, actor: 'period-close',
-      }));
+      for (const file of await summaryFilings(sheet, seal.createdAt, ` (на ${close.period.title})`)) {
+        items.push(await fileInArchive(deps.pool, deps.clock, { ...file, schoolId: close.schoolId, periodId: close.period.id, classGroupId: classId, sealId: seal.id, actor: 'period-close' }));
+      }
     }
     return items;
   };
+}
+
+/** A class's summary sheet as the archive files it, PDF and XLSX (rendered off the service's thread); `note` ends the title. */
+export async function summaryFilings(sheet: SummarySheet, date: string, note = ''): Promise<Array<Pick<ArchiveFiling, 'kind' | 'title' | 'filename' | 'mediaType' | 'bytes'>>> {
+  const title = `Сводная ведомость ${sheet.className}, ${sheet.yearTitle}${note}`;
+  const name = safeName(`summary-${sheet.yearTitle}-${sheet.className}`);
+  return [
+    { kind: 'summary_pdf', title, filename: `${name}.pdf`, mediaType: MEDIA_TYPES.pdf, bytes: await renderThread.render({ kind: 'summary_pdf', doc: sheet, date }) },
+    { kind: 'summary_xlsx', title, filename: `${name}.xlsx`, mediaType: MEDIA_TYPES.xlsx, bytes: await renderThread.render({ kind: 'summary_xlsx', doc: sheet, date }) },
+  ];
 }

@@ -4,7 +4,8 @@ import { shiftDays, todayIn } from '../lib/dates.js';
 import { describeError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { produceReport, type ReportKind, type ReportRequest } from '../reports/produce.js';
-import { readSummarySheet, renderSummaryPdf, renderSummaryXlsx } from '../reports/summary.js';
+import { readSummarySheet } from '../reports/summary.js';
+import { summaryFilings } from './printouts.js';
 import { fileInArchive } from './store.js';
 
 /**
@@ -63,7 +64,7 @@ export async function fileDueReports(deps: { pool: Pool; clock: Clock; logger: L
   let count = 0;
   for (const item of due.filter((d) => !done.has(d.key))) {
     try {
-      const files = await produce(deps, item);
+      const files = await produce(deps, schoolId, item);
       count += await withTransaction(deps.pool, async (client) => {
         const claimed = await client.query('INSERT INTO report_filing (school_id, key, filed_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [schoolId, item.key, deps.clock.now()]);
         if (claimed.rowCount !== 1) return 0;
@@ -79,7 +80,7 @@ export async function fileDueReports(deps: { pool: Pool; clock: Clock; logger: L
 
 type Filing = Omit<Parameters<typeof fileInArchive>[2], 'schoolId' | 'actor'>;
 
-async function produce(deps: { pool: Pool; clock: Clock }, item: DueReport): Promise<Filing[]> {
+async function produce(deps: { pool: Pool; clock: Clock }, schoolId: string, item: DueReport): Promise<Filing[]> {
   if (item.request) {
     const report = await produceReport(deps.pool, item.request, 'pdf', deps.clock.now());
     const { window } = report.data;
@@ -89,12 +90,6 @@ async function produce(deps: { pool: Pool; clock: Clock }, item: DueReport): Pro
     }];
   }
   const { classId, academicYearId } = item.summary!;
-  const { rows } = await deps.pool.query<{ school_id: string }>('SELECT school_id::text FROM class_group WHERE id = $1', [classId]);
-  const sheet = await readSummarySheet(deps.pool, { schoolId: rows[0]!.school_id, classId, academicYearId });
-  const date = deps.clock.now().toISOString();
-  const name = `summary-${sheet.yearTitle}-${sheet.className}`.replace(/[^\p{L}\p{N}_.-]+/gu, '_');
-  return [
-    { kind: 'summary_pdf', title: `Сводная ведомость ${sheet.className}, ${sheet.yearTitle}`, filename: `${name}.pdf`, mediaType: 'application/pdf', bytes: await renderSummaryPdf(sheet, date), classGroupId: classId },
-    { kind: 'summary_xlsx', title: `Сводная ведомость ${sheet.className}, ${sheet.yearTitle}`, filename: `${name}.xlsx`, mediaType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', bytes: await renderSummaryXlsx(sheet, date), classGroupId: classId },
-  ];
+  const sheet = await readSummarySheet(deps.pool, { schoolId, classId, academicYearId });
+  return (await summaryFilings(sheet, deps.clock.now().toISOString())).map((file) => ({ ...file, classGroupId: classId }));
 }

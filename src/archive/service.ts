@@ -4,7 +4,6 @@ import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import type { SecretBox } from '../lib/secret-box.js';
 import type { CloseDeps } from './close.js';
-import { printerOf } from './printouts.js';
 import { backupDepsOf } from './backup-config.js';
 import { runBackup } from './backup.js';
 
@@ -17,7 +16,9 @@ export function closeDepsOf(db: Database, config: Config, clock: Clock, box: Sec
   const publicUrl = () => config.PUBLIC_URL ?? listening?.() ?? `http://${config.HOST}:${config.PORT}`;
   const backups = backupDepsOf(config, db, clock, logger);
   return {
-    pool: db.pool, clock, box, print: printerOf({ pool: db.pool, clock, publicUrl }),
+    pool: db.pool, clock, box,
+    // The printer (and pdfmake with it) is loaded by the first print, not at every start.
+    print: async (close, classIds) => (await import('./printouts.js')).printerOf({ pool: db.pool, clock, publicUrl })(close, classIds),
     backup: async (reason) => {
       const result = await runBackup(backups, { reason });
       return { id: result.runId, status: result.status };

@@ -81,8 +81,11 @@ export async function listArchive(db: Queryable, query: ArchiveListQuery): Promi
   return rows;
 }
 
-export async function readArchiveItem(db: Queryable, id: string): Promise<ArchiveItemView & { content: Buffer }> {
-  const { rows } = await db.query<ArchiveItemView & { content: Buffer }>(`SELECT ${VIEW}, content FROM archive_item WHERE id = $1`, [id]);
+/** One item's description, and with `content` its file too. */
+export async function readArchiveItem(db: Queryable, id: string): Promise<ArchiveItemView>;
+export async function readArchiveItem(db: Queryable, id: string, content: 'content'): Promise<ArchiveItemView & { content: Buffer }>;
+export async function readArchiveItem(db: Queryable, id: string, content?: 'content'): Promise<ArchiveItemView & { content?: Buffer }> {
+  const { rows } = await db.query<ArchiveItemView & { content?: Buffer }>(`SELECT ${VIEW}${content ? ', content' : ''} FROM archive_item WHERE id = $1`, [id]);
   if (!rows[0]) throw new NotFoundError(`archive item ${id}`);
   return rows[0];
 }

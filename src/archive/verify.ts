@@ -95,7 +95,7 @@ export async function verifyPageCode(pool: Pool, code: string, printedDigest?: s
     );
     const changedPages: PageVerdict['changedPages'] = [];
     for (const page of pages.rows) {
-      const now = await readPageContent(pool, { period, classId: row.class_group_id, subjectId: page.subject_id, source: sourceOf(page.content) });
+      const now = await readPageContent(pool, { period, classId: row.class_group_id, subjectId: page.subject_id, source: page.content.source });
       if (pageDigest(now) !== page.digest) changedPages.push({ code: page.code, subject: { id: page.subject_id, name: page.content.subjectName } });
     }
     const classes = await readPeriodClasses(pool, period, [row.class_group_id]);
@@ -111,7 +111,7 @@ export async function verifyPageCode(pool: Pool, code: string, printedDigest?: s
     };
   }
   const sealed = row.content as PageContent;
-  const now = await readPageContent(pool, { period, classId: row.class_group_id, subjectId: row.subject_id, source: sourceOf(sealed) });
+  const now = await readPageContent(pool, { period, classId: row.class_group_id, subjectId: row.subject_id, source: sealed.source });
   const nowDigest = pageDigest(now);
   const changes = nowDigest === row.digest ? [] : diffPages(sealed, now);
   const located = await locate(pool, row, sealed, now, changes);
@@ -123,8 +123,6 @@ export async function verifyPageCode(pool: Pool, code: string, printedDigest?: s
     changedPages: [],
   };
 }
-
-const sourceOf = (content: PageContent) => (content.source ? { id: content.source.id, title: content.source.title, platform: '', enabled: true } : undefined);
 
 interface EventRow {
   seq: string; at: string; entity_type: string; entity_id: string; op: string; source_id: string | null; actor: string | null; before: string | null; after: string | null;

@@ -83,3 +83,17 @@ export async function together<T extends readonly unknown[]>(db: Pool | PoolClie
   for (const read of reads) results.push(await read());
   return results as unknown as T;
 }
+
+/** An SQL identifier quoted ("journal_event", a database's name). */
+export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+/** One connection outside the pools (the cluster's superuser, a database being created), closed after `work`. */
+export async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}

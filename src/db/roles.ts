@@ -1,5 +1,5 @@
-import pg from 'pg';
-import type { Pool } from './pool.js';
+import type pg from 'pg';
+import { quoteIdent, withClient, type Pool } from './pool.js';
 
 /**
  * Two database roles, so that the running service cannot quietly rewrite the journal's history:
@@ -22,7 +22,7 @@ export const HISTORY_TABLES = ['journal_event', 'audit_log', 'seal', 'seal_page'
 /** The schema pg-boss keeps its jobs in: the application's own (it creates a table per queue at run time). */
 export const QUEUE_SCHEMA = 'pgboss';
 
-const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
+const ident = quoteIdent;
 
 /**
  * The embedded default's set-up, as the cluster's superuser: both roles (passwords from the data
@@ -117,12 +117,3 @@ export async function historyRights(pool: Pool): Promise<string[]> {
   });
 }
 
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}

@@ -80,6 +80,11 @@ describe('a period close', () => {
     const started = await startClose(deps, { schoolId, periodId, actor: 'user:deputy' });
     expect(started.status).toBe('open');
     expect(started.steps.map((s) => s.step)).toEqual(['checks']);
+    // An open severe finding of the period: no lock without an override (the finding is then resolved).
+    const severe = await db.pool.query<{ id: string }>(
+      `INSERT INTO discrepancy (school_id, key, rule, kind, severity, day, fingerprint) VALUES ($1, 'test:severe', 'mark_differs', 'cross_source', 'severe', '2025-09-15', 'x') RETURNING id::text`, [schoolId]);
+    await expect(lockClose(deps, { schoolId, periodId, actor: 'user:deputy' })).rejects.toThrow(/1 open severe finding/);
+    await db.pool.query(`UPDATE discrepancy SET status = 'resolved' WHERE school_id = $1 AND id = $2`, [schoolId, severe.rows[0]!.id]);
     // A platform whose first sync is still running has not been read whole: no lock yet.
     const run = await db.pool.query<{ id: string }>(`INSERT INTO sync_run (connection_id, trigger, mode, status) VALUES ($1, 'manual', 'full', 'running') RETURNING id::text`, [platform]);
     await expect(lockClose(deps, { schoolId, periodId, actor: 'user:deputy' })).rejects.toThrow(/Дневник.ру has not been read whole yet/);

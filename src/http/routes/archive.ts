@@ -151,16 +151,16 @@ export function archiveRouter(deps: ArchiveRouterDeps): Router {
   });
   router.get('/v1/archive/:id', async (req, res) => {
     const { id } = parseRequest(ItemParams, req.params, 'path');
-    const { content: _content, ...item } = await readArchiveItem(pool, id);
+    const item = await readArchiveItem(pool, id);
     permit(callerOf(res), item.schoolId, 'archive:read', `archive item ${id}`);
     res.json(item);
   });
   router.get('/v1/archive/:id/content', async (req, res) => {
     const { id } = parseRequest(ItemParams, req.params, 'path');
     const caller = callerOf(res);
-    const item = await readArchiveItem(pool, id);
-    permit(caller, item.schoolId, 'archive:read', `archive item ${id}`);
-    if (!(await visibilityOf(pool, permit(caller, item.schoolId, 'archive:read'))).whole) throw new NotFoundError(`archive item ${id}`);
+    const grant = permit(caller, (await readArchiveItem(pool, id)).schoolId, 'archive:read', `archive item ${id}`);
+    if (!(await visibilityOf(pool, grant)).whole) throw new NotFoundError(`archive item ${id}`);
+    const item = await readArchiveItem(pool, id, 'content');
     await recordAudit(pool, clock, [item.schoolId], { actor: actorOf(caller), action: 'archive.download', objectType: 'archive_item', objectIds: [id], detail: { kind: item.kind } });
     res.setHeader('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(item.filename)}`);
     res.setHeader('x-content-sha256', item.sha256);
