@@ -290,8 +290,10 @@ describe('Telegram', () => {
     tg.userBlocksBot(7001);
     await school.marks([{ id: 'm1', pupil: 'p1', value: '5' }]);
     await drainConsumer(db.pool, engine.consumer, school.schoolId);
-    await waitFor('the fallback mail', async () => (mailTo('tg2.g1@parents.example.org').length === 1 ? true : undefined), 30_000, 50);
-    const g1 = (await rowsOf(school.schoolId)).filter((r) => r.recipient_id === school.people.g1);
+    const g1 = await waitFor('the fallback mail', async () => {
+      const mine = (await rowsOf(school.schoolId)).filter((r) => r.recipient_id === school.people.g1);
+      return mailTo('tg2.g1@parents.example.org').length === 1 && mine.length === 2 && settled(mine.map((r) => r.status)) ? mine : undefined;
+    }, 30_000, 50);
     expect(g1.map((r) => [r.channel, r.status])).toEqual([['telegram', 'failed'], ['email', 'sent']]);
     expect(g1[0]!.reason).toContain('403');
     expect(g1[1]!.fallback_of).toBe(g1[0]!.id);
@@ -406,8 +408,11 @@ describe('the fortnightly progress and attendance report', () => {
     // Friday 26 September 2025, 17:05 Moscow: the end of the year's second fortnight.
     const friday = fixedClock(new Date('2025-09-26T14:05:00Z'));
     await runScheduled(db.pool, friday, engine.enqueue, school.schoolId);
-    await waitFor('the report mailed', async () => (mailTo('rep.g1@parents.example.org').length === 1 ? true : undefined), 30_000, 100);
-    const rows = (await rowsOf(school.schoolId)).filter((r) => r.kind === 'progress_report');
+    // The mail reaches the SMTP server before its row is marked sent: wait for both.
+    const rows = await waitFor('the report mailed', async () => {
+      const reportRows = (await rowsOf(school.schoolId)).filter((r) => r.kind === 'progress_report');
+      return mailTo('rep.g1@parents.example.org').length === 1 && settled(reportRows.map((r) => r.status)) ? reportRows : undefined;
+    }, 30_000, 100);
     // g1 (p1) by e-mail; g3 (p1 and p2) has no consent for reports: two skipped rows, one per child.
     expect(rows.map((r) => [r.recipient_id, r.status]).sort()).toEqual([
       [school.people.g1, 'sent'], [school.people.g2, 'skipped'], [school.people.g3, 'skipped'], [school.people.g3, 'skipped'],
