@@ -63,6 +63,11 @@ export default tseslint.config(
     rules: { 'boundaries/dependencies': ['error', { default: 'allow', checkAllOrigins: true, policies }] },
   },
   {
+    // The dashboard's browser scripts (served as they are, no build step).
+    files: ['src/http/dashboard/assets/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { window: 'readonly', document: 'readonly', DOMParser: 'readonly', uPlot: 'readonly', htmx: 'readonly', getComputedStyle: 'readonly', ResizeObserver: 'readonly', matchMedia: 'readonly' } },
+  },
+  {
     files: ['**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', exports: 'writable', module: 'writable' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },

@@ -11,14 +11,15 @@ export type SessionKind = 'cookie' | 'bearer';
 export class Sessions {
   constructor(private readonly pool: Pool, private readonly clock: Clock, private readonly ttlSeconds: number, private readonly grants: GrantCache) {}
 
-  async create(userId: string, kind: SessionKind): Promise<{ token: string; id: string; expiresAt: Date }> {
+  /** A new session; `maxAgeSeconds` is its lifetime, for a cookie (the browser's clock need not agree with ours). */
+  async create(userId: string, kind: SessionKind): Promise<{ token: string; id: string; expiresAt: Date; maxAgeSeconds: number }> {
     const token = `${SESSION_PREFIX}${randomBytes(32).toString('base64url')}`;
     const expiresAt = new Date(this.clock.now().getTime() + this.ttlSeconds * 1000);
     const { rows } = await this.pool.query<{ id: string }>(
       'INSERT INTO auth_session (token_hash, user_id, kind, expires_at) VALUES ($1, $2, $3, $4) RETURNING id::text',
       [sha256(token), userId, kind, expiresAt],
     );
-    return { token, id: rows[0]!.id, expiresAt };
+    return { token, id: rows[0]!.id, expiresAt, maxAgeSeconds: this.ttlSeconds };
   }
 
   async revoke(sessionId: string): Promise<void> {

@@ -25,6 +25,7 @@ import type { WakeHook } from '../journal/feed.js';
 import { authenticate } from './auth.js';
 import { authRouter } from './routes/auth.js';
 import { archiveRouter, type ArchiveRouterDeps } from './routes/archive.js';
+import { dashboardRouter } from './dashboard/router.js';
 
 export interface AppDeps {
   pool: Pool;
@@ -52,7 +53,7 @@ export interface AppDeps {
   archive?: Omit<ArchiveRouterDeps, 'pool' | 'clock'>;
 }
 
-/** The HTTP API (openapi/openapi.yaml): one router per resource, one error envelope. */
+/** The HTTP API (openapi/openapi.yaml): one router per resource, one error envelope; and the dashboard at `/`. */
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -87,6 +88,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(recordsRouter(deps.pool, deps.clock ?? systemClock));
   if (deps.archive) app.use(archiveRouter({ pool: deps.pool, clock: deps.clock ?? systemClock, ...deps.archive }));
   app.use(reportsRouter(deps.pool, deps.clock ?? systemClock));
+  // The web interface at / (src/http/dashboard), on the same services.
+  app.use(dashboardRouter(deps));
   app.use(notFound);
   app.use(errorHandler(deps.logger));
   return app;

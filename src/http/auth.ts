@@ -8,7 +8,7 @@ import { setCaller } from './caller.js';
 
 export const SESSION_COOKIE = 'jb_session';
 
-/** Paths anyone may call: health, signing in, the Telegram webhook (its own secret header), the dashboard's files. */
+/** Paths anyone may call: health, signing in, the Telegram webhook (its own secret header). */
 const PUBLIC = [/^\/health$/, /^\/v1\/auth\/(login|code|code\/verify)$/, /^\/v1\/telegram\/[^/]+\/webhook$/];
 /** Paths answered without credentials, and in more detail with them (a printout's seal: src/http/routes/archive.ts). */
 const OPTIONAL = [/^\/v1\/seals\/[^/]+$/];
@@ -33,7 +33,19 @@ export function authenticate(deps: AuthenticationDeps): RequestHandler {
   const perAddress = new RateLimiterMemory({ points: deps.perAddressPerMinute, duration: 60 });
   return async (req, res, next) => {
     try {
-      if (!req.path.startsWith('/v1/')) return next();
+      if (!req.path.startsWith('/v1/')) {
+        // The dashboard's pages: the session cookie, if any and valid, names the caller; the pages send
+        // everyone else to the sign-in page. Its files need no one.
+        if (req.path.startsWith('/assets/') || req.path === '/health') return next();
+        const cookie = cookieOf(req, SESSION_COOKIE);
+        const caller = cookie ? await deps.sessions.authenticate(cookie) : undefined;
+        if (caller) {
+          if (!SAFE.has(req.method)) assertSameOrigin(req);
+          await consume(perCaller, caller.sessionId ?? caller.userId);
+          setCaller(res, caller);
+        }
+        return next();
+      }
       if (PUBLIC.some((p) => p.test(req.path))) {
         await consume(perAddress, req.ip ?? 'unknown');
         return next();

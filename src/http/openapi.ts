@@ -2109,13 +2109,23 @@ export interface components {
              * @description The source the journal page shows and the checks compare with: the named one, else the default (null: the school has no connection)
              */
             effectivePrimarySourceId: string | null;
+            /**
+             * @description The language of the school's dashboard
+             * @enum {string}
+             */
+            uiLocale: "ru" | "ky";
         };
         SchoolPatch: {
             /**
              * Format: uuid
              * @description A connection of this school, or null for the default
              */
-            primarySourceId: string | null;
+            primarySourceId?: string | null;
+            /**
+             * @description The dashboard's language: Russian, or Kyrgyz
+             * @enum {string}
+             */
+            uiLocale?: "ru" | "ky";
         };
         Class: {
             /** Format: uuid */

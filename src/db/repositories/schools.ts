@@ -14,6 +14,8 @@ export interface SchoolSummary {
   primarySourceId: string | null;
   /** The source the journal page shows and the cross-source rules compare with: the named one, else primarySourceOf's default. */
   effectivePrimarySourceId: string | null;
+  /** The dashboard's language. */
+  uiLocale: 'ru' | 'ky';
 }
 
 export interface ClassSummary {
@@ -37,7 +39,8 @@ const SOURCE_FIELDS = { id: true, schoolId: true, platform: true, title: true, e
 function summary(school: SchoolRow, sources: readonly SourceRow[]): SchoolSummary {
   const { id, name, shortName, region, timeZone, regulationProfile, primarySourceId } = school;
   const effective = primarySourceOf(sources.filter((s) => s.schoolId === id), primarySourceId);
-  return { id, name, shortName, region, timeZone, regulationProfile, primarySourceId, effectivePrimarySourceId: effective?.id ?? null };
+  const uiLocale = school.uiLocale === 'ky' ? 'ky' : 'ru';
+  return { id, name, shortName, region, timeZone, regulationProfile, primarySourceId, effectivePrimarySourceId: effective?.id ?? null, uiLocale };
 }
 
 export async function listSchools(prisma: PrismaClient): Promise<SchoolSummary[]> {
@@ -63,6 +66,13 @@ export async function setPrimarySource(prisma: PrismaClient, id: string, primary
     throw new ValidationError(`body.primarySourceId: ${primarySourceId} is not a connection of this school`, { primarySourceId });
   }
   await prisma.school.update({ where: { id }, data: { primarySourceId, updatedAt: new Date() } });
+  return findSchool(prisma, id);
+}
+
+/** Sets the dashboard's language of a school; null when the school does not exist. */
+export async function setUiLocale(prisma: PrismaClient, id: string, uiLocale: 'ru' | 'ky'): Promise<SchoolSummary | null> {
+  if (!(await prisma.school.findUnique({ where: { id }, select: { id: true } }))) return null;
+  await prisma.school.update({ where: { id }, data: { uiLocale, updatedAt: new Date() } });
   return findSchool(prisma, id);
 }
 
@@ -92,6 +102,7 @@ export interface SchoolRepository {
   find(id: string): Promise<SchoolSummary | null>;
   classes(schoolId: string): Promise<ClassSummary[]>;
   setPrimarySource(id: string, primarySourceId: string | null): Promise<SchoolSummary | null>;
+  setUiLocale(id: string, uiLocale: 'ru' | 'ky'): Promise<SchoolSummary | null>;
 }
 
 export function createSchoolRepository(prisma: PrismaClient): SchoolRepository {
@@ -100,5 +111,6 @@ export function createSchoolRepository(prisma: PrismaClient): SchoolRepository {
     find: (id) => findSchool(prisma, id),
     classes: (schoolId) => listClasses(prisma, schoolId),
     setPrimarySource: (id, primarySourceId) => setPrimarySource(prisma, id, primarySourceId),
+    setUiLocale: (id, uiLocale) => setUiLocale(prisma, id, uiLocale),
   };
 }

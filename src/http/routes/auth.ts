@@ -37,7 +37,7 @@ export function authRouter(auth: Auth): Router {
     const user = await auth.users.checkPassword(body.login, body.password);
     if (!user) throw new UnauthorizedError('the login or the password is wrong');
     const session = await auth.sessions.create(user.id, body.session);
-    if (body.session === 'cookie') setSessionCookie(res, session.token, session.expiresAt, req.secure);
+    if (body.session === 'cookie') setSessionCookie(res, session.token, session.maxAgeSeconds, req.secure);
     res.status(201).json({ token: body.session === 'bearer' ? session.token : undefined, expiresAt: session.expiresAt.toISOString(), user: { id: user.id, kind: user.kind, login: user.login } });
   });
   router.post('/v1/auth/code', async (req, res) => {
@@ -51,7 +51,7 @@ export function authRouter(auth: Auth): Router {
     const user = await auth.users.findByLogin(body.login);
     if (!user || !(await auth.codes.verify(user.id, body.code.trim()))) throw new UnauthorizedError('the code is wrong, used or expired');
     const session = await auth.sessions.create(user.id, body.session);
-    if (body.session === 'cookie') setSessionCookie(res, session.token, session.expiresAt, req.secure);
+    if (body.session === 'cookie') setSessionCookie(res, session.token, session.maxAgeSeconds, req.secure);
     res.status(201).json({ token: body.session === 'bearer' ? session.token : undefined, expiresAt: session.expiresAt.toISOString(), user: { id: user.id, kind: user.kind, login: user.login } });
   });
   router.post('/v1/auth/logout', async (_req, res) => {
@@ -127,9 +127,12 @@ export function authRouter(auth: Auth): Router {
   return router;
 }
 
-/** The session cookie: HTTP-only, SameSite=Lax, Secure behind https, for the whole site. */
-function setSessionCookie(res: Response, token: string, expires: Date, secure: boolean): void {
-  res.cookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'lax', secure, path: '/', expires });
+/**
+ * The session cookie: HTTP-only, SameSite=Lax, Secure behind https, for the whole site. Its lifetime is
+ * a Max-Age (the session's), not our expiry instant, so a browser whose clock differs keeps it as long.
+ */
+export function setSessionCookie(res: Response, token: string, maxAgeSeconds: number, secure: boolean): void {
+  res.cookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'lax', secure, path: '/', maxAge: maxAgeSeconds * 1000 });
 }
 
 /** Who the caller is and what it may do where: no personal data beyond its own login. */

@@ -13,7 +13,8 @@ type School = components['schemas']['School'];
 type Class = components['schemas']['Class'];
 
 const SchoolParams = z.object({ schoolId: z.uuid() });
-const SchoolPatch = z.strictObject({ primarySourceId: z.uuid().nullable() });
+const SchoolPatch = z.strictObject({ primarySourceId: z.uuid().nullable().optional(), uiLocale: z.enum(['ru', 'ky']).optional() })
+  .refine((p) => p.primarySourceId !== undefined || p.uiLocale !== undefined, { message: 'give primarySourceId or uiLocale' });
 
 /** Schools the caller belongs to, a school's primary source (administrators), and the classes the caller sees. */
 export function schoolsRouter(schools: SchoolRepository, pool: Pool): Router {
@@ -26,8 +27,10 @@ export function schoolsRouter(schools: SchoolRepository, pool: Pool): Router {
   router.patch('/v1/schools/:schoolId', async (req, res) => {
     const { schoolId } = parseRequest(SchoolParams, req.params, 'path');
     permit(callerOf(res), schoolId, 'connections:manage');
-    const { primarySourceId } = parseRequest(SchoolPatch, req.body, 'body');
-    const school: School | null = await schools.setPrimarySource(schoolId, primarySourceId);
+    const patch = parseRequest(SchoolPatch, req.body, 'body');
+    let school: School | null = await schools.find(schoolId);
+    if (school && patch.primarySourceId !== undefined) school = await schools.setPrimarySource(schoolId, patch.primarySourceId);
+    if (school && patch.uiLocale !== undefined) school = await schools.setUiLocale(schoolId, patch.uiLocale);
     if (!school) throw new NotFoundError(`school ${schoolId}`);
     res.json(school);
   });

@@ -1,0 +1,1 @@
+// The compliance charts (uPlot): filled in by the deputy pages.
