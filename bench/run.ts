@@ -18,12 +18,13 @@ import { benchReads } from './reads.js';
 import { benchReports } from './reports.js';
 import { benchSync } from './sync.js';
 import { benchWebhooks } from './webhooks.js';
+import { benchUi } from './ui.js';
 import { formatTable, writeResults, type Metric } from './metrics.js';
 
 /**
  * `npm run bench`: every figure measured in one run, on one freshly started embedded Postgres (or
  * BENCH_DATABASE_URL, a database it may fill), so ratios compare like with like. Prints a table and
- * writes bench/results.json. BENCH_PUPILS scales the school (default 1,000); BENCH_ONLY=journal|sync|checks|paper|push|notify|webhooks|api|reports|archive|reads runs one
+ * writes bench/results.json. BENCH_PUPILS scales the school (default 1,000); BENCH_ONLY=journal|sync|checks|paper|push|notify|webhooks|api|reports|archive|ui|reads runs one
  * part (`npm run bench -- reads` too). The reads part loads BENCH_READS_SCHOOLS schools (default 5) of
  * BENCH_READS_PUPILS pupils (300) from 1 September to BENCH_READS_UNTIL (2025-12-26) and is not part of a
  * plain run (it takes its own minutes): ask for it by name.
@@ -85,6 +86,10 @@ async function main(): Promise<void> {
     if (!only || only === 'archive') {
       process.stderr.write(`backups, ${pupils}-pupil school, a full year: ours against pg_dump / pg_restore of the same database:\n`);
       metrics.push(...(await benchBackup({ url, pool, pupils, log })));
+    }
+    if (!only || only === 'ui') {
+      process.stderr.write(`dashboard in headless Chromium: the inbox's first paint (300-pupil school), the largest journal grid (${pupils}-pupil school):\n`);
+      metrics.push(...(await benchUi({ pool, prisma, pupils, log })));
     }
     if (only === 'reads') {
       const schools = Number(process.env.BENCH_READS_SCHOOLS ?? 5);

@@ -93,7 +93,7 @@ export async function startService(config: Config, logger: Logger, clock: Clock 
       server = await listen(app, config.HOST, config.PORT);
       const address = server.address();
       url = `http://${config.HOST}:${typeof address === 'object' && address ? address.port : config.PORT}`;
-      logger.info({ url }, 'journal bridge is listening');
+      logger.info({ url, dashboard: `${url}/` }, `journal bridge is listening; the dashboard is at ${url}/`);
     }
     // The demo's simulators are up (or there is no demo) before a job is taken.
     const begin = sync.begin.bind(sync);

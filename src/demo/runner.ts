@@ -208,7 +208,7 @@ export class DemoRunner {
     const url = a.url?.() ?? 'http://<host>:<port>';
     const lines = accounts.map((x) => `  ${x.role}: login ${x.login}, password ${x.password}`);
     this.deps.logger.info(
-      `demo sign-in (POST ${url}/v1/auth/login {"login","password"} → a bearer token; or \`npm run cli -- api-keys create --scopes journal:read\`):\n${lines.join('\n')}`,
+      `demo sign-in — the dashboard at ${url}/ (or POST ${url}/v1/auth/login {"login","password"} → a bearer token; or \`npm run cli -- api-keys create --scopes journal:read\`):\n${lines.join('\n')}`,
     );
   }
 
