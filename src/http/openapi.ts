@@ -933,7 +933,7 @@ export interface paths {
         /**
          * The caller's own children (a parent's pupils), with the classes they are in today
          * @description Per school the caller is a parent in (or only the one asked for), the pupils it is the guardian of. Staff and
-         *     API clients, who are nobody's parent here, get an empty list.
+         *     API clients, who are nobody's parent here, get an empty list; a school the caller has no standing in is 404.
          */
         get: operations["listMyChildren"];
         put?: never;
@@ -4973,6 +4973,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
         };
     };

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { accessPupil } from '../../auth/access.js';
 import { recordAudit } from '../../auth/audit.js';
-import { actorOf, type Caller } from '../../auth/caller.js';
+import { actorOf, permit, type Caller } from '../../auth/caller.js';
 import type { Pool } from '../../db/pool.js';
 import { readChildren, readPupilWeek, type Child, type PupilWeek } from '../../journal/pupil-week.js';
 import type { Clock } from '../../lib/clock.js';
@@ -29,6 +29,8 @@ export async function answerPupilWeek(pool: Pool, clock: Clock, caller: Caller, 
 
 /** The caller's own children (a parent's guardianships) in each school it is a parent in, or the one asked for. */
 export async function answerChildren(pool: Pool, clock: Clock, caller: Caller, school?: string): Promise<Array<Child & { schoolId: string }>> {
+  // A school asked for is one the caller stands in (else 404, as every `?school=` list answers).
+  if (school) permit(caller, school, 'journal:read');
   const grants = [...caller.grants.values()].filter((g) => g.roles.includes('parent') && g.personId && g.permissions.has('journal:read') && (!school || g.schoolId === school));
   const lists = await Promise.all(grants.map(async (g) => (await readChildren(pool, g.schoolId, g.personId!, clock.now())).map((c) => ({ ...c, schoolId: g.schoolId }))));
   return lists.flat();
