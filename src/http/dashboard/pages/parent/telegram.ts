@@ -37,7 +37,7 @@ async function render(ctx: PageContext, deps: DashboardDeps, issued: Issued | un
   const linked = (await listContacts(deps.pool, personId)).some((c) => c.channel === 'telegram' && c.usable);
   const body = html`<h1>${t('parent.telegram.title')}</h1>
     <p>${t('parent.telegram.intro')}</p>
-    <p class="${linked ? 'notice' : 'muted'}" data-linked="${linked}">${linked ? t('parent.telegram.linked') : t('parent.telegram.notLinked')}</p>
+    <p class="${linked ? 'notice' : 'muted'}" data-linked="${linked ? 'yes' : 'no'}">${linked ? t('parent.telegram.linked') : t('parent.telegram.notLinked')}</p>
     ${noBot ? html`<p class="warning" role="alert" data-no-bot>${t('parent.telegram.noBot')}</p>` : ''}
     ${issued ? code(ctx, issued) : ''}
     <form method="post" action="/parent/telegram" class="actions">
