@@ -37,7 +37,7 @@ afterAll(async () => {
 async function shownWeek(page: Page): Promise<Array<{ id: string; marks: string[]; absence: string | null }>> {
   return page.locator('tr[data-lesson]').evaluateAll((rows) => rows.map((r) => ({
     id: r.getAttribute('data-lesson')!,
-    marks: [...r.querySelectorAll('[data-mark]')].map((m) => m.getAttribute('data-mark')!),
+    marks: Array.from(r.querySelectorAll('[data-mark]')).map((m) => m.getAttribute('data-mark')!),
     absence: r.querySelector('[data-absence]')?.getAttribute('data-absence') ?? null,
   })));
 }
@@ -100,7 +100,7 @@ describe("a parent's pages", () => {
       await expect(page.locator('tr[data-lesson]').count()).resolves.toBeGreaterThan(0);
       // Nothing wider than the screen: no sideways scrolling of the page.
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
-      await screenshot(page, 'parent-week-phone');
+      await screenshot(page, 'parent-week-phone', false);
       expect(tab.errors).toEqual([]);
     } finally {
       await tab.close();

@@ -49,19 +49,20 @@ async function weekPage(ctx: PageContext, deps: DashboardDeps, pupilId: string, 
     <p class="pw-summary" data-week="${week.from}"><span class="badge info" data-marks="${marks}">${t('parent.week.marks', { count: marks })}</span>
       <span class="badge ${absences > 0 ? 'warn' : ''}" data-absences="${absences}">${t('parent.week.absences', { count: absences })}</span></p>
     ${week.days.map((d, i) => day(ctx, d.date, i + 1, d.lessons))}
-    ${weekNav(ctx, week, path)}`;
+    ${weekNav(ctx, week, path, false)}`;
   return { title: t('parent.week.title', { name }), body, current: path.startsWith('/parent/children/') ? '/parent' : undefined };
 }
 
-function weekNav(ctx: PageContext, week: PupilWeek, path: string): Html {
+/** The week's range and the links to the weeks around it; at the top also "this week" and a day picker. */
+function weekNav(ctx: PageContext, week: PupilWeek, path: string, top = true): Html {
   const { t, fmt } = ctx;
   return html`<nav class="pager pw-weeks" aria-label="${t('parent.week.nav')}">
+    ${top ? html`<strong>${t('parent.week.range', { from: fmt.date(week.from), to: fmt.date(week.to) })}</strong>` : ''}
     <a href="${path}${query({ week: week.previous })}" rel="prev">${t('parent.week.previous')}</a>
-    <strong>${t('parent.week.range', { from: fmt.date(week.from), to: fmt.date(week.to) })}</strong>
     <a href="${path}${query({ week: week.next })}" rel="next">${t('parent.week.next')}</a>
-    <a href="${path}">${t('parent.week.current')}</a>
+    ${top ? html`<a href="${path}">${t('parent.week.current')}</a>
     <form method="get" action="${path}" class="pw-pick"><label>${t('parent.week.pick')}<input type="date" name="week" value="${week.from}" required></label>
-      <button type="submit" class="secondary">${t('parent.week.show')}</button></form>
+      <button type="submit" class="secondary">${t('parent.week.show')}</button></form>` : ''}
   </nav>`;
 }
 
@@ -72,6 +73,7 @@ function day(ctx: PageContext, date: string, weekday: number, lessons: WeekLesso
   if (lessons.length === 0) return html`<section class="pw-day pw-empty" data-day="${date}" aria-labelledby="d-${date}">${heading}<p class="muted">${t('parent.week.noLessons')}</p></section>`;
   return html`<section class="pw-day" data-day="${date}" aria-labelledby="d-${date}">${heading}
     <div class="table-wrap"><table class="pw-lessons">
+      <colgroup><col class="pw-c-slot"><col class="pw-c-subject"><col class="pw-c-marks"><col class="pw-c-absence"><col class="pw-c-homework"></colgroup>
       <thead><tr><th scope="col" class="num">${t('parent.week.slot')}</th><th scope="col">${t('parent.week.subject')}</th><th scope="col">${t('parent.week.markCol')}</th>
         <th scope="col">${t('parent.week.absenceCol')}</th><th scope="col">${t('parent.week.homework')}</th></tr></thead>
       <tbody>${lessons.map((l) => lesson(ctx, l))}</tbody>
@@ -85,7 +87,9 @@ function lesson(ctx: PageContext, l: WeekLesson): Html {
     <th scope="row" class="pw-subject"><span>${l.subject.name}</span>
       ${l.topic ? html`<span class="pw-topic muted">${l.topic}</span>` : ''}${l.status === 'cancelled' ? html`<span class="badge warn">${t('parent.week.cancelled')}</span>` : ''}</th>
     <td data-label="${t('parent.week.markCol')}">${l.marks.map((m) => {
-      const work = m.workTitle ? `${labelOf(ctx, 'parent.work', m.workCategory)}: ${m.workTitle}` : labelOf(ctx, 'parent.work', m.workCategory);
+      const kind = labelOf(ctx, 'parent.work', m.workCategory);
+      // The work's own title when it says more than its kind («Контрольная работа» of a control work does not).
+      const work = m.workTitle && m.workTitle.toLowerCase() !== kind.toLowerCase() ? `${kind}: ${m.workTitle}` : kind;
       return html`<span class="pw-mark" data-mark="${m.id}" title="${t('parent.week.markTitle', { value: m.raw, work })}"><b class="badge ${markTone(m.numeric)}">${m.raw}</b>
         <small>${work}${m.weight !== null && m.weight !== 1 ? html`, ${t('parent.week.weight', { weight: ctx.fmt.number(m.weight, 1) })}` : ''}</small></span>`;
     })}</td>
