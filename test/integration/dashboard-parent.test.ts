@@ -204,6 +204,30 @@ describe("a parent's pages", () => {
     }
   });
 
+  it('lists two children, each with a link to their week, and links from one week to the other child', async () => {
+    const pool = d.rig.db.pool;
+    const third = (await pool.query<{ id: string }>(
+      `SELECT e.person_id::text AS id FROM enrollment e JOIN class_group c ON c.id = e.class_group_id AND c.parent_id IS NULL
+        WHERE e.school_id = $1 AND e.person_id <> ALL($2::uuid[]) AND NOT EXISTS (SELECT 1 FROM guardianship g WHERE g.pupil_id = e.person_id AND g.guardian_id = $3)
+        ORDER BY e.person_id LIMIT 1`, [d.school.schoolId, [d.school.childId, otherChild], d.school.parentId])).rows[0]!.id;
+    await pool.query('INSERT INTO guardianship (school_id, guardian_id, pupil_id) VALUES ($1, $2, $3)', [d.school.schoolId, d.school.parentId, third]);
+    const tab = await openTab(d.browser);
+    try {
+      const { page } = tab;
+      await signIn(page, d.baseUrl, d.logins.parent);
+      const children = (await api<{ items: Array<{ id: string }> }>(d.baseUrl, d.tokens.parent, '/v1/me/children')).body.items.map((c) => c.id);
+      expect(children).toEqual(expect.arrayContaining([d.school.childId, third]));
+      expect(await page.locator('[data-child]').evaluateAll((a) => a.map((x) => x.getAttribute('data-child')))).toEqual(children);
+      await screenshot(page, 'parent-children');
+      await Promise.all([page.waitForURL((u) => u.pathname === `/parent/children/${d.school.childId}`), page.locator(`[data-child="${d.school.childId}"]`).click()]);
+      await expect(page.locator(`.pw-others a[href^="/parent/children/${third}"]`).count()).resolves.toBe(1);
+      expect(tab.errors).toEqual([]);
+    } finally {
+      await tab.close();
+      await pool.query('DELETE FROM guardianship WHERE guardian_id = $1 AND pupil_id = $2', [d.school.parentId, third]);
+    }
+  });
+
   it('keeps the family pages to parents', async () => {
     const tab = await openTab(d.browser);
     try {
