@@ -140,3 +140,26 @@ export function seesFact(visibility: Visibility, f: FactPlace): boolean {
   if (!f.pupilId && f.classId && scope.childClasses.has(f.classId)) return true;
   return f.classId !== null && (scope.classes.has(f.classId) || scope.pairs.has(`${f.classId}:${f.subjectId}`));
 }
+
+/**
+ * A pupil's school and the caller's permit to read the pupil's own record (a diary week): the whole
+ * school's staff, the pupil's parent, the class teacher of a class the pupil is in; anyone else — and a
+ * person who is no pupil of the caller's — gets the 404 of an unknown person.
+ */
+export async function accessPupil(pool: Pool, caller: Caller, pupilId: string, permission: Permission): Promise<{ schoolId: string; grant: SchoolGrant }> {
+  const what = `pupil ${pupilId}`;
+  const { rows } = await pool.query<{ school_id: string; classes: string[] }>(
+    `SELECT p.school_id::text, ARRAY(SELECT e.class_group_id::text FROM enrollment e WHERE e.school_id = p.school_id AND e.person_id = p.id) AS classes
+       FROM person p WHERE p.id = $1 AND p.deleted_at IS NULL`, [pupilId]);
+  const row = rows[0];
+  if (!row) throw new NotFoundError(what);
+  const grant = permit(caller, row.school_id, permission, what);
+  const visibility = await visibilityOf(pool, grant);
+  if (visibility.whole) {
+    if (row.classes.length === 0) throw new NotFoundError(what);
+    return { schoolId: row.school_id, grant };
+  }
+  const { scope } = visibility;
+  if (!scope.children.has(pupilId) && !row.classes.some((c) => scope.classes.has(c))) throw new NotFoundError(what);
+  return { schoolId: row.school_id, grant };
+}

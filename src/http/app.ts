@@ -13,6 +13,7 @@ import { discrepanciesRouter } from './routes/discrepancies.js';
 import { paperRouter } from './routes/paper.js';
 import { notifyRouter, type NotifyRouterDeps } from './routes/notify.js';
 import { pushRouter } from './routes/push.js';
+import { pupilsRouter } from './routes/pupils.js';
 import { recordsRouter } from './routes/records.js';
 import { reportsRouter } from './routes/reports.js';
 import { webhooksRouter, type WebhooksRouterDeps } from './routes/webhooks.js';
@@ -86,6 +87,7 @@ export function createApp(deps: AppDeps): Express {
   if (deps.notify) app.use(notifyRouter({ pool: deps.pool, clock: deps.clock ?? systemClock, ...deps.notify }));
   if (deps.webhooks) app.use(webhooksRouter({ pool: deps.pool, clock: deps.clock ?? systemClock, ...deps.webhooks }));
   app.use(recordsRouter(deps.pool, deps.clock ?? systemClock));
+  app.use(pupilsRouter(deps.pool, deps.clock ?? systemClock));
   if (deps.archive) app.use(archiveRouter({ pool: deps.pool, clock: deps.clock ?? systemClock, ...deps.archive }));
   app.use(reportsRouter(deps.pool, deps.clock ?? systemClock));
   // The web interface at / (src/http/dashboard), on the same services.

@@ -923,6 +923,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/children": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's own children (a parent's pupils), with the classes they are in today
+         * @description Per school the caller is a parent in (or only the one asked for), the pupils it is the guardian of. Staff and
+         *     API clients, who are nobody's parent here, get an empty list; a school the caller has no standing in is 404.
+         */
+        get: operations["listMyChildren"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/pupils/{pupilId}/week": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A pupil's week (the diary) — lessons, homework, marks and absences from Monday to Sunday
+         * @description The lessons of the pupil's classes and subgroups in the week, each with its subject, topic, homework and the
+         *     pupil's marks and absence: one value per lesson, the school's primary source's, chosen as the class journal page
+         *     chooses it, without the other sources' versions. For the pupil's parents, the class teacher of the pupil's
+         *     class and the school's staff (an audited read); anyone else, and another family's child, get 404.
+         */
+        get: operations["getPupilWeek"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/schools/{schoolId}/marks/{id}": {
         parameters: {
             query?: never;
@@ -2254,6 +2298,72 @@ export interface components {
                     agreement: "agree" | "differ" | "single";
                     others: components["schemas"]["CellVersion"][];
                 }[];
+            }[];
+        };
+        Child: {
+            /** Format: uuid */
+            schoolId: string;
+            /** Format: uuid */
+            id: string;
+            lastName: string;
+            firstName: string;
+            middleName: string | null;
+            /** @description The classes and subgroups the pupil is in today, the class first */
+            classes: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+            }[];
+        };
+        PupilWeek: {
+            pupil: {
+                /** Format: uuid */
+                id: string;
+                lastName: string;
+                firstName: string;
+                middleName: string | null;
+                /** Format: uuid */
+                schoolId: string;
+            };
+            /** @description The classes and subgroups the pupil is in during the week */
+            classes: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+            }[];
+            /**
+             * Format: date
+             * @description The Monday
+             */
+            from: string;
+            /**
+             * Format: date
+             * @description The Sunday
+             */
+            to: string;
+            /**
+             * Format: date
+             * @description The Monday before
+             */
+            previous: string;
+            /**
+             * Format: date
+             * @description The Monday after
+             */
+            next: string;
+            /** @description Seven days, Monday first */
+            days: {
+                /** Format: date */
+                date: string;
+                lessons: (components["schemas"]["Lesson"] & {
+                    subject: {
+                        /** Format: uuid */
+                        id: string;
+                        name: string;
+                    };
+                    marks: components["schemas"]["Mark"][];
+                    absence: components["schemas"]["Absence"] | null;
+                })[];
             }[];
         };
         /** @enum {string} */
@@ -4835,6 +4945,65 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    listMyChildren: {
+        parameters: {
+            query?: {
+                /** @description Only this school */
+                school?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The children */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Child"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getPupilWeek: {
+        parameters: {
+            query?: {
+                /** @description A day of the week (YYYY-MM-DD: its Monday's week) or an ISO week (YYYY-Www); default: this week in the school's time zone */
+                week?: string;
+            };
+            header?: never;
+            path: {
+                pupilId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The week */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PupilWeek"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
         };
     };

@@ -63,7 +63,7 @@ function urlFor(op: Operation, f: SchoolFixture, ids: { keyId?: string; userId?:
     return randomUUID();
   };
   const values: Record<string, string> = {
-    schoolId: f.schoolId, classId: f.classId, connectionId: f.connectionId, runId: f.runId, personId: f.parentId, channel: 'email', code: 'AAAA-BBBB', periodId: f.periodId, kind: 'progress',
+    schoolId: f.schoolId, classId: f.classId, pupilId: f.childId, connectionId: f.connectionId, runId: f.runId, personId: f.parentId, channel: 'email', code: 'AAAA-BBBB', periodId: f.periodId, kind: 'progress',
   };
   let url = op.path.replace(/\{(\w+)\}/g, (_m, name: string) => (name === 'id' ? byId() : values[name] ?? randomUUID()));
   const query: string[] = [];

@@ -52,6 +52,7 @@ describe('responses as the spec describes them', () => {
       `/v1/schools/${A.schoolId}/audit`, `/v1/schools/${A.schoolId}/audit/verify`, `/v1/schools/${A.schoolId}/webhooks`, `/v1/webhooks/${A.webhookId}`,
       `/v1/webhooks/${A.webhookId}/messages`, `/v1/schools/${A.schoolId}/marks/${A.markId}`, `/v1/schools/${A.schoolId}/attendance/${A.attendanceId}`,
       `/v1/schools/${A.schoolId}/lessons/${A.lessonId}`, `/v1/schools/${A.schoolId}/webhook-allowed-targets`,
+      `/v1/pupils/${A.childId}/week?week=2025-10-20`, '/v1/me/children',
       `/v1/classes/${A.classId}/summary-sheet?format=json`, `/v1/classes/${A.classId}/summary-sheet?format=xlsx`,
       ...['progress', 'attendance', 'missing_final_marks', 'journal_fill', 'user_activity'].map((kind) => `/v1/reports/${kind}?school=${A.schoolId}&format=json`),
       `/v1/reports/class_teacher_period?school=${A.schoolId}&class=${A.classId}&format=json`, `/v1/reports/attendance?school=${A.schoolId}&format=pdf`,
