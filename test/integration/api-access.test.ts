@@ -157,6 +157,24 @@ describe('the BOLA matrix (from openapi/openapi.yaml)', () => {
   });
 });
 
+describe('the school’s own notification settings', () => {
+  it('are changed and its providers read by its administrators only: a parent or a class teacher gets 403, yet reads the policy', async () => {
+    const calls: Array<[string, string, unknown?]> = [
+      ['put', `/v1/schools/${A.schoolId}/notify-policy`, { enabled: false }],
+      ['get', `/v1/schools/${A.schoolId}/notify-providers`],
+      ['put', `/v1/schools/${A.schoolId}/notify-providers/telegram`, { provider: 'telegram', config: { botUsername: 'x_bot' }, secrets: { token: 't' } }],
+    ];
+    for (const token of [callersA.parent, callersA.classTeacher]) {
+      for (const [method, url, body] of calls) {
+        const req = method === 'put' ? request(app).put(url).send(body as object) : request(app).get(url);
+        expect([url, (await req.set('authorization', `Bearer ${token}`)).status]).toEqual([url, 403]);
+      }
+      expect((await request(app).get(`/v1/schools/${A.schoolId}/notify-policy`).set('authorization', `Bearer ${token}`)).status).toBe(200);
+    }
+    expect((await request(app).get(`/v1/schools/${A.schoolId}/notify-providers`).set('authorization', `Bearer ${callersA.admin}`)).status).toBe(200);
+  });
+});
+
 function forborne(text: string, ids: string[]): boolean {
   return ids.some((id) => text.includes(id));
 }

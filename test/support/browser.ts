@@ -32,7 +32,7 @@ export async function openTab(browser: Browser, options: { width?: number; heigh
   const errors: string[] = [];
   page.on('console', (m) => {
     // A page answered 404 on purpose (a walk checks it) logs its load as a console error; only script errors count.
-    if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 40[34]/.test(m.text())) errors.push(m.text());
+    if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4(01|03|04|09|22|29)/.test(m.text())) errors.push(m.text());
   });
   page.on('pageerror', (e) => errors.push(e.message));
   return { page, context, errors, close: () => context.close() };

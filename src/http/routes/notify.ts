@@ -64,7 +64,15 @@ export interface NotifyRouterDeps {
 export function notifyRouter(deps: NotifyRouterDeps): Router {
   const { pool, clock, box } = deps;
   const router = Router();
-  const school = (caller: Caller, schoolId: string) => permit(caller, schoolId, 'notifications:manage');
+  /**
+   * The school's own notification settings (its policy, its providers' accounts): its administrators only.
+   * Parents and class teachers hold notifications:manage for their own contacts and preferences, not these.
+   */
+  const school = (caller: Caller, schoolId: string) => {
+    const grant = permit(caller, schoolId, 'notifications:manage');
+    if (!seesWholeSchool(grant)) throw new ForbiddenError('the school\'s notification policy and providers are for its administrators');
+    return grant;
+  };
   const audit = async (caller: Caller, schoolIds: string[] | undefined, action: string, objectType: string, objectIds: string[]) => {
     if (schoolIds && schoolIds.length > 0) await recordAudit(pool, clock, schoolIds, { actor: actorOf(caller), action, objectType, objectIds });
   };
@@ -107,7 +115,8 @@ export function notifyRouter(deps: NotifyRouterDeps): Router {
   });
   router.get('/v1/schools/:schoolId/notify-policy', async (req, res) => {
     const { schoolId } = parseRequest(SchoolId, req.params, 'path');
-    permit(callerOf(res), schoolId, 'notifications:manage');
+    // Everyone in the school may read its rules (quiet hours, the digest's time): parents see them on their preferences.
+    permit(callerOf(res), schoolId, 'notifications:read');
     res.json(await getPolicy(pool, schoolId));
   });
   router.put('/v1/schools/:schoolId/notify-policy', async (req, res) => {
