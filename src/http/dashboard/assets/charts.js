@@ -17,11 +17,11 @@
       height: 260,
       scales: { x: { time: false }, y: { range: [0, 100] } },
       axes: [
-        { values: function (u, splits) { return splits.map(function (i) { return labels[Math.round(i)] || ''; }); }, space: 60 },
+        { values: function (u, splits) { return splits.map(function (i) { return labels[Math.round(i)] || ''; }); }, space: 90 },
         { label: data.yLabel || '', values: function (u, splits) { return splits.map(function (v) { return v + '%'; }); } },
       ],
       legend: { show: true },
-      series: [{ label: '', value: function (u, i) { return i == null ? '' : (labels[Math.round(i)] || ''); } }].concat(data.series.map(function (s, i) {
+      series: [{ label: data.xLabel || '', value: function (u, i) { return i == null ? '' : (labels[Math.round(i)] || ''); } }].concat(data.series.map(function (s, i) {
         return { label: s.label, stroke: COLOURS[i % COLOURS.length], width: 2, points: { show: true, size: 6 }, value: function (u, v) { return v == null ? '—' : v + '%'; } };
       })),
     };

@@ -133,11 +133,13 @@ async function closePage(ctx: PageContext, deps: DashboardDeps, refused?: { step
     ? await archivePage(deps.pool, { schoolIds: [ctx.school.id], periodId: period.id, limit: ITEMS_PER_PAGE, cursor: cursorParam(ctx.req.query.cursor) })
     : undefined;
   const isDirector = ctx.caller.kind === 'staff' && ctx.grant.roles.includes('director');
+  const logins = new Map((await deps.auth.users.listOf(ctx.school.id)).map((u) => [`user:${u.id}`, u.login]));
+  const who = (actor: string) => logins.get(actor) ?? (actor.startsWith('api:') ? t('deputy.close.apiKey') : actor);
   const body = html`${head}
     <div class="deputy-close">
       <section aria-labelledby="steps-h" class="deputy-steps">
         <h2 id="steps-h">${t('deputy.close.steps')}</h2>
-        <ol class="steps">${STEPS.map((s) => stepItem(ctx, close, s, { mayClose, isDirector, classes, backup: deps.archive?.backup !== undefined }))}</ol>
+        <ol class="steps">${STEPS.map((s) => stepItem(ctx, close, s, { mayClose, isDirector, classes, backup: deps.archive?.backup !== undefined, who }))}</ol>
       </section>
       <aside class="deputy-side">
         ${findingsCard(ctx, close)}
@@ -161,7 +163,7 @@ function statusBadge(ctx: PageContext, status: string | undefined): Html {
   return html`<span class="badge ${tone[status ?? ''] ?? ''}">${ctx.t(`deputy.close.state.${(status ?? 'none') as 'none'}`)}</span>`;
 }
 
-interface StepOptions { mayClose: boolean; isDirector: boolean; classes: PeriodClass[]; backup: boolean }
+interface StepOptions { mayClose: boolean; isDirector: boolean; classes: PeriodClass[]; backup: boolean; who(actor: string): string }
 
 function stepItem(ctx: PageContext, close: CloseView, step: Step, o: StepOptions): Html {
   const { t, fmt } = ctx;
@@ -173,7 +175,7 @@ function stepItem(ctx: PageContext, close: CloseView, step: Step, o: StepOptions
     : step in CONFIRMATIONS || step === 'print' || step === 'backup' ? !waiting && (rows.length > 0 || close.status === 'closed') : rows.length > 0;
   const current = !done && nextStep(close) === step;
   const state = done ? 'done' : current ? 'current' : 'todo';
-  const who = last ? html`<p class="muted deputy-who" data-actor="${last.actor}" data-at="${last.at}">${t('deputy.close.byWhen', { actor: last.actor, at: fmt.dateTime(last.at) })}</p>` : '';
+  const who = last ? html`<p class="muted deputy-who" data-actor="${last.actor}" data-at="${last.at}">${t('deputy.close.byWhen', { actor: o.who(last.actor), at: fmt.dateTime(last.at) })}</p>` : '';
   const action = (path: string, label: MessageKey, extra: Html | string = '', secondary = false) => html`
     <form method="post" action="/close/${close.period.id}/${path}" class="deputy-step-form">${extra}<button type="submit"${secondary ? html` class="secondary"` : ''}>${t(label)}</button></form>`;
   let detail: Html | string = '';
@@ -221,7 +223,7 @@ function stepItem(ctx: PageContext, close: CloseView, step: Step, o: StepOptions
       detail = html`<p>${t('deputy.close.confirm.count', { count: rows.length })}</p>`;
       break;
     case 'sign_off':
-      if (close.status === 'closed') detail = html`<p>${t('deputy.close.signOff.detail', { at: fmt.dateTime(close.closedAt), actor: close.closedBy ?? '—' })}</p>`;
+      if (close.status === 'closed') detail = html`<p>${t('deputy.close.signOff.detail', { at: fmt.dateTime(close.closedAt), actor: close.closedBy ? o.who(close.closedBy) : '—' })}</p>`;
       else if (o.isDirector && close.seal) {
         const waitingOthers = close.waitingFor.filter((w) => w !== 'sign_off').length;
         form = action('sign-off', 'deputy.close.signOff.do', html`
@@ -247,10 +249,14 @@ function nextStep(close: CloseView): Step | undefined {
   return undefined;
 }
 
+/** A line of the service's waitingFor (`step` or `step: N of M (labels…)`) in the page's language. */
 function waitingText(ctx: PageContext, w: string): string {
   const [step, ...rest] = w.split(':');
-  const known = (STEPS as readonly string[]).includes(step!);
-  return known ? `${ctx.t(`deputy.close.step.${step as Step}`)}${rest.length > 0 ? `:${rest.join(':')}` : ''}` : w;
+  if (!(STEPS as readonly string[]).includes(step!)) return w;
+  const name = ctx.t(`deputy.close.step.${step as Step}`);
+  const counted = /^\s*(\d+) of (\d+) \((.*)\)$/.exec(rest.join(':'));
+  if (counted) return ctx.t('deputy.close.waitingCount', { step: name, left: counted[1]!, total: counted[2]!, list: counted[3]! });
+  return rest.length > 0 ? `${name}:${rest.join(':')}` : name;
 }
 
 function findingsCard(ctx: PageContext, close: CloseView): Html {
@@ -292,7 +298,7 @@ function confirmForm(ctx: PageContext, close: CloseView, classes: PeriodClass[])
   return html`<section class="card" aria-labelledby="confirm-h">
     <h2 id="confirm-h">${t('deputy.close.confirm.title')}</h2>
     <p class="muted">${t('deputy.close.confirm.hint')}</p>
-    <form method="post" action="/close/${close.period.id}/confirm" class="filters">
+    <form method="post" action="/close/${close.period.id}/confirm" class="filters deputy-filters">
       <label>${t('deputy.close.confirm.step')}<select name="step">
         <option value="finals">${t('deputy.close.step.confirm_finals')}</option>
         ${close.seal ? html`<option value="pages">${t('deputy.close.step.sign_pages')}</option><option value="class">${t('deputy.close.step.certify_class')}</option>` : ''}
@@ -318,7 +324,7 @@ function printoutsTable(ctx: PageContext, close: CloseView, period: PeriodInfo, 
         <th scope="row">${i.title}</th><td>${t(`deputy.archive.kind.${i.kind}`)}</td><td>${i.classGroupId ? names.get(i.classGroupId) ?? '—' : '—'}</td>
         <td>${i.sealId && close.seal && i.sealId === close.seal.id ? close.seal.code : '—'}</td>
         <td class="num">${fmt.number(Math.ceil(i.size / 1024))} ${t('deputy.archive.kb')}</td><td>${fmt.dateTime(i.createdAt)}</td>
-        <td><a href="/v1/archive/${i.id}/content" download>${t('form.download')}<span class="sr"> ${i.filename}</span></a></td></tr>`)}</tbody>
+        <td><a href="/v1/archive/${i.id}/content" download aria-label="${t('form.download')} ${i.filename}">${t('form.download')}</a></td></tr>`)}</tbody>
     </table></div>`}
     ${archive.nextCursor ? html`<nav class="pager"><a href="/close/${period.id}${query({ cursor: archive.nextCursor })}">${t('list.next')}</a></nav>` : ''}
     ${ctx.req.query.cursor ? html`<nav class="pager"><a href="/close/${period.id}">${t('list.first')}</a></nav>` : ''}

@@ -38,16 +38,18 @@ async function compliancePage(ctx: PageContext, deps: DashboardDeps): Promise<Pa
     x: trend.map((p) => Date.parse(`${p.from}T00:00:00Z`) / 1000),
     labels: trend.map((p) => fmt.date(p.from)),
     series: [
-      { label: t('deputy.compliance.noMarks'), values: trend.map((p) => pct(p.shareWithoutMarks)) },
-      { label: t('deputy.compliance.oneMark'), values: trend.map((p) => pct(p.shareWithOneMark)) },
-      { label: t('deputy.compliance.noTopic'), values: trend.map((p) => pct(p.shareWithoutTopic)) },
+      // A week without lessons (a holiday) is a gap in the line, not a zero.
+      { label: t('deputy.compliance.noMarks'), values: trend.map((p) => (p.pupils === 0 ? null : pct(p.shareWithoutMarks))) },
+      { label: t('deputy.compliance.oneMark'), values: trend.map((p) => (p.pupils === 0 ? null : pct(p.shareWithOneMark))) },
+      { label: t('deputy.compliance.noTopic'), values: trend.map((p) => (p.lessons === 0 ? null : pct(p.shareWithoutTopic))) },
     ],
     yLabel: t('deputy.compliance.chart.axis'),
+    xLabel: t('deputy.compliance.week'),
   };
   const body = html`
     <link rel="stylesheet" href="${assetUrl('uplot.min.css')}">
     <h1>${t('deputy.compliance.title')}</h1>
-    <form method="get" action="/compliance" class="filters">
+    <form method="get" action="/compliance" class="filters deputy-filters">
       ${periodSelect(ctx, periods, periodId)}
       <label>${t('deputy.compliance.class')}
         <select name="class"><option value="">${t('form.all')}</option>${classes.map(([id, name]) => html`<option value="${id}"${id === classId ? html` selected` : ''}>${name}</option>`)}</select></label>
@@ -61,9 +63,8 @@ async function compliancePage(ctx: PageContext, deps: DashboardDeps): Promise<Pa
       <div class="chart deputy-chart" id="compliance-trend" data-chart="compliance-trend-data" role="img" aria-label="${t('deputy.compliance.trend.aria')}"></div>
       <script type="application/json" id="compliance-trend-data">${jsonData(chartData)}</script>
       <details class="deputy-trend-table"${ctx.req.query.table === '1' ? html` open` : ''}><summary>${t('deputy.compliance.trend.asTable')}</summary>
-      <div class="table-wrap"><table id="trend-table">
-        <caption class="sr">${t('deputy.compliance.trend.title')}</caption>
-        <thead><tr><th scope="col">${t('deputy.compliance.week')}</th><th scope="col" class="num">${t('deputy.compliance.pupils')}</th>
+      <div class="table-wrap"><table id="trend-table" aria-label="${t('deputy.compliance.trend.title')}">
+                <thead><tr><th scope="col">${t('deputy.compliance.week')}</th><th scope="col" class="num">${t('deputy.compliance.pupils')}</th>
           <th scope="col" class="num">${t('deputy.compliance.noMarks')}</th><th scope="col" class="num">${t('deputy.compliance.oneMark')}</th>
           <th scope="col" class="num">${t('deputy.compliance.lessons')}</th><th scope="col" class="num">${t('deputy.compliance.noTopic')}</th>
           <th scope="col" class="num">${t('deputy.compliance.late')}</th></tr></thead>
@@ -80,7 +81,7 @@ async function compliancePage(ctx: PageContext, deps: DashboardDeps): Promise<Pa
     <h2 id="rows-h">${t('deputy.compliance.rows.title')}</h2>
     <p class="muted">${t('deputy.compliance.rows.hint')}</p>
     ${rows.length === 0 ? html`<p class="muted">${t('list.empty')}</p>` : html`
-    <div class="table-wrap"><table id="compliance-rows" aria-labelledby="rows-h">
+    <div class="table-wrap"><table id="compliance-rows" class="deputy-compact" aria-labelledby="rows-h">
       <thead><tr><th scope="col">${t('deputy.compliance.class')}</th><th scope="col">${t('deputy.compliance.subject')}</th><th scope="col">${t('deputy.compliance.teacher')}</th>
         <th scope="col" class="num">${t('deputy.compliance.pupils')}</th><th scope="col" class="num">${t('deputy.compliance.noMarks')}</th>
         <th scope="col" class="num">${t('deputy.compliance.oneMark')}</th><th scope="col" class="num">${t('deputy.compliance.lessons')}</th>
@@ -94,7 +95,7 @@ async function compliancePage(ctx: PageContext, deps: DashboardDeps): Promise<Pa
     <section aria-labelledby="rules-h">
       <h2 id="rules-h">${t('deputy.compliance.byRule')}</h2>
       ${view.byRule.length === 0 ? html`<p class="muted">${t('list.empty')}</p>` : html`
-      <div class="table-wrap"><table id="compliance-rules">
+      <div class="table-wrap"><table id="compliance-rules" class="deputy-compact">
         <thead><tr><th scope="col">${t('deputy.compliance.rule')}</th>${statusHeads(ctx)}</tr></thead>
         <tbody>${view.byRule.map((r) => html`<tr data-rule="${r.rule}"><th scope="row">${r.title ?? r.rule}<br><code class="muted">${r.rule}</code></th>${statusCells(ctx, r)}</tr>`)}</tbody>
       </table></div>`}
@@ -102,7 +103,7 @@ async function compliancePage(ctx: PageContext, deps: DashboardDeps): Promise<Pa
     <section aria-labelledby="teachers-h">
       <h2 id="teachers-h">${t('deputy.compliance.byTeacher')}</h2>
       ${view.byTeacher.length === 0 ? html`<p class="muted">${t('list.empty')}</p>` : html`
-      <div class="table-wrap"><table id="compliance-teachers">
+      <div class="table-wrap"><table id="compliance-teachers" class="deputy-compact">
         <thead><tr><th scope="col">${t('deputy.compliance.teacher')}</th>${statusHeads(ctx)}</tr></thead>
         <tbody>${view.byTeacher.map((r) => html`<tr data-teacher="${r.teacher?.id ?? ''}"><th scope="row">${r.teacher?.name ?? t('deputy.compliance.unassigned')}</th>${statusCells(ctx, r)}</tr>`)}</tbody>
       </table></div>`}

@@ -48,7 +48,7 @@ async function reportsPage(ctx: PageContext, deps: DashboardDeps): Promise<PageR
 
   const body = html`
     <h1>${t('deputy.reports.title')}</h1>
-    <form method="get" action="/reports" class="filters" aria-label="${t('deputy.reports.form')}">
+    <form method="get" action="/reports" class="filters deputy-filters" aria-label="${t('deputy.reports.form')}">
       <label>${t('deputy.reports.kind')}<select name="kind">${REPORT_KINDS.filter((k) => available.get(k) || !visibility.whole).map((k) => html`<option value="${k}"${k === kind ? html` selected` : ''}>${t(`deputy.reports.kind.${k}`)}</option>`)}</select></label>
       <label>${t('deputy.compliance.class')}<select name="class">${visibility.whole ? html`<option value="">${t('deputy.reports.wholeSchool')}</option>` : ''}${classes.map((c) => html`<option value="${c.id}"${c.id === classId ? html` selected` : ''}>${c.name}</option>`)}</select></label>
       ${periodSelect(ctx, periods, chosen?.id)}
@@ -64,7 +64,7 @@ async function reportsPage(ctx: PageContext, deps: DashboardDeps): Promise<PageR
         <tbody>${REPORT_KINDS.filter((k) => available.get(k) || !classId).map((k) => {
           const why = !available.get(k) ? t('deputy.reports.notYours') : missing(k);
           return html`<tr data-kind="${k}"><th scope="row">${t(`deputy.reports.kind.${k}`)}</th><td class="muted">${t(`deputy.reports.about.${k}`)}</td>
-            <td>${why ? html`<span class="muted">${why}</span>` : FORMATS.map((f) => html`<a href="${link(k, f)}" download data-report="${k}" data-format="${f}">${f.toUpperCase()}<span class="sr"> ${t(`deputy.reports.kind.${k}`)}</span></a> `)}</td></tr>`;
+            <td>${why ? html`<span class="muted">${why}</span>` : FORMATS.map((f) => html`<a href="${link(k, f)}" download data-report="${k}" data-format="${f}" aria-label="${t(`deputy.reports.kind.${k}`)}, ${f.toUpperCase()}">${f.toUpperCase()}</a> `)}</td></tr>`;
         })}</tbody>
       </table></div>
     </section>
@@ -82,7 +82,7 @@ function summarySheets(ctx: PageContext, classes: Array<{ id: string; name: stri
     <div class="table-wrap"><table id="summary-sheets">
       <thead><tr><th scope="col">${t('deputy.compliance.class')}</th><th scope="col">${t('deputy.reports.year')}</th><th scope="col" class="num">${t('deputy.compliance.pupils')}</th><th scope="col">${t('form.download')}</th></tr></thead>
       <tbody>${classes.map((c) => html`<tr data-class="${c.id}"><th scope="row">${c.name}</th><td>${c.academicYear}</td><td class="num">${fmt.number(c.pupils)}</td>
-        <td>${FORMATS.map((f) => html`<a href="/v1/classes/${c.id}/summary-sheet${query({ format: f })}" download data-summary="${c.id}" data-format="${f}">${f.toUpperCase()}<span class="sr"> ${c.name}</span></a> `)}</td></tr>`)}</tbody>
+        <td>${FORMATS.map((f) => html`<a href="/v1/classes/${c.id}/summary-sheet${query({ format: f })}" download data-summary="${c.id}" data-format="${f}" aria-label="${c.name}, ${f.toUpperCase()}">${f.toUpperCase()}</a> `)}</td></tr>`)}</tbody>
     </table></div>
   </section>`;
 }
@@ -99,7 +99,7 @@ async function archiveSection(ctx: PageContext, deps: DashboardDeps, periods: Pe
   const keep = { period: param(ctx.req.query.period) || undefined, class: param(ctx.req.query.class) || undefined, akind: kind, aperiod: periodId };
   return html`<section aria-labelledby="archive-h">
     <h2 id="archive-h">${t('deputy.archive.title')}</h2>
-    <form method="get" action="/reports#archive-h" class="filters">
+    <form method="get" action="/reports#archive-h" class="filters deputy-filters">
       ${keep.period ? html`<input type="hidden" name="period" value="${keep.period}">` : ''}${keep.class ? html`<input type="hidden" name="class" value="${keep.class}">` : ''}
       <label>${t('deputy.archive.kind')}<select name="akind"><option value="">${t('form.all')}</option>${ARCHIVE_KINDS.map((k) => html`<option value="${k}"${k === kind ? html` selected` : ''}>${t(`deputy.archive.kind.${k}`)}</option>`)}</select></label>
       ${periodSelect(ctx, periods, periodId, 'aperiod', true)}
@@ -113,7 +113,7 @@ async function archiveSection(ctx: PageContext, deps: DashboardDeps, periods: Pe
         <th scope="row">${i.title}</th><td>${t(`deputy.archive.kind.${i.kind}`)}</td><td>${i.periodId ? titles.get(i.periodId) ?? '—' : '—'}</td>
         <td class="num">${fmt.number(Math.ceil(i.size / 1024))} ${t('deputy.archive.kb')}</td><td>${fmt.dateTime(i.createdAt)}</td>
         <td><code title="${i.sha256}">${i.sha256.slice(0, 12)}…</code></td>
-        <td><a href="/v1/archive/${i.id}/content" download>${t('form.download')}<span class="sr"> ${i.filename}</span></a></td></tr>`)}</tbody>
+        <td><a href="/v1/archive/${i.id}/content" download aria-label="${t('form.download')} ${i.filename}">${t('form.download')}</a></td></tr>`)}</tbody>
     </table></div>`}
     <nav class="pager">${cursor ? html`<a href="/reports${query({ ...keep })}#archive-h">${t('list.first')}</a>` : ''}
       ${page.nextCursor ? html`<a href="/reports${query({ ...keep, cursor: page.nextCursor })}#archive-h">${t('list.next')}</a>` : ''}</nav>
