@@ -175,6 +175,11 @@ describe('the deputy director’s pages', () => {
       await sameSteps(close);
       expect(await stepState('checks')).toBe('done');
       expect(await stepState('lock')).toBe('current');
+      // A step out of order is refused as the API refuses it (409), the reason shown on the close's page.
+      const early = await page.request.post(`${d.baseUrl}/close/${periodId}/seal`, { form: {}, maxRedirects: 0 });
+      expect(early.status()).toBe(409);
+      expect(await early.text()).toContain('data-refused="seal"');
+      expect((await closeApi()).status).toBe('open');
 
       // The lock: with a reason when the API would refuse without one (open severe findings).
       const severe = close.findings.severe;

@@ -16,8 +16,9 @@ import { parseRequest } from '../errors.js';
 
 const PeriodParams = z.object({ schoolId: z.uuid(), periodId: z.uuid() });
 const SchoolParams = z.object({ schoolId: z.uuid() });
-const Override = z.strictObject({ override: z.string().trim().min(3).max(1000).optional() });
-const ConfirmBody = z.strictObject({
+/** The bodies of the lock and the sign-off (an override's reason) and of a confirmation; the dashboard's forms parse theirs with them too. */
+export const Override = z.strictObject({ override: z.string().trim().min(3).max(1000).optional() });
+export const ConfirmBody = z.strictObject({
   step: z.enum(['finals', 'pages', 'class']),
   classId: z.uuid(),
   subjectId: z.uuid().optional(),

@@ -15,6 +15,7 @@
     var opts = {
       width: width(),
       height: 260,
+      padding: [12, 44, 0, 0],
       scales: { x: { time: false }, y: { range: [0, 100] } },
       axes: [
         { values: function (u, splits) { return splits.map(function (i) { return labels[Math.round(i)] || ''; }); }, space: 90 },

@@ -113,7 +113,7 @@ export const deputy = area({
   'deputy.close.findings.summary': 'Не устранено: {unresolved}, из них серьёзных: {severe}.',
   'deputy.close.findings.blocks': 'Серьёзные замечания не дают заблокировать период без указания причины.',
   'deputy.close.severity': 'Важность',
-  'deputy.close.count': 'Количество',
+  'deputy.close.count': 'Число',
   'deputy.close.severe': 'серьёзное',
   'deputy.close.warning': 'предупреждение',
   'deputy.close.postClose': { one: '{count} изменение после блокировки', few: '{count} изменения после блокировки', many: '{count} изменений после блокировки', other: '{count} изменения после блокировки' },

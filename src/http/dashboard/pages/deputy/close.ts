@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { actorOf, permit } from '../../../../auth/caller.js';
 import {
   backupClose, confirmClose, listCloses, lockClose, printClose, readClose, sealClose, signOffClose, startClose, type CloseDeps, type CloseView,
@@ -6,7 +5,7 @@ import {
 import { listPeriods, readPeriod, readPeriodClasses, type PeriodClass, type PeriodInfo } from '../../../../archive/content.js';
 import { ConflictError, NotFoundError } from '../../../../lib/errors.js';
 import { parseRequest } from '../../../errors.js';
-import { archivePage, closerOf, mayConfirm, signerOf } from '../../../routes/archive.js';
+import { ConfirmBody, Override, archivePage, closerOf, mayConfirm, signerOf } from '../../../routes/archive.js';
 import type { PageContext, PageResult } from '../../context.js';
 import { html, query, type Html } from '../../html.js';
 import type { MessageKey } from '../../messages/index.js';
@@ -18,10 +17,6 @@ import { idParam, param } from './shared.js';
 const STEPS = ['checks', 'confirm_finals', 'lock', 'seal', 'print', 'backup', 'sign_pages', 'certify_class', 'sign_off'] as const;
 type Step = (typeof STEPS)[number];
 const CONFIRMATIONS: Record<string, 'finals' | 'pages' | 'class'> = { confirm_finals: 'finals', sign_pages: 'pages', certify_class: 'class' };
-
-/** The same bodies as the API's (routes/archive.ts): an override's reason, a confirmation. */
-const Override = z.strictObject({ override: z.string().trim().min(3).max(1000).optional() });
-const ConfirmBody = z.strictObject({ step: z.enum(['finals', 'pages', 'class']), classId: z.uuid(), subjectId: z.uuid().optional(), note: z.string().max(1000).optional() });
 
 /** Items of the archive per page on a close's page. */
 const ITEMS_PER_PAGE = 30;
@@ -143,7 +138,7 @@ async function closePage(ctx: PageContext, deps: DashboardDeps, refused?: { step
       </section>
       <aside class="deputy-side">
         ${findingsCard(ctx, close)}
-        ${close.waitingFor.length > 0 ? html`<section class="card" aria-labelledby="waiting-h"><h2 id="waiting-h">${t('deputy.close.waiting')}</h2>
+        ${close.waitingFor.length > 0 ? html`<section class="card deputy-card" aria-labelledby="waiting-h"><h2 id="waiting-h">${t('deputy.close.waiting')}</h2>
           <ul id="waiting">${close.waitingFor.map((w) => html`<li data-waiting="${w.split(':')[0]}">${waitingText(ctx, w)}</li>`)}</ul></section>` : ''}
         ${sealCard(ctx, close)}
       </aside>
@@ -262,11 +257,11 @@ function waitingText(ctx: PageContext, w: string): string {
 function findingsCard(ctx: PageContext, close: CloseView): Html {
   const { t, fmt } = ctx;
   const f = close.findings;
-  return html`<section class="card" aria-labelledby="findings-h" id="findings" data-unresolved="${f.unresolved}" data-severe="${f.severe}">
+  return html`<section class="card deputy-card" aria-labelledby="findings-h" id="findings" data-unresolved="${f.unresolved}" data-severe="${f.severe}">
     <h2 id="findings-h">${t('deputy.close.findings')}</h2>
     <p>${t('deputy.close.findings.summary', { unresolved: f.unresolved, severe: f.severe })}</p>
     ${close.status === 'open' && f.severe > 0 ? html`<p class="warning">${t('deputy.close.findings.blocks')}</p>` : ''}
-    ${f.byRule.length > 0 ? html`<div class="table-wrap"><table>
+    ${f.byRule.length > 0 ? html`<div class="table-wrap"><table class="deputy-compact">
       <thead><tr><th scope="col">${t('deputy.compliance.rule')}</th><th scope="col">${t('deputy.close.severity')}</th><th scope="col" class="num">${t('deputy.close.count')}</th></tr></thead>
       <tbody>${f.byRule.map((r) => html`<tr data-rule="${r.rule}" data-severity="${r.severity}"><th scope="row"><code>${r.rule}</code></th>
         <td><span class="badge ${r.severity}">${r.severity === 'severe' ? t('deputy.close.severe') : r.severity === 'warning' ? t('deputy.close.warning') : r.severity}</span></td>
@@ -279,7 +274,7 @@ function sealCard(ctx: PageContext, close: CloseView): Html | string {
   const { t, fmt } = ctx;
   if (!close.seal) return '';
   const s = close.seal;
-  return html`<section class="card" aria-labelledby="seal-h" id="seal" data-code="${s.code}">
+  return html`<section class="card deputy-card" aria-labelledby="seal-h" id="seal" data-code="${s.code}">
     <h2 id="seal-h">${t('deputy.close.seal')}</h2>
     <dl class="facts">
       <dt>${t('deputy.close.seal.code')}</dt><dd><strong>${s.code}</strong></dd>
@@ -295,7 +290,7 @@ function confirmForm(ctx: PageContext, close: CloseView, classes: PeriodClass[])
   const { t } = ctx;
   if (close.status === 'closed' || classes.length === 0) return '';
   const subjects = [...new Map(classes.flatMap((c) => c.subjects).map((s) => [s.id, s.name])).entries()].sort((a, b) => a[1].localeCompare(b[1]));
-  return html`<section class="card" aria-labelledby="confirm-h">
+  return html`<section class="card deputy-card" aria-labelledby="confirm-h">
     <h2 id="confirm-h">${t('deputy.close.confirm.title')}</h2>
     <p class="muted">${t('deputy.close.confirm.hint')}</p>
     <form method="post" action="/close/${close.period.id}/confirm" class="filters deputy-filters">
@@ -317,7 +312,7 @@ function printoutsTable(ctx: PageContext, close: CloseView, period: PeriodInfo, 
   return html`<section aria-labelledby="printouts-h">
     <h2 id="printouts-h">${t('deputy.close.printouts')}</h2>
     ${archive.data.length === 0 ? html`<p class="muted">${t('deputy.close.printouts.none')}</p>` : html`
-    <div class="table-wrap"><table id="printouts">
+    <div class="table-wrap"><table id="printouts" class="deputy-compact">
       <thead><tr><th scope="col">${t('deputy.archive.item')}</th><th scope="col">${t('deputy.archive.kind')}</th><th scope="col">${t('deputy.compliance.class')}</th>
         <th scope="col">${t('deputy.close.seal.code')}</th><th scope="col" class="num">${t('deputy.archive.size')}</th><th scope="col">${t('deputy.archive.filed')}</th><th scope="col">${t('form.download')}</th></tr></thead>
       <tbody>${archive.data.map((i) => html`<tr data-item="${i.id}" data-kind="${i.kind}">

@@ -57,7 +57,7 @@ async function compliancePage(ctx: PageContext, deps: DashboardDeps): Promise<Pa
     </form>
     <p class="muted" data-window="${view.from}/${view.to}">${t('deputy.compliance.window', { from: fmt.date(view.from), to: fmt.date(view.to) })}</p>
     ${totalsCards(ctx, totals)}
-    <section class="card" aria-labelledby="trend-h">
+    <section class="card deputy-card" aria-labelledby="trend-h">
       <h2 id="trend-h">${t('deputy.compliance.trend.title')}</h2>
       ${trend.length === 0 ? html`<p class="muted">${t('deputy.compliance.trend.empty')}</p>` : html`
       <div class="chart deputy-chart" id="compliance-trend" data-chart="compliance-trend-data" role="img" aria-label="${t('deputy.compliance.trend.aria')}"></div>

@@ -106,7 +106,7 @@ async function archiveSection(ctx: PageContext, deps: DashboardDeps, periods: Pe
       <button type="submit">${t('form.filter')}</button>
     </form>
     ${page.data.length === 0 ? html`<p class="muted">${t('list.empty')}</p>` : html`
-    <div class="table-wrap"><table id="archive">
+    <div class="table-wrap"><table id="archive" class="deputy-compact">
       <thead><tr><th scope="col">${t('deputy.archive.item')}</th><th scope="col">${t('deputy.archive.kind')}</th><th scope="col">${t('deputy.period.label')}</th>
         <th scope="col" class="num">${t('deputy.archive.size')}</th><th scope="col">${t('deputy.archive.filed')}</th><th scope="col">${t('deputy.archive.sha')}</th><th scope="col">${t('form.download')}</th></tr></thead>
       <tbody>${page.data.map((i) => html`<tr data-item="${i.id}" data-kind="${i.kind}">
