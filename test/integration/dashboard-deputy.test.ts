@@ -205,6 +205,19 @@ describe('the deputy director’s pages', () => {
       expect(await page.locator('#seal').getAttribute('data-code')).toBe(close.seal!.code);
       await shot(page, 'deputy-close-sealed', 1280);
 
+      // A confirmation taken on paper, recorded by the deputy: the API lists it, the step counts it.
+      const confirmClass = await page.locator('select[name=classId][required] option').first().getAttribute('value');
+      const confirmSubject = await page.locator('select[name=subjectId] option').nth(1).getAttribute('value');
+      await page.locator('select[name=step]').selectOption('finals');
+      await page.locator('select[name=classId][required]').selectOption(confirmClass!);
+      await page.locator('select[name=subjectId]').selectOption(confirmSubject!);
+      await page.getByLabel('Примечание').fill('подпись на бумаге');
+      await Promise.all([page.waitForURL((u) => u.searchParams.get('notice') === 'deputy.close.done.confirm'), page.getByRole('button', { name: 'Подтвердить', exact: true }).click()]);
+      close = await closeApi();
+      expect(close.steps.filter((s) => s.step === 'confirm_finals')).toEqual([expect.objectContaining({ classId: confirmClass, subjectId: confirmSubject, detail: { note: 'подпись на бумаге' } })]);
+      expect(await page.locator('li[data-step="confirm_finals"]').textContent()).toContain('1 подтверждение');
+      await sameSteps(close);
+
       // Print one class (a whole school takes minutes on a small machine): its printouts are filed and linked.
       const classOption = await page.locator('li[data-step="print"] select[name=classId] option').nth(1).getAttribute('value');
       await page.locator('li[data-step="print"] select[name=classId]').selectOption(classOption!);
@@ -276,6 +289,49 @@ describe('the deputy director’s pages', () => {
       expect(items).toEqual(archive.data.map((i) => i.id));
       expect(items).toContain(d.school.archiveId);
       await shot(page, 'deputy-reports', 1280);
+      expect(tab.errors).toEqual([]);
+    } finally {
+      await tab.close();
+    }
+  });
+
+  it('gives a class teacher the reports of their own class only, as the API does', async () => {
+    const tab = await openTab(d.browser);
+    try {
+      const { page } = tab;
+      await signIn(page, d.baseUrl, d.logins.classTeacher);
+      await page.goto(`${d.baseUrl}/reports`);
+      const classes = await page.locator('select[name=class] option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+      expect(classes).toEqual([d.school.classId]);
+      // The school-wide activity is not theirs (the API answers 403), so the page offers no link to it.
+      expect(await page.locator('#report-kinds tr[data-kind="user_activity"] a').count()).toBe(0);
+      expect((await api(d.baseUrl, d.tokens.classTeacher, `/v1/reports/user_activity?school=${d.school.schoolId}&class=${d.school.classId}&format=json`)).status).toBe(403);
+      const href = await page.locator('#report-kinds tr[data-kind="attendance"] a[data-format="pdf"]').getAttribute('href');
+      expect(href).toContain(`class=${d.school.classId}`);
+      const file = await page.request.get(`${d.baseUrl}${href}`);
+      expect(file.status()).toBe(200);
+      expect(file.headers()['content-type']).toContain('application/pdf');
+      // No archive for a class teacher (archive:read is the school's staff's).
+      expect(await page.locator('#archive-h').count()).toBe(0);
+      expect(tab.errors).toEqual([]);
+    } finally {
+      await tab.close();
+    }
+  });
+
+  it('speaks Kyrgyz when the school or the visitor chooses it', async () => {
+    const tab = await openTab(d.browser);
+    try {
+      const { page } = tab;
+      await signIn(page, d.baseUrl, d.logins.deputy);
+      await page.getByLabel('Язык').selectOption('ky');
+      await page.waitForFunction(() => document.documentElement.lang === 'ky');
+      for (const [path, heading] of [['/compliance', 'Журналды жүргүзүү мониторинги'], ['/close', 'Мезгилди жабуу'], ['/reports', 'Отчеттор']] as const) {
+        await page.goto(`${d.baseUrl}${path}`);
+        expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe(heading);
+      }
+      await page.goto(`${d.baseUrl}/close/${d.school.periodId}`);
+      expect(await page.locator('li[data-step="lock"] strong').first().textContent()).toBe('Мезгилди бөгөттөө');
       expect(tab.errors).toEqual([]);
     } finally {
       await tab.close();
