@@ -149,3 +149,13 @@ async function readPeriodMarks(db: Queryable, period: PeriodInfo, subjectId: str
   );
   return new Map(rows.map((r) => [r.pupil_id, r.raw]));
 }
+
+/** A school's reporting periods (quarters, half-years, the year), by start date: the dashboard's period selectors. */
+export async function listPeriods(db: Queryable, schoolId: string): Promise<Array<Pick<PeriodInfo, 'id' | 'title' | 'kind' | 'number' | 'startDate' | 'endDate' | 'academicYearId'>>> {
+  const { rows } = await db.query<Pick<PeriodInfo, 'id' | 'title' | 'kind' | 'number' | 'startDate' | 'endDate' | 'academicYearId'>>(
+    `SELECT id::text, title, kind, number, start_date::text AS "startDate", end_date::text AS "endDate", academic_year_id::text AS "academicYearId"
+       FROM period WHERE school_id = $1 AND deleted_at IS NULL ORDER BY start_date, end_date - start_date, number, id`,
+    [schoolId],
+  );
+  return rows;
+}

@@ -1,5 +1,6 @@
 import type { Pool } from '../db/pool.js';
-import { todayIn } from '../lib/dates.js';
+import { shiftDays, todayIn } from '../lib/dates.js';
+import { mondayOf } from '../ports/ranges.js';
 import { NotFoundError } from '../lib/errors.js';
 import { RULES } from './rules/index.js';
 
@@ -159,4 +160,61 @@ async function windowOf(pool: Pool, query: ComplianceQuery, now: Date): Promise<
     return { from: query.from ?? today, to: query.to ?? today, today, period: null };
   }
   return { from: period.from, to: period.to, today, period: { id: period.id, title: period.title } };
+}
+
+/** The school-wide sums of a view's rows (every class × subject): the figures a trend's point shows. */
+export interface ComplianceTotals {
+  pupils: number;
+  pupilsWithoutMarks: number;
+  pupilsWithOneMark: number;
+  shareWithoutMarks: number;
+  shareWithOneMark: number;
+  lessons: number;
+  lessonsWithoutTopic: number;
+  shareWithoutTopic: number;
+  lateEntries: number;
+}
+
+export function complianceTotals(rows: readonly ComplianceRow[]): ComplianceTotals {
+  const sum = (f: (r: ComplianceRow) => number) => rows.reduce((n, r) => n + f(r), 0);
+  const pupils = sum((r) => r.pupils);
+  const lessons = sum((r) => r.lessons);
+  const none = sum((r) => r.pupilsWithoutMarks);
+  const one = sum((r) => r.pupilsWithOneMark);
+  const noTopic = sum((r) => r.lessonsWithoutTopic);
+  return {
+    pupils, pupilsWithoutMarks: none, pupilsWithOneMark: one, shareWithoutMarks: share(none, pupils), shareWithOneMark: share(one, pupils),
+    lessons, lessonsWithoutTopic: noTopic, shareWithoutTopic: share(noTopic, lessons), lateEntries: sum((r) => r.lateEntries),
+  };
+}
+
+/** The weeks (Monday to Sunday) of a window, the first and last cut to it. */
+export function weeksOf(from: string, to: string): Array<{ from: string; to: string }> {
+  const weeks: Array<{ from: string; to: string }> = [];
+  for (let monday = mondayOf(from); monday <= to; monday = shiftDays(monday, 7)) {
+    const sunday = shiftDays(monday, 6);
+    weeks.push({ from: monday < from ? from : monday, to: sunday > to ? to : sunday });
+  }
+  return weeks;
+}
+
+export interface ComplianceTrendPoint extends ComplianceTotals { from: string; to: string }
+
+/**
+ * The trend over a window: readCompliance evaluated week by week (from/to of each week, up to today),
+ * each week's rows summed over the school (or over `filter`'s rows: one class, say).
+ */
+export async function readComplianceTrend(
+  pool: Pool, query: { schoolId: string; from: string; to: string }, now = new Date(), filter: (row: ComplianceRow) => boolean = () => true,
+): Promise<ComplianceTrendPoint[]> {
+  const school = await pool.query<{ time_zone: string }>('SELECT time_zone FROM school WHERE id = $1', [query.schoolId]);
+  if (!school.rows[0]) throw new NotFoundError(`school ${query.schoolId}`);
+  const today = todayIn(school.rows[0].time_zone, now);
+  const last = query.to < today ? query.to : today;
+  const points: ComplianceTrendPoint[] = [];
+  for (const week of weeksOf(query.from, last)) {
+    const view = await readCompliance(pool, { schoolId: query.schoolId, from: week.from, to: week.to }, now);
+    points.push({ ...week, ...complianceTotals(view.rows.filter(filter)) });
+  }
+  return points;
 }

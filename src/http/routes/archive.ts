@@ -5,9 +5,10 @@ import { recordAudit } from '../../auth/audit.js';
 import { actorOf, permit, schoolsAskedFor, type Caller } from '../../auth/caller.js';
 import { verifyArchive } from '../../archive/check.js';
 import {
-  backupClose, confirmClose, listCloses, lockClose, printClose, readClose, sealClose, signOffClose, startClose, type CloseDeps,
+  backupClose, confirmClose, listCloses, lockClose, printClose, readClose, sealClose, signOffClose, startClose, type CloseDeps, type ConfirmStep,
 } from '../../archive/close.js';
-import { ARCHIVE_KINDS, listArchive, readArchiveItem } from '../../archive/store.js';
+import { ARCHIVE_KINDS, listArchive, readArchiveItem, type ArchiveItemView, type ArchiveKind } from '../../archive/store.js';
+import type { Pool } from '../../db/pool.js';
 import { sealOwner, verifyPageCode, type PageVerdict } from '../../archive/verify.js';
 import { ForbiddenError, NotFoundError } from '../../lib/errors.js';
 import { callerOf, optionalCallerOf } from '../caller.js';
@@ -15,8 +16,9 @@ import { parseRequest } from '../errors.js';
 
 const PeriodParams = z.object({ schoolId: z.uuid(), periodId: z.uuid() });
 const SchoolParams = z.object({ schoolId: z.uuid() });
-const Override = z.strictObject({ override: z.string().trim().min(3).max(1000).optional() });
-const ConfirmBody = z.strictObject({
+/** The bodies of the lock and the sign-off (an override's reason) and of a confirmation; the dashboard's forms parse theirs with them too. */
+export const Override = z.strictObject({ override: z.string().trim().min(3).max(1000).optional() });
+export const ConfirmBody = z.strictObject({
   step: z.enum(['finals', 'pages', 'class']),
   classId: z.uuid(),
   subjectId: z.uuid().optional(),
@@ -49,11 +51,7 @@ export type ArchiveRouterDeps = Omit<CloseDeps, 'pool' | 'clock'> & Pick<CloseDe
 export function archiveRouter(deps: ArchiveRouterDeps): Router {
   const router = Router();
   const { pool, clock } = deps;
-  const closing = (res: Response, schoolId: string) => {
-    const caller = callerOf(res);
-    permit(caller, schoolId, 'periods:close');
-    return actorOf(caller);
-  };
+  const closing = (res: Response, schoolId: string) => closerOf(callerOf(res), schoolId);
 
   router.get('/v1/schools/:schoolId/period-closes', async (req, res) => {
     const { schoolId } = parseRequest(SchoolParams, req.params, 'path');
@@ -97,20 +95,15 @@ export function archiveRouter(deps: ArchiveRouterDeps): Router {
     const caller = callerOf(res);
     permit(caller, schoolId, 'periods:confirm');
     const body = parseRequest(ConfirmBody, req.body ?? {}, 'body');
-    const access = await accessClass(pool, caller, body.classId, 'periods:confirm', schoolId);
-    // A teacher confirms their own subjects' pages; a class teacher certifies their own class.
-    if (body.step === 'class' ? access.view !== 'whole' : body.subjectId !== undefined && !seesSubject(access, body.classId, body.subjectId)) {
-      throw new ForbiddenError(body.step === 'class' ? 'only the class teacher certifies the class' : 'only the subject\'s teacher confirms its pages');
-    }
+    await mayConfirm(pool, caller, schoolId, body);
     res.json(await confirmClose(deps, { schoolId, periodId, actor: actorOf(caller), ...body }));
   });
   router.post('/v1/schools/:schoolId/periods/:periodId/close/sign-off', async (req, res) => {
     const { schoolId, periodId } = parseRequest(PeriodParams, req.params, 'path');
     const caller = callerOf(res);
-    const grant = permit(caller, schoolId, 'periods:close');
-    if (caller.kind !== 'api' && !grant.roles.includes('director')) throw new ForbiddenError('the director signs the close off');
+    const actor = signerOf(caller, schoolId);
     const body = parseRequest(Override, req.body ?? {}, 'body');
-    res.json(await signOffClose(deps, { schoolId, periodId, actor: actorOf(caller), override: body.override }));
+    res.json(await signOffClose(deps, { schoolId, periodId, actor, override: body.override }));
   });
 
   router.get('/v1/seals/:code', async (req, res) => {
@@ -143,11 +136,7 @@ export function archiveRouter(deps: ArchiveRouterDeps): Router {
   router.get('/v1/archive', async (req, res) => {
     const q = parseRequest(ArchiveQuery, req.query, 'query');
     const schoolIds = schoolsAskedFor(callerOf(res), 'archive:read', q.school);
-    const [at, id] = q.cursor ? (q.cursor.split('|') as [string, string]) : [];
-    const items = await listArchive(pool, { schoolIds, kind: q.kind, periodId: q.period, classId: q.class, limit: q.limit + 1, before: at && id ? { createdAt: at, id } : undefined });
-    const page = items.slice(0, q.limit);
-    const last = page[page.length - 1];
-    res.json({ data: page, nextCursor: items.length > q.limit && last ? `${last.createdAt}|${last.id}` : null });
+    res.json(await archivePage(pool, { schoolIds, kind: q.kind, periodId: q.period, classId: q.class, limit: q.limit, cursor: q.cursor }));
   });
   router.get('/v1/archive/:id', async (req, res) => {
     const { id } = parseRequest(ItemParams, req.params, 'path');
@@ -172,6 +161,38 @@ export function archiveRouter(deps: ArchiveRouterDeps): Router {
     res.json(await verifyArchive(pool, schoolId));
   });
   return router;
+}
+
+/** Who runs the close's steps: `periods:close` in the school (else 404/403); the actor recorded with each step. */
+export function closerOf(caller: Caller, schoolId: string): string {
+  permit(caller, schoolId, 'periods:close');
+  return actorOf(caller);
+}
+
+/** Who signs the close off: the director (or an API key with `periods:close`, for a school's own script). */
+export function signerOf(caller: Caller, schoolId: string): string {
+  const grant = permit(caller, schoolId, 'periods:close');
+  if (caller.kind !== 'api' && !grant.roles.includes('director')) throw new ForbiddenError('the director signs the close off');
+  return actorOf(caller);
+}
+
+/** A teacher confirms their own subjects' pages; a class teacher certifies their own class (the class outside the caller's scope: 404). */
+export async function mayConfirm(pool: Pool, caller: Caller, schoolId: string, body: { step: ConfirmStep; classId: string; subjectId?: string }): Promise<void> {
+  const access = await accessClass(pool, caller, body.classId, 'periods:confirm', schoolId);
+  if (body.step === 'class' ? access.view !== 'whole' : body.subjectId !== undefined && !seesSubject(access, body.classId, body.subjectId)) {
+    throw new ForbiddenError(body.step === 'class' ? 'only the class teacher certifies the class' : 'only the subject\'s teacher confirms its pages');
+  }
+}
+
+/** One page of the archive, newest first, and the cursor of the next (`createdAt|id` of the last item), as GET /v1/archive answers. */
+export async function archivePage(
+  pool: Pool, q: { schoolIds: string[] | undefined; kind?: ArchiveKind; periodId?: string; classId?: string; limit: number; cursor?: string },
+): Promise<{ data: ArchiveItemView[]; nextCursor: string | null }> {
+  const [at, id] = q.cursor ? (q.cursor.split('|') as [string, string]) : [];
+  const items = await listArchive(pool, { schoolIds: q.schoolIds, kind: q.kind, periodId: q.periodId, classId: q.classId, limit: q.limit + 1, before: at && id ? { createdAt: at, id } : undefined });
+  const page = items.slice(0, q.limit);
+  const last = page[page.length - 1];
+  return { data: page, nextCursor: items.length > q.limit && last ? `${last.createdAt}|${last.id}` : null };
 }
 
 /** What anyone holding the printout may learn: whether it matches, and where it changed — no names, no values. */

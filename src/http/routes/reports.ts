@@ -82,7 +82,7 @@ async function classAccess(pool: Pool, caller: Caller, classId: string): Promise
  * A class teacher (reports:read without the whole school) has the reports of their own class: `class`
  * is required and must be theirs (else 404), and the school-wide user activity is not theirs.
  */
-async function mayReport(pool: Pool, caller: Caller, schoolId: string, kind: string, classId: string | undefined): Promise<void> {
+export async function mayReport(pool: Pool, caller: Caller, schoolId: string, kind: string, classId: string | undefined): Promise<void> {
   const visibility = await visibilityOf(pool, permit(caller, schoolId, 'reports:read'));
   if (visibility.whole) return;
   if (kind === 'user_activity') throw new ForbiddenError('the user activity report covers the whole school: its administrators and deputies may have it');
