@@ -33,7 +33,7 @@ async function inboxPage(ctx: PageContext, deps: DashboardDeps): Promise<PageRes
   const { t } = ctx;
   const choice = await chooseClass(ctx, deps, false);
   const rule = param(ctx, 'rule');
-  if (rule !== undefined && !RULES.some((r) => r.id === rule)) throw new ValidationError('rule: not a rule of the checks');
+  if (rule !== undefined && !/^[a-z][a-z0-9_]*$/.test(rule)) throw new ValidationError('rule: a rule id (a-z, 0-9, _)');
   const status = statusFilter(param(ctx, 'status'));
   const cursor = param(ctx, 'cursor');
   const inbox = await inboxOf(deps.pool, ctx.caller, ctx.school.id);
@@ -42,10 +42,10 @@ async function inboxPage(ctx: PageContext, deps: DashboardDeps): Promise<PageRes
   });
   const keep = { class: choice.classId, subject: choice.subjectId, rule, status: status.value === 'open' ? undefined : status.value };
   const statuses = [...STATUSES.map((s) => ({ value: s, label: t(statusKey(s)) })), { value: 'all', label: t('teacher.status.all') }];
-  const filters = html`<form method="get" action="/inbox" class="filters" aria-label="${t('form.filter')}">
+  const filters = html`<form method="get" action="/inbox" class="filters teacher-filters" aria-label="${t('form.filter')}">
     ${classOptions(ctx, choice, true)}
     ${subjectOptions(ctx, choice, true)}
-    <label>${t('teacher.filter.rule')}<select name="rule">${options(RULES.map((r) => ({ value: r.id, label: r.title })), rule, t('form.all'))}</select></label>
+    <label>${t('teacher.filter.rule')}<select name="rule">${options(ruleOptions(rule), rule, t('form.all'))}</select></label>
     <label>${t('teacher.filter.status')}<select name="status">${options(statuses, status.value)}</select></label>
     <button type="submit">${t('form.apply')}</button>
     <a href="/inbox">${t('form.reset')}</a>
@@ -62,6 +62,12 @@ async function inboxPage(ctx: PageContext, deps: DashboardDeps): Promise<PageRes
       ${inboxTable(ctx, list.items)}`}
     ${pager}`;
   return { title: t('teacher.inbox.title'), body };
+}
+
+/** The checks' rules by title; a rule asked for that they do not know (an older or a test finding's) stays chosen. */
+function ruleOptions(rule: string | undefined): Array<{ value: string; label: string }> {
+  const known = RULES.map((r) => ({ value: r.id, label: r.title })).sort((a, b) => a.label.localeCompare(b.label, 'ru'));
+  return rule && !known.some((r) => r.value === rule) ? [...known, { value: rule, label: rule }] : known;
 }
 
 function inboxTable(ctx: PageContext, items: DiscrepancyView[]): Html {

@@ -51,12 +51,12 @@ async function journalPage(ctx: PageContext, deps: DashboardDeps): Promise<PageR
       ${journalGrid(ctx, page)}
       <h2>${t('teacher.journal.lessons')}</h2>
       ${lessonsTable(ctx, page)}` : ''}`;
-  return { title: t('teacher.journal.title'), body, status: problem ? 400 : 200 };
+  return { title: t('teacher.journal.title'), body };
 }
 
 function selectors(ctx: PageContext, choice: ClassChoice, from: string | undefined, to: string | undefined, maxDays: number): Html {
   const { t } = ctx;
-  return html`<form method="get" action="/journal" class="filters" aria-label="${t('form.filter')}">
+  return html`<form method="get" action="/journal" class="filters teacher-filters" aria-label="${t('form.filter')}">
     ${classOptions(ctx, choice, false)}
     ${subjectOptions(ctx, choice, false)}
     <label>${t('teacher.journal.from')}<input type="date" name="from" value="${from ?? ''}"></label>

@@ -48,14 +48,14 @@ async function paperPage(ctx: PageContext, deps: DashboardDeps): Promise<PageRes
 }
 
 function selectors(ctx: PageContext, choice: ClassChoice): Html {
-  return html`<form method="get" action="/paper" class="filters" aria-label="${ctx.t('form.filter')}">
+  return html`<form method="get" action="/paper" class="filters teacher-filters" aria-label="${ctx.t('form.filter')}">
     ${classOptions(ctx, choice, false)}${subjectOptions(ctx, choice, false)}<button type="submit">${ctx.t('form.apply')}</button>
   </form>`;
 }
 
 async function downloads(ctx: PageContext, deps: DashboardDeps, classId: string, subjectId: string): Promise<Html> {
   const { t } = ctx;
-  const sources = (await readSchoolSources(deps.pool, ctx.school.id)).list.filter((s) => s.enabled);
+  const sources = (await readSchoolSources(deps.pool, ctx.school.id)).list;
   const link = (format: 'xlsx' | 'csv', prefill?: string) => `/v1/classes/${classId}/paper-template${query({ subject: subjectId, format, prefill })}`;
   const pair = (prefill?: string) => html`<a class="button secondary" href="${link('xlsx', prefill)}" download data-format="xlsx">XLSX</a>
     <a class="button secondary" href="${link('csv', prefill)}" download data-format="csv">CSV</a>`;
