@@ -159,7 +159,7 @@ describe('the class teacher’s inbox', () => {
       await page.goto(`${d.baseUrl}/inbox`);
       await expect(page.locator('tr[data-discrepancy]').first().isVisible()).resolves.toBe(true);
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
-      await screenshot(page, 'teacher-inbox-phone');
+      await screenshot(page, 'teacher-inbox-phone', false);
     }, { width: 390, height: 844 });
   });
 });
@@ -251,6 +251,11 @@ describe('the paper journal and a paper finding’s evidence', () => {
       await expect(differs.locator('.shown').textContent()).resolves.toBe(changed.before);
       await expect(differs.locator('.other').textContent()).resolves.toMatch(new RegExp(`: ${changed.after}$`));
       await screenshot(page, 'teacher-discrepancy');
+      // The import report's list of the page's paper findings (refreshed by htmx) now shows it too.
+      const fragment = await page.request.get(`${d.baseUrl}/paper/findings?class=${d.school.classId}&subject=${subjectId}`, { headers: { 'HX-Request': 'true' } });
+      expect(fragment.status()).toBe(200);
+      const listed = [...(await fragment.text()).matchAll(/data-discrepancy="([^"]+)"/g)].map((m) => m[1]);
+      expect(listed).toEqual([found[0]!.id]);
     });
   });
 });

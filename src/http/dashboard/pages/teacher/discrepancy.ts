@@ -59,7 +59,7 @@ async function discrepancyPage(ctx: PageContext, deps: DashboardDeps): Promise<P
   const body = html`<p><a href="/inbox">${t('teacher.discrepancy.back')}</a></p>
     <h1>${title}</h1>
     <p>${badge(ctx, d.severity, severityKey(d.severity))} ${badge(ctx, d.status, statusKey(d.status))} ${badge(ctx, 'info', kindKey(d.kind))}</p>
-    <div class="card">${facts(ctx, d)}</div>
+    <div class="card teacher-card">${facts(ctx, d)}</div>
     ${evidence}
     ${actions(ctx, d)}`;
   return { title, body, current: '/inbox' };
@@ -89,8 +89,12 @@ function facts(ctx: PageContext, d: DiscrepancyView): Html {
 /** A finding's expected or found value: a scalar as text, an object as its fields. */
 function value(v: unknown): Html {
   if (v === null || typeof v !== 'object') return html`${String(v)}`;
-  if (Array.isArray(v)) return html`${v.map((x) => (typeof x === 'object' && x !== null ? JSON.stringify(x) : String(x))).join(', ')}`;
-  return html`<dl class="facts nested">${Object.entries(v).map(([k, x]) => html`<dt>${k}</dt><dd>${typeof x === 'object' && x !== null ? JSON.stringify(x) : String(x)}</dd>`)}</dl>`;
+  if (Array.isArray(v)) return html`${scalars(v)}`;
+  return html`<dl class="facts nested">${Object.entries(v).map(([k, x]) => html`<dt>${k}</dt><dd>${Array.isArray(x) ? scalars(x) : typeof x === 'object' && x !== null ? JSON.stringify(x) : String(x)}</dd>`)}</dl>`;
+}
+
+function scalars(list: unknown[]): string {
+  return list.length === 0 ? '—' : list.map((x) => (typeof x === 'object' && x !== null ? JSON.stringify(x) : String(x))).join(', ');
 }
 
 /** The journal grid of the finding's class and subject around its day, when the caller may read that journal. */

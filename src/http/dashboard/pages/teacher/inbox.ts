@@ -81,10 +81,10 @@ function inboxTable(ctx: PageContext, items: DiscrepancyView[]): Html {
     <tbody>${items.map((d) => html`<tr data-discrepancy="${d.id}">
       <td>${badge(ctx, d.severity, severityKey(d.severity))}</td>
       <td><a href="/inbox/${d.id}">${d.title ?? d.rule}</a><br><span class="muted rule-id">${d.rule}</span></td>
-      <td>${fmt.date(d.day)}</td>
-      <td>${d.className ?? '—'}</td>
-      <td>${d.subjectName ?? '—'}</td>
-      <td>${d.assignee?.name ?? '—'}</td>
+      <td data-label="${t('teacher.inbox.day')}">${fmt.date(d.day)}</td>
+      <td data-label="${t('teacher.filter.class')}">${d.className ?? '—'}</td>
+      <td data-label="${t('teacher.filter.subject')}">${d.subjectName ?? '—'}</td>
+      <td data-label="${t('teacher.inbox.assignee')}">${d.assignee?.name ?? '—'}</td>
       <td>${badge(ctx, d.status, statusKey(d.status))}</td>
     </tr>`)}</tbody>
   </table></div>`;

@@ -59,12 +59,12 @@ async function downloads(ctx: PageContext, deps: DashboardDeps, classId: string,
   const link = (format: 'xlsx' | 'csv', prefill?: string) => `/v1/classes/${classId}/paper-template${query({ subject: subjectId, format, prefill })}`;
   const pair = (prefill?: string) => html`<a class="button secondary" href="${link('xlsx', prefill)}" download data-format="xlsx">XLSX</a>
     <a class="button secondary" href="${link('csv', prefill)}" download data-format="csv">CSV</a>`;
-  return html`<section class="card" aria-labelledby="download"><h2 id="download">${t('teacher.paper.download')}</h2>
+  return html`<section class="card teacher-card" aria-labelledby="download"><h2 id="download">${t('teacher.paper.download')}</h2>
     <div class="table-wrap"><table data-templates>
       <thead><tr><th scope="col">${t('teacher.paper.template')}</th><th scope="col">${t('form.download')}</th></tr></thead>
       <tbody>
-        <tr data-prefill=""><th scope="row">${t('teacher.paper.blank')}</th><td class="actions">${pair()}</td></tr>
-        ${sources.map((s) => html`<tr data-prefill="${s.id}"><th scope="row">${t('teacher.paper.prefilled', { source: s.title })}</th><td class="actions">${pair(s.id)}</td></tr>`)}
+        <tr data-prefill=""><th scope="row">${t('teacher.paper.blank')}</th><td><div class="actions">${pair()}</div></td></tr>
+        ${sources.map((s) => html`<tr data-prefill="${s.id}"><th scope="row">${t('teacher.paper.prefilled', { source: s.title })}</th><td><div class="actions">${pair(s.id)}</div></td></tr>`)}
       </tbody>
     </table></div>
   </section>`;
@@ -72,7 +72,7 @@ async function downloads(ctx: PageContext, deps: DashboardDeps, classId: string,
 
 function uploadForm(ctx: PageContext, classId: string, subjectId: string): Html {
   const { t } = ctx;
-  return html`<section class="card" aria-labelledby="upload"><h2 id="upload">${t('teacher.paper.upload')}</h2>
+  return html`<section class="card teacher-card" aria-labelledby="upload"><h2 id="upload">${t('teacher.paper.upload')}</h2>
     <form method="post" action="/paper" enctype="multipart/form-data" class="stack">
       <input type="hidden" name="class" value="${classId}"><input type="hidden" name="subject" value="${subjectId}">
       <label>${t('teacher.paper.file')}<input type="file" name="file" required accept=".xlsx,.csv,${XLSX_TYPE},text/csv"></label>
@@ -112,7 +112,7 @@ async function importPage(ctx: PageContext, deps: DashboardDeps): Promise<PageRe
 function report(ctx: PageContext, result: PaperImportResult): Html {
   const { t, fmt } = ctx;
   const counts = ['read', 'created', 'changed', 'removed', 'unchanged', 'rejected'] as const;
-  return html`<section class="card" aria-labelledby="counts" data-report><h2 id="counts">${t('teacher.paper.written')}</h2>
+  return html`<section class="card teacher-card" aria-labelledby="counts" data-report><h2 id="counts">${t('teacher.paper.written')}</h2>
     <dl class="facts">
       ${counts.map((k) => html`<dt>${t(`teacher.paper.cells.${k}`)}</dt><dd data-count="${k}">${fmt.number(result.cells[k])}</dd>`)}
       <dt>${t('teacher.paper.events')}</dt><dd data-count="events">${fmt.number(result.events)}</dd>
