@@ -154,6 +154,22 @@ describe('the class teacher’s inbox', () => {
     });
   });
 
+  it('a deputy sees the school whole, as the API lists it for them; a parent may not open the inbox', async () => {
+    await walk(d.logins.deputy, async ({ page }) => {
+      const all = await apiList(d.tokens.deputy, 'status=open');
+      expect(all.some((i) => i.classId === d.school.otherClassId)).toBe(true);
+      expect(await inboxIds(page, '/inbox')).toEqual(all.map((i) => i.id));
+    });
+    await walk(d.logins.parent, async ({ page }) => {
+      const refused = await page.request.get(`${d.baseUrl}/inbox`);
+      expect(refused.status()).toBe(403);
+      // The page lists the inbox of its school, as the API does when asked for one school.
+      expect((await api(d.baseUrl, d.tokens.parent, `/v1/discrepancies?school=${d.school.schoolId}`)).status).toBe(403);
+      const one = await api(d.baseUrl, d.tokens.parent, `/v1/discrepancies/${d.school.discrepancyId}`);
+      expect((await page.request.get(`${d.baseUrl}/inbox/${d.school.discrepancyId}`)).status()).toBe(one.status);
+    });
+  });
+
   it('is the inbox on a phone’s width too', async () => {
     await walk(d.logins.classTeacher, async ({ page }) => {
       await page.goto(`${d.baseUrl}/inbox`);
