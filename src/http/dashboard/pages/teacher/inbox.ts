@@ -44,7 +44,7 @@ async function inboxPage(ctx: PageContext, deps: DashboardDeps): Promise<PageRes
   const statuses = [...STATUSES.map((s) => ({ value: s, label: t(statusKey(s)) })), { value: 'all', label: t('teacher.status.all') }];
   const filters = html`<form method="get" action="/inbox" class="filters teacher-filters" aria-label="${t('form.filter')}">
     ${classOptions(ctx, choice, true)}
-    ${subjectOptions(ctx, choice, true)}
+    ${choice.classId || choice.subjectId ? subjectOptions(ctx, choice, true) : ''}
     <label>${t('teacher.filter.rule')}<select name="rule">${options(ruleOptions(rule), rule, t('form.all'))}</select></label>
     <label>${t('teacher.filter.status')}<select name="status">${options(statuses, status.value)}</select></label>
     <button type="submit">${t('form.apply')}</button>
