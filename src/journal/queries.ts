@@ -154,13 +154,24 @@ async function readClass(pool: Queryable, classId: string, schoolId: string | un
 const GROUPS_OF_CLASS = 'SELECT $1::uuid UNION ALL SELECT c.id FROM class_group c WHERE c.school_id = $2 AND c.parent_id = $1';
 
 async function subjectRequired(pool: Queryable, cls: ClassRow): Promise<ValidationError> {
+  const subjects = await subjectsOfClass(pool, cls.id, cls.school_id);
+  return new ValidationError('"subject" is required: a journal page shows one subject', { subjects });
+}
+
+/** The subjects a class (or one of its subgroups) has lessons in, by name; none for an unknown class. */
+export async function readClassSubjects(pool: Queryable, classId: string): Promise<Array<{ id: string; name: string }>> {
+  const { rows } = await pool.query<{ school_id: string }>('SELECT school_id::text FROM class_group WHERE id = $1 AND deleted_at IS NULL', [classId]);
+  return rows[0] ? subjectsOfClass(pool, classId, rows[0].school_id) : [];
+}
+
+async function subjectsOfClass(pool: Queryable, classId: string, schoolId: string): Promise<Array<{ id: string; name: string }>> {
   const { rows } = await pool.query<{ id: string; name: string }>(
     `SELECT DISTINCT s.id::text, s.name FROM lesson l JOIN subject s ON s.id = l.subject_id
       WHERE l.class_group_id IN (${GROUPS_OF_CLASS}) AND l.deleted_at IS NULL
       ORDER BY s.name`,
-    [cls.id, cls.school_id],
+    [classId, schoolId],
   );
-  return new ValidationError('"subject" is required: a journal page shows one subject', { subjects: rows });
+  return rows;
 }
 
 async function readSubject(pool: Queryable, schoolId: string, subjectId: string): Promise<{ id: string; name: string }> {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { withTransaction, type Pool } from '../../db/pool.js';
 import { readCompliance } from '../../checks/compliance.js';
 import {
-  DiscrepancyPatchSchema, KINDS, STATUSES, getDiscrepancy, listDiscrepancies, patchDiscrepancy,
+  DiscrepancyPatchSchema, KINDS, STATUSES, getDiscrepancy, listDiscrepancies, patchDiscrepancy, type DiscrepancyFilter, type DiscrepancyPatch, type DiscrepancyView,
 } from '../../checks/discrepancies.js';
 import { ProfileSettingsSchema, presets, resolveProfile } from '../../checks/profiles.js';
 import { runChecks } from '../../checks/service.js';
@@ -45,42 +45,21 @@ const ProfileBody = z.strictObject({ preset: z.string().max(100).optional(), set
  */
 export function discrepanciesRouter(pool: Pool, clock: Clock): Router {
   const router = Router();
-  /** The discrepancy if the caller may `permission` it: its school's staff, or the teacher it concerns. */
-  const visible = async (caller: Caller, id: string, permission: Permission) => {
-    const d = await getDiscrepancy(pool, id);
-    const grant = permit(caller, d.schoolId, permission, `discrepancy ${id}`);
-    if (!seesFact(await visibilityOf(pool, grant), { classId: d.classId, subjectId: d.subjectId, assigneeId: d.assignee?.id })) throw new NotFoundError(`discrepancy ${id}`);
-    return d;
-  };
+  const visible = (caller: Caller, id: string, permission: Permission) => visibleDiscrepancy(pool, caller, id, permission);
   router.get('/v1/discrepancies', async (req, res) => {
     const q = parseRequest(ListQuery, req.query, 'query');
-    const { schoolIds, visibleTo } = await inboxOf(callerOf(res), q.school);
+    const { schoolIds, visibleTo } = await inboxOf(pool, callerOf(res), q.school);
     res.json(await listDiscrepancies(pool, {
       schoolId: q.school, schoolIds, visibleTo, classId: q.class, subjectId: q.subject, assigneeId: q.assignee, rule: q.rule, status: q.status,
       kind: q.kind, cursor: q.cursor, limit: q.limit,
     }));
   });
-  /**
-   * Whose discrepancies a list shows: the schools the caller sees whole, or — in the one school asked for
-   * (or its only one) — a teacher's own inbox.
-   */
-  const inboxOf = async (caller: Caller, school: string | undefined) => {
-    const schools = schoolsAskedFor(caller, 'discrepancies:read', school);
-    if (schools === undefined) return { schoolIds: undefined, visibleTo: undefined };
-    const views = await Promise.all(schools.map(async (s) => ({ s, v: await visibilityOf(pool, permit(caller, s, 'discrepancies:read')) })));
-    const whole = views.filter((x) => x.v.whole).map((x) => x.s);
-    const own = views.length === 1 ? views[0]!.v : undefined;
-    if (whole.length > 0 || !own || own.whole) return { schoolIds: whole, visibleTo: undefined };
-    return { schoolIds: schools, visibleTo: { personId: own.scope.personId, classes: [...own.scope.classes], pairs: [...own.scope.pairs] } };
-  };
   router.get('/v1/discrepancies/:id', async (req, res) => {
     res.json(await visible(callerOf(res), parseRequest(Id, req.params, 'path').id, 'discrepancies:read'));
   });
   router.patch('/v1/discrepancies/:id', async (req, res) => {
     const { id } = parseRequest(Id, req.params, 'path');
-    const caller = callerOf(res);
-    await visible(caller, id, 'discrepancies:write');
-    res.json(await patchDiscrepancy(pool, id, parseRequest(DiscrepancyPatchSchema, req.body ?? {}, 'body'), actorOf(caller)));
+    res.json(await actOnDiscrepancy(pool, callerOf(res), id, () => parseRequest(DiscrepancyPatchSchema, req.body ?? {}, 'body')));
   });
   router.get('/v1/schools/:schoolId/compliance', async (req, res) => {
     const { schoolId } = parseRequest(SchoolId, req.params, 'path');
@@ -118,6 +97,40 @@ export function discrepanciesRouter(pool: Pool, clock: Clock): Router {
     res.json(await readProfile(pool, schoolId));
   });
   return router;
+}
+
+/** The discrepancy if the caller may `permission` it: its school's staff, or the teacher it concerns (else 404). */
+export async function visibleDiscrepancy(pool: Pool, caller: Caller, id: string, permission: Permission): Promise<DiscrepancyView> {
+  const d = await getDiscrepancy(pool, id);
+  const grant = permit(caller, d.schoolId, permission, `discrepancy ${id}`);
+  if (!seesFact(await visibilityOf(pool, grant), { classId: d.classId, subjectId: d.subjectId, assigneeId: d.assignee?.id })) throw new NotFoundError(`discrepancy ${id}`);
+  return d;
+}
+
+/**
+ * Acts on one discrepancy as the caller, if it may (`discrepancies:write` on a discrepancy it sees; else
+ * 404). The patch is read after the access check, so a foreign id answers 404 whatever the body says.
+ */
+export async function actOnDiscrepancy(pool: Pool, caller: Caller, id: string, readPatch: () => DiscrepancyPatch): Promise<DiscrepancyView> {
+  await visibleDiscrepancy(pool, caller, id, 'discrepancies:write');
+  return patchDiscrepancy(pool, id, readPatch(), actorOf(caller));
+}
+
+/** Whose discrepancies a list shows: the filter's `schoolIds` and `visibleTo` (listDiscrepancies). */
+export type Inbox = Pick<DiscrepancyFilter, 'schoolIds' | 'visibleTo'>;
+
+/**
+ * Whose discrepancies a list shows: the schools the caller sees whole, or — in the one school asked for
+ * (or its only one) — a teacher's own inbox.
+ */
+export async function inboxOf(pool: Pool, caller: Caller, school: string | undefined): Promise<Inbox> {
+  const schools = schoolsAskedFor(caller, 'discrepancies:read', school);
+  if (schools === undefined) return { schoolIds: undefined, visibleTo: undefined };
+  const views = await Promise.all(schools.map(async (s) => ({ s, v: await visibilityOf(pool, permit(caller, s, 'discrepancies:read')) })));
+  const whole = views.filter((x) => x.v.whole).map((x) => x.s);
+  const own = views.length === 1 ? views[0]!.v : undefined;
+  if (whole.length > 0 || !own || own.whole) return { schoolIds: whole, visibleTo: undefined };
+  return { schoolIds: schools, visibleTo: { personId: own.scope.personId, classes: [...own.scope.classes], pairs: [...own.scope.pairs] } };
 }
 
 async function readProfile(pool: Pool, schoolId: string): Promise<unknown> {

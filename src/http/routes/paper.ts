@@ -5,7 +5,7 @@ import { AppError, NotFoundError } from '../../lib/errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { IsoDateSchema } from '../../ports/records.js';
 import { writeCsv } from '../../paper/csv.js';
-import { importPaper, MAX_PAPER_BYTES, type PaperFormat } from '../../paper/import.js';
+import { importPaper, MAX_PAPER_BYTES, type PaperFormat, type PaperImportResult as ImportResult } from '../../paper/import.js';
 import { readPaperPage } from '../../paper/page.js';
 import { writeXlsx } from '../../paper/xlsx.js';
 import { parseRequest } from '../errors.js';
@@ -48,18 +48,27 @@ export function paperRouter(pool: Pool, clock: Clock): Router {
   router.post('/v1/classes/:classId/paper', express.raw({ type: [XLSX_TYPE, ...CSV_TYPES], limit: MAX_PAPER_BYTES }), async (req, res) => {
     const { classId } = parseRequest(Params, req.params, 'path');
     const { subject } = parseRequest(ImportQuery, req.query, 'query');
-    const caller = callerOf(res);
-    await subjectPage(pool, caller, classId, subject, 'records:write');
-    const result: PaperImportResult = await importPaper({ pool, clock }, {
-      classId, subjectId: subject, format: formatOf(req), body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), actor: actorOf(caller),
+    const result: PaperImportResult = await importPaperAs({ pool, clock }, callerOf(res), {
+      classId, subjectId: subject, format: () => formatOf(req), body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
     });
     res.json(result);
   });
   return router;
 }
 
+/**
+ * Imports a filled paper page as the caller: their own class × subject page (records:write), then the
+ * file's format (read after the access check, so a foreign class answers 404 whatever was sent).
+ */
+export async function importPaperAs(
+  deps: { pool: Pool; clock: Clock }, caller: Caller, input: { classId: string; subjectId: string; format: () => PaperFormat; body: Buffer },
+): Promise<ImportResult> {
+  await subjectPage(deps.pool, caller, input.classId, input.subjectId, 'records:write');
+  return importPaper(deps, { classId: input.classId, subjectId: input.subjectId, format: input.format(), body: input.body, actor: actorOf(caller) });
+}
+
 /** A teacher's own class × subject page (or any of the school's for its administrators); never a parent's. */
-async function subjectPage(pool: Pool, caller: Caller, classId: string, subjectId: string, permission: Permission): Promise<void> {
+export async function subjectPage(pool: Pool, caller: Caller, classId: string, subjectId: string, permission: Permission): Promise<void> {
   const access = await accessClass(pool, caller, classId, permission);
   if (access.view === 'children' || !seesSubject(access, classId, subjectId)) throw new NotFoundError(`class ${classId}`);
 }

@@ -1,8 +1,8 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { visibilityOf, visibleClass } from '../../auth/access.js';
-import { grantIn, permit } from '../../auth/caller.js';
-import type { SchoolRepository } from '../../db/repositories/schools.js';
+import { grantIn, permit, type Caller } from '../../auth/caller.js';
+import type { ClassSummary, SchoolRepository } from '../../db/repositories/schools.js';
 import type { Pool } from '../../db/pool.js';
 import { NotFoundError } from '../../lib/errors.js';
 import { callerOf } from '../caller.js';
@@ -36,11 +36,16 @@ export function schoolsRouter(schools: SchoolRepository, pool: Pool): Router {
   });
   router.get('/v1/schools/:schoolId/classes', async (req, res) => {
     const { schoolId } = parseRequest(SchoolParams, req.params, 'path');
-    const grant = permit(callerOf(res), schoolId, 'journal:read');
-    if (!(await schools.find(schoolId))) throw new NotFoundError(`school ${schoolId}`);
-    const visibility = await visibilityOf(pool, grant);
-    const data: Class[] = (await schools.classes(schoolId)).filter((c) => visibleClass(visibility, c.id));
+    const data: Class[] = await visibleClasses(schools, pool, callerOf(res), schoolId);
     res.json({ data });
   });
   return router;
+}
+
+/** The school's classes the caller sees (journal:read; a teacher's or a parent's own). */
+export async function visibleClasses(schools: SchoolRepository, pool: Pool, caller: Caller, schoolId: string): Promise<ClassSummary[]> {
+  const grant = permit(caller, schoolId, 'journal:read');
+  if (!(await schools.find(schoolId))) throw new NotFoundError(`school ${schoolId}`);
+  const visibility = await visibilityOf(pool, grant);
+  return (await schools.classes(schoolId)).filter((c) => visibleClass(visibility, c.id));
 }
