@@ -1,7 +1,8 @@
 import { Router, type Response } from 'express';
 import { z } from 'zod';
 import { listAudit, verifyAudit } from '../../auth/audit.js';
-import { actorOf, PERMISSIONS, permit, ROLES, type Caller } from '../../auth/caller.js';
+import { actorOf, PERMISSIONS, permit, ROLES, type Caller, type Permission, type Role } from '../../auth/caller.js';
+import type { ApiKeyView } from '../../auth/api-keys.js';
 import type { Auth } from '../../auth/index.js';
 import { UnauthorizedError, ValidationError } from '../../lib/errors.js';
 import { SESSION_COOKIE } from '../auth.js';
@@ -75,10 +76,8 @@ export function authRouter(auth: Auth): Router {
     res.json({ data: await auth.keys.list(callerOf(res)) });
   });
   router.post('/v1/api-keys', async (req, res) => {
-    const caller = callerOf(res);
     const body = parseRequest(NewKey, req.body, 'body');
-    for (const schoolId of body.schoolIds) permit(caller, schoolId, 'access:manage');
-    const created = await auth.keys.create({ name: body.name, schoolIds: body.schoolIds, scopes: body.scopes, expiresAt: body.expiresAt ? new Date(body.expiresAt) : null }, actorOf(caller));
+    const created = await createApiKey(auth, callerOf(res), { name: body.name, schoolIds: body.schoolIds, scopes: body.scopes, expiresAt: body.expiresAt ? new Date(body.expiresAt) : null });
     res.status(201).json({ ...created.view, key: created.key });
   });
   router.post('/v1/api-keys/:id/rotate', async (req, res) => {
@@ -106,11 +105,8 @@ export function authRouter(auth: Auth): Router {
   });
   router.put('/v1/schools/:schoolId/users/:id', async (req, res) => {
     const { schoolId, id } = parseRequest(SchoolId.extend(Id.shape), req.params, 'path');
-    const caller = callerOf(res);
-    permit(caller, schoolId, 'access:manage');
-    if (!(await auth.users.listOf(schoolId)).some((u) => u.id === id)) throw new ValidationError(`user ${id} is not a user of this school`);
     const body = parseRequest(Membership, req.body, 'body');
-    await auth.users.setMembership(schoolId, id, body.roles, body.personId ?? null, actorOf(caller));
+    await setSchoolMembership(auth, callerOf(res), schoolId, id, body.roles, body.personId ?? null);
     res.status(204).end();
   });
   router.get('/v1/schools/:schoolId/audit', async (req, res) => {
@@ -125,6 +121,19 @@ export function authRouter(auth: Auth): Router {
     res.json(await verifyAudit(auth.pool, schoolId));
   });
   return router;
+}
+
+/** A key for other systems, made by a caller who manages access in every school it names; the returned `key` is shown once. */
+export async function createApiKey(auth: Auth, caller: Caller, input: { name: string; schoolIds: string[]; scopes: Permission[]; expiresAt: Date | null }): Promise<{ key: string; view: ApiKeyView }> {
+  for (const schoolId of input.schoolIds) permit(caller, schoolId, 'access:manage');
+  return auth.keys.create(input, actorOf(caller));
+}
+
+/** A user's roles (and journal person) in a school, set by a caller who manages access there; only a user of that school. */
+export async function setSchoolMembership(auth: Auth, caller: Caller, schoolId: string, userId: string, roles: Role[], personId: string | null): Promise<void> {
+  permit(caller, schoolId, 'access:manage');
+  if (!(await auth.users.listOf(schoolId)).some((u) => u.id === userId)) throw new ValidationError(`user ${userId} is not a user of this school`);
+  await auth.users.setMembership(schoolId, userId, roles, personId, actorOf(caller));
 }
 
 /**
