@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { listAudit, verifyAudit } from '../../auth/audit.js';
 import { actorOf, PERMISSIONS, permit, ROLES, type Caller, type Permission, type Role } from '../../auth/caller.js';
 import type { ApiKeyView } from '../../auth/api-keys.js';
+import type { UserView } from '../../auth/users.js';
 import type { Auth } from '../../auth/index.js';
 import { UnauthorizedError, ValidationError } from '../../lib/errors.js';
 import { SESSION_COOKIE } from '../auth.js';
@@ -100,8 +101,7 @@ export function authRouter(auth: Auth): Router {
     const caller = callerOf(res);
     permit(caller, schoolId, 'access:manage');
     const body = parseRequest(NewUser, req.body, 'body');
-    const user = await auth.users.create({ kind: body.kind, login: body.login, password: body.password, memberships: [{ schoolId, roles: body.roles, personId: body.personId ?? null }] }, actorOf(caller));
-    res.status(201).json(user);
+    res.status(201).json(await createSchoolUser(auth, caller, schoolId, { ...body, personId: body.personId ?? null }));
   });
   router.put('/v1/schools/:schoolId/users/:id', async (req, res) => {
     const { schoolId, id } = parseRequest(SchoolId.extend(Id.shape), req.params, 'path');
@@ -127,6 +127,14 @@ export function authRouter(auth: Auth): Router {
 export async function createApiKey(auth: Auth, caller: Caller, input: { name: string; schoolIds: string[]; scopes: Permission[]; expiresAt: Date | null }): Promise<{ key: string; view: ApiKeyView }> {
   for (const schoolId of input.schoolIds) permit(caller, schoolId, 'access:manage');
   return auth.keys.create(input, actorOf(caller));
+}
+
+/** A user of one school, made by a caller who manages access there. */
+export async function createSchoolUser(
+  auth: Auth, caller: Caller, schoolId: string, input: { kind: 'staff' | 'parent'; login: string; password?: string; roles: Role[]; personId: string | null },
+): Promise<UserView> {
+  permit(caller, schoolId, 'access:manage');
+  return auth.users.create({ kind: input.kind, login: input.login, password: input.password, memberships: [{ schoolId, roles: input.roles, personId: input.personId }] }, actorOf(caller));
 }
 
 /** A user's roles (and journal person) in a school, set by a caller who manages access there; only a user of that school. */
