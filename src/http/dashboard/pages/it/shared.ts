@@ -75,7 +75,7 @@ export function checked(value: unknown): boolean {
 
 /** The `:id` of the path, when it is a UUID; any other is a page that does not exist. */
 export function idOf(ctx: PageContext): string {
-  const id = idOf(ctx);
+  const id = ctx.req.params.id;
   if (typeof id !== 'string' || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) throw new NotFoundError('page');
   return id;
 }
