@@ -178,7 +178,15 @@ describe('the IT administrator’s pages', () => {
     expect(tab.errors).toEqual([]);
   });
 
-  it('lists the school’s webhook endpoints as the API does, with an endpoint’s deliveries', async () => {
+  it('lists the school’s webhook endpoints as the API does, with an endpoint’s deliveries, and replays a message', async () => {
+    // A message the receiver refused twice (no delivery worker runs here: its rows stand for one).
+    const { rows } = await d.rig.db.pool.query<{ id: string }>(
+      `INSERT INTO webhook_message (school_id, endpoint_id, event_key, event_type, body, status, attempts, last_status_code)
+       VALUES ($1, $2, 'x:test-1', 'mark.created', '{"type":"mark.created"}', 'failed', 2, 503) RETURNING id::text`, [d.school.schoolId, d.school.webhookId]);
+    const messageId = rows[0]!.id;
+    await d.rig.db.pool.query(
+      `INSERT INTO webhook_attempt (school_id, message_id, attempt, trigger, started_at, duration_ms, status_code, succeeded)
+       VALUES ($1, $2, 1, 'event', '2025-10-31T08:00:00Z', 120, 503, false), ($1, $2, 2, 'event', '2025-10-31T08:05:00Z', 95, 503, false)`, [d.school.schoolId, messageId]);
     await page.goto(`${d.baseUrl}/it/webhooks`);
     const listed = await api<{ items: Array<{ id: string }> }>(d.baseUrl, d.tokens.admin, `/v1/schools/${d.school.schoolId}/webhooks`);
     expect(await page.locator('tr[data-webhook]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-webhook')))).toEqual(listed.body.items.map((w) => w.id));
@@ -186,7 +194,13 @@ describe('the IT administrator’s pages', () => {
     await page.locator(`tr[data-webhook="${d.school.webhookId}"] a`).click();
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Получатель вебхуков');
     const messages = await api<{ items: Array<{ id: string }> }>(d.baseUrl, d.tokens.admin, `/v1/webhooks/${d.school.webhookId}/messages`);
-    expect(await page.locator('tr[data-message]').count()).toBe(messages.body.items.length);
+    expect(await page.locator('tr[data-message]').evaluateAll((r) => r.map((e) => e.getAttribute('data-message')))).toEqual(messages.body.items.map((m) => m.id));
+    const attempts = await api<{ items: Array<{ attempt: number }> }>(d.baseUrl, d.tokens.admin, `/v1/webhook-messages/${messageId}/attempts`);
+    expect(await page.locator(`tr[data-message="${messageId}"] li[data-attempt]`).evaluateAll((r) => r.map((e) => Number(e.getAttribute('data-attempt'))))).toEqual(attempts.body.items.map((a) => a.attempt));
+    await Promise.all([page.waitForURL(/notice=it\.webhook\.replayed/), page.locator(`tr[data-message="${messageId}"]`).getByRole('button', { name: 'Отправить снова' }).click()]);
+    const replayed = await api<{ items: Array<{ id: string; status: string; attempts: number }> }>(d.baseUrl, d.tokens.admin, `/v1/webhooks/${d.school.webhookId}/messages`);
+    expect(replayed.body.items.find((m) => m.id === messageId)).toMatchObject({ status: 'pending', attempts: 0 });
+    await screenshot(page, 'it-webhook');
     // Another school's (or an unknown) endpoint answers 404, as the API does.
     const unknown = await page.goto(`${d.baseUrl}/it/webhooks/00000000-0000-4000-8000-000000000000`);
     expect(unknown?.status()).toBe(404);
@@ -245,6 +259,28 @@ describe('the IT administrator’s pages', () => {
     await Promise.all([page.waitForURL(/notice=form\.saved/), page.locator('form[action="/it/settings"] button[type=submit]').click()]);
     expect(await page.locator('html').getAttribute('lang')).toBe('ru');
     expect(tab.errors).toEqual([]);
+  });
+
+  it('answers 404 for an unknown connection or run, and refuses a teacher, as the API does', async () => {
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    for (const path of [`/it/connections/${unknown}`, `/it/connections/${unknown}/edit`, `/it/runs/${unknown}`]) {
+      expect([path, (await page.goto(`${d.baseUrl}${path}`))?.status()]).toEqual([path, 404]);
+    }
+    expect((await api(d.baseUrl, d.tokens.admin, `/v1/sync-runs/${unknown}`)).status).toBe(404);
+    const teacher = await openTab(d.browser);
+    try {
+      await signIn(teacher.page, d.baseUrl, d.logins.teacher);
+      expect((await teacher.page.goto(`${d.baseUrl}/it`))?.status()).toBe(403);
+      // The connection of the teacher's own school: refused as the API refuses it.
+      const apiStatus = (await api(d.baseUrl, d.tokens.teacher, `/v1/connections/${createdId}`)).status;
+      expect(apiStatus).toBe(403);
+      expect((await teacher.page.goto(`${d.baseUrl}/it/connections/${createdId}`))?.status()).toBe(apiStatus);
+      expect((await teacher.page.goto(`${d.baseUrl}/it/runs`))?.status()).toBe(403);
+      expect(teacher.errors).toEqual([]);
+    } finally {
+      await teacher.close();
+    }
+    tab.errors.length = 0;
   });
 
   it('is usable at a phone’s width', async () => {

@@ -59,7 +59,7 @@ export function registerConnectionPages(pages: Pages, deps: DashboardDeps): void
         <div class="card"><div class="muted">${t('it.connections.deadLetters')}</div><div class="it-big" data-count="dead"><a href="/it/dead-letters">${fmt.number(dead.length)}</a></div></div>
       </div>
       <p class="actions"><a class="button" href="/it/connections/new">${t('it.connections.add')}</a></p>
-      ${connections.length === 0 ? html`<p class="muted">${t('it.connections.none')}</p>` : html`<div class="table-wrap"><table>
+      ${connections.length === 0 ? html`<p class="muted">${t('it.connections.none')}</p>` : html`<div class="table-wrap"><table class="it-table">
         <caption class="sr">${t('it.connections.title')}</caption>
         <thead><tr><th scope="col">${t('it.connections.name')}</th><th scope="col">${t('it.connections.state')}</th><th scope="col">${t('it.connections.lastRun')}</th>
         <th scope="col">${t('it.connections.status')}</th><th scope="col" class="num">${t('it.connections.duration')}</th><th scope="col" class="num">${t('it.connections.requests')}</th>

@@ -31,14 +31,14 @@ export function registerRunPages(pages: Pages, deps: DashboardDeps): void {
           ${STATUSES.map((s) => html`<option value="${s}"${s === status ? html` selected` : ''}>${t(`it.status.${s}`)}</option>`)}</select></label>
         <button type="submit">${t('form.filter')}</button> <a href="/it/runs">${t('form.reset')}</a>
       </form>
-      ${runs.length === 0 ? html`<p class="muted">${t('list.empty')}</p>` : html`<div class="table-wrap"><table class="it-runs">
+      ${runs.length === 0 ? html`<p class="muted">${t('list.empty')}</p>` : html`<div class="table-wrap"><table class="it-runs it-table">
         <thead><tr><th scope="col">${t('it.runs.queued')}</th><th scope="col">${t('it.runs.connection')}</th><th scope="col">${t('it.runs.trigger')}</th>
           <th scope="col">${t('it.runs.mode')}</th><th scope="col">${t('it.connections.status')}</th><th scope="col" class="num">${t('it.connections.duration')}</th>
           <th scope="col" class="num">${t('it.connections.requests')}</th><th scope="col">${t('it.runs.streams')}</th></tr></thead>
         <tbody>${runs.map((r) => html`<tr data-run="${r.id}">
-          <td><a href="/it/runs/${r.id}">${fmt.dateTime(r.queuedAt)}</a></td><td>${titleOf(r.connectionId)}</td><td>${t(`it.trigger.${r.trigger}`)}</td>
+          <td><a href="/it/runs/${r.id}">${fmt.dateTime(r.queuedAt)}</a></td><td class="it-wrap">${titleOf(r.connectionId)}</td><td>${t(`it.trigger.${r.trigger}`)}</td>
           <td>${t(`it.mode.${r.mode}`)}</td><td>${statusBadge(ctx, r.status)}</td><td class="num">${duration(ctx, r.durationMs)}</td><td class="num">${fmt.number(r.requests)}</td>
-          <td>${streamSummary(ctx, r)}</td></tr>`)}</tbody></table></div>`}
+          <td class="it-wrap">${streamSummary(ctx, r)}</td></tr>`)}</tbody></table></div>`}
       ${pager(ctx, '/it/runs', { connection, status }, page, found.length > PAGE_SIZE)}`;
     return { title: t('it.runs.title'), body };
   });
