@@ -105,6 +105,8 @@ export function authRouter(auth: Auth): Router {
   });
   router.put('/v1/schools/:schoolId/users/:id', async (req, res) => {
     const { schoolId, id } = parseRequest(SchoolId.extend(Id.shape), req.params, 'path');
+    // The school first: another school's answers 404 before the body is judged.
+    permit(callerOf(res), schoolId, 'access:manage');
     const body = parseRequest(Membership, req.body, 'body');
     await setSchoolMembership(auth, callerOf(res), schoolId, id, body.roles, body.personId ?? null);
     res.status(204).end();
