@@ -207,7 +207,7 @@ describe('the IT administrator’s pages', () => {
     expect(tab.errors).toEqual([]);
   });
 
-  it('creates an API key in the browser (shown once) that works against the API, and revokes it', async () => {
+  it('creates an API key in the browser (shown once) that works against the API, rotates it and revokes it', async () => {
     await page.goto(`${d.baseUrl}/it/keys`);
     await page.locator('#k-name').fill('Школьный сайт');
     await page.getByRole('button', { name: 'Создать ключ' }).click();
@@ -223,11 +223,21 @@ describe('the IT administrator’s pages', () => {
     expect(await page.locator('tr[data-key]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-key')))).toEqual(keys.body.data.map((k) => k.id));
     expect(await page.content()).not.toContain(key);
     await screenshot(page, 'it-keys');
-    const id = keys.body.data.find((k) => k.name === 'Школьный сайт')!.id;
+    const old = keys.body.data.find((k) => k.name === 'Школьный сайт')!.id;
+    // Rotation: a new key, shown once, that works; the old one keeps working through the overlap.
+    await page.locator(`tr[data-key="${old}"]`).getByRole('button', { name: 'Заменить' }).click();
+    const rotated = (await page.locator('[data-new-key]').textContent())!.trim();
+    expect(rotated).toMatch(/^jbk_/);
+    expect(rotated).not.toBe(key);
+    expect((await api(d.baseUrl, rotated, `/v1/schools/${d.school.schoolId}/classes`)).status).toBe(200);
+    expect((await api(d.baseUrl, key, `/v1/schools/${d.school.schoolId}/classes`)).status).toBe(200);
+    const after = await api<{ data: Array<{ id: string; rotatedFrom: string | null }> }>(d.baseUrl, d.tokens.admin, '/v1/api-keys');
+    const id = after.body.data.find((k) => k.rotatedFrom === old)!.id;
+    await page.goto(`${d.baseUrl}/it/keys`);
     page.once('dialog', (dialog) => void dialog.accept());
     await Promise.all([page.waitForURL(/notice=it\.keys\.revokedNotice/), page.locator(`tr[data-key="${id}"]`).getByRole('button', { name: 'Отозвать' }).click()]);
     expect(await page.locator(`tr[data-key="${id}"] [data-revoked]`).count()).toBe(1);
-    expect((await api(d.baseUrl, key, `/v1/schools/${d.school.schoolId}/classes`)).status).toBe(401);
+    expect((await api(d.baseUrl, rotated, `/v1/schools/${d.school.schoolId}/classes`)).status).toBe(401);
     expect(tab.errors).toEqual([]);
   });
 

@@ -3,7 +3,8 @@ import { createEndpoint, getEndpoint, listEndpoints, updateEndpoint } from '../.
 import { listAttempts, listMessages, resend } from '../../../../webhooks/messages.js';
 import { endpointSchoolFor, messageOwnerFor } from '../../../routes/webhooks.js';
 import type { PageContext, PageResult } from '../../context.js';
-import { html, query } from '../../html.js';
+import { html, query, type Html } from '../../html.js';
+import type { MessageKey } from '../../messages/index.js';
 import type { Pages } from '../../pages.js';
 import type { DashboardDeps } from '../../router.js';
 import { formError, need, str, idOf } from './shared.js';
@@ -79,8 +80,8 @@ export function registerWebhookPages(pages: Pages, deps: DashboardDeps): void {
       <h2>${t('it.webhook.messages')}</h2>
       ${messages.items.length === 0 ? html`<p class="muted">${t('list.empty')}</p>` : html`<div class="table-wrap"><table>
         <thead><tr><th scope="col">${t('it.webhooks.created')}</th><th scope="col">${t('it.webhook.event')}</th><th scope="col">${t('it.connections.status')}</th><th scope="col">${t('it.webhook.attempts')}</th><th scope="col"><span class="sr">${t('it.webhook.replay')}</span></th></tr></thead>
-        <tbody>${messages.items.map((m) => html`<tr data-message="${m.id}"><td>${fmt.dateTime(m.createdAt)}</td><td><code>${m.eventType}</code></td><td><span class="badge ${m.status}">${m.status}</span>${m.lastStatusCode ? html` <small>HTTP ${m.lastStatusCode}</small>` : ''}</td>
-          <td><ol class="it-attempts">${(attempts.get(m.id) ?? []).map((a) => html`<li data-attempt="${a.attempt}">${fmt.dateTime(a.startedAt)} · ${a.trigger} · ${a.succeeded ? html`<span class="badge ok">${a.statusCode ?? 'ok'}</span>` : html`<span class="badge bad">${a.statusCode ?? a.error ?? '—'}</span>`} · ${a.durationMs} ms</li>`)}</ol></td>
+        <tbody>${messages.items.map((m) => html`<tr data-message="${m.id}"><td>${fmt.dateTime(m.createdAt)}</td><td><code>${m.eventType}</code></td><td>${messageStatus(ctx, m.status)}${m.lastStatusCode ? html` <small>HTTP ${m.lastStatusCode}</small>` : ''}</td>
+          <td><ol class="it-attempts">${(attempts.get(m.id) ?? []).map((a) => html`<li data-attempt="${a.attempt}">${fmt.dateTime(a.startedAt)} · ${triggerOf(ctx, a.trigger)} · ${a.succeeded ? html`<span class="badge ok">${a.statusCode ?? 'ok'}</span>` : html`<span class="badge bad">${a.statusCode ?? a.error ?? '—'}</span>`} · ${t('it.webhook.ms', { value: fmt.number(a.durationMs) })}</li>`)}</ol></td>
           <td><form method="post" action="/it/webhook-messages/${m.id}/replay" class="inline"><button type="submit" class="secondary">${t('it.webhook.replay')}</button></form></td></tr>`)}</tbody></table></div>`}
       ${messages.next ? html`<nav class="pager"><a href="/it/webhooks/${endpoint.id}${query({ before: messages.next })}" rel="next">${t('list.next')}</a></nav>` : ''}`;
     return { title: t('it.webhook.title'), body, current: '/it/webhooks' };
@@ -100,4 +101,23 @@ export function registerWebhookPages(pages: Pages, deps: DashboardDeps): void {
     await resend(deps.pool, deps.clock, enqueue, { ...owner, messageId: idOf(ctx) });
     return `/it/webhooks/${owner.endpointId}?notice=it.webhook.replayed`;
   });
+}
+
+const MESSAGE_STATUS: Record<string, { key: MessageKey; badge: string }> = {
+  pending: { key: 'it.wstatus.pending', badge: 'queued' },
+  sending: { key: 'it.wstatus.sending', badge: 'running' },
+  succeeded: { key: 'it.wstatus.succeeded', badge: 'succeeded' },
+  failed: { key: 'it.wstatus.failed', badge: 'failed' },
+};
+
+function messageStatus(ctx: PageContext, status: string): Html {
+  const known = MESSAGE_STATUS[status];
+  return html`<span class="badge ${known?.badge ?? ''}" data-message-status="${status}">${known ? ctx.t(known.key) : status}</span>`;
+}
+
+const TRIGGERS: Record<string, MessageKey> = { event: 'it.wtrigger.event', replay: 'it.wtrigger.replay', recover: 'it.wtrigger.recover' };
+
+function triggerOf(ctx: PageContext, trigger: string): string {
+  const key = TRIGGERS[trigger];
+  return key ? ctx.t(key) : trigger;
 }
