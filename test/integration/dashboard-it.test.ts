@@ -148,6 +148,21 @@ describe('the IT administrator’s pages', () => {
     expect(tab.errors).toEqual([]);
   });
 
+  it('disables and enables a connection, as the API then shows it', async () => {
+    await page.goto(`${d.baseUrl}/it/connections/${createdId}`);
+    await Promise.all([page.waitForURL(/notice=it\.connection\.disabledNotice/), page.getByRole('button', { name: 'Отключить' }).click()]);
+    expect((await api<{ enabled: boolean }>(d.baseUrl, d.tokens.admin, `/v1/connections/${createdId}`)).body.enabled).toBe(false);
+    // A disabled connection is synced only when forced (the API's 409 otherwise).
+    expect((await api(d.baseUrl, d.tokens.admin, `/v1/connections/${createdId}/sync`, { method: 'POST', body: '{}' })).status).toBe(409);
+    expect(await page.getByLabel('несмотря на отключение').count()).toBe(1);
+    await page.goto(`${d.baseUrl}/it`);
+    expect(await page.locator(`tr[data-connection="${createdId}"] [data-enabled]`).getAttribute('data-enabled')).toBe('false');
+    await page.goto(`${d.baseUrl}/it/connections/${createdId}`);
+    await Promise.all([page.waitForURL(/notice=it\.connection\.enabledNotice/), page.getByRole('button', { name: 'Включить' }).click()]);
+    expect((await api<{ enabled: boolean }>(d.baseUrl, d.tokens.admin, `/v1/connections/${createdId}`)).body.enabled).toBe(true);
+    expect(tab.errors).toEqual([]);
+  });
+
   it('shows a dead-lettered sync and redrives it', async () => {
     broken.setFaults({ maintenance: { requests: Infinity } });
     const queued = await api<{ id: string }>(d.baseUrl, d.tokens.admin, `/v1/connections/${brokenId}/sync`, { method: 'POST', body: '{}' });
