@@ -139,6 +139,10 @@ describe('the IT administrator’s pages', () => {
     await Promise.all([page.waitForURL(/connection=/), page.getByRole('button', { name: 'Фильтр' }).click()]);
     const runs = await api<{ data: RunBody[] }>(d.baseUrl, d.tokens.admin, `/v1/sync-runs?connection=${createdId}`);
     expect(await page.locator('tr[data-run]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-run')))).toEqual(runs.body.data.map((r) => r.id));
+    for (const [stream, c] of Object.entries(run.body.counts)) {
+      const text = digits(await page.locator(`tr[data-run="${runId}"] li[data-stream="${stream}"]`).textContent());
+      expect(text).toBe(`${stream}${c.created}/${c.updated}/${c.rejected}`);
+    }
     await page.goto(`${d.baseUrl}/it/runs`);
     await screenshot(page, 'it-runs');
 

@@ -86,7 +86,7 @@ export const it = area({
   'it.runs.queued': 'Поставлена',
   'it.runs.trigger': 'Запуск',
   'it.runs.mode': 'Режим',
-  'it.runs.streams': 'По потокам',
+  'it.runs.streams': 'Потоки: создано / изменено / отклонено',
   'it.runs.internal': 'внутренний источник',
 
   'it.run.title': 'Синхронизация: {title}',
@@ -106,7 +106,7 @@ export const it = area({
   'it.run.rejected': 'Отклонено',
   'it.run.done': 'готово',
   'it.run.reading': 'читается',
-  'it.run.summary': '+{created}, изм. {updated}, откл. {rejected}',
+  'it.run.summary': '{created} / {updated} / {rejected}',
   'it.run.rejectedTitle': {
     one: 'Отклонена {count} запись',
     few: 'Отклонены {count} записи',
@@ -293,7 +293,7 @@ export const it = area({
   'it.runs.queued': 'Кезекке коюлду',
   'it.runs.trigger': 'Ишке киргизүү',
   'it.runs.mode': 'Режим',
-  'it.runs.streams': 'Агымдар боюнча',
+  'it.runs.streams': 'Агымдар: түзүлдү / өзгөрдү / четке кагылды',
   'it.runs.internal': 'ички булак',
 
   'it.run.title': 'Шайкештирүү: {title}',
@@ -313,7 +313,7 @@ export const it = area({
   'it.run.rejected': 'Четке кагылды',
   'it.run.done': 'даяр',
   'it.run.reading': 'окулууда',
-  'it.run.summary': '+{created}, өзг. {updated}, чет. {rejected}',
+  'it.run.summary': '{created} / {updated} / {rejected}',
   'it.run.rejectedTitle': {
     one: '{count} жазуу четке кагылды',
     other: '{count} жазуу четке кагылды',

@@ -31,7 +31,7 @@ export function registerRunPages(pages: Pages, deps: DashboardDeps): void {
           ${STATUSES.map((s) => html`<option value="${s}"${s === status ? html` selected` : ''}>${t(`it.status.${s}`)}</option>`)}</select></label>
         <button type="submit">${t('form.filter')}</button> <a href="/it/runs">${t('form.reset')}</a>
       </form>
-      ${runs.length === 0 ? html`<p class="muted">${t('list.empty')}</p>` : html`<div class="table-wrap"><table class="it-runs it-table">
+      ${runs.length === 0 ? html`<p class="muted">${t('list.empty')}</p>` : html`<div class="table-wrap"><table class="it-runs">
         <thead><tr><th scope="col">${t('it.runs.queued')}</th><th scope="col">${t('it.runs.connection')}</th><th scope="col">${t('it.runs.trigger')}</th>
           <th scope="col">${t('it.runs.mode')}</th><th scope="col">${t('it.connections.status')}</th><th scope="col" class="num">${t('it.connections.duration')}</th>
           <th scope="col" class="num">${t('it.connections.requests')}</th><th scope="col">${t('it.runs.streams')}</th></tr></thead>
@@ -87,7 +87,7 @@ export function registerRunPages(pages: Pages, deps: DashboardDeps): void {
 function streamSummary(ctx: PageContext, run: RunView): Html {
   const entries = Object.entries(run.counts);
   if (entries.length === 0) return html`<span class="muted">—</span>`;
-  return html`<ul class="it-streams">${entries.map(([stream, c]) => html`<li data-stream="${stream}"><strong>${stream}</strong>:
+  return html`<ul class="it-streams">${entries.map(([stream, c]) => html`<li data-stream="${stream}"><strong>${stream}</strong>
     ${ctx.t('it.run.summary', { created: ctx.fmt.number(c.created), updated: ctx.fmt.number(c.updated), rejected: ctx.fmt.number(c.rejected) })}</li>`)}</ul>`;
 }
 
