@@ -97,7 +97,7 @@ function runDetail(ctx: PageContext, run: RunView): Html {
   const finished = FINISHED.has(run.status);
   const streams = [...new Set([...Object.keys(run.progress ?? {}), ...Object.keys(run.counts ?? {})])];
   const poll = finished ? html`` : html` hx-get="/it/runs/${run.id}" hx-trigger="every 1s" hx-swap="outerHTML"`;
-  return html`<section id="run-live" class="it-run" data-run-status="${run.status}" aria-live="polite"${poll}>
+  return html`<section id="run-live" class="it-run" data-run-status="${run.status}" aria-busy="${finished ? 'false' : 'true'}"${poll}>
     <dl class="facts card">
       <dt>${t('it.connections.status')}</dt><dd>${statusBadge(ctx, run.status)} ${finished ? '' : html`<span class="progress" aria-hidden="true"></span> <small class="muted">${t('status.live')}</small>`}</dd>
       <dt>${t('it.runs.mode')}</dt><dd>${t(`it.mode.${run.mode}`)}${run.range ? html` (${fmt.date(run.range.from)} — ${fmt.date(run.range.to)})` : ''}</dd>
