@@ -30,7 +30,7 @@ export function registerAccessPages(pages: Pages, deps: DashboardDeps): void {
       ${formError(error instanceof Error ? error.message : undefined)}
       <form method="post" action="/it/keys" class="stack card">
         <label for="k-name">${t('it.keys.name')}<input id="k-name" type="text" name="name" required maxlength="200"></label>
-        <fieldset><legend>${t('it.keys.scopes')}</legend><div class="it-checks">
+        <fieldset class="it-set"><legend>${t('it.keys.scopes')}</legend><div class="it-checks">
           ${PERMISSIONS.map((p) => html`<label class="check"><input type="checkbox" name="scopes" value="${p}"${p === 'journal:read' ? html` checked` : ''}><code>${p}</code></label>`)}</div></fieldset>
         <label for="k-exp">${t('it.keys.expires')}<input id="k-exp" type="date" name="expires"><small class="muted">${t('it.keys.expiresHint')}</small></label>
         <div class="actions"><button type="submit">${t('it.keys.create')}</button></div>
@@ -156,6 +156,6 @@ function rolesOf(value: unknown): Role[] {
 }
 
 function roleChecks(ctx: PageContext, current: readonly Role[]) {
-  return html`<fieldset><legend>${ctx.t('it.users.roles')}</legend><div class="it-checks">
+  return html`<fieldset class="it-set"><legend>${ctx.t('it.users.roles')}</legend><div class="it-checks">
     ${ROLES.map((r) => html`<label class="check"><input type="checkbox" name="roles" value="${r}"${current.includes(r) ? html` checked` : ''}>${ctx.t(`it.role.${r}`)}</label>`)}</div></fieldset>`;
 }
