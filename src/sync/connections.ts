@@ -129,6 +129,11 @@ export class ConnectionService {
     }));
   }
 
+  /** The registered adapter of a platform (its config schema and secret keys draw the dashboard's form), if there is one. */
+  adapterFor(platform: string): AnyAdapter | undefined {
+    return this.deps.adapters.get(platform);
+  }
+
   async list(filter: { schoolId?: string } = {}): Promise<ConnectionView[]> {
     const { rows } = await this.deps.pool.query<Row>(
       `${SELECT} WHERE ($1::uuid IS NULL OR c.school_id = $1) AND c.platform <> 'demo' ORDER BY c.created_at, c.id`,

@@ -43,6 +43,13 @@ export interface DeadLetters {
   oldestAt: string | null;
 }
 
+/** A dead-lettered sync: its job, since when it waits, and the run it was for. */
+export interface DeadLetterView {
+  jobId: string;
+  deadAt: string;
+  run: RunView;
+}
+
 export interface EnqueueResult {
   run: RunView;
   /** False when an equal run was already waiting (coalesced) or already made for this period. */
@@ -182,6 +189,43 @@ export class SyncQueue {
           if (jobId) runs.push(jobId);
         }
         await this.boss.complete(DEAD_QUEUE, job.id);
+      }
+    }
+  }
+
+  /**
+   * The dead-lettered syncs of these schools' connections, oldest first: the run each job was for (its
+   * connection, its error). What the dashboard lists before a school's redrive.
+   */
+  async deadLetterRuns(schoolIds: string[], limit = 200): Promise<DeadLetterView[]> {
+    const { rows } = await this.pool.query<{ job_id: string; run_id: string; connection_id: string; dead_at: Date }>(
+      `SELECT j.id::text AS job_id, r.id::text AS run_id, r.connection_id::text AS connection_id, j.created_on AS dead_at
+         FROM pgboss.job j JOIN sync_run r ON r.id::text = j.data->>'runId' JOIN connection c ON c.id = r.connection_id
+        WHERE j.name = $1 AND j.state IN ('created', 'retry') AND c.school_id = ANY($2::uuid[])
+        ORDER BY j.created_on, j.id LIMIT $3`,
+      [DEAD_QUEUE, schoolIds, limit],
+    );
+    const out: DeadLetterView[] = [];
+    for (const row of rows) {
+      const run = await getRun(this.pool, row.run_id);
+      if (run) out.push({ jobId: row.job_id, deadAt: row.dead_at.toISOString(), run });
+    }
+    return out;
+  }
+
+  /**
+   * Moves the dead-lettered syncs of these schools' connections back to the queue (each gets a new run
+   * when it starts), leaving other schools' where they are; returns the new jobs. `redrive` does all.
+   */
+  async redriveSchools(schoolIds: string[]): Promise<string[]> {
+    const jobs: string[] = [];
+    for (;;) {
+      const dead = await this.deadLetterRuns(schoolIds, 50);
+      if (dead.length === 0) return jobs;
+      for (const item of dead) {
+        const jobId = await this.boss.send(SYNC_QUEUE, { runId: item.run.id, redriven: true } satisfies SyncJob, { singletonKey: item.run.connectionId });
+        if (jobId) jobs.push(jobId);
+        await this.boss.cancel(DEAD_QUEUE, item.jobId);
       }
     }
   }

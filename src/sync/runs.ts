@@ -116,13 +116,13 @@ export async function getRun(pool: Pool, id: string): Promise<RunView | null> {
   return rows[0] ? view(rows[0]) : null;
 }
 
-/** Runs, newest first; `schoolIds` (when given) keeps those of these schools' connections. */
-export async function listRuns(pool: Pool, filter: { connectionId?: string; status?: RunStatus; limit?: number; schoolIds?: string[] }): Promise<RunView[]> {
+/** Runs, newest first; `schoolIds` (when given) keeps those of these schools' connections; `offset` skips that many (a page). */
+export async function listRuns(pool: Pool, filter: { connectionId?: string; status?: RunStatus; limit?: number; schoolIds?: string[]; offset?: number }): Promise<RunView[]> {
   const { rows } = await pool.query<RawRun>(
     `SELECT ${COLUMNS} FROM sync_run WHERE ($1::uuid IS NULL OR connection_id = $1) AND ($2::text IS NULL OR status = $2)
         AND ($4::uuid[] IS NULL OR connection_id IN (SELECT id FROM connection WHERE school_id = ANY($4)))
-      ORDER BY queued_at DESC, id LIMIT $3`,
-    [filter.connectionId ?? null, filter.status ?? null, filter.limit ?? 50, filter.schoolIds ?? null],
+      ORDER BY queued_at DESC, id LIMIT $3 OFFSET $5`,
+    [filter.connectionId ?? null, filter.status ?? null, filter.limit ?? 50, filter.schoolIds ?? null, filter.offset ?? 0],
   );
   return rows.map(view);
 }

@@ -54,3 +54,14 @@ function formatSeconds(seconds: number): string {
   if (seconds % 60 !== 0) return `${seconds} s`;
   return seconds % 3600 === 0 ? `${seconds / 3600} h` : `${seconds / 60} min`;
 }
+
+/** The next time a schedule fires after `after` (in the school's zone), or null for no schedule or no next time. */
+export function nextRunAt(schedule: string | null | undefined, timeZone: string, after: Date): Date | null {
+  if (!schedule) return null;
+  try {
+    const expression = CronExpressionParser.parse(schedule, { currentDate: after, tz: timeZone });
+    return expression.hasNext() ? expression.next().toDate() : null;
+  } catch {
+    return null;
+  }
+}

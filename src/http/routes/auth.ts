@@ -1,7 +1,9 @@
 import { Router, type Response } from 'express';
 import { z } from 'zod';
 import { listAudit, verifyAudit } from '../../auth/audit.js';
-import { actorOf, PERMISSIONS, permit, ROLES, type Caller } from '../../auth/caller.js';
+import { actorOf, PERMISSIONS, permit, ROLES, type Caller, type Permission, type Role } from '../../auth/caller.js';
+import type { ApiKeyView } from '../../auth/api-keys.js';
+import type { UserView } from '../../auth/users.js';
 import type { Auth } from '../../auth/index.js';
 import { UnauthorizedError, ValidationError } from '../../lib/errors.js';
 import { SESSION_COOKIE } from '../auth.js';
@@ -75,10 +77,8 @@ export function authRouter(auth: Auth): Router {
     res.json({ data: await auth.keys.list(callerOf(res)) });
   });
   router.post('/v1/api-keys', async (req, res) => {
-    const caller = callerOf(res);
     const body = parseRequest(NewKey, req.body, 'body');
-    for (const schoolId of body.schoolIds) permit(caller, schoolId, 'access:manage');
-    const created = await auth.keys.create({ name: body.name, schoolIds: body.schoolIds, scopes: body.scopes, expiresAt: body.expiresAt ? new Date(body.expiresAt) : null }, actorOf(caller));
+    const created = await createApiKey(auth, callerOf(res), { name: body.name, schoolIds: body.schoolIds, scopes: body.scopes, expiresAt: body.expiresAt ? new Date(body.expiresAt) : null });
     res.status(201).json({ ...created.view, key: created.key });
   });
   router.post('/v1/api-keys/:id/rotate', async (req, res) => {
@@ -101,16 +101,14 @@ export function authRouter(auth: Auth): Router {
     const caller = callerOf(res);
     permit(caller, schoolId, 'access:manage');
     const body = parseRequest(NewUser, req.body, 'body');
-    const user = await auth.users.create({ kind: body.kind, login: body.login, password: body.password, memberships: [{ schoolId, roles: body.roles, personId: body.personId ?? null }] }, actorOf(caller));
-    res.status(201).json(user);
+    res.status(201).json(await createSchoolUser(auth, caller, schoolId, { ...body, personId: body.personId ?? null }));
   });
   router.put('/v1/schools/:schoolId/users/:id', async (req, res) => {
     const { schoolId, id } = parseRequest(SchoolId.extend(Id.shape), req.params, 'path');
-    const caller = callerOf(res);
-    permit(caller, schoolId, 'access:manage');
-    if (!(await auth.users.listOf(schoolId)).some((u) => u.id === id)) throw new ValidationError(`user ${id} is not a user of this school`);
+    // The school first: another school's answers 404 before the body is judged.
+    permit(callerOf(res), schoolId, 'access:manage');
     const body = parseRequest(Membership, req.body, 'body');
-    await auth.users.setMembership(schoolId, id, body.roles, body.personId ?? null, actorOf(caller));
+    await setSchoolMembership(auth, callerOf(res), schoolId, id, body.roles, body.personId ?? null);
     res.status(204).end();
   });
   router.get('/v1/schools/:schoolId/audit', async (req, res) => {
@@ -125,6 +123,27 @@ export function authRouter(auth: Auth): Router {
     res.json(await verifyAudit(auth.pool, schoolId));
   });
   return router;
+}
+
+/** A key for other systems, made by a caller who manages access in every school it names; the returned `key` is shown once. */
+export async function createApiKey(auth: Auth, caller: Caller, input: { name: string; schoolIds: string[]; scopes: Permission[]; expiresAt: Date | null }): Promise<{ key: string; view: ApiKeyView }> {
+  for (const schoolId of input.schoolIds) permit(caller, schoolId, 'access:manage');
+  return auth.keys.create(input, actorOf(caller));
+}
+
+/** A user of one school, made by a caller who manages access there. */
+export async function createSchoolUser(
+  auth: Auth, caller: Caller, schoolId: string, input: { kind: 'staff' | 'parent'; login: string; password?: string; roles: Role[]; personId: string | null },
+): Promise<UserView> {
+  permit(caller, schoolId, 'access:manage');
+  return auth.users.create({ kind: input.kind, login: input.login, password: input.password, memberships: [{ schoolId, roles: input.roles, personId: input.personId }] }, actorOf(caller));
+}
+
+/** A user's roles (and journal person) in a school, set by a caller who manages access there; only a user of that school. */
+export async function setSchoolMembership(auth: Auth, caller: Caller, schoolId: string, userId: string, roles: Role[], personId: string | null): Promise<void> {
+  permit(caller, schoolId, 'access:manage');
+  if (!(await auth.users.listOf(schoolId)).some((u) => u.id === userId)) throw new ValidationError(`user ${userId} is not a user of this school`);
+  await auth.users.setMembership(schoolId, userId, roles, personId, actorOf(caller));
 }
 
 /**

@@ -1,10 +1,10 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { NotFoundError } from '../../lib/errors.js';
-import type { ConnectionService } from '../../sync/connections.js';
-import type { SyncQueue } from '../../sync/queue.js';
+import type { ConnectionService, ConnectionView } from '../../sync/connections.js';
+import type { EnqueueResult, SyncQueue } from '../../sync/queue.js';
 import { listAlerts } from '../../sync/alerts.js';
-import { getRun, listRuns, RangeSchema } from '../../sync/runs.js';
+import { getRun, listRuns, RangeSchema, type RunMode, type RunView } from '../../sync/runs.js';
 import type { Pool } from '../../db/pool.js';
 import { parseRequest } from '../errors.js';
 import { callerOf } from '../caller.js';
@@ -32,6 +32,33 @@ const AlertsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
+/** The connection, if the caller may `permission` in its school; a foreign one is 404 like an unknown one. */
+export async function visibleConnection(connections: ConnectionService, caller: Caller, id: string, permission: Permission = 'connections:manage'): Promise<ConnectionView> {
+  const connection = await connections.get(id);
+  permit(caller, connection.schoolId, permission, `connection ${id}`);
+  return connection;
+}
+
+/** A sync run, if the caller manages its connection's school; else 404 like an unknown one. */
+export async function visibleRun(pool: Pool, connections: ConnectionService, caller: Caller, id: string): Promise<RunView> {
+  const run = await getRun(pool, id);
+  if (!run) throw new NotFoundError(`sync run ${id}`);
+  const connection = await connections.get(run.connectionId).catch(() => undefined);
+  if (!connection) throw new NotFoundError(`sync run ${id}`);
+  permit(caller, connection.schoolId, 'connections:manage', `sync run ${id}`);
+  return run;
+}
+
+/** "Sync now": the caller may run syncs of the connection's school, the connection is syncable, then a run is queued (or the waiting one returned). */
+export async function triggerSync(
+  deps: Pick<ConnectionRoutesDeps, 'connections' | 'queue'>, caller: Caller, id: string,
+  request: { mode: RunMode; range?: { from: string; to: string }; force?: boolean },
+): Promise<EnqueueResult> {
+  await visibleConnection(deps.connections, caller, id, 'sync:run');
+  await deps.connections.assertSyncable(id, { force: request.force });
+  return deps.queue.enqueue(id, 'manual', request.mode, { range: request.range });
+}
+
 export interface ConnectionRoutesDeps {
   pool: Pool;
   connections: ConnectionService;
@@ -44,12 +71,7 @@ export interface ConnectionRoutesDeps {
  */
 export function connectionsRouter(deps: ConnectionRoutesDeps): Router {
   const router = Router();
-  /** The connection, if the caller may `permission` in its school; a foreign one is 404 like an unknown one. */
-  const visible = async (caller: Caller, id: string, permission: Permission = 'connections:manage') => {
-    const connection = await deps.connections.get(id);
-    permit(caller, connection.schoolId, permission, `connection ${id}`);
-    return connection;
-  };
+  const visible = (caller: Caller, id: string, permission: Permission = 'connections:manage') => visibleConnection(deps.connections, caller, id, permission);
   router.get('/v1/connections', async (req, res) => {
     const { school } = parseRequest(z.object({ school: z.uuid().optional() }), req.query, 'query');
     const schools = schoolsAskedFor(callerOf(res), 'connections:manage', school);
@@ -82,8 +104,7 @@ export function connectionsRouter(deps: ConnectionRoutesDeps): Router {
     const { id } = parseRequest(Id, req.params, 'path');
     await visible(callerOf(res), id, 'sync:run');
     const { mode, range, force } = parseRequest(SyncBody, req.body ?? {}, 'body');
-    await deps.connections.assertSyncable(id, { force });
-    const { run, created } = await deps.queue.enqueue(id, 'manual', mode, { range });
+    const { run, created } = await triggerSync(deps, callerOf(res), id, { mode, range, force });
     res.status(created ? 202 : 200).json(run);
   });
   router.get('/v1/sync-runs', async (req, res) => {
@@ -94,12 +115,7 @@ export function connectionsRouter(deps: ConnectionRoutesDeps): Router {
   });
   router.get('/v1/sync-runs/:id', async (req, res) => {
     const { id } = parseRequest(Id, req.params, 'path');
-    const run = await getRun(deps.pool, id);
-    if (!run) throw new NotFoundError(`sync run ${id}`);
-    const connection = await deps.connections.get(run.connectionId).catch(() => undefined);
-    if (!connection) throw new NotFoundError(`sync run ${id}`);
-    permit(callerOf(res), connection.schoolId, 'connections:manage', `sync run ${id}`);
-    res.json(run);
+    res.json(await visibleRun(deps.pool, deps.connections, callerOf(res), id));
   });
   router.get('/v1/alerts', async (req, res) => {
     const query = parseRequest(AlertsQuery, req.query, 'query');

@@ -16,6 +16,16 @@ const SchoolParams = z.object({ schoolId: z.uuid() });
 const SchoolPatch = z.strictObject({ primarySourceId: z.uuid().nullable().optional(), uiLocale: z.enum(['ru', 'ky']).optional() })
   .refine((p) => p.primarySourceId !== undefined || p.uiLocale !== undefined, { message: 'give primarySourceId or uiLocale' });
 
+/** A school's primary source and dashboard language, set by a caller who manages its connections (PATCH /v1/schools/{id}). */
+export async function patchSchool(schools: SchoolRepository, caller: Caller, schoolId: string, patch: { primarySourceId?: string | null; uiLocale?: 'ru' | 'ky' }): Promise<School> {
+  permit(caller, schoolId, 'connections:manage');
+  let school: School | null = await schools.find(schoolId);
+  if (school && patch.primarySourceId !== undefined) school = await schools.setPrimarySource(schoolId, patch.primarySourceId);
+  if (school && patch.uiLocale !== undefined) school = await schools.setUiLocale(schoolId, patch.uiLocale);
+  if (!school) throw new NotFoundError(`school ${schoolId}`);
+  return school;
+}
+
 /** Schools the caller belongs to, a school's primary source (administrators), and the classes the caller sees. */
 export function schoolsRouter(schools: SchoolRepository, pool: Pool): Router {
   const router = Router();
@@ -27,12 +37,7 @@ export function schoolsRouter(schools: SchoolRepository, pool: Pool): Router {
   router.patch('/v1/schools/:schoolId', async (req, res) => {
     const { schoolId } = parseRequest(SchoolParams, req.params, 'path');
     permit(callerOf(res), schoolId, 'connections:manage');
-    const patch = parseRequest(SchoolPatch, req.body, 'body');
-    let school: School | null = await schools.find(schoolId);
-    if (school && patch.primarySourceId !== undefined) school = await schools.setPrimarySource(schoolId, patch.primarySourceId);
-    if (school && patch.uiLocale !== undefined) school = await schools.setUiLocale(schoolId, patch.uiLocale);
-    if (!school) throw new NotFoundError(`school ${schoolId}`);
-    res.json(school);
+    res.json(await patchSchool(schools, callerOf(res), schoolId, parseRequest(SchoolPatch, req.body, 'body')));
   });
   router.get('/v1/schools/:schoolId/classes', async (req, res) => {
     const { schoolId } = parseRequest(SchoolParams, req.params, 'path');

@@ -1,6 +1,6 @@
 import { Router, type Response } from 'express';
 import { z } from 'zod';
-import { permit } from '../../auth/caller.js';
+import { permit, type Caller } from '../../auth/caller.js';
 import type { Pool } from '../../db/pool.js';
 import type { Clock } from '../../lib/clock.js';
 import { NotFoundError } from '../../lib/errors.js';
@@ -24,6 +24,22 @@ const PatchBody = z.strictObject({
 const RecoverBody = z.strictObject({ since: z.iso.datetime({ offset: true }) });
 const TargetsBody = z.strictObject({ entries: z.array(z.string().min(1).max(200)).max(50) });
 
+/** The endpoint's school, once the caller may manage webhooks there; another school's endpoint is 404 like an unknown one. */
+export async function endpointSchoolFor(pool: Pool, caller: Caller, id: string): Promise<string> {
+  const schoolId = await schoolOfEndpoint(pool, id);
+  if (!schoolId) throw new NotFoundError(`webhook ${id}`);
+  permit(caller, schoolId, 'webhooks:manage', `webhook ${id}`);
+  return schoolId;
+}
+
+/** A message's school and endpoint, once the caller may manage webhooks there; else 404. */
+export async function messageOwnerFor(pool: Pool, caller: Caller, id: string): Promise<{ schoolId: string; endpointId: string }> {
+  const owner = await ownerOfMessage(pool, id);
+  if (!owner) throw new NotFoundError(`webhook message ${id}`);
+  permit(caller, owner.schoolId, 'webhooks:manage', `webhook message ${id}`);
+  return owner;
+}
+
 export interface WebhooksRouterDeps {
   pool: Pool;
   clock: Clock;
@@ -45,12 +61,7 @@ export function webhooksRouter(deps: WebhooksRouterDeps): Router {
   const { pool, clock, box, targets } = deps;
   const router = Router();
   /** The endpoint's school, once the caller may manage webhooks there. */
-  const endpointSchool = async (res: Response, id: string): Promise<string> => {
-    const schoolId = await schoolOfEndpoint(pool, id);
-    if (!schoolId) throw new NotFoundError(`webhook ${id}`);
-    permit(callerOf(res), schoolId, 'webhooks:manage', `webhook ${id}`);
-    return schoolId;
-  };
+  const endpointSchool = (res: Response, id: string): Promise<string> => endpointSchoolFor(pool, callerOf(res), id);
   router.get('/v1/schools/:schoolId/webhooks', async (req, res) => {
     const { schoolId } = parseRequest(SchoolId, req.params, 'path');
     permit(callerOf(res), schoolId, 'webhooks:manage');
@@ -95,12 +106,7 @@ export function webhooksRouter(deps: WebhooksRouterDeps): Router {
     const body = parseRequest(RecoverBody, req.body, 'body');
     res.status(202).json({ queued: await resend(pool, clock, deps.enqueue, { schoolId, endpointId: id, since: new Date(body.since) }) });
   });
-  const messageOwner = async (res: Response, id: string) => {
-    const owner = await ownerOfMessage(pool, id);
-    if (!owner) throw new NotFoundError(`webhook message ${id}`);
-    permit(callerOf(res), owner.schoolId, 'webhooks:manage', `webhook message ${id}`);
-    return owner;
-  };
+  const messageOwner = (res: Response, id: string) => messageOwnerFor(pool, callerOf(res), id);
   router.get('/v1/webhook-messages/:id/attempts', async (req, res) => {
     const { id } = parseRequest(Id, req.params, 'path');
     const owner = await messageOwner(res, id);

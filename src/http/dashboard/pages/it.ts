@@ -1,6 +1,2 @@
-import type { Pages } from '../pages.js';
-import type { DashboardDeps } from '../router.js';
-
-/** The it pages (see nav.ts for their paths). */
-export function registerItPages(_pages: Pages, _deps: DashboardDeps): void {
-}
+/** The it pages (see nav.ts for their paths): src/http/dashboard/pages/it/. */
+export { registerItPages } from './it/index.js';
