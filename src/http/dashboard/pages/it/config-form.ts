@@ -3,6 +3,7 @@ import { ValidationError } from '../../../../lib/errors.js';
 import type { AnyAdapter } from '../../../../ports/adapter.js';
 import type { PageContext } from '../../context.js';
 import { html, type Html } from '../../html.js';
+import { isMessageKey } from '../../messages/index.js';
 
 /**
  * An adapter's own form, generated from its config schema (zod → JSON Schema): a text, URL, number,
@@ -60,12 +61,18 @@ export function configInputs(ctx: PageContext, adapter: AnyAdapter, values: Reco
   </fieldset>`;
 }
 
+/** A setting's name for people, from the catalogue (`it.field.<key>`); the key itself for one it does not name. */
+function fieldLabel(ctx: PageContext, key: string): string {
+  const k = `it.field.${key}`;
+  return isMessageKey(k) ? ctx.t(k) : key;
+}
+
 function field(ctx: PageContext, f: ConfigField, value: unknown, isSet: boolean, editing: boolean): Html {
   const { t } = ctx;
   const name = `config.${f.key}`;
   const id = `cfg-${f.key}`;
   const required = f.required && !(f.secret && editing && isSet) && f.default === undefined;
-  const label = html`<span>${f.key}${required ? html` <small class="muted">(${t('form.required')})</small>` : ''}</span>`;
+  const label = html`<span>${fieldLabel(ctx, f.key)} <code class="muted">${f.key}</code>${required ? html` <small class="muted">(${t('form.required')})</small>` : ''}</span>`;
   const hint = f.secret
     ? html`<small class="muted">${editing && isSet ? t('form.secretKept') : t('it.form.secretHint')}</small>`
     : f.default !== undefined && f.kind !== 'json' ? html`<small class="muted">${t('it.form.default', { value: String(f.default) })}</small>` : '';
@@ -77,7 +84,7 @@ function field(ctx: PageContext, f: ConfigField, value: unknown, isSet: boolean,
   switch (f.kind) {
     case 'boolean': {
       const checked = value === undefined ? f.default === true : value === true;
-      return html`<input type="hidden" name="${name}" value="false"><label class="check" for="${id}"><input id="${id}" type="checkbox" name="${name}" value="true"${checked ? html` checked` : ''}>${f.key}</label>`;
+      return html`<input type="hidden" name="${name}" value="false"><label class="check" for="${id}"><input id="${id}" type="checkbox" name="${name}" value="true"${checked ? html` checked` : ''}>${fieldLabel(ctx, f.key)} <code class="muted">${f.key}</code></label>`;
     }
     case 'choice':
       return html`<label for="${id}">${label}<select id="${id}" name="${name}">
