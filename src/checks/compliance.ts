@@ -20,22 +20,13 @@ export interface ComplianceQuery {
   to?: string;
 }
 
-export interface ComplianceRow {
+/** One class × subject's figures (ComplianceTotals: the same figures summed over rows). */
+export interface ComplianceRow extends ComplianceTotals {
   classId: string;
   className: string;
   subjectId: string;
   subjectName: string;
   teacher: { id: string; name: string } | null;
-  pupils: number;
-  pupilsWithoutMarks: number;
-  pupilsWithOneMark: number;
-  shareWithoutMarks: number;
-  shareWithOneMark: number;
-  lessons: number;
-  lessonsWithoutTopic: number;
-  shareWithoutTopic: number;
-  /** Findings of the entry-deadline rules (late and back-dated entries), any status but dismissed. */
-  lateEntries: number;
   /** Findings not resolved or dismissed, by rule. */
   open: Record<string, number>;
 }
@@ -173,6 +164,7 @@ export interface ComplianceTotals {
   lessons: number;
   lessonsWithoutTopic: number;
   shareWithoutTopic: number;
+  /** Findings of the entry-deadline rules (late and back-dated entries), any status but dismissed. */
   lateEntries: number;
 }
 
