@@ -17,10 +17,10 @@ export function registerAccessPages(pages: Pages, deps: DashboardDeps): void {
     const keys = await deps.auth.keys.list(ctx.caller);
     const body = html`<h1>${t('it.keys.title')}</h1>
       ${shown ? html`<div class="card it-once" role="status"><p>${t('it.keys.once', { name: shown.name })}</p><code data-new-key>${shown.key}</code></div>` : ''}
-      ${keys.length === 0 ? html`<p class="muted">${t('list.empty')}</p>` : html`<div class="table-wrap"><table class="it-table">
+      ${keys.length === 0 ? html`<p class="muted">${t('list.empty')}</p>` : html`<div class="table-wrap"><table class="it-table it-keys">
         <thead><tr><th scope="col">${t('it.keys.name')}</th><th scope="col">${t('it.keys.hint')}</th><th scope="col">${t('it.keys.scopes')}</th><th scope="col">${t('it.keys.created')}</th>
           <th scope="col">${t('it.keys.expires')}</th><th scope="col">${t('it.keys.lastUsed')}</th><th scope="col">${t('it.connections.status')}</th><th scope="col"><span class="sr">${t('it.keys.actions')}</span></th></tr></thead>
-        <tbody>${keys.map((k) => html`<tr data-key="${k.id}"><th scope="row">${k.name}</th><td><code>${k.hint}</code></td><td class="it-wrap">${k.scopes.length === PERMISSIONS.length ? t('it.keys.allScopes') : k.scopes.map((s) => html`<code>${s}</code> `)}</td>
+        <tbody>${keys.map((k) => html`<tr data-key="${k.id}"><th scope="row">${k.name}</th><td class="it-hint"><code title="${k.hint}">${k.hint}</code></td><td class="it-wrap">${k.scopes.length === PERMISSIONS.length ? t('it.keys.allScopes') : k.scopes.map((s) => html`<code>${s}</code> `)}</td>
           <td>${fmt.dateTime(k.createdAt)}</td><td>${k.expiresAt ? fmt.dateTime(k.expiresAt) : '—'}</td><td>${k.lastUsedAt ? fmt.dateTime(k.lastUsedAt) : t('time.never')}</td>
           <td>${k.revokedAt ? html`<span class="badge bad" data-revoked>${t('it.keys.revoked')}</span>` : html`<span class="badge ok">${t('it.keys.active')}</span>`}</td>
           <td>${k.revokedAt ? '' : html`<div class="actions it-row-actions">
