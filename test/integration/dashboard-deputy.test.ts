@@ -105,6 +105,13 @@ describe('the deputy director’s pages', () => {
       // The chart's data is the table's.
       const chart = JSON.parse((await page.locator('#compliance-trend-data').textContent())!) as { series: Array<{ values: number[] }> };
       expect(chart.series[0]!.values.length).toBe(weeks.length);
+      // The trend comes after the page (htmx, once it has painted); without scripts the page links to it in place.
+      const plain = await (await page.request.get(`${d.baseUrl}/compliance`)).text();
+      expect(plain).toContain('hx-get="/compliance/trend');
+      expect(plain).not.toContain('id="trend-table"');
+      const inline = await page.request.get(`${d.baseUrl}/compliance/trend`);
+      expect(new URL(inline.url()).searchParams.get('trend')).toBe('inline');
+      expect(await inline.text()).toContain('id="trend-table"');
 
       // One class chosen: its rows only.
       const classId = view.rows[0]!.classId;

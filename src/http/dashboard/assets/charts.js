@@ -40,9 +40,11 @@
   }
 
   function start() {
-    var places = document.querySelectorAll('[data-chart]');
+    var places = document.querySelectorAll('[data-chart]:not([data-drawn])');
     for (var i = 0; i < places.length; i++) draw(places[i]);
   }
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
   else start();
+  // A chart that arrives later (the trend, loaded by htmx after the page has painted).
+  document.addEventListener('htmx:afterSettle', start);
 })();

@@ -2,7 +2,7 @@ import { permit } from '../../../../auth/caller.js';
 import { complianceTotals, readCompliance, readComplianceTrend, type ComplianceRow, type ComplianceTotals } from '../../../../checks/compliance.js';
 import { assetUrl } from '../../assets.js';
 import type { PageContext, PageResult } from '../../context.js';
-import { html, jsonData, type Html } from '../../html.js';
+import { html, jsonData, query, type Html } from '../../html.js';
 import type { Pages } from '../../pages.js';
 import type { DashboardDeps } from '../../router.js';
 import { pageParam, pager, param, periodSelect, periodsOf } from './shared.js';
@@ -17,23 +17,23 @@ export const COMPLIANCE_PAGE_SIZE = 40;
  */
 export function registerCompliance(pages: Pages, deps: DashboardDeps): void {
   pages.get('/compliance', async (ctx) => compliancePage(ctx, deps));
+  // The trend alone: the page asks for it once it has painted (htmx), as it is the slow part (one read per week).
+  pages.get('/compliance/trend', async (ctx) => {
+    if (!ctx.htmx) return `/compliance${query({ period: param(ctx.req.query.period) || undefined, class: param(ctx.req.query.class) || undefined, trend: 'inline' })}`;
+    const section = await trendSection(ctx, deps);
+    return { title: ctx.t('deputy.compliance.trend.title'), body: section, fragment: section };
+  });
 }
 
-async function compliancePage(ctx: PageContext, deps: DashboardDeps): Promise<PageResult> {
+/** The trend over the period: readCompliance week by week (the same service), as a uPlot chart and a table. */
+async function trendSection(ctx: PageContext, deps: DashboardDeps): Promise<Html> {
   const { t, fmt } = ctx;
   permit(ctx.caller, ctx.school.id, 'compliance:read');
-  const { periods, chosen } = await periodsOf(deps.pool, ctx);
+  const { chosen } = await periodsOf(deps.pool, ctx);
   const view = await readCompliance(deps.pool, { schoolId: ctx.school.id, periodId: chosen?.id }, ctx.now);
-  const classes = [...new Map(view.rows.map((r) => [r.classId, r.className])).entries()];
   const classId = param(ctx.req.query.class);
   const inClass = (r: ComplianceRow) => !classId || r.classId === classId;
-  const rows = view.rows.filter(inClass);
-  const totals = complianceTotals(rows);
   const trend = await readComplianceTrend(deps.pool, { schoolId: ctx.school.id, from: view.from, to: view.to }, ctx.now, inClass);
-  const pagesCount = Math.max(1, Math.ceil(rows.length / COMPLIANCE_PAGE_SIZE));
-  const page = pageParam(ctx.req.query.page, pagesCount);
-  const shown = rows.slice((page - 1) * COMPLIANCE_PAGE_SIZE, page * COMPLIANCE_PAGE_SIZE);
-  const periodId = view.period?.id ?? chosen?.id;
   const chartData = {
     x: trend.map((p) => Date.parse(`${p.from}T00:00:00Z`) / 1000),
     labels: trend.map((p) => fmt.date(p.from)),
@@ -46,18 +46,7 @@ async function compliancePage(ctx: PageContext, deps: DashboardDeps): Promise<Pa
     yLabel: t('deputy.compliance.chart.axis'),
     xLabel: t('deputy.compliance.week'),
   };
-  const body = html`
-    <link rel="stylesheet" href="${assetUrl('uplot.min.css')}">
-    <h1>${t('deputy.compliance.title')}</h1>
-    <form method="get" action="/compliance" class="filters deputy-filters">
-      ${periodSelect(ctx, periods, periodId)}
-      <label>${t('deputy.compliance.class')}
-        <select name="class"><option value="">${t('form.all')}</option>${classes.map(([id, name]) => html`<option value="${id}"${id === classId ? html` selected` : ''}>${name}</option>`)}</select></label>
-      <button type="submit">${t('form.apply')}</button>
-    </form>
-    <p class="muted" data-window="${view.from}/${view.to}">${t('deputy.compliance.window', { from: fmt.date(view.from), to: fmt.date(view.to) })}</p>
-    ${totalsCards(ctx, totals)}
-    <section class="card deputy-card" aria-labelledby="trend-h">
+  return html`<section class="card deputy-card" aria-labelledby="trend-h" id="trend-section">
       <h2 id="trend-h">${t('deputy.compliance.trend.title')}</h2>
       ${trend.length === 0 ? html`<p class="muted">${t('deputy.compliance.trend.empty')}</p>` : html`
       <div class="chart deputy-chart" id="compliance-trend" data-chart="compliance-trend-data" role="img" aria-label="${t('deputy.compliance.trend.aria')}"></div>
@@ -77,7 +66,41 @@ async function compliancePage(ctx: PageContext, deps: DashboardDeps): Promise<Pa
           <td class="num" data-field="shareWithoutTopic" data-value="${p.shareWithoutTopic}">${fmt.percent(p.shareWithoutTopic, 1)}</td>
           <td class="num" data-field="lateEntries" data-value="${p.lateEntries}">${fmt.number(p.lateEntries)}</td></tr>`)}</tbody>
       </table></div></details>`}
-    </section>
+    </section>`;
+}
+
+async function compliancePage(ctx: PageContext, deps: DashboardDeps): Promise<PageResult> {
+  const { t, fmt } = ctx;
+  permit(ctx.caller, ctx.school.id, 'compliance:read');
+  const { periods, chosen } = await periodsOf(deps.pool, ctx);
+  const view = await readCompliance(deps.pool, { schoolId: ctx.school.id, periodId: chosen?.id }, ctx.now);
+  const classes = [...new Map(view.rows.map((r) => [r.classId, r.className])).entries()];
+  const classId = param(ctx.req.query.class);
+  const inClass = (r: ComplianceRow) => !classId || r.classId === classId;
+  const rows = view.rows.filter(inClass);
+  const totals = complianceTotals(rows);
+  const pagesCount = Math.max(1, Math.ceil(rows.length / COMPLIANCE_PAGE_SIZE));
+  const page = pageParam(ctx.req.query.page, pagesCount);
+  const shown = rows.slice((page - 1) * COMPLIANCE_PAGE_SIZE, page * COMPLIANCE_PAGE_SIZE);
+  const periodId = view.period?.id ?? chosen?.id;
+  const body = html`
+    <link rel="stylesheet" href="${assetUrl('uplot.min.css')}">
+    <h1>${t('deputy.compliance.title')}</h1>
+    <form method="get" action="/compliance" class="filters deputy-filters">
+      ${periodSelect(ctx, periods, periodId)}
+      <label>${t('deputy.compliance.class')}
+        <select name="class"><option value="">${t('form.all')}</option>${classes.map(([id, name]) => html`<option value="${id}"${id === classId ? html` selected` : ''}>${name}</option>`)}</select></label>
+      <button type="submit">${t('form.apply')}</button>
+    </form>
+    <p class="muted" data-window="${view.from}/${view.to}">${t('deputy.compliance.window', { from: fmt.date(view.from), to: fmt.date(view.to) })}</p>
+    ${totalsCards(ctx, totals)}
+    ${ctx.req.query.trend === 'inline' ? await trendSection(ctx, deps) : html`
+    <section class="card deputy-card" aria-labelledby="trend-h" id="trend-section"
+      hx-get="/compliance/trend${query({ period: periodId, class: classId || undefined })}" hx-trigger="load" hx-swap="outerHTML">
+      <h2 id="trend-h">${t('deputy.compliance.trend.title')}</h2>
+      <p class="muted"><span class="progress" aria-hidden="true"></span> ${t('deputy.compliance.trend.loading')}
+        <a href="/compliance${query({ period: periodId, class: classId || undefined, trend: 'inline' })}">${t('deputy.compliance.trend.show')}</a></p>
+    `}    </section>
     <h2 id="rows-h">${t('deputy.compliance.rows.title')}</h2>
     <p class="muted">${t('deputy.compliance.rows.hint')}</p>
     ${rows.length === 0 ? html`<p class="muted">${t('list.empty')}</p>` : html`
