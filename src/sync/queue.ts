@@ -3,7 +3,7 @@ import { dbOf, startJobQueue } from '../db/job-queue.js';
 import { withTransaction, type Pool, type PoolClient } from '../db/pool.js';
 import type { Logger } from '../lib/logger.js';
 import { executeRun, type ExecutorDeps } from './executor.js';
-import { getRun, insertRun, retryRunOf, type RunMode, type RunPlan, type RunTrigger, type RunView } from './runs.js';
+import { getRun, getRuns, insertRun, retryRunOf, type RunMode, type RunPlan, type RunTrigger, type RunView } from './runs.js';
 
 /**
  * Sync jobs on Postgres (pg-boss 10). One run per connection at a time is kept by the connection's lease
@@ -184,10 +184,8 @@ export class SyncQueue {
       if (jobs.length === 0) return runs;
       for (const job of jobs) {
         const run = await getRun(this.pool, job.data.runId);
-        if (run) {
-          const jobId = await this.boss.send(SYNC_QUEUE, { runId: run.id, redriven: true } satisfies SyncJob, { singletonKey: run.connectionId });
-          if (jobId) runs.push(jobId);
-        }
+        const jobId = run ? await this.resend(run.id, run.connectionId) : null;
+        if (jobId) runs.push(jobId);
         await this.boss.complete(DEAD_QUEUE, job.id);
       }
     }
@@ -198,19 +196,12 @@ export class SyncQueue {
    * connection, its error). What the dashboard lists before a school's redrive.
    */
   async deadLetterRuns(schoolIds: string[], limit = 200): Promise<DeadLetterView[]> {
-    const { rows } = await this.pool.query<{ job_id: string; run_id: string; connection_id: string; dead_at: Date }>(
-      `SELECT j.id::text AS job_id, r.id::text AS run_id, r.connection_id::text AS connection_id, j.created_on AS dead_at
-         FROM pgboss.job j JOIN sync_run r ON r.id::text = j.data->>'runId' JOIN connection c ON c.id = r.connection_id
-        WHERE j.name = $1 AND j.state IN ('created', 'retry') AND c.school_id = ANY($2::uuid[])
-        ORDER BY j.created_on, j.id LIMIT $3`,
-      [DEAD_QUEUE, schoolIds, limit],
-    );
-    const out: DeadLetterView[] = [];
-    for (const row of rows) {
-      const run = await getRun(this.pool, row.run_id);
-      if (run) out.push({ jobId: row.job_id, deadAt: row.dead_at.toISOString(), run });
-    }
-    return out;
+    const dead = await this.deadJobsOf(schoolIds, limit);
+    const runs = new Map((await getRuns(this.pool, dead.map((d) => d.runId))).map((r) => [r.id, r]));
+    return dead.flatMap((d) => {
+      const run = runs.get(d.runId);
+      return run ? [{ jobId: d.jobId, deadAt: d.deadAt.toISOString(), run }] : [];
+    });
   }
 
   /**
@@ -220,14 +211,31 @@ export class SyncQueue {
   async redriveSchools(schoolIds: string[]): Promise<string[]> {
     const jobs: string[] = [];
     for (;;) {
-      const dead = await this.deadLetterRuns(schoolIds, 50);
+      const dead = await this.deadJobsOf(schoolIds, 50);
       if (dead.length === 0) return jobs;
       for (const item of dead) {
-        const jobId = await this.boss.send(SYNC_QUEUE, { runId: item.run.id, redriven: true } satisfies SyncJob, { singletonKey: item.run.connectionId });
+        const jobId = await this.resend(item.runId, item.connectionId);
         if (jobId) jobs.push(jobId);
         await this.boss.cancel(DEAD_QUEUE, item.jobId);
       }
     }
+  }
+
+  /** A dead-lettered run's sync queued again (one per connection at a time, as every sync job). */
+  private resend(runId: string, connectionId: string): Promise<string | null> {
+    return this.boss.send(SYNC_QUEUE, { runId, redriven: true } satisfies SyncJob, { singletonKey: connectionId });
+  }
+
+  /** The dead-letter jobs waiting of these schools' connections, oldest first, with their runs' ids. */
+  private async deadJobsOf(schoolIds: string[], limit: number): Promise<Array<{ jobId: string; runId: string; connectionId: string; deadAt: Date }>> {
+    const { rows } = await this.pool.query<{ job_id: string; run_id: string; connection_id: string; dead_at: Date }>(
+      `SELECT j.id::text AS job_id, r.id::text AS run_id, r.connection_id::text AS connection_id, j.created_on AS dead_at
+         FROM pgboss.job j JOIN sync_run r ON r.id::text = j.data->>'runId' JOIN connection c ON c.id = r.connection_id
+        WHERE j.name = $1 AND j.state IN ('created', 'retry') AND c.school_id = ANY($2::uuid[])
+        ORDER BY j.created_on, j.id LIMIT $3`,
+      [DEAD_QUEUE, schoolIds, limit],
+    );
+    return rows.map((r) => ({ jobId: r.job_id, runId: r.run_id, connectionId: r.connection_id, deadAt: r.dead_at }));
   }
 
   /** Syncs waiting in the dead letters for `redrive`, and since when the oldest has waited (pg-boss counts, not ages). */

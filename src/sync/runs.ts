@@ -117,6 +117,13 @@ export async function getRun(pool: Pool, id: string): Promise<RunView | null> {
 }
 
 /** Runs, newest first; `schoolIds` (when given) keeps those of these schools' connections; `offset` skips that many (a page). */
+/** Several runs at once, in no particular order (the unknown ids left out). */
+export async function getRuns(pool: Pool, ids: readonly string[]): Promise<RunView[]> {
+  if (ids.length === 0) return [];
+  const { rows } = await pool.query<RawRun>(`SELECT ${COLUMNS} FROM sync_run WHERE id = ANY($1::uuid[])`, [ids]);
+  return rows.map(view);
+}
+
 export async function listRuns(pool: Pool, filter: { connectionId?: string; status?: RunStatus; limit?: number; schoolIds?: string[]; offset?: number }): Promise<RunView[]> {
   const { rows } = await pool.query<RawRun>(
     `SELECT ${COLUMNS} FROM sync_run WHERE ($1::uuid IS NULL OR connection_id = $1) AND ($2::text IS NULL OR status = $2)

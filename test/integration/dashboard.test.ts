@@ -65,6 +65,29 @@ describe('the dashboard’s frame', () => {
     }
   });
 
+  it('asks for a one-time code with the same answer for a known and an unknown login, and refuses a wrong code', async () => {
+    const tab = await openTab(d.browser);
+    try {
+      const { page } = tab;
+      const texts: string[] = [];
+      for (const login of [d.logins.parent, 'nobody-at-all']) {
+        await page.goto(`${d.baseUrl}/login?code=1`);
+        await page.getByLabel('Логин').fill(login);
+        await page.getByRole('button', { name: 'Прислать код' }).click();
+        texts.push((await page.getByRole('status').textContent())!.trim());
+      }
+      expect(texts[0]).toContain('Если на этот логин можно отправить код');
+      expect(texts[1]).toBe(texts[0]);
+      await page.getByLabel('Код').fill('000000');
+      await page.getByRole('button', { name: 'Войти' }).click();
+      expect(await page.getByRole('alert').textContent()).toContain('Код неверный');
+      expect(new URL(page.url()).pathname.startsWith('/login')).toBe(true);
+      expect(tab.errors).toEqual([]);
+    } finally {
+      await tab.close();
+    }
+  });
+
   it('answers an unknown page with 404, and serves its files with a content hash', async () => {
     const res = await fetch(`${d.baseUrl}/no-such-page`);
     expect(res.status).toBe(404);

@@ -96,7 +96,9 @@ export class Pages {
   private async context(req: Request, res: Response): Promise<PageContext | undefined> {
     const caller = optionalCallerOf(res);
     if (!caller || caller.kind === 'api') return undefined;
-    const all = (await this.deps.schools.list()).filter((s) => grantIn(caller, s.id) !== undefined);
+    // The caller's own schools only (its grants), not the region's list.
+    const all = (await Promise.all([...caller.grants.keys()].map((id) => this.deps.schools.find(id))))
+      .filter((s): s is SchoolSummary => s !== null).sort((a, b) => a.name.localeCompare(b.name, 'ru') || a.id.localeCompare(b.id));
     if (all.length === 0) throw new ForbiddenError('this account belongs to no school');
     const asked = typeof req.query.school === 'string' ? req.query.school : cookieOf(req, SCHOOL_COOKIE);
     const school: SchoolSummary = all.find((s) => s.id === asked) ?? all[0]!;

@@ -1,5 +1,5 @@
 import compression from 'compression';
-import express, { Router, type Request, type Response } from 'express';
+import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { AppDeps } from '../app.js';
 import { SESSION_COOKIE } from '../auth.js';
@@ -16,6 +16,7 @@ import { registerItPages } from './pages/it.js';
 import { registerParentPages } from './pages/parent.js';
 import { registerTeacherPages } from './pages/teacher.js';
 import { systemClock, type Clock } from '../../lib/clock.js';
+import { RateLimitedError } from '../../lib/errors.js';
 
 /** What the dashboard's pages use: the API's own services (no second query layer), with the clock made definite. */
 export type DashboardDeps = AppDeps & { clock: Clock };
@@ -60,50 +61,42 @@ export function dashboardRouter(input: AppDeps): Router {
     if (optionalCallerOf(res) && optionalCallerOf(res)!.kind !== 'api') return res.redirect(303, safeNext(req.query.next));
     sendLogin(req, res, {});
   });
-  router.post('/login', async (req, res, next) => {
+  /** A sign-in form's post: rate-limited per address (the same page with the wait), errors to the error handler. */
+  const signInStep = (byCode: boolean, work: (req: Request, res: Response, t: Translate) => Promise<void>): RequestHandler => async (req, res, next) => {
     try {
-      const wait = await allowed(req);
       const t = translator(localeOf(req, undefined));
-      if (wait) return sendLogin(req, res, { error: t('login.rateLimited', { seconds: wait }), status: 429 });
-      const login = String(req.body?.login ?? '').trim();
-      const password = String(req.body?.password ?? '');
-      const user = login && password ? await deps.auth.users.checkPassword(login, password) : undefined;
-      if (!user) return sendLogin(req, res, { error: t('login.failed'), login, status: 401 });
-      await startSession(res, req, deps, user.id);
-      res.redirect(303, safeNext(req.body?.next));
+      const wait = await allowed(req);
+      if (wait) return sendLogin(req, res, { error: t('login.rateLimited', { seconds: wait }), status: 429, code: byCode });
+      await work(req, res, t);
     } catch (error) {
+      if (error instanceof RateLimitedError) return sendLogin(req, res, { error: translator(localeOf(req, undefined))('login.rateLimited', { seconds: error.retryAfterSeconds }), status: 429, code: byCode });
       next(error);
     }
-  });
-  router.post('/login/code', async (req, res, next) => {
-    try {
-      const wait = await allowed(req);
-      const t = translator(localeOf(req, undefined));
-      if (wait) return sendLogin(req, res, { error: t('login.rateLimited', { seconds: wait }), status: 429, code: true });
-      const login = String(req.body?.login ?? '').trim();
-      if (login) await deps.auth.codes.request(login, req.ip ?? 'unknown', (l) => deps.auth.users.findByLogin(l)).catch(() => undefined);
-      sendLogin(req, res, { info: t('login.codeSent'), login, code: true, codeSent: true });
-    } catch (error) {
-      next(error);
+  };
+  router.post('/login', signInStep(false, async (req, res, t) => {
+    const login = String(req.body?.login ?? '').trim();
+    const password = String(req.body?.password ?? '');
+    const user = login && password ? await deps.auth.users.checkPassword(login, password) : undefined;
+    if (!user) return sendLogin(req, res, { error: t('login.failed'), login, status: 401 });
+    await startSession(res, req, deps, user.id);
+    res.redirect(303, safeNext(req.body?.next));
+  }));
+  router.post('/login/code', signInStep(true, async (req, res, t) => {
+    const login = String(req.body?.login ?? '').trim();
+    // The same answer whether or not the login exists or could be reached (as POST /v1/auth/code).
+    if (login) await deps.auth.codes.request(login, req.ip ?? 'unknown', (l) => deps.auth.users.findByLogin(l));
+    sendLogin(req, res, { info: t('login.codeSent'), login, code: true, codeSent: true });
+  }));
+  router.post('/login/code/verify', signInStep(true, async (req, res, t) => {
+    const login = String(req.body?.login ?? '').trim();
+    const code = String(req.body?.code ?? '').trim();
+    const user = login ? await deps.auth.users.findByLogin(login) : undefined;
+    if (!user || !code || !(await deps.auth.codes.verify(user.id, code))) {
+      return sendLogin(req, res, { error: t('login.codeFailed'), login, code: true, codeSent: true, status: 401 });
     }
-  });
-  router.post('/login/code/verify', async (req, res, next) => {
-    try {
-      const wait = await allowed(req);
-      const t = translator(localeOf(req, undefined));
-      if (wait) return sendLogin(req, res, { error: t('login.rateLimited', { seconds: wait }), status: 429, code: true });
-      const login = String(req.body?.login ?? '').trim();
-      const code = String(req.body?.code ?? '').trim();
-      const user = login ? await deps.auth.users.findByLogin(login) : undefined;
-      if (!user || !code || !(await deps.auth.codes.verify(user.id, code))) {
-        return sendLogin(req, res, { error: t('login.codeFailed'), login, code: true, codeSent: true, status: 401 });
-      }
-      await startSession(res, req, deps, user.id);
-      res.redirect(303, safeNext(req.body?.next));
-    } catch (error) {
-      next(error);
-    }
-  });
+    await startSession(res, req, deps, user.id);
+    res.redirect(303, safeNext(req.body?.next));
+  }));
   router.post('/logout', async (req, res, next) => {
     try {
       const caller = optionalCallerOf(res);

@@ -36,6 +36,7 @@ export function schoolsRouter(schools: SchoolRepository, pool: Pool): Router {
   });
   router.patch('/v1/schools/:schoolId', async (req, res) => {
     const { schoolId } = parseRequest(SchoolParams, req.params, 'path');
+    // Permitted before the body is parsed (a foreign school is 404, not 400); patchSchool checks again for the dashboard.
     permit(callerOf(res), schoolId, 'connections:manage');
     res.json(await patchSchool(schools, callerOf(res), schoolId, parseRequest(SchoolPatch, req.body, 'body')));
   });
