@@ -30,10 +30,12 @@ async function trendSection(ctx: PageContext, deps: DashboardDeps): Promise<Html
   const { t, fmt } = ctx;
   permit(ctx.caller, ctx.school.id, 'compliance:read');
   const { chosen } = await periodsOf(deps.pool, ctx);
-  const view = await readCompliance(deps.pool, { schoolId: ctx.school.id, periodId: chosen?.id }, ctx.now);
+  // The page's window (readCompliance's for the period): the period's days, or today without one.
+  const today = fmt.today(ctx.now);
+  const window = chosen ? { from: chosen.startDate, to: chosen.endDate } : { from: today, to: today };
   const classId = param(ctx.req.query.class);
   const inClass = (r: ComplianceRow) => !classId || r.classId === classId;
-  const trend = await readComplianceTrend(deps.pool, { schoolId: ctx.school.id, from: view.from, to: view.to }, ctx.now, inClass);
+  const trend = await readComplianceTrend(deps.pool, { schoolId: ctx.school.id, ...window }, ctx.now, inClass);
   const chartData = {
     x: trend.map((p) => Date.parse(`${p.from}T00:00:00Z`) / 1000),
     labels: trend.map((p) => fmt.date(p.from)),

@@ -32,10 +32,13 @@ export function registerConnectionPages(pages: Pages, deps: DashboardDeps): void
     const { t, fmt } = ctx;
     const { queue } = syncOf(deps);
     const connections = await schoolConnections(deps, ctx);
-    const alerts = await listAlerts(deps.pool, { open: true, limit: 200, schoolIds: [ctx.school.id] });
-    const lastRuns = new Map<string, RunView | undefined>();
-    for (const c of connections) lastRuns.set(c.id, (await listRuns(deps.pool, { connectionId: c.id, limit: 1 }))[0]);
-    const dead = await queue.deadLetterRuns([ctx.school.id]);
+    // The reads of the page at once: the alerts, each connection's last run, the dead letters.
+    const [alerts, last, dead] = await Promise.all([
+      listAlerts(deps.pool, { open: true, limit: 200, schoolIds: [ctx.school.id] }),
+      Promise.all(connections.map(async (c) => [c.id, (await listRuns(deps.pool, { connectionId: c.id, limit: 1 }))[0]] as const)),
+      queue.deadLetterRuns([ctx.school.id]),
+    ]);
+    const lastRuns = new Map<string, RunView | undefined>(last);
     const alertsOf = (id: string) => alerts.filter((a) => a.connectionId === id).length;
     const rows = connections.map((c) => {
       const run = lastRuns.get(c.id);
