@@ -11,6 +11,16 @@ const postgresUrl = z
 
 const intInRange = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
+/** BACKUP_TARGETS, parsed with the environment its S3 targets' `BACKUP_S3_<NAME>_*` settings come from. */
+const backupTargetsField = (env: NodeJS.ProcessEnv) => z.string().default('').transform((v, ctx) => {
+  try {
+    return parseBackupTargets(v, env);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
 /**
  * The environment, parsed once at boot. Nothing else in src/ reads process.env.
  * Empty strings count as unset, so `FOO= npm start` behaves like leaving FOO out.
@@ -158,16 +168,10 @@ export const ConfigSchema = z.object({
    * Backups (src/archive/backup.ts): comma-separated targets `name@REGION=dir:/path` (REGION: ISO 3166, e.g.
    * RU, RU-MOW, KG; each must lie within every school's allowed regions, or the service does not start).
    * Unset: `<DATA_DIR>/backups/a` and `/b` in the schools' own region — one disk: set real, separate media
-   * in production. S3 buckets are not supported yet.
+   * in production. An `s3://bucket/prefix` target reads its endpoint and credentials from
+   * `BACKUP_S3_<NAME>_*` (archive/backup-s3-spec.ts; loadConfig passes the whole environment for them).
    */
-  BACKUP_TARGETS: z.string().default('').transform((v, ctx) => {
-    try {
-      return parseBackupTargets(v);
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: (error as Error).message });
-      return z.NEVER;
-    }
-  }),
+  BACKUP_TARGETS: backupTargetsField({}),
   /** true: fewer than two backup places refuses the start (a warning otherwise). */
   BACKUP_REQUIRE_TWO: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   /** The nightly backup, local time of this process (HH:MM), or off. */
@@ -198,7 +202,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const input = Object.fromEntries(
     known.map((key) => [key, env[key] === '' ? undefined : env[key]]),
   );
-  const result = ConfigSchema.safeParse(input);
+  // The S3 targets' settings have names made of the targets' names: the only keys read outside the schema.
+  const result = ConfigSchema.extend({ BACKUP_TARGETS: backupTargetsField(env) }).safeParse(input);
   if (result.success) {
     return { ...result.data, DATA_DIR: path.resolve(result.data.DATA_DIR) };
   }

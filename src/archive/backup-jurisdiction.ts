@@ -4,6 +4,7 @@ import type { Pool } from '../db/pool.js';
 import { ConfigError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { countryOf } from '../notify/contacts.js';
+import { s3PlaceOf } from './backup-s3-spec.js';
 import { backupTargetSpecs, openTargets, type BackupTarget, type BackupTargetSpec } from './backup-targets.js';
 
 /**
@@ -63,11 +64,12 @@ export interface BackupTargetSettings {
 /**
  * The start's and every backup's check: the targets, resolved against the schools now in the database.
  * Fewer than two distinct places is a warning (a refusal with BACKUP_REQUIRE_TWO=true); two directories on
- * one file system are warned of too (one medium, whatever the paths).
+ * one file system are warned of too (one medium, whatever the paths). A bucket is a place apart from any
+ * directory; two S3 targets are one place when they share endpoint and bucket (prefixes do not separate media).
  */
 export async function checkBackupTargets(config: BackupTargetSettings, pool: Pool, logger?: Logger): Promise<BackupTarget[]> {
   const specs = resolveRegions(backupTargetSpecs(config), await schoolRegions(pool));
-  const places = new Set(specs.map((s) => path.resolve(s.location)));
+  const places = new Set(specs.map((s) => (s.kind === 's3' ? s3PlaceOf(s.s3) : path.resolve(s.location))));
   if (places.size < 2) {
     const message = `backups go to ${places.size} place(s): the regulations ask for two media kept in different rooms (set BACKUP_TARGETS)`;
     if (config.BACKUP_REQUIRE_TWO) throw new ConfigError(message);
@@ -78,7 +80,9 @@ export async function checkBackupTargets(config: BackupTargetSettings, pool: Poo
   return openTargets(specs);
 }
 
+/** True when every target is a directory and they all lie on one file system (a bucket is always a medium apart). */
 async function sameDevice(specs: readonly BackupTargetSpec[]): Promise<boolean> {
+  if (specs.some((s) => s.kind === 's3')) return false;
   const devices = await Promise.all(specs.map((s) => stat(s.location).then((st) => st.dev, () => undefined)));
   const known = devices.filter((d) => d !== undefined);
   return known.length >= 2 && new Set(known).size === 1;

@@ -2,36 +2,55 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { S3Target } from './backup-s3.js';
+import { parseS3Settings, type S3Settings } from './backup-s3-spec.js';
 
 /**
  * Where backups go. Each target is one medium in one place (001 §3.4: archives on at least two media kept in
  * different rooms) and carries the ISO 3166 region it lies in, so the jurisdiction check can refuse a target
- * outside a school's allowed regions (backup-jurisdiction.ts). Only local directories and mounts are built;
- * an S3-compatible bucket (`s3://`) is refused with a clear message until a client is added.
+ * outside a school's allowed regions (backup-jurisdiction.ts). A target is a local directory or mount
+ * (`dir:/path`) or an S3-compatible bucket (`s3://bucket/prefix`, backup-s3.ts).
  *
- * A backup on a target is a directory `<root>/<backup name>/` with its data files and `manifest.json`; it is
- * written under `<name>.partial/` and renamed when complete, so a reader never sees half a backup.
+ * A backup on a directory target is a directory `<root>/<backup name>/` with its data files and `manifest.json`;
+ * it is written under `<name>.partial/` and renamed when complete, so a reader never sees half a backup (a
+ * bucket has no rename: a `.complete` marker written last plays that part).
  */
-export interface BackupTargetSpec {
+export type BackupTargetSpec = DirTargetSpec | S3TargetSpec;
+
+interface TargetSpecBase {
   name: string;
   /** ISO 3166-1 alpha-2, or -2 subdivision (RU, RU-MOW, KG); 'auto' = the schools' own (the default targets). */
   region: string;
+}
+
+export interface DirTargetSpec extends TargetSpecBase {
   kind: 'dir';
+  /** The directory. */
   location: string;
 }
 
-/** A target's spec in BACKUP_TARGETS: `name@REGION=dir:/path`, entries separated by commas. */
+export interface S3TargetSpec extends TargetSpecBase {
+  kind: 's3';
+  /** `s3://bucket/prefix` as configured. */
+  location: string;
+  s3: S3Settings;
+}
+
+/** A target's spec in BACKUP_TARGETS: `name@REGION=dir:/path` or `name@REGION=s3://bucket/prefix`, entries separated by commas. */
 const ENTRY = /^([a-z0-9][a-z0-9_-]{0,31})@([A-Z]{2}(?:-[A-Z0-9]{1,3})?)=(.+)$/;
 
-/** Parses BACKUP_TARGETS; throws an Error whose message names the bad entry. An empty value → []. */
-export function parseBackupTargets(value: string): BackupTargetSpec[] {
+/**
+ * Parses BACKUP_TARGETS; throws an Error whose message names the bad entry (or the missing variable of an S3
+ * target's settings, read from `env`). An empty value → [].
+ */
+export function parseBackupTargets(value: string, env: Record<string, string | undefined> = {}): BackupTargetSpec[] {
   const entries = value.split(',').map((e) => e.trim()).filter(Boolean);
   const specs = entries.map((entry): BackupTargetSpec => {
     const match = ENTRY.exec(entry);
-    if (!match) throw new Error(`backup target "${entry}" is not name@REGION=dir:/path (REGION: ISO 3166, e.g. RU, RU-MOW, KG)`);
+    if (!match) throw new Error(`backup target "${entry}" is not name@REGION=dir:/path or name@REGION=s3://bucket/prefix (REGION: ISO 3166, e.g. RU, RU-MOW, KG)`);
     const [, name, region, location] = match as unknown as [string, string, string, string];
-    if (location.startsWith('s3://')) throw new Error(`backup target "${name}": S3 buckets are not supported by this build (use a mounted directory, dir:/path)`);
-    if (!location.startsWith('dir:') || location.length <= 4) throw new Error(`backup target "${name}": the location must be dir:/path`);
+    if (location.startsWith('s3://')) return { name, region, kind: 's3', location, s3: parseS3Settings(name, location, env) };
+    if (!location.startsWith('dir:') || location.length <= 4) throw new Error(`backup target "${name}": the location must be dir:/path or s3://bucket/prefix`);
     return { name, region, kind: 'dir', location: location.slice(4) };
   });
   const names = specs.map((s) => s.name);
@@ -47,7 +66,7 @@ export function parseBackupTargets(value: string): BackupTargetSpec[] {
  */
 export function backupTargetSpecs(config: { BACKUP_TARGETS: BackupTargetSpec[]; DATA_DIR: string }): BackupTargetSpec[] {
   if (config.BACKUP_TARGETS.length > 0) return config.BACKUP_TARGETS;
-  return ['a', 'b'].map((name) => ({ name, region: 'auto', kind: 'dir', location: path.join(config.DATA_DIR, 'backups', name) }));
+  return ['a', 'b'].map((name): DirTargetSpec => ({ name, region: 'auto', kind: 'dir', location: path.join(config.DATA_DIR, 'backups', name) }));
 }
 
 /** One backup being written to one target. */
@@ -64,7 +83,7 @@ export interface TargetWriter {
 export interface BackupTarget {
   readonly name: string;
   readonly region: string;
-  /** Where it is, for reports (a path; never credentials). */
+  /** Where it is, for reports (a path, or a bucket and its endpoint's host; never credentials). */
   readonly describe: string;
   begin(backupName: string): Promise<TargetWriter>;
   /** Complete backups' names, newest first. */
@@ -120,13 +139,13 @@ export class DirTarget implements BackupTarget {
   }
 }
 
-/** A file or backup name never leaves its directory. */
-function safe(name: string): string {
+/** A file or backup name never leaves its directory (or its key prefix). */
+export function safe(name: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new Error(`not a backup file name: ${JSON.stringify(name)}`);
   return name;
 }
 
 /** The targets of specs whose regions are resolved (backup-jurisdiction.ts). */
-export function openTargets(specs: Array<BackupTargetSpec & { region: string }>): BackupTarget[] {
-  return specs.map((s) => new DirTarget(s.name, s.region, s.location));
+export function openTargets(specs: readonly BackupTargetSpec[]): BackupTarget[] {
+  return specs.map((s) => (s.kind === 's3' ? new S3Target(s.name, s.region, s.s3) : new DirTarget(s.name, s.region, s.location)));
 }
