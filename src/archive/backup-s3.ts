@@ -55,7 +55,7 @@ export class S3Target implements BackupTarget {
       },
       commit: async () => {
         await Promise.all(uploads.map((u) => u.done));
-        await this.call('PutObject', () => this.client.send(new PutObjectCommand({ Bucket: this.settings.bucket, Key: `${dir}${MARKER}`, Body: '' })));
+        await this.call('PutObject', () => this.client.send(new PutObjectCommand({ Bucket: this.settings.bucket, Key: `${dir}${MARKER}`, Body: new Uint8Array(0) })));
       },
       abort: async () => {
         await Promise.allSettled(uploads.map((u) => u.upload.abort()));
