@@ -1,4 +1,5 @@
-import { PassThrough, Writable, type Readable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException,
   type ListObjectsV2CommandOutput,
@@ -20,6 +21,21 @@ import { safe, type BackupTarget, type TargetWriter } from './backup-targets.js'
 export const MARKER = '.complete';
 /** lib-storage's smallest part (S3 refuses smaller ones but the last). */
 const PART_SIZE = 5 * 1024 * 1024;
+/** Failed reads of one object in a row (each after the SDK's own three attempts) before its stream fails. */
+const READ_ATTEMPTS = 5;
+/** Bytes a dropped read must have delivered for the next drop to count as a first one again. */
+const PROGRESS = 8 * 1024 * 1024;
+const NETWORK_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'ECONNABORTED', 'EAI_AGAIN', 'ERR_STREAM_PREMATURE_CLOSE']);
+
+/** A connection dropped or timed out, or the store's 5xx / throttling: worth reading again from where it stopped. */
+function retryableRead(error: unknown): boolean {
+  if (error instanceof S3ServiceException) {
+    const status = error.$metadata.httpStatusCode ?? 0;
+    return status >= 500 || status === 429 || error.name === 'SlowDown';
+  }
+  const e = error as (NodeJS.ErrnoException & { name?: string }) | undefined;
+  return NETWORK_CODES.has(e?.code ?? '') || e?.name === 'TimeoutError' || e?.message === 'aborted';
+}
 
 export class S3Target implements BackupTarget {
   readonly describe: string;
@@ -78,21 +94,66 @@ export class S3Target implements BackupTarget {
     return names.filter((_, i) => complete[i]).sort().reverse();
   }
 
+  /**
+   * The object as a stream that survives a dropped connection: a read cut short (ECONNRESET, a timeout, a 5xx
+   * after the SDK's own retries) is resumed with `Range: bytes=<delivered>-` and `If-Match: <the first ETag>`, so
+   * a restore of a large backup over a real network does not start over or splice two versions of an object.
+   * A store that answers a ranged read with the whole object is skipped ahead, not trusted; after
+   * READ_ATTEMPTS failures in a row the stream fails naming the target, GetObject and the error's code.
+   */
   read(backupName: string, file: string): Readable {
-    const out = new PassThrough();
-    const key = this.keyOf(safe(backupName), safe(file));
-    this.call('GetObject', () => this.client.send(new GetObjectCommand({ Bucket: this.settings.bucket, Key: key }))).then((got) => {
-      const body = got.Body as Readable;
-      body.once('error', (error) => out.destroy(this.failure('GetObject', error)));
-      body.pipe(out);
-    }, (error: Error) => out.destroy(error));
-    return out;
+    return Readable.from(this.chunks(this.keyOf(safe(backupName), safe(file))), { objectMode: false, highWaterMark: 64 * 1024 });
+  }
+
+  private async *chunks(key: string): AsyncGenerator<Buffer> {
+    let delivered = 0;
+    let etag: string | undefined;
+    let size: number | undefined;
+    for (let failures = 0; ;) {
+      let body: Readable | undefined;
+      const from = delivered;
+      try {
+        const resuming = delivered > 0;
+        const got = await this.client.send(new GetObjectCommand({
+          Bucket: this.settings.bucket, Key: key, ...(resuming ? { Range: `bytes=${delivered}-`, ...(etag ? { IfMatch: etag } : {}) } : {}),
+        }));
+        body = got.Body as Readable;
+        if (!resuming) {
+          etag = got.ETag;
+          size = got.ContentLength;
+        }
+        // A 200 to a ranged read is the whole object again: skip what was delivered.
+        let skip = resuming && !/^bytes \d+-/.test(got.ContentRange ?? '') ? delivered : 0;
+        if (resuming && skip === 0 && !(got.ContentRange ?? '').startsWith(`bytes ${delivered}-`)) {
+          throw new Error(`S3 target "${this.name}" (${this.describe}): GetObject failed: the store answered a read from byte ${delivered} with ${got.ContentRange}`);
+        }
+        for await (const chunk of body as AsyncIterable<Buffer>) {
+          let piece = chunk;
+          if (skip > 0) {
+            const cut = Math.min(skip, piece.length);
+            skip -= cut;
+            piece = piece.subarray(cut);
+            if (piece.length === 0) continue;
+          }
+          delivered += piece.length;
+          yield piece;
+        }
+        return;
+      } catch (error) {
+        body?.destroy();
+        if (size !== undefined && delivered >= size && retryableRead(error)) return;
+        // A read that got far before it dropped starts the count again; drops that make little headway do not.
+        if (delivered - from >= PROGRESS) failures = 0;
+        if (!retryableRead(error) || ++failures >= READ_ATTEMPTS) throw this.failure('GetObject', error);
+        await sleep(Math.min(2000, 100 * 2 ** failures) * (0.5 + Math.random() / 2));
+      }
+    }
   }
 
   async readText(backupName: string, file: string): Promise<string> {
-    const key = this.keyOf(safe(backupName), safe(file));
-    const got = await this.call('GetObject', () => this.client.send(new GetObjectCommand({ Bucket: this.settings.bucket, Key: key })));
-    return got.Body!.transformToString('utf8');
+    const parts: Buffer[] = [];
+    for await (const chunk of this.chunks(this.keyOf(safe(backupName), safe(file)))) parts.push(chunk);
+    return Buffer.concat(parts).toString('utf8');
   }
 
   async files(backupName: string): Promise<Map<string, number>> {

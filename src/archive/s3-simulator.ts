@@ -26,6 +26,8 @@ export interface S3Simulator {
   count(operation?: string): number;
   /** The next `n` requests get `status` (500 InternalError or 503 SlowDown). */
   failNext(n: number, status?: 500 | 503): void;
+  /** The next `n` GetObject answers send their headers and `afterBytes` of the body, then drop the connection. */
+  dropNext(n: number, afterBytes: number): void;
   close(): Promise<void>;
 }
 
@@ -45,6 +47,7 @@ export async function startS3Simulator(options: { buckets?: string[]; accessKeyI
   const uploads = new Map<string, Upload>();
   const counts = new Map<string, number>();
   const failing = { left: 0, status: 503 as 500 | 503 };
+  const dropping = { left: 0, afterBytes: 0 };
   const server = createServer((req, res) => {
     void handle(req, res).catch(() => send(res, req, { status: 500 }));
   });
@@ -65,7 +68,14 @@ export async function startS3Simulator(options: { buckets?: string[]; accessKeyI
       await checkSignature(req, url, body, credentials);
       const bucket = buckets.get(decodeURIComponent(bucketName));
       if (!bucket) throw new S3Error(404, 'NoSuchBucket', 'The specified bucket does not exist');
-      send(res, req, route(operation, { bucketName, bucket, key, query: url.searchParams, body, req }));
+      const reply = route(operation, { bucketName, bucket, key, query: url.searchParams, body, req });
+      if (operation === 'GetObject' && dropping.left > 0 && Buffer.isBuffer(reply.body)) {
+        dropping.left -= 1;
+        res.writeHead(reply.status, { 'x-amz-request-id': randomBytes(8).toString('hex'), ...reply.headers });
+        res.write(reply.body.subarray(0, dropping.afterBytes), () => res.socket?.destroy());
+        return;
+      }
+      send(res, req, reply);
     } catch (error) {
       if (!(error instanceof S3Error)) throw error;
       send(res, req, { status: error.status, body: xml('Error', `<Code>${error.code}</Code><Message>${escape(error.message)}</Message><Resource>${escape(url.pathname)}</Resource><RequestId>${randomBytes(8).toString('hex')}</RequestId>`) });
@@ -87,6 +97,15 @@ export async function startS3Simulator(options: { buckets?: string[]; accessKeyI
       case 'ListObjectsV2': return listObjects(r.bucketName, r.bucket, r.query);
       case 'GetObject': case 'HeadObject': {
         const o = found();
+        const ifMatch = r.req.headers['if-match'];
+        if (ifMatch !== undefined && ifMatch !== '*' && !ifMatch.split(',').map((t) => t.trim()).includes(o.etag)) {
+          throw new S3Error(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
+        }
+        const range = operation === 'GetObject' ? byteRange(r.req.headers.range, o.body.length) : undefined;
+        if (range) {
+          const part = o.body.subarray(range.start, range.end + 1);
+          return { status: 206, headers: { ...objectHeaders(o), 'Content-Length': String(part.length), 'Content-Range': `bytes ${range.start}-${range.end}/${o.body.length}` }, body: part };
+        }
         return { status: 200, headers: objectHeaders(o), body: operation === 'GetObject' ? o.body : undefined };
       }
       case 'PutObject': {
@@ -157,6 +176,10 @@ export async function startS3Simulator(options: { buckets?: string[]; accessKeyI
       object.body[at] = object.body[at]! ^ 0xff;
     },
     count: (operation) => (operation ? counts.get(operation) ?? 0 : [...counts.values()].reduce((a, b) => a + b, 0)),
+    dropNext: (n, afterBytes) => {
+      dropping.left = n;
+      dropping.afterBytes = afterBytes;
+    },
     failNext: (n, status = 503) => {
       failing.left = n;
       failing.status = status;
@@ -244,12 +267,21 @@ function listObjects(name: string, bucket: Map<string, StoredObject>, query: URL
   };
 }
 
+/** `Range: bytes=<first>-[<last>]` (one range, as S3 serves); past the end → 416 InvalidRange; anything else is ignored, as S3 does. */
+function byteRange(header: string | undefined, size: number): { start: number; end: number } | undefined {
+  const m = /^bytes=(\d+)-(\d*)$/.exec(header ?? '');
+  if (!m) return undefined;
+  const start = Number(m[1]);
+  if (start >= size) throw new S3Error(416, 'InvalidRange', 'The requested range is not satisfiable');
+  return { start, end: Math.min(size - 1, m[2] ? Number(m[2]) : size - 1) };
+}
+
 function stored(body: Buffer): StoredObject {
   return { body, etag: `"${createHash('md5').update(body).digest('hex')}"`, modified: new Date() };
 }
 
 function objectHeaders(o: StoredObject): Record<string, string> {
-  return { ETag: o.etag, 'Last-Modified': o.modified.toUTCString(), 'Content-Type': 'application/octet-stream', 'Content-Length': String(o.body.length) };
+  return { 'Accept-Ranges': 'bytes', ETag: o.etag, 'Last-Modified': o.modified.toUTCString(), 'Content-Type': 'application/octet-stream', 'Content-Length': String(o.body.length) };
 }
 
 function send(res: ServerResponse, req: IncomingMessage, reply: Reply): void {

@@ -118,6 +118,8 @@ describe('backups to a directory and an S3 bucket', () => {
     await file.close();
 
     const targets = await checkBackupTargets(settingsFor(dirThenS3()), db.pool, logger);
+    // Two reads from the bucket lose their connection part-way: each resumes where it stopped.
+    sim.dropNext(2, 100);
     const drill = await restoreDrill({ pool: db.pool, targets, adminUrl: adminUrl(process.env[SERVER_ENV]!), logger });
     expect(drill.mismatches).toEqual([]);
     expect(drill).toMatchObject({ ok: true, backup: result.name, target: 'off-site', kept: false });
@@ -173,6 +175,26 @@ describe('the S3 target', () => {
     await pipeline(target.read('20300101T000000Z-big', 'big.bin'), sink);
     expect(sink.bytes).toBe(big.length);
     expect((await target.list())[0]).toBe('20300101T000000Z-big');
+  });
+
+  it('a read that loses its connection resumes from the byte it reached, with the object\'s ETag; too many in a row fail naming the target', async () => {
+    const target = s3Target();
+    const big = randomBytes(3 * 1024 * 1024 + 17);
+    const writer = await target.begin('20300102T000000Z-drop');
+    await writeFile(writer.file('big.bin'), big);
+    await writer.commit();
+    const whole = new DigestSink();
+    await pipeline(target.read('20300102T000000Z-drop', 'big.bin'), whole);
+
+    const reads = sim.count('GetObject');
+    sim.dropNext(2, 1024 * 1024 + 5);
+    const resumed = new DigestSink();
+    await pipeline(target.read('20300102T000000Z-drop', 'big.bin'), resumed);
+    expect([resumed.bytes, resumed.hex()]).toEqual([big.length, whole.hex()]);
+    expect(sim.count('GetObject') - reads).toBe(3);
+
+    sim.dropNext(5, 10);
+    await expect(pipeline(target.read('20300102T000000Z-drop', 'big.bin'), new DigestSink())).rejects.toThrow(/^S3 target "off-site" \(s3:\/\/backups\/jb\/school-1 .*\): GetObject failed: (ECONNRESET|aborted|ERR_STREAM_PREMATURE_CLOSE)$/);
   });
 
   it('an unfinished backup is never listed, and an aborted one leaves nothing behind', async () => {
