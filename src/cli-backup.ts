@@ -27,14 +27,12 @@ export function registerBackupCommands(program: Command, withDatabase: WithDatab
     .description('the recorded backup runs and what each target holds')
     .option('--limit <n>', 'runs to show', '20')
     .action((o: { limit: string }) =>
-      withDatabase(async (db, config, logger) => {
-        const [{ checkBackupTargets }, { backupSettingsOf }] = await Promise.all([import('./archive/backup-jurisdiction.js'), import('./archive/backup-config.js')]);
-        const { rows } = await db.pool.query(
-          `SELECT id::text, reason, name, method, status, queued_at, started_at, finished_at, targets, manifest_sha256, error
-             FROM backup_run ORDER BY queued_at DESC LIMIT $1`, [Math.max(1, Math.min(1000, Number(o.limit) || 20))]);
-        const targets = await checkBackupTargets(backupSettingsOf(config), db.pool, logger);
-        const held = await Promise.all(targets.map(async (t) => ({ target: t.name, region: t.region, location: t.describe, backups: await t.list().catch((e: Error) => [`(cannot list: ${e.message})`]) })));
-        process.stdout.write(`${JSON.stringify({ runs: rows, targets: held }, null, 2)}\n`);
+      withDatabase(async (db, config) => {
+        const [{ checkBackupTargets }, { backupSettingsOf }, { readBackupStatus }] = await Promise.all([
+          import('./archive/backup-jurisdiction.js'), import('./archive/backup-config.js'), import('./archive/backup-status.js')]);
+        const targets = await checkBackupTargets(backupSettingsOf(config), db.pool);
+        const status = await readBackupStatus(db.pool, targets, { limit: Number(o.limit) || 20, nightly: config.BACKUP_NIGHTLY_AT !== 'off', now: systemClock.now() });
+        process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
       }),
     );
   backup
@@ -62,10 +60,13 @@ export function registerBackupCommands(program: Command, withDatabase: WithDatab
     .option('--keep', 'keep the restored database')
     .action((o: { target?: string; keep?: boolean }) =>
       withDatabase(async (db, config, logger) => {
-        const [{ checkBackupTargets }, { backupSettingsOf }, { restoreDrill, formatDrillReport }] = await Promise.all([
-          import('./archive/backup-jurisdiction.js'), import('./archive/backup-config.js'), import('./archive/backup-drill.js')]);
-        const targets = await checkBackupTargets(backupSettingsOf(config), db.pool, logger);
-        const report = await restoreDrill({ pool: db.pool, targets, adminUrl: config.BACKUP_ADMIN_URL ?? db.adminUrl, logger, pgRestorePath: config.PG_RESTORE_PATH }, { target: o.target, keep: o.keep });
+        const [{ backupSettingsOf }, { newDrill, runRecordedDrill, formatDrillReport }] = await Promise.all([import('./archive/backup-config.js'), import('./archive/backup-drill.js')]);
+        // On record like the drills the dashboard and the API queue (backup_drill).
+        const id = await newDrill(db.pool, systemClock, 'cli', o.target);
+        const { report, error } = await runRecordedDrill({
+          pool: db.pool, clock: systemClock, logger, settings: backupSettingsOf(config), adminUrl: config.BACKUP_ADMIN_URL ?? db.adminUrl, pgRestorePath: config.PG_RESTORE_PATH,
+        }, id, { keep: o.keep });
+        if (!report) throw new Error(error ?? 'the restore drill did not run');
         process.stdout.write(formatDrillReport(report));
         return report.ok ? 0 : 1;
       }),

@@ -53,11 +53,13 @@ export async function startService(config: Config, logger: Logger, clock: Clock 
   let webhooks: WebhookEngine | undefined;
   let demo: DemoRunner | undefined;
   let server: Server | undefined;
+  let backupJobs: NightlyBackups | undefined;
   try {
     // Backup targets outside a school's jurisdiction refuse the start (reliability.md 16).
     await checkBackupTargets(backupSettingsOf(config), db.pool, logger);
     const backups = backupDepsOf(config, db, clock, logger);
-    const nightly = nightlyOptionsOf(config);
+    // The backup queue: the nightly backup (unless BACKUP_NIGHTLY_AT=off) and the backups and drills asked for by hand.
+    const jobs = (backupJobs = await NightlyBackups.start(backups, nightlyOptionsOf(config), { adminUrl: config.BACKUP_ADMIN_URL ?? db.adminUrl, pgRestorePath: config.PG_RESTORE_PATH }));
     // Jobs are taken only once the demo's simulators are back (on a restart they listen on new ports,
     // and a run started before would read from the old ones).
     const box = await loadSecretBox(config.CONNECTION_SECRETS_KEY, config.DATA_DIR, { external: config.DATABASE_URL !== undefined });
@@ -73,7 +75,7 @@ export async function startService(config: Config, logger: Logger, clock: Clock 
         const filed = await fileDueReports({ pool: db.pool, clock, logger }, schoolId);
         if (filed > 0) logger.info({ schoolId, filed }, 'scheduled reports filed in the archive');
       },
-    }), nightly ? bothOf(bothOf(engine, hooks), await NightlyBackups.start(backups, nightly)) : bothOf(engine, hooks));
+    }), bothOf(bothOf(engine, hooks), jobs));
     sync = await startSync(config, { pool: db.pool, clock, logger, adapters }, config.ROLES, {
       deferStart: true, consumers: [checksConsumer(clock), engine.consumer, hooks.consumer], afterRun: checksAfterRun(db.pool, clock), clocked,
     });
@@ -89,6 +91,7 @@ export async function startService(config: Config, logger: Logger, clock: Clock 
         notify: { box, enqueue: engine.enqueue, targets: sync.targets, demoOutbox: () => demo!.outbox() },
         webhooks: { box, enqueue: hooks.enqueue, targets: hooks.targets, rotationGraceSeconds: config.WEBHOOK_ROTATION_GRACE_SECONDS },
         archive: closeDepsOf(db, config, clock, box, logger, () => url),
+        backups: { jobs, targets: () => checkBackupTargets(backupSettingsOf(config), db.pool) },
       });
       server = await listen(app, config.HOST, config.PORT);
       const address = server.address();
@@ -99,11 +102,11 @@ export async function startService(config: Config, logger: Logger, clock: Clock 
     const begin = sync.begin.bind(sync);
     void (demo.loaded() ?? Promise.resolve()).then(begin).catch((error: unknown) => logger.error({ error: describeError(error) }, 'the sync worker did not start'));
     logger.info({ roles: config.ROLES, pid: process.pid }, 'journal bridge started');
-    const running = { sync, notify, webhooks, demo, server };
+    const running = { sync, notify, webhooks, demo, server, backupJobs };
     return { url, db, sync, notify: engine, webhooks: hooks, demo, backups, close: () => closeService(db, running) };
   } catch (error) {
     // Whatever started is stopped again, the embedded Postgres last.
-    await closeService(db, { sync, notify, webhooks, demo, server }).catch(() => undefined);
+    await closeService(db, { sync, notify, webhooks, demo, server, backupJobs }).catch(() => undefined);
     throw error;
   }
 }
@@ -114,13 +117,14 @@ export async function startService(config: Config, logger: Logger, clock: Clock 
  * their leases back), the demo's simulators stop (the draining syncs read from them until then), open
  * API connections close, then the pools, then the embedded Postgres.
  */
-async function closeService(db: Database, parts: { sync?: SyncService; notify?: NotifyEngine; webhooks?: WebhookEngine; demo?: DemoRunner; server?: Server }): Promise<void> {
+async function closeService(db: Database, parts: { sync?: SyncService; notify?: NotifyEngine; webhooks?: WebhookEngine; demo?: DemoRunner; server?: Server; backupJobs?: NightlyBackups }): Promise<void> {
   const closed = parts.server ? new Promise<void>((resolve) => parts.server!.close(() => resolve())) : Promise.resolve();
   parts.server?.closeIdleConnections();
   await parts.sync?.stop();
   // The sync engine stopped the notify engine's clocked work with its own; a process that never began still has its queue.
   await parts.notify?.stop();
   await parts.webhooks?.stop();
+  await parts.backupJobs?.stop();
   await parts.demo?.stop();
   parts.server?.closeAllConnections();
   await closed;

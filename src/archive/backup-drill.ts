@@ -1,6 +1,8 @@
-import type { Pool } from '../db/pool.js';
+import type { Pool, PoolClient } from '../db/pool.js';
+import type { Clock } from '../lib/clock.js';
 import { describeError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import { checkBackupTargets, type BackupTargetSettings } from './backup-jurisdiction.js';
 import { verifyChains } from '../journal/verify.js';
 import type { Manifest } from './backup-manifest.js';
 import { restoreBackup, schemaSignature } from './backup-restore.js';
@@ -58,6 +60,51 @@ export async function restoreDrill(deps: DrillDeps, options: { target?: string; 
   }
   report.mismatches.push('no backup on the targets verifies');
   return report;
+}
+
+/** Where a drill restores to: a role that may create databases (BACKUP_ADMIN_URL, else the database's own admin URL). */
+export interface DrillSettings {
+  adminUrl?: string;
+  pgRestorePath?: string;
+}
+
+export interface RecordedDrillDeps extends DrillSettings {
+  pool: Pool;
+  clock: Clock;
+  logger: Logger;
+  settings: BackupTargetSettings;
+}
+
+/**
+ * Runs the drill of a `backup_drill` row (queued by the API, the dashboard or the CLI) and records its
+ * outcome there: passed or failed, the backup and target restored, the whole report. A drill that cannot
+ * begin (a target outside the jurisdiction, no admin URL) is recorded as failed with why.
+ */
+export async function runRecordedDrill(deps: RecordedDrillDeps, drillId: string, options: { keep?: boolean } = {}): Promise<{ report?: DrillReport; error?: string }> {
+  const { rows } = await deps.pool.query<{ only_target: string | null }>(
+    `UPDATE backup_drill SET status = 'running', started_at = $2 WHERE id = $1 RETURNING only_target`, [drillId, deps.clock.now()]);
+  if (!rows[0]) return { error: `no restore drill ${drillId}` };
+  try {
+    if (!deps.adminUrl) throw new Error('the restore drill needs a role that may create databases: set BACKUP_ADMIN_URL');
+    const targets = await checkBackupTargets(deps.settings, deps.pool, deps.logger);
+    const report = await restoreDrill({ pool: deps.pool, targets, adminUrl: deps.adminUrl, logger: deps.logger, pgRestorePath: deps.pgRestorePath }, { target: rows[0].only_target ?? undefined, keep: options.keep });
+    await deps.pool.query(
+      `UPDATE backup_drill SET status = $2, finished_at = $3, backup = $4, target = $5, report = $6, error = $7 WHERE id = $1`,
+      [drillId, report.ok ? 'passed' : 'failed', deps.clock.now(), report.backup ?? null, report.target ?? null, JSON.stringify(report), report.ok ? null : report.mismatches.join('; ').slice(0, 2000)]);
+    deps.logger[report.ok ? 'info' : 'error']({ drillId, backup: report.backup, target: report.target, ok: report.ok, mismatches: report.mismatches.length }, 'restore drill finished');
+    return { report };
+  } catch (error) {
+    const why = describeError(error);
+    await deps.pool.query(`UPDATE backup_drill SET status = 'failed', finished_at = $2, error = $3 WHERE id = $1`, [drillId, deps.clock.now(), why]);
+    deps.logger.error({ drillId, error: why }, 'restore drill could not run');
+    return { error: why };
+  }
+}
+
+/** A drill row for a drill run here and now (the CLI's), so every drill is on record wherever it ran. */
+export async function newDrill(pool: Pool | PoolClient, clock: Clock, actor: string, target?: string): Promise<string> {
+  const { rows } = await pool.query<{ id: string }>(`INSERT INTO backup_drill (status, actor, only_target, queued_at) VALUES ('queued', $1, $2, $3) RETURNING id::text`, [actor, target ?? null, clock.now()]);
+  return rows[0]!.id;
 }
 
 /** Every copy on the targets, newest backup first, in the targets' order within one backup. */

@@ -27,6 +27,7 @@ import { authenticate } from './auth.js';
 import { authRouter } from './routes/auth.js';
 import { archiveRouter, type ArchiveRouterDeps } from './routes/archive.js';
 import { dashboardRouter } from './dashboard/router.js';
+import { backupsRouter, type BackupsRouterDeps } from './routes/backups.js';
 
 export interface AppDeps {
   pool: Pool;
@@ -52,6 +53,8 @@ export interface AppDeps {
   webhooks?: Omit<WebhooksRouterDeps, 'pool' | 'clock'>;
   /** The period close's parts (the secret box that signs seal manifests, the printer, the backup); without them the close and archive routes are absent. */
   archive?: Omit<ArchiveRouterDeps, 'pool' | 'clock'>;
+  /** The backup queue and targets; without them the backup routes and page are absent. */
+  backups?: Omit<BackupsRouterDeps, 'pool' | 'clock'>;
 }
 
 /** The HTTP API (openapi/openapi.yaml): one router per resource, one error envelope; and the dashboard at `/`. */
@@ -90,6 +93,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(pupilsRouter(deps.pool, deps.clock ?? systemClock));
   if (deps.archive) app.use(archiveRouter({ pool: deps.pool, clock: deps.clock ?? systemClock, ...deps.archive }));
   app.use(reportsRouter(deps.pool, deps.clock ?? systemClock));
+  if (deps.backups) app.use(backupsRouter({ pool: deps.pool, clock: deps.clock ?? systemClock, ...deps.backups }));
   // The web interface at / (src/http/dashboard), on the same services.
   app.use(dashboardRouter(deps));
   app.use(notFound);

@@ -1468,10 +1468,194 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/backups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The backups — recent runs and restore drills, what each target holds, whether the newest good backup is overdue
+         * @description A backup holds every school of the database, so the backup operations need `backups:manage` in
+         *     every school: a region-level key with that scope, or an administrator of every school (on a
+         *     one-school deployment, its IT administrator). `stale`: a nightly backup is scheduled and the
+         *     newest good one (succeeded or partial) finished more than 36 hours ago, or there is none.
+         */
+        get: operations["getBackups"];
+        put?: never;
+        /** A backup to every target, now (queued; a worker makes it; follow the Location) */
+        post: operations["requestBackup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/backups/runs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One backup run */
+        get: operations["getBackupRun"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/backups/restore-drills": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A restore drill (queued) — the newest backup that verifies restored into a fresh database and compared with its source */
+        post: operations["requestRestoreDrill"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/backups/restore-drills/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One restore drill with its report (row counts, history chains, skipped copies, mismatches) */
+        get: operations["getRestoreDrill"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        BackupRun: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            reason: "nightly" | "period_close" | "manual";
+            /** @enum {string} */
+            status: "queued" | "running" | "succeeded" | "partial" | "failed";
+            /** @description The backup's name on the targets */
+            name: string | null;
+            /** @enum {string|null} */
+            method: "logical" | "pg_dump" | null;
+            /** @description Who asked for it by hand (user:<id>, api:<key id>, cli) */
+            actor: string | null;
+            /** Format: date-time */
+            queuedAt: string;
+            /** Format: date-time */
+            startedAt: string | null;
+            /** Format: date-time */
+            finishedAt: string | null;
+            targets: {
+                name: string;
+                region: string;
+                location: string;
+                ok: boolean;
+                error?: string;
+            }[];
+            manifestSha256: string | null;
+            error: string | null;
+        };
+        BackupDrill: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            status: "queued" | "running" | "passed" | "failed";
+            actor: string | null;
+            onlyTarget: string | null;
+            /** Format: date-time */
+            queuedAt: string;
+            /** Format: date-time */
+            startedAt: string | null;
+            /** Format: date-time */
+            finishedAt: string | null;
+            /** @description The backup restored */
+            backup: string | null;
+            /** @description The target it came from */
+            target: string | null;
+            error: string | null;
+            /** @description The drill's report (null while it waits or runs, and in lists) */
+            report: null | {
+                ok: boolean;
+                backup?: string;
+                target?: string;
+                skipped: {
+                    target: string;
+                    backup: string;
+                    problems: string[];
+                }[];
+                tables: {
+                    table: string;
+                    expected: number;
+                    restored: number;
+                }[];
+                chains: {
+                    /** Format: uuid */
+                    schoolId: string;
+                    ok: boolean;
+                    events: number;
+                    headSeq?: string;
+                    expectedSeq?: string;
+                    headMatches: boolean;
+                }[];
+                mismatches: string[];
+                database?: string;
+                kept: boolean;
+            };
+        };
+        BackupStatus: {
+            runs: components["schemas"]["BackupRun"][];
+            drills: components["schemas"]["BackupDrill"][];
+            targets: {
+                name: string;
+                region: string;
+                /** @description A path, or a bucket and its endpoint's host (never credentials) */
+                location: string;
+                /** @description Complete backups, newest first (at most 100 names) */
+                backups: string[];
+                count: number;
+                /** @description Why the target could not be listed */
+                error?: string;
+            }[];
+            lastGood: null | {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                status: string;
+                /** Format: date-time */
+                finishedAt: string;
+            };
+            lastDrill: null | {
+                /** Format: uuid */
+                id: string;
+                status: string;
+                /** Format: date-time */
+                finishedAt: string | null;
+            };
+            /** @description Whether a nightly backup is scheduled */
+            nightly: boolean;
+            stale: boolean;
+        };
         /** @description `year` is the start year of the academic year (2025 for 2025/2026). External ids have no surrounding spaces; dates are calendar days that exist; optional fields left out mean "this source does not say" (null is not accepted). */
         PeriodRecord: {
             /**
@@ -6021,6 +6205,145 @@ export interface operations {
                     "application/pdf": string;
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                     "application/json": components["schemas"]["Report"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getBackups: {
+        parameters: {
+            query?: {
+                /** @description Runs to list (drills at most 20) */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The backups */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupStatus"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    requestBackup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued */
+            202: {
+                headers: {
+                    /** @description The run */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupRun"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getBackupRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The run */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupRun"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    requestRestoreDrill: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @description Take the backup from this target only (a name from BACKUP_TARGETS) */
+                    target?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Queued */
+            202: {
+                headers: {
+                    /** @description The drill */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupDrill"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getRestoreDrill: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The drill */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupDrill"];
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -56,6 +56,7 @@ describe('responses as the spec describes them', () => {
       `/v1/classes/${A.classId}/summary-sheet?format=json`, `/v1/classes/${A.classId}/summary-sheet?format=xlsx`,
       ...['progress', 'attendance', 'missing_final_marks', 'journal_fill', 'user_activity'].map((kind) => `/v1/reports/${kind}?school=${A.schoolId}&format=json`),
       `/v1/reports/class_teacher_period?school=${A.schoolId}&class=${A.classId}&format=json`, `/v1/reports/attendance?school=${A.schoolId}&format=pdf`,
+      '/v1/backups',
     ];
     const mismatches: string[] = [];
     let ok = 0;

@@ -59,9 +59,12 @@ describe('backup commands', () => {
     expect(drill.stdout).toContain(`restore drill: PASSED — backup ${result.name} from target a`);
     expect(drill.stdout).toMatch(/chain [0-9a-f-]{36}: \d+ events, intact, head \d+ = backup/);
 
-    const list = JSON.parse((await cli(['backup', 'list'])).stdout) as { runs: Array<{ name: string }>; targets: Array<{ target: string; backups: string[] }> };
+    const list = JSON.parse((await cli(['backup', 'list'])).stdout) as { runs: Array<{ name: string }>; targets: Array<{ name: string; backups: string[] }>; drills: Array<{ status: string; actor: string; backup: string | null }>; lastGood: { name: string } };
     expect(list.runs.map((r) => r.name)).toEqual([result.name]);
-    expect(list.targets).toEqual([expect.objectContaining({ target: 'a', backups: [result.name] }), expect.objectContaining({ target: 'b', backups: [result.name] })]);
+    expect(list.targets).toEqual([expect.objectContaining({ name: 'a', backups: [result.name], count: 1 }), expect.objectContaining({ name: 'b', backups: [result.name], count: 1 })]);
+    expect(list.lastGood).toMatchObject({ name: result.name });
+    // Every drill is on record, the CLI's too: newest first, the passed one and the one from the corrupted copy.
+    expect(list.drills.map((d) => [d.status, d.actor])).toEqual([['passed', 'cli'], ['failed', 'cli']]);
   });
 
   it('refuses a target outside the schools\' region, naming it', async () => {

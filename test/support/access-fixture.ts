@@ -1,4 +1,13 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { Express } from 'express';
+import type { BackupSettings } from '../../src/archive/backup.js';
+import { checkBackupTargets } from '../../src/archive/backup-jurisdiction.js';
+import { NightlyBackups } from '../../src/archive/backup-nightly.js';
+import { parseBackupTargets } from '../../src/archive/backup-targets.js';
+import type { BackupsRouterDeps } from '../../src/http/routes/backups.js';
+import { adminUrl, SERVER_ENV } from './env.js';
 import { createApp } from '../../src/http/app.js';
 import type { Auth } from '../../src/auth/index.js';
 import { createSchoolRepository } from '../../src/db/repositories/schools.js';
@@ -126,7 +135,7 @@ export async function signInCallers(auth: Auth, f: SchoolFixture, tag: string): 
 }
 
 /** The API as the service mounts it, on the test database, with the sync and notification routes. */
-export function accessApp(db: TestDatabase, auth: Auth, clock: Clock, engine: SyncService, box: SecretBox): { app: Express; close(): Promise<void> } {
+export function accessApp(db: TestDatabase, auth: Auth, clock: Clock, engine: SyncService, box: SecretBox, backups: BackupsRouterDeps['jobs'], backupTargets: BackupSettings): { app: Express; close(): Promise<void> } {
   const prisma = createPrisma(db.url, 2);
   const app = createApp({
     auth, rates: { perCallerPerMinute: 1_000_000, perAddressPerMinute: 1_000_000 }, pool: db.pool, schools: createSchoolRepository(prisma), logger: createLogger('silent'), embedded: false, demoStatus: () => ({ status: 'off' }), clock,
@@ -134,12 +143,19 @@ export function accessApp(db: TestDatabase, auth: Auth, clock: Clock, engine: Sy
     // Deliveries are not taken here (no webhook worker): a replay's job only waits in the queue.
     webhooks: { box, targets: new TargetPolicy(['http://127.0.0.1:9']), enqueue: async () => undefined, rotationGraceSeconds: 3600 },
     archive: { box, print: printerOf({ pool: db.pool, clock, publicUrl: () => 'https://journal.school.test' }) },
+    backups: { jobs: backups, targets: () => checkBackupTargets(backupTargets, db.pool) },
   });
   return { app, close: () => prisma.$disconnect() };
 }
 
 /** One test file's whole set-up: a database with a fixture school per seed, an API-only sync engine, the app, one Auth. */
-export interface AccessRig { db: TestDatabase; auth: Auth; app: Express; schools: SchoolFixture[]; close(): Promise<void> }
+export interface AccessRig {
+  db: TestDatabase; auth: Auth; app: Express; schools: SchoolFixture[];
+  /** The backup queue (two directory targets under `backupDir`); nothing works it until a test calls `backupJobs.work()`. */
+  backupJobs: NightlyBackups;
+  backupDir: string;
+  close(): Promise<void>;
+}
 
 export async function startAccessRig(clock: Clock, box: SecretBox, seeds: number[]): Promise<AccessRig> {
   const db = await createTestDatabase({ poolSize: 8 });
@@ -147,10 +163,18 @@ export async function startAccessRig(clock: Clock, box: SecretBox, seeds: number
   for (const seed of seeds) schools.push(await loadSchoolFixture(db, clock, seed, box));
   const engine = await startTestEngine(db, clock, { ROLES: 'api' });
   const auth = createAuth(db.pool, box, clock, { sessionTtlSeconds: 3600 });
-  const { app, close } = accessApp(db, auth, clock, engine, box);
+  const backupDir = await mkdtemp(path.join(os.tmpdir(), 'jb-rig-backups-'));
+  const settings: BackupSettings = {
+    BACKUP_TARGETS: parseBackupTargets(`a@RU=dir:${path.join(backupDir, 'a')},b@RU=dir:${path.join(backupDir, 'b')}`, {}), BACKUP_REQUIRE_TWO: false, DATA_DIR: backupDir, BACKUP_METHOD: 'logical',
+  };
+  const logger = createLogger('silent');
+  const backupJobs = await NightlyBackups.start({ pool: db.pool, url: db.url, clock, logger, settings }, undefined, { adminUrl: adminUrl(process.env[SERVER_ENV]!) });
+  const { app, close } = accessApp(db, auth, clock, engine, box, backupJobs, settings);
   return {
-    db, auth, app, schools,
+    db, auth, app, schools, backupJobs, backupDir,
     close: async () => {
+      await backupJobs.stop();
+      await rm(backupDir, { recursive: true, force: true });
       await engine.stop();
       await close();
       await db.drop();
