@@ -32,6 +32,7 @@ export const NAV: NavGroup[] = [
     { href: '/it/keys', label: 'nav.it.keys', show: staff('access:manage') },
     { href: '/it/users', label: 'nav.it.users', show: staff('access:manage') },
     { href: '/it/settings', label: 'nav.it.settings', show: staff('connections:manage') },
+    { href: '/it/backups', label: 'nav.it.backups', show: staff('backups:manage') },
   ] },
 ];
 
