@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { planRetention, type RunRow } from '../../src/archive/backup-retention.js';
+import { loadConfig } from '../../src/config.js';
 
 /** Retention's decision for one target (the deletion itself: test/integration/backup-retention.test.ts). */
 const good = (reason: RunRow['reason']): RunRow => ({ reason, status: 'succeeded', targets: [{ name: 'a', ok: true }] });
@@ -45,5 +46,14 @@ describe('planRetention', () => {
   it('withholds nothing when nothing is past its count', () => {
     expect(planRetention('a', [day(9), day(8)], new Map(), keep)).toEqual({ keep: [day(9), day(8)], remove: [] });
     expect(planRetention('a', [], new Map(), keep)).toEqual({ keep: [], remove: [] });
+  });
+});
+
+describe('retention settings', () => {
+  it('default to 14 nightly and 5 manual backups and refuse less than one', () => {
+    expect(loadConfig({})).toMatchObject({ BACKUP_KEEP_NIGHTLY: 14, BACKUP_KEEP_MANUAL: 5 });
+    expect(loadConfig({ BACKUP_KEEP_NIGHTLY: '30', BACKUP_KEEP_MANUAL: '1' })).toMatchObject({ BACKUP_KEEP_NIGHTLY: 30, BACKUP_KEEP_MANUAL: 1 });
+    expect(() => loadConfig({ BACKUP_KEEP_NIGHTLY: '0' })).toThrow('BACKUP_KEEP_NIGHTLY');
+    expect(() => loadConfig({ BACKUP_KEEP_MANUAL: '2.5' })).toThrow('BACKUP_KEEP_MANUAL');
   });
 });
