@@ -71,4 +71,19 @@ export function registerBackupCommands(program: Command, withDatabase: WithDatab
         return report.ok ? 0 : 1;
       }),
     );
+  backup
+    .command('prune')
+    .description('delete old backups per BACKUP_KEEP_NIGHTLY / BACKUP_KEEP_MANUAL (period-close and unrecorded backups stay) and print per target what went, as JSON (exit 1 on any error)')
+    .option('--dry-run', 'print what would be deleted, delete nothing')
+    .action((o: { dryRun?: boolean }) =>
+      withDatabase(async (db, config, logger) => {
+        const [{ checkBackupTargets }, { backupSettingsOf }, { pruneBackups }] = await Promise.all([
+          import('./archive/backup-jurisdiction.js'), import('./archive/backup-config.js'), import('./archive/backup-retention.js')]);
+        const settings = backupSettingsOf(config);
+        const targets = await checkBackupTargets(settings, db.pool, logger);
+        const results = await pruneBackups({ pool: db.pool, logger, settings }, targets, { dryRun: o.dryRun });
+        process.stdout.write(`${JSON.stringify({ dryRun: o.dryRun ?? false, targets: results }, null, 2)}\n`);
+        return results.every((r) => r.errors.length === 0) ? 0 : 1;
+      }),
+    );
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { TIME_OF_DAY } from './lib/dates.js';
 import { ConfigError } from './lib/errors.js';
 import { parseTargetEntry } from './lib/net-targets.js';
+import { DEFAULT_KEEP_MANUAL, DEFAULT_KEEP_NIGHTLY } from './archive/backup-retention.js';
 import { parseBackupTargets } from './archive/backup-targets.js';
 
 const postgresUrl = z
@@ -176,6 +177,13 @@ export const ConfigSchema = z.object({
   BACKUP_REQUIRE_TWO: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   /** The nightly backup, local time of this process (HH:MM), or off. */
   BACKUP_NIGHTLY_AT: z.string().regex(new RegExp(`${TIME_OF_DAY.source}|^off$`), 'must be HH:MM or off').default('02:30'),
+  /**
+   * Retention (archive/backup-retention.ts), per target after each backup: the newest this many nightly
+   * backups are kept and older ones deleted. Period-close backups are never deleted (archive evidence).
+   */
+  BACKUP_KEEP_NIGHTLY: intInRange(1, 100_000).default(DEFAULT_KEEP_NIGHTLY),
+  /** The newest this many manual backups (`backup run`) are kept per target. */
+  BACKUP_KEEP_MANUAL: intInRange(1, 100_000).default(DEFAULT_KEEP_MANUAL),
   /** auto: pg_dump -Fc when one at least as new as the server is found, else the built-in logical dump. */
   BACKUP_METHOD: z.enum(['auto', 'logical', 'pg_dump']).default('auto'),
   PG_DUMP_PATH: z.string().min(1).optional(),

@@ -10,6 +10,7 @@ export function backupSettingsOf(config: Config): BackupSettings {
   return {
     BACKUP_TARGETS: config.BACKUP_TARGETS, BACKUP_REQUIRE_TWO: config.BACKUP_REQUIRE_TWO, DATA_DIR: config.DATA_DIR,
     BACKUP_METHOD: config.BACKUP_METHOD, PG_DUMP_PATH: config.PG_DUMP_PATH,
+    BACKUP_KEEP_NIGHTLY: config.BACKUP_KEEP_NIGHTLY, BACKUP_KEEP_MANUAL: config.BACKUP_KEEP_MANUAL,
   };
 }
 

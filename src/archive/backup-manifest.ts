@@ -47,3 +47,10 @@ export function parseManifest(text: string): Manifest {
 export function backupName(at: Date, tail: string): string {
   return `${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${tail}`;
 }
+
+/** backupName's shape as runBackup makes it (3 random bytes in hex): a name not of this shape is none of ours. */
+const BACKUP_NAME = /^\d{8}T\d{6}Z-[0-9a-f]{6}$/;
+
+export function isBackupName(name: string): boolean {
+  return BACKUP_NAME.test(name);
+}

@@ -1,7 +1,7 @@
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException,
+  DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException,
   type ListObjectsV2CommandOutput,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -13,7 +13,8 @@ import { safe, type BackupTarget, type TargetWriter } from './backup-targets.js'
  * objects `<prefix>/<backup name>/<file>`, each streamed up by lib-storage's Upload (multipart past one 5 MiB
  * part, nothing buffered beyond a few parts). A bucket has no rename, so a backup becomes visible by a
  * `<prefix>/<backup name>/.complete` marker written after every file's upload has finished; `list()` shows only
- * backups that carry it, and `abort()` stops the uploads and deletes what was written.
+ * backups that carry it, and `abort()` stops the uploads and deletes what was written. `remove()` deletes the
+ * marker first, so a backup whose removal is cut short is no longer listed as complete.
  *
  * Errors name the target, the operation and S3's error code (SignatureDoesNotMatch, NoSuchBucket…), never
  * the credentials or the server's own message.
@@ -166,6 +167,13 @@ export class S3Target implements BackupTarget {
       }
     });
     return sizes;
+  }
+
+  /** The marker first (the backup stops being listed), then every object under the backup's prefix. */
+  async remove(backupName: string): Promise<void> {
+    const dir = this.keyOf(safe(backupName), '');
+    await this.call('DeleteObject', () => this.client.send(new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: `${dir}${MARKER}` })));
+    await this.deleteUnder(dir);
   }
 
   /** `<prefix>/<backup>/<file>`; with an empty file, the backup's own prefix (ending in '/'); both empty: the root. */

@@ -13,7 +13,8 @@ import { parseS3Settings, type S3Settings } from './backup-s3-spec.js';
  *
  * A backup on a directory target is a directory `<root>/<backup name>/` with its data files and `manifest.json`;
  * it is written under `<name>.partial/` and renamed when complete, so a reader never sees half a backup (a
- * bucket has no rename: a `.complete` marker written last plays that part).
+ * bucket has no rename: a `.complete` marker written last plays that part). Removal is the same in reverse:
+ * renamed to `<name>.deleting/` first, so a removal cut short leaves nothing that is listed as complete.
  */
 export type BackupTargetSpec = DirTargetSpec | S3TargetSpec;
 
@@ -92,6 +93,8 @@ export interface BackupTarget {
   readText(backupName: string, file: string): Promise<string>;
   /** Files of a backup with their sizes (what is there, whatever the manifest says). */
   files(backupName: string): Promise<Map<string, number>>;
+  /** Deletes a backup (retention, backup-retention.ts): it stops being listed before any of its files goes. */
+  remove(backupName: string): Promise<void>;
 }
 
 /** A local directory or mount. */
@@ -121,7 +124,7 @@ export class DirTarget implements BackupTarget {
       if (error.code === 'ENOENT') return [];
       throw error;
     });
-    return entries.filter((e) => e.isDirectory() && !e.name.endsWith('.partial')).map((e) => e.name).sort().reverse();
+    return entries.filter((e) => e.isDirectory() && !e.name.endsWith('.partial') && !e.name.endsWith('.deleting')).map((e) => e.name).sort().reverse();
   }
 
   read(backupName: string, file: string): Readable {
@@ -136,6 +139,19 @@ export class DirTarget implements BackupTarget {
     const dir = path.join(this.root, safe(backupName));
     const names = (await readdir(dir)).filter((n) => !n.startsWith('.'));
     return new Map(await Promise.all(names.map(async (n) => [n, (await stat(path.join(dir, n))).size] as [string, number])));
+  }
+
+  /** Renamed to `<name>.deleting` (one atomic step: no longer listed), then deleted; a leftover of a removal cut short goes first. */
+  async remove(backupName: string): Promise<void> {
+    const dir = path.join(this.root, safe(backupName));
+    const deleting = path.join(this.root, `${backupName}.deleting`);
+    try {
+      await rm(deleting, { recursive: true, force: true });
+      await rename(dir, deleting);
+      await rm(deleting, { recursive: true, force: true });
+    } catch (error) {
+      throw new Error(`backup target "${this.name}" (${this.describe}): removing ${backupName} failed: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
   }
 }
 

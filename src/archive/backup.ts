@@ -6,6 +6,7 @@ import type { Logger } from '../lib/logger.js';
 import { applicationTables, dumpTable, pgDump, sequenceValues, serverMajor, toolMajor, type TableFile } from './backup-dump.js';
 import { checkBackupTargets, type BackupTargetSettings } from './backup-jurisdiction.js';
 import { backupName, manifestBytes, MANIFEST_DIGEST_FILE, MANIFEST_FILE, MANIFEST_FORMAT, sha256Hex, type Manifest } from './backup-manifest.js';
+import { pruneBackups, type RetentionSettings } from './backup-retention.js';
 import type { Sink } from './backup-streams.js';
 import type { BackupTarget, TargetWriter } from './backup-targets.js';
 
@@ -14,11 +15,13 @@ import type { BackupTarget, TargetWriter } from './backup-targets.js';
  * period close (001 Инструкция §4.2; the close calls runBackup at its step 4), nightly
  * (backup-nightly.ts) and by hand (`backup run`). The targets are checked against the schools' regions
  * first; each target gets the same files, written at once; one failing target does not stop the others,
- * and the backup is then `partial`. Each run is recorded in `backup_run`.
+ * and the backup is then `partial`. Each run is recorded in `backup_run`. After a succeeded or partial run the
+ * targets that took it are pruned (backup-retention.ts); what each lost is recorded in its entry of the run's
+ * `targets`, and a pruning failure never fails the backup.
  */
 export type BackupReason = 'nightly' | 'period_close' | 'manual';
 
-export interface BackupSettings extends BackupTargetSettings {
+export interface BackupSettings extends BackupTargetSettings, RetentionSettings {
   /** auto: pg_dump when one at least as new as the server is found, else the built-in logical dump. */
   BACKUP_METHOD: 'auto' | 'logical' | 'pg_dump';
   PG_DUMP_PATH?: string;
@@ -39,6 +42,10 @@ export interface TargetResult {
   location: string;
   ok: boolean;
   error?: string;
+  /** Old backups retention deleted from this target after this run (none when the target did not take it). */
+  pruned?: string[];
+  /** Why pruning this target failed, in part or whole (the backup itself stands). */
+  pruneError?: string;
 }
 
 export interface BackupResult {
@@ -73,11 +80,39 @@ export async function runBackup(deps: BackupDeps, options: { reason: BackupReaso
         result.status === 'succeeded' ? null : result.targets.filter((t) => !t.ok).map((t) => `${t.name}: ${t.error}`).join('; ')]);
     // `target`, not `name`: the logger censors every `name` (people's names).
     deps.logger[result.status === 'succeeded' ? 'info' : 'error']({ runId, backup: name, status: result.status, reason: options.reason, targets: result.targets.map((t) => ({ target: t.name, ok: t.ok, error: t.error })), rows: result.rows, bytes: result.bytes }, 'backup finished');
+    if (result.status !== 'failed') result.targets = await pruneAfter(deps, runId, targets, result.targets);
     return { ...result, runId };
   } catch (error) {
     await deps.pool.query(`UPDATE backup_run SET status = 'failed', finished_at = $2, error = $3 WHERE id = $1`, [runId, deps.clock.now(), describeError(error)]).catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * Retention on the targets that took this backup (not on one that failed: its newest copy is an older run's),
+ * recorded in the run's row: every entry gets `pruned`, and an error (one backup, a target's listing, the
+ * database) is the entry's `pruneError`. Never throws: the backup stands whatever pruning does.
+ */
+async function pruneAfter(deps: BackupDeps, runId: string, targets: BackupTarget[], results: TargetResult[]): Promise<TargetResult[]> {
+  const took = targets.filter((t) => results.some((r) => r.name === t.name && r.ok));
+  let entries: TargetResult[];
+  try {
+    const pruned = await pruneBackups(deps, took);
+    entries = results.map((r) => {
+      const mine = pruned.find((p) => p.target === r.name);
+      return { ...r, pruned: mine?.removed ?? [], ...(mine && mine.errors.length > 0 ? { pruneError: mine.errors.join('; ') } : {}) };
+    });
+  } catch (error) {
+    const message = describeError(error);
+    deps.logger.error({ runId, targets: took.map((t) => t.name), error: message }, 'retention after the backup failed');
+    entries = results.map((r) => ({ ...r, pruned: [], ...(r.ok ? { pruneError: `retention failed: ${message}` } : {}) }));
+  }
+  try {
+    await deps.pool.query('UPDATE backup_run SET targets = $2 WHERE id = $1', [runId, JSON.stringify(entries)]);
+  } catch (error) {
+    deps.logger.error({ runId, error: describeError(error) }, 'could not record what retention removed');
+  }
+  return entries;
 }
 
 async function writeBackup(deps: BackupDeps, targets: BackupTarget[], name: string, reason: BackupReason): Promise<Omit<BackupResult, 'runId'>> {

@@ -24,8 +24,8 @@ export interface S3Simulator {
   corrupt(bucket: string, key: string): void;
   /** Requests received (by operation, or all), refused ones included. */
   count(operation?: string): number;
-  /** The next `n` requests get `status` (500 InternalError or 503 SlowDown). */
-  failNext(n: number, status?: 500 | 503): void;
+  /** The next `n` requests (of `operation` only, when given) get `status` (500 InternalError or 503 SlowDown). */
+  failNext(n: number, status?: 500 | 503, operation?: string): void;
   /** The next `n` GetObject answers send their headers and `afterBytes` of the body, then drop the connection. */
   dropNext(n: number, afterBytes: number): void;
   close(): Promise<void>;
@@ -46,7 +46,7 @@ export async function startS3Simulator(options: { buckets?: string[]; accessKeyI
   const buckets = new Map((options.buckets ?? ['backups']).map((b) => [b, new Map<string, StoredObject>()]));
   const uploads = new Map<string, Upload>();
   const counts = new Map<string, number>();
-  const failing = { left: 0, status: 503 as 500 | 503 };
+  const failing = { left: 0, status: 503 as 500 | 503, operation: undefined as string | undefined };
   const dropping = { left: 0, afterBytes: 0 };
   const server = createServer((req, res) => {
     void handle(req, res).catch(() => send(res, req, { status: 500 }));
@@ -60,7 +60,7 @@ export async function startS3Simulator(options: { buckets?: string[]; accessKeyI
     const operation = operationOf(req.method ?? 'GET', key, url.searchParams);
     counts.set(operation, (counts.get(operation) ?? 0) + 1);
     try {
-      if (failing.left > 0) {
+      if (failing.left > 0 && (failing.operation === undefined || failing.operation === operation)) {
         failing.left -= 1;
         throw failing.status === 503 ? new S3Error(503, 'SlowDown', 'Please reduce your request rate.') : new S3Error(500, 'InternalError', 'We encountered an internal error. Please try again.');
       }
@@ -180,9 +180,10 @@ export async function startS3Simulator(options: { buckets?: string[]; accessKeyI
       dropping.left = n;
       dropping.afterBytes = afterBytes;
     },
-    failNext: (n, status = 503) => {
+    failNext: (n, status = 503, operation) => {
       failing.left = n;
       failing.status = status;
+      failing.operation = operation;
     },
     close: () => new Promise<void>((resolve, reject) => {
       server.closeAllConnections();

@@ -9,7 +9,7 @@ import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { runCli, tempDataDir, type CliOutcome } from '../support/processes.js';
 
 /**
- * `backup run | verify | restore-drill | list` as a cron job runs them: real processes against a real
+ * `backup run | verify | restore-drill | list | prune` as a cron job runs them: real processes against a real
  * database, their exit codes and what they print (the engine itself: backup.test.ts).
  */
 let db: TestDatabase;
@@ -65,6 +65,22 @@ describe('backup commands', () => {
     expect(list.lastGood).toMatchObject({ name: result.name });
     // Every drill is on record, the CLI's too: newest first, the passed one and the one from the corrupted copy.
     expect(list.drills.map((d) => [d.status, d.actor])).toEqual([['passed', 'cli'], ['failed', 'cli']]);
+  });
+
+  it('prune --dry-run prints what would go past BACKUP_KEEP_MANUAL and deletes nothing; prune deletes it', async () => {
+    const [first] = (await readdir(path.join(dataDir, 'a'))).sort();
+    const second = (JSON.parse((await cli(['backup', 'run'])).stdout) as { name: string; targets: Array<{ pruned: string[] }> });
+    expect(second.targets.map((t) => t.pruned)).toEqual([[], []]);
+    const plan = await cli(['backup', 'prune', '--dry-run'], { BACKUP_KEEP_MANUAL: '1' });
+    expect(plan.code).toBe(0);
+    const planned = { targets: ['a', 'b'].map((target) => ({ target, kept: [second.name], removed: [first], errors: [] })) };
+    expect(JSON.parse(plan.stdout)).toEqual({ dryRun: true, ...planned });
+    expect(await readdir(path.join(dataDir, 'a'))).toContain(first);
+    const pruned = await cli(['backup', 'prune'], { BACKUP_KEEP_MANUAL: '1' });
+    expect(pruned.code).toBe(0);
+    expect(JSON.parse(pruned.stdout)).toEqual({ dryRun: false, ...planned });
+    expect(await readdir(path.join(dataDir, 'a'))).toEqual([second.name]);
+    expect(await readdir(path.join(dataDir, 'b'))).toEqual([second.name]);
   });
 
   it('refuses a target outside the schools\' region, naming it', async () => {
