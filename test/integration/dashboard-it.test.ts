@@ -289,6 +289,32 @@ describe('the IT administrator’s pages', () => {
     expect(tab.errors).toEqual([]);
   });
 
+  it('makes a backup and runs a restore drill from the browser, as GET /v1/backups and the drill\'s own URL then show them', async () => {
+    await d.rig.backupJobs.work();
+    await page.goto(`${d.baseUrl}/it/backups`);
+    expect(await page.locator('tr[data-target]').count()).toBe(2);
+    await Promise.all([page.waitForURL(/notice=it\.backups\.queued/), page.locator('[data-backup-now]').click()]);
+    // The section polls while the run waits or runs, and stops when it has ended.
+    await page.locator('#backups-live[data-backups-busy="false"] [data-last-good]:not([data-last-good=""])').waitFor({ timeout: 240_000 });
+    const status = await api<{ lastGood: { name: string }; targets: Array<{ name: string; count: number }> }>(d.baseUrl, d.tokens.admin, '/v1/backups');
+    expect(await page.locator('[data-last-good]').getAttribute('data-last-good')).toBe(status.body.lastGood.name);
+    for (const target of status.body.targets) expect(digits(await page.locator(`tr[data-target="${target.name}"] [data-count]`).textContent())).toBe(String(target.count));
+    expect(status.body.targets.map((x) => x.count)).toEqual([1, 1]);
+
+    await page.locator('form[action="/it/backups/drill"] select[name=target]').selectOption('b');
+    await Promise.all([page.waitForURL(/\/it\/backups\/drills\/[0-9a-f-]{36}\?notice=it\.backups\.drillQueued/), page.locator('[data-drill-now]').click()]);
+    await page.locator('#drill-live:not([data-drill-status="queued"]):not([data-drill-status="running"])').waitFor({ timeout: 240_000 });
+    expect(await page.locator('#drill-live').getAttribute('data-drill-status')).toBe('passed');
+    const id = new URL(page.url()).pathname.split('/').pop()!;
+    const drill = await api<{ status: string; target: string; report: { tables: Array<{ table: string; restored: number }> } }>(d.baseUrl, d.tokens.admin, `/v1/backups/restore-drills/${id}`);
+    expect(drill.body).toMatchObject({ status: 'passed', target: 'b' });
+    const marks = drill.body.report.tables.find((x) => x.table === 'mark')!;
+    expect(digits(await page.locator('tr[data-table="mark"] [data-restored]').textContent())).toBe(String(marks.restored));
+    expect(await page.locator('[data-chain="ok"]').count()).toBe(1);
+    await screenshot(page, 'it-backup-drill');
+    expect(tab.errors).toEqual([]);
+  });
+
   it('answers 404 for an unknown connection or run, and refuses a teacher, as the API does', async () => {
     const unknown = '00000000-0000-4000-8000-000000000000';
     for (const path of [`/it/connections/${unknown}`, `/it/connections/${unknown}/edit`, `/it/runs/${unknown}`]) {
