@@ -19,7 +19,7 @@ export interface BackupRunView {
   queuedAt: string;
   startedAt: string | null;
   finishedAt: string | null;
-  targets: Array<{ name: string; region: string; location: string; ok: boolean; error?: string }>;
+  targets: Array<{ name: string; region: string; location: string; ok: boolean; error?: string; pruned?: string[]; pruneError?: string }>;
   manifestSha256: string | null;
   error: string | null;
 }

@@ -1572,6 +1572,9 @@ export interface components {
                 location: string;
                 ok: boolean;
                 error?: string;
+                /** @description Older backups retention deleted from this target after this one */
+                pruned?: string[];
+                pruneError?: string;
             }[];
             manifestSha256: string | null;
             error: string | null;
