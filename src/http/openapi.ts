@@ -1547,118 +1547,6 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        BackupRun: {
-            /** Format: uuid */
-            id: string;
-            /** @enum {string} */
-            reason: "nightly" | "period_close" | "manual";
-            /** @enum {string} */
-            status: "queued" | "running" | "succeeded" | "partial" | "failed";
-            /** @description The backup's name on the targets */
-            name: string | null;
-            /** @enum {string|null} */
-            method: "logical" | "pg_dump" | null;
-            /** @description Who asked for it by hand (user:<id>, api:<key id>, cli) */
-            actor: string | null;
-            /** Format: date-time */
-            queuedAt: string;
-            /** Format: date-time */
-            startedAt: string | null;
-            /** Format: date-time */
-            finishedAt: string | null;
-            targets: {
-                name: string;
-                region: string;
-                location: string;
-                ok: boolean;
-                error?: string;
-                /** @description Older backups retention deleted from this target after this one */
-                pruned?: string[];
-                pruneError?: string;
-            }[];
-            manifestSha256: string | null;
-            error: string | null;
-        };
-        BackupDrill: {
-            /** Format: uuid */
-            id: string;
-            /** @enum {string} */
-            status: "queued" | "running" | "passed" | "failed";
-            actor: string | null;
-            onlyTarget: string | null;
-            /** Format: date-time */
-            queuedAt: string;
-            /** Format: date-time */
-            startedAt: string | null;
-            /** Format: date-time */
-            finishedAt: string | null;
-            /** @description The backup restored */
-            backup: string | null;
-            /** @description The target it came from */
-            target: string | null;
-            error: string | null;
-            /** @description The drill's report (null while it waits or runs, and in lists) */
-            report: null | {
-                ok: boolean;
-                backup?: string;
-                target?: string;
-                skipped: {
-                    target: string;
-                    backup: string;
-                    problems: string[];
-                }[];
-                tables: {
-                    table: string;
-                    expected: number;
-                    restored: number;
-                }[];
-                chains: {
-                    /** Format: uuid */
-                    schoolId: string;
-                    ok: boolean;
-                    events: number;
-                    headSeq?: string;
-                    expectedSeq?: string;
-                    headMatches: boolean;
-                }[];
-                mismatches: string[];
-                database?: string;
-                kept: boolean;
-            };
-        };
-        BackupStatus: {
-            runs: components["schemas"]["BackupRun"][];
-            drills: components["schemas"]["BackupDrill"][];
-            targets: {
-                name: string;
-                region: string;
-                /** @description A path, or a bucket and its endpoint's host (never credentials) */
-                location: string;
-                /** @description Complete backups, newest first (at most 100 names) */
-                backups: string[];
-                count: number;
-                /** @description Why the target could not be listed */
-                error?: string;
-            }[];
-            lastGood: null | {
-                /** Format: uuid */
-                id: string;
-                name: string;
-                status: string;
-                /** Format: date-time */
-                finishedAt: string;
-            };
-            lastDrill: null | {
-                /** Format: uuid */
-                id: string;
-                status: string;
-                /** Format: date-time */
-                finishedAt: string | null;
-            };
-            /** @description Whether a nightly backup is scheduled */
-            nightly: boolean;
-            stale: boolean;
-        };
         /** @description `year` is the start year of the academic year (2025 for 2025/2026). External ids have no surrounding spaces; dates are calendar days that exist; optional fields left out mean "this source does not say" (null is not accepted). */
         PeriodRecord: {
             /**
@@ -1892,6 +1780,118 @@ export interface components {
             /** @enum {string} */
             entityType: "period" | "class" | "subject" | "person" | "enrollment" | "guardianship" | "staff_role" | "teaching_assignment" | "lesson" | "homework" | "mark" | "attendance" | "period_mark";
             externalId: string;
+        };
+        BackupRun: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            reason: "nightly" | "period_close" | "manual";
+            /** @enum {string} */
+            status: "queued" | "running" | "succeeded" | "partial" | "failed";
+            /** @description The backup's name on the targets */
+            name: string | null;
+            /** @enum {string|null} */
+            method: "logical" | "pg_dump" | null;
+            /** @description Who asked for it by hand (user:<id>, api:<key id>, cli) */
+            actor: string | null;
+            /** Format: date-time */
+            queuedAt: string;
+            /** Format: date-time */
+            startedAt: string | null;
+            /** Format: date-time */
+            finishedAt: string | null;
+            targets: {
+                name: string;
+                region: string;
+                location: string;
+                ok: boolean;
+                error?: string;
+                /** @description Older backups retention deleted from this target after this one */
+                pruned?: string[];
+                pruneError?: string;
+            }[];
+            manifestSha256: string | null;
+            error: string | null;
+        };
+        BackupDrill: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            status: "queued" | "running" | "passed" | "failed";
+            actor: string | null;
+            onlyTarget: string | null;
+            /** Format: date-time */
+            queuedAt: string;
+            /** Format: date-time */
+            startedAt: string | null;
+            /** Format: date-time */
+            finishedAt: string | null;
+            /** @description The backup restored */
+            backup: string | null;
+            /** @description The target it came from */
+            target: string | null;
+            error: string | null;
+            /** @description The drill's report (null while it waits or runs, and in lists) */
+            report: null | {
+                ok: boolean;
+                backup?: string;
+                target?: string;
+                skipped: {
+                    target: string;
+                    backup: string;
+                    problems: string[];
+                }[];
+                tables: {
+                    table: string;
+                    expected: number;
+                    restored: number;
+                }[];
+                chains: {
+                    /** Format: uuid */
+                    schoolId: string;
+                    ok: boolean;
+                    events: number;
+                    headSeq?: string;
+                    expectedSeq?: string;
+                    headMatches: boolean;
+                }[];
+                mismatches: string[];
+                database?: string;
+                kept: boolean;
+            };
+        };
+        BackupStatus: {
+            runs: components["schemas"]["BackupRun"][];
+            drills: components["schemas"]["BackupDrill"][];
+            targets: {
+                name: string;
+                region: string;
+                /** @description A path, or a bucket and its endpoint's host (never credentials) */
+                location: string;
+                /** @description Complete backups, newest first (at most 100 names) */
+                backups: string[];
+                count: number;
+                /** @description Why the target could not be listed */
+                error?: string;
+            }[];
+            lastGood: null | {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                status: string;
+                /** Format: date-time */
+                finishedAt: string;
+            };
+            lastDrill: null | {
+                /** Format: uuid */
+                id: string;
+                status: string;
+                /** Format: date-time */
+                finishedAt: string | null;
+            };
+            /** @description Whether a nightly backup is scheduled */
+            nightly: boolean;
+            stale: boolean;
         };
         Connection: {
             /** Format: uuid */
