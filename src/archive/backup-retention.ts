@@ -43,6 +43,8 @@ export interface PruneResult {
   removed: string[];
   /** What went wrong, each naming the target or backup and the operation. */
   errors: string[];
+  /** Leftovers of earlier removals cut short, deleted now (a directory's `<name>.deleting/`). */
+  swept?: string[];
   /** Why nothing is deleted on this target although some backups are past their count, when so. */
   withheld?: string;
 }
@@ -77,7 +79,10 @@ export async function pruneBackups(deps: PruneDeps, targets: readonly BackupTarg
     const result: PruneResult = { target: target.name, kept: plan.keep, removed: [], errors: [], ...(plan.withheld ? { withheld: plan.withheld } : {}) };
     if (plan.withheld) deps.logger.warn({ target: target.name, why: plan.withheld }, 'retention: nothing removed on this target');
     if (options.dryRun) result.removed = plan.remove;
-    else await removeAll(deps.logger, target, plan.remove, result);
+    else {
+      await removeAll(deps.logger, target, plan.remove, result);
+      await sweepLeftovers(deps.logger, target, result);
+    }
     results.push(result);
   }
   return results;
@@ -119,6 +124,18 @@ function guard(target: string, newest: string | undefined, runs: ReadonlyMap<str
 }
 
 /** Oldest first, each on its own: one that fails is reported and the rest still go. */
+async function sweepLeftovers(logger: Logger, target: BackupTarget, result: PruneResult): Promise<void> {
+  try {
+    const swept = (await target.sweep?.()) ?? [];
+    if (swept.length > 0) {
+      result.swept = swept;
+      logger.info({ target: target.name, swept: swept.length }, 'retention: leftovers of removals cut short deleted');
+    }
+  } catch (error) {
+    result.errors.push(`deleting leftovers failed: ${describeError(error)}`);
+  }
+}
+
 async function removeAll(logger: Logger, target: BackupTarget, names: readonly string[], result: PruneResult): Promise<void> {
   for (const backup of names) {
     try {

@@ -93,6 +93,8 @@ export interface BackupTarget {
   readText(backupName: string, file: string): Promise<string>;
   /** Files of a backup with their sizes (what is there, whatever the manifest says). */
   files(backupName: string): Promise<Map<string, number>>;
+  /** Deletes the leftovers of removals cut short, where the target can tell them apart from work in progress; their names. */
+  sweep?(): Promise<string[]>;
   /** Deletes a backup (retention, backup-retention.ts): it stops being listed before any of its files goes. */
   remove(backupName: string): Promise<void>;
 }
@@ -139,6 +141,14 @@ export class DirTarget implements BackupTarget {
     const dir = path.join(this.root, safe(backupName));
     const names = (await readdir(dir)).filter((n) => !n.startsWith('.'));
     return new Map(await Promise.all(names.map(async (n) => [n, (await stat(path.join(dir, n))).size] as [string, number])));
+  }
+
+  /** Deletes what removals cut short left behind (`<name>.deleting/`); never a `.partial` one, which may be a backup being written. */
+  async sweep(): Promise<string[]> {
+    const entries = await readdir(this.root, { withFileTypes: true }).catch(() => []);
+    const left = entries.filter((e) => e.isDirectory() && e.name.endsWith('.deleting') && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(e.name)).map((e) => e.name);
+    for (const name of left) await rm(path.join(this.root, name), { recursive: true, force: true });
+    return left;
   }
 
   /** Renamed to `<name>.deleting` (one atomic step: no longer listed), then deleted; a leftover of a removal cut short goes first. */

@@ -20,7 +20,8 @@ import { adminUrl, SERVER_ENV } from '../support/env.js';
  * target keeps the newest BACKUP_KEEP_NIGHTLY nightly backups, every period close and the manual ones, and the
  * run's row names what went; a backup without a row, or with a name not ours, stays; a target the run failed
  * on loses nothing, nor one whose newest copy the database does not record as good; a removal cut short is
- * never listed (a directory's `.deleting`, a bucket without its marker); the drill still finds the newest.
+ * never listed (a directory's `.deleting`, a bucket without its marker) and the next prune deletes a directory's
+ * leftover; the drill still finds the newest.
  */
 const logger = createLogger('silent');
 const PREFIX = 'jb/retention';
@@ -166,6 +167,14 @@ describe('retention after each backup', () => {
     await mkdir(leftover);
     await writeFs(path.join(leftover, 'mark.copy.gz'), 'half deleted');
     expect(await a.list()).not.toContain('20250820T000000Z-dddddd.deleting');
+    // The next prune deletes the leftover; a `.partial` one (a backup being written) it leaves alone.
+    const writing = path.join(dir, 'a', '20250821T000000Z-eeeeee.partial');
+    await mkdir(writing);
+    const [pruned] = await pruneBackups({ pool: db.pool, logger, settings: settingsFor(14) }, [a]);
+    expect(pruned!.swept).toEqual(['20250820T000000Z-dddddd.deleting']);
+    expect(await readdir(path.join(dir, 'a'))).not.toContain('20250820T000000Z-dddddd.deleting');
+    expect(await readdir(path.join(dir, 'a'))).toContain('20250821T000000Z-eeeeee.partial');
+    await rm(writing, { recursive: true });
 
     const cut = '20250815T000000Z-cccccc';
     await foreignBackup(s3, cut);
