@@ -96,8 +96,7 @@ export async function readBackupStatus(pool: Pool, targets: readonly BackupTarge
   const [runs, drills, good, holdings] = await Promise.all([
     pool.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM backup_run ORDER BY queued_at DESC, id LIMIT $1`, [limit]),
     pool.query<DrillRow>(`SELECT ${DRILL_COLUMNS} FROM backup_drill ORDER BY queued_at DESC, id LIMIT $1`, [Math.min(limit, 20)]),
-    pool.query<{ id: string; name: string; status: string; finished_at: Date }>(
-      `SELECT id::text, name, status, finished_at FROM backup_run WHERE status IN ('succeeded', 'partial') AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT 1`),
+    readBackupHealth(pool, options),
     Promise.all(targets.map(async (t): Promise<TargetHolding> => {
       const base = { name: t.name, region: t.region, location: t.describe };
       try {
@@ -108,14 +107,22 @@ export async function readBackupStatus(pool: Pool, targets: readonly BackupTarge
       }
     })),
   ]);
-  const lastGood = good.rows[0] ? { id: good.rows[0].id, name: good.rows[0].name, status: good.rows[0].status, finishedAt: good.rows[0].finished_at.toISOString() } : null;
-  const ageHours = lastGood ? (options.now.getTime() - Date.parse(lastGood.finishedAt)) / 3_600_000 : Infinity;
   const drill = drills.rows[0];
   return {
-    runs: runs.rows.map(runOf), drills: drills.rows.map(drillOf), targets: holdings, lastGood,
+    runs: runs.rows.map(runOf), drills: drills.rows.map(drillOf), targets: holdings, lastGood: good.lastGood,
     lastDrill: drill ? { id: drill.id, status: drill.status, finishedAt: iso(drill.finished_at) } : null,
-    nightly: options.nightly, stale: options.nightly && ageHours > STALE_HOURS,
+    nightly: options.nightly, stale: good.stale,
   };
+}
+
+/** The last good backup and whether it is overdue, from the database alone (the IT overview's card; no target is listed). */
+export async function readBackupHealth(pool: Pool, options: { nightly: boolean; now: Date }): Promise<Pick<BackupStatus, 'lastGood' | 'stale'>> {
+  const { rows } = await pool.query<{ id: string; name: string; status: string; finished_at: Date }>(
+    `SELECT id::text, name, status, finished_at FROM backup_run WHERE status IN ('succeeded', 'partial') AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT 1`);
+  const row = rows[0];
+  const lastGood = row ? { id: row.id, name: row.name, status: row.status, finishedAt: row.finished_at.toISOString() } : null;
+  const ageHours = lastGood ? (options.now.getTime() - Date.parse(lastGood.finishedAt)) / 3_600_000 : Infinity;
+  return { lastGood, stale: options.nightly && ageHours > STALE_HOURS };
 }
 
 export async function readBackupRun(pool: Pool, id: string): Promise<BackupRunView> {

@@ -312,6 +312,10 @@ describe('the IT administrator’s pages', () => {
     expect(digits(await page.locator('tr[data-table="mark"] [data-restored]').textContent())).toBe(String(marks.restored));
     expect(await page.locator('[data-chain="ok"]').count()).toBe(1);
     await screenshot(page, 'it-backup-drill');
+    // The landing page's card: the last good backup, linked to the backups page.
+    await page.goto(`${d.baseUrl}/it`);
+    expect(await page.locator('[data-backup-health]').getAttribute('data-backup-health')).toBe('ok');
+    expect(await page.locator('[data-backup-health] a[href="/it/backups"]').count()).toBe(1);
     expect(tab.errors).toEqual([]);
   });
 

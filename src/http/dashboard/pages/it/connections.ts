@@ -1,10 +1,12 @@
 import { schoolsAskedFor } from '../../../../auth/caller.js';
-import { AppError, NotFoundError } from '../../../../lib/errors.js';
+import { readBackupHealth } from '../../../../archive/backup-status.js';
+import { AppError, ForbiddenError, NotFoundError } from '../../../../lib/errors.js';
 import type { AnyAdapter } from '../../../../ports/adapter.js';
 import { listAlerts, type AlertView } from '../../../../sync/alerts.js';
 import type { ConnectionView } from '../../../../sync/connections.js';
 import { listRuns, type RunMode, type RunView } from '../../../../sync/runs.js';
 import { nextRunAt } from '../../../../sync/schedule-rule.js';
+import { mayManageBackups } from '../../../routes/backups.js';
 import { triggerSync, visibleConnection } from '../../../routes/connections.js';
 import type { PageContext, PageResult } from '../../context.js';
 import { html, type Html } from '../../html.js';
@@ -38,6 +40,7 @@ export function registerConnectionPages(pages: Pages, deps: DashboardDeps): void
       Promise.all(connections.map(async (c) => [c.id, (await listRuns(deps.pool, { connectionId: c.id, limit: 1 }))[0]] as const)),
       queue.deadLetterRuns([ctx.school.id]),
     ]);
+    const backups = await backupHealthFor(deps, ctx);
     const lastRuns = new Map<string, RunView | undefined>(last);
     const alertsOf = (id: string) => alerts.filter((a) => a.connectionId === id).length;
     const rows = connections.map((c) => {
@@ -60,6 +63,9 @@ export function registerConnectionPages(pages: Pages, deps: DashboardDeps): void
         <div class="card"><div class="muted">${t('it.connections.count')}</div><div class="it-big" data-count="connections">${fmt.number(connections.length)}</div></div>
         <div class="card"><div class="muted">${t('it.connections.openAlerts')}</div><div class="it-big" data-count="alerts">${fmt.number(alerts.length)}</div></div>
         <div class="card"><div class="muted">${t('it.connections.deadLetters')}</div><div class="it-big" data-count="dead"><a href="/it/dead-letters">${fmt.number(dead.length)}</a></div></div>
+        ${backups ? html`<div class="card" data-backup-health="${backups.stale ? 'stale' : 'ok'}"><div class="muted">${t('it.backups.lastGood')}</div>
+          <div><a href="/it/backups">${backups.lastGood ? fmt.dateTime(backups.lastGood.finishedAt) : t('it.backups.none')}</a>
+          ${backups.stale ? html` <span class="badge bad">${t('it.backups.overdue')}</span>` : ''}</div></div>` : ''}
       </div>
       <p class="actions"><a class="button" href="/it/connections/new">${t('it.connections.add')}</a></p>
       ${connections.length === 0 ? html`<p class="muted">${t('it.connections.none')}</p>` : html`<div class="table-wrap"><table class="it-table">
@@ -222,4 +228,16 @@ function connectionForm(ctx: PageContext, adapter: AnyAdapter, c: ConnectionView
     </form>`;
   const status = error instanceof AppError ? error.status : 200;
   return { title: heading, body, status, current: '/it' };
+}
+
+/** The backups' card for a caller who may manage them (backups:manage in every school of the database), else none. */
+async function backupHealthFor(deps: DashboardDeps, ctx: PageContext): Promise<Awaited<ReturnType<typeof readBackupHealth>> | undefined> {
+  if (!deps.backups || !ctx.grant.permissions.has('backups:manage')) return undefined;
+  try {
+    await mayManageBackups(deps.pool, ctx.caller);
+  } catch (error) {
+    if (error instanceof ForbiddenError) return undefined;
+    throw error;
+  }
+  return readBackupHealth(deps.pool, { nightly: deps.backups.jobs.nightly, now: ctx.now });
 }
