@@ -6,7 +6,7 @@ import { dbOf, startJobQueue } from '../db/job-queue.js';
 import { withTransaction } from '../db/pool.js';
 import { describeError } from '../lib/errors.js';
 import type { ClockedWork } from '../sync/service.js';
-import { runBackup, type BackupDeps } from './backup.js';
+import { newBackupRun, runBackup, type BackupDeps } from './backup.js';
 import { newDrill, runRecordedDrill, type DrillSettings } from './backup-drill.js';
 
 /**
@@ -83,8 +83,7 @@ export class NightlyBackups implements ClockedWork, BackupRequests {
 
   async requestBackup(actor: string): Promise<string> {
     return withTransaction(this.deps.pool, async (client) => {
-      const { rows } = await client.query<{ id: string }>(`INSERT INTO backup_run (reason, status, actor, queued_at) VALUES ('manual', 'queued', $1, $2) RETURNING id::text`, [actor, this.deps.clock.now()]);
-      const runId = rows[0]!.id;
+      const runId = await newBackupRun(client, 'manual', { at: this.deps.clock.now(), actor });
       await this.boss.send(BACKUP_QUEUE, { runId, reason: 'manual' } satisfies BackupJob, { db: dbOf(client) });
       this.deps.logger.info({ runId, actor }, 'backup queued by hand');
       return runId;

@@ -123,7 +123,7 @@ function guard(target: string, newest: string | undefined, runs: ReadonlyMap<str
   return undefined;
 }
 
-/** Oldest first, each on its own: one that fails is reported and the rest still go. */
+/** A target's leftovers of removals cut short (target.sweep), named in the result; a failure is one more error. */
 async function sweepLeftovers(logger: Logger, target: BackupTarget, result: PruneResult): Promise<void> {
   try {
     const swept = (await target.sweep?.()) ?? [];
@@ -136,6 +136,7 @@ async function sweepLeftovers(logger: Logger, target: BackupTarget, result: Prun
   }
 }
 
+/** Oldest first, each on its own: one that fails is reported and the rest still go. */
 async function removeAll(logger: Logger, target: BackupTarget, names: readonly string[], result: PruneResult): Promise<void> {
   for (const backup of names) {
     try {

@@ -123,10 +123,11 @@ export class S3Target implements BackupTarget {
           etag = got.ETag;
           size = got.ContentLength;
         }
-        // A 200 to a ranged read is the whole object again: skip what was delivered.
-        let skip = resuming && !/^bytes \d+-/.test(got.ContentRange ?? '') ? delivered : 0;
-        if (resuming && skip === 0 && !(got.ContentRange ?? '').startsWith(`bytes ${delivered}-`)) {
-          throw new Error(`S3 target "${this.name}" (${this.describe}): GetObject failed: the store answered a read from byte ${delivered} with ${got.ContentRange}`);
+        // A ranged read answered without a range (a 200) is the whole object again: skip what was delivered.
+        const range = got.ContentRange ?? '';
+        let skip = resuming && !range ? delivered : 0;
+        if (resuming && range && !range.startsWith(`bytes ${delivered}-`)) {
+          throw new Error(`S3 target "${this.name}" (${this.describe}): GetObject failed: the store answered a read from byte ${delivered} with ${range}`);
         }
         for await (const chunk of body as AsyncIterable<Buffer>) {
           let piece = chunk;

@@ -66,8 +66,7 @@ export interface BackupResult {
  * `runId`: a queued `backup_run` row to fill (a nightly slot), else a new row is made.
  */
 export async function runBackup(deps: BackupDeps, options: { reason: BackupReason; runId?: string }): Promise<BackupResult> {
-  const runId = options.runId ?? (await deps.pool.query<{ id: string }>(
-    `INSERT INTO backup_run (reason, status) VALUES ($1, 'queued') RETURNING id::text`, [options.reason])).rows[0]!.id;
+  const runId = options.runId ?? (await newBackupRun(deps.pool, options.reason));
   const started = deps.clock.now();
   const name = backupName(started, randomBytes(3).toString('hex'));
   await deps.pool.query(`UPDATE backup_run SET status = 'running', started_at = $2, name = $3 WHERE id = $1`, [runId, started, name]);
@@ -86,6 +85,13 @@ export async function runBackup(deps: BackupDeps, options: { reason: BackupReaso
     await deps.pool.query(`UPDATE backup_run SET status = 'failed', finished_at = $2, error = $3 WHERE id = $1`, [runId, deps.clock.now(), describeError(error)]).catch(() => undefined);
     throw error;
   }
+}
+
+/** A queued `backup_run` row (a backup asked for by hand carries who asked, and when by the service's clock); its id. */
+export async function newBackupRun(db: Pool | PoolClient, reason: BackupReason, options: { at?: Date; actor?: string } = {}): Promise<string> {
+  const { rows } = await db.query<{ id: string }>(
+    `INSERT INTO backup_run (reason, status, actor, queued_at) VALUES ($1, 'queued', $2, COALESCE($3, CURRENT_TIMESTAMP)) RETURNING id::text`, [reason, options.actor ?? null, options.at ?? null]);
+  return rows[0]!.id;
 }
 
 /**

@@ -54,8 +54,7 @@ export function backupsRouter(deps: BackupsRouterDeps): Router {
     const caller = callerOf(res);
     await allowed(caller);
     const { target } = parseRequest(DrillBody, req.body ?? {}, 'body');
-    if (target && !(await deps.targets()).some((t) => t.name === target)) throw new ValidationError(`no backup target named ${target}`);
-    const id = await deps.jobs.requestDrill(actorOf(caller), target);
+    const id = await queueDrill(deps, actorOf(caller), target);
     res.status(202).location(`/v1/backups/restore-drills/${id}`).json(await readDrill(pool, id));
   });
   router.get('/v1/backups/restore-drills/:id', async (req, res) => {
@@ -64,6 +63,12 @@ export function backupsRouter(deps: BackupsRouterDeps): Router {
     res.json(await readDrill(pool, id));
   });
   return router;
+}
+
+/** Queues a restore drill, from one named target when asked (a name not in BACKUP_TARGETS is a 400); its id. The API's and the dashboard's. */
+export async function queueDrill(deps: Pick<BackupsRouterDeps, 'jobs' | 'targets'>, actor: string, target?: string): Promise<string> {
+  if (target && !(await deps.targets()).some((t) => t.name === target)) throw new ValidationError(`no backup target named ${target}`);
+  return deps.jobs.requestDrill(actor, target);
 }
 
 /** `backups:manage` in every school of the database (a region-level key's scope counts for all); else 403 saying why. */

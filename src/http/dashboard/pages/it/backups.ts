@@ -1,13 +1,13 @@
 import { readBackupStatus, readDrill, type BackupStatus, type DrillView } from '../../../../archive/backup-status.js';
 import { actorOf } from '../../../../auth/caller.js';
 import { ForbiddenError, NotFoundError } from '../../../../lib/errors.js';
-import { mayManageBackups } from '../../../routes/backups.js';
+import { mayManageBackups, queueDrill } from '../../../routes/backups.js';
 import type { PageContext, PageResult } from '../../context.js';
 import { html, type Html } from '../../html.js';
 import type { MessageKey } from '../../messages/index.js';
 import type { Pages } from '../../pages.js';
 import type { DashboardDeps } from '../../router.js';
-import { idOf, need, str } from './shared.js';
+import { idOf, need, statusBadge, str } from './shared.js';
 
 const LIVE = new Set(['queued', 'running']);
 
@@ -66,10 +66,7 @@ export function registerBackupPages(pages: Pages, deps: DashboardDeps): void {
   pages.post('/it/backups/drill', async (ctx) => {
     const refused = await allowed(ctx);
     if (refused) return refused;
-    const backups = backupsOf();
-    const target = str((ctx.req.body as Record<string, unknown> | undefined)?.target);
-    if (target && !(await backups.targets()).some((x) => x.name === target)) throw new NotFoundError(`backup target ${target}`);
-    const id = await backups.jobs.requestDrill(actorOf(ctx.caller), target);
+    const id = await queueDrill(backupsOf(), actorOf(ctx.caller), str((ctx.req.body as Record<string, unknown> | undefined)?.target));
     return `/it/backups/drills/${id}?notice=it.backups.drillQueued`;
   });
 
@@ -84,13 +81,6 @@ export function registerBackupPages(pages: Pages, deps: DashboardDeps): void {
   });
 }
 
-function badge(ctx: PageContext, status: string): Html {
-  const known = ['queued', 'running', 'succeeded', 'partial', 'failed', 'passed'];
-  const key = (known.includes(status) ? `it.backups.status.${status}` : 'it.backups.status.failed') as MessageKey;
-  const tone = status === 'succeeded' || status === 'passed' ? 'succeeded' : status;
-  return html`<span class="badge ${tone}" data-status="${status}">${ctx.t(key)}</span>`;
-}
-
 /** The status, runs, drills and targets; refreshed every two seconds while a run or a drill waits or runs. */
 function statusSection(ctx: PageContext, s: BackupStatus): Html {
   const { t, fmt } = ctx;
@@ -100,10 +90,10 @@ function statusSection(ctx: PageContext, s: BackupStatus): Html {
   return html`<section id="backups-live" aria-busy="${busy ? 'true' : 'false'}" data-backups-busy="${busy ? 'true' : 'false'}"${poll}>
     <dl class="facts card">
       <dt>${t('it.backups.lastGood')}</dt>
-      <dd data-last-good="${s.lastGood?.name ?? ''}">${s.lastGood ? html`${fmt.dateTime(s.lastGood.finishedAt)} · <code>${s.lastGood.name}</code> ${badge(ctx, s.lastGood.status)}` : t('it.backups.none')}</dd>
+      <dd data-last-good="${s.lastGood?.name ?? ''}">${s.lastGood ? html`${fmt.dateTime(s.lastGood.finishedAt)} · <code>${s.lastGood.name}</code> ${statusBadge(ctx, s.lastGood.status)}` : t('it.backups.none')}</dd>
       <dt>${t('it.backups.schedule')}</dt><dd>${s.nightly ? t('it.backups.nightlyOn') : t('it.backups.nightlyOff')}</dd>
       <dt>${t('it.backups.lastDrill')}</dt>
-      <dd data-last-drill="${s.lastDrill?.status ?? ''}">${s.lastDrill ? html`<a href="/it/backups/drills/${s.lastDrill.id}">${s.lastDrill.finishedAt ? fmt.dateTime(s.lastDrill.finishedAt) : t('it.backups.notYet')}</a> ${badge(ctx, s.lastDrill.status)}` : t('it.backups.none')}</dd>
+      <dd data-last-drill="${s.lastDrill?.status ?? ''}">${s.lastDrill ? html`<a href="/it/backups/drills/${s.lastDrill.id}">${s.lastDrill.finishedAt ? fmt.dateTime(s.lastDrill.finishedAt) : t('it.backups.notYet')}</a> ${statusBadge(ctx, s.lastDrill.status)}` : t('it.backups.none')}</dd>
     </dl>
     ${s.stale ? html`<p class="error" role="alert" data-backups-stale>${t('it.backups.stale')}</p>` : ''}
     <h2>${t('it.backups.targets')}</h2>
@@ -117,7 +107,7 @@ function statusSection(ctx: PageContext, s: BackupStatus): Html {
     ${s.runs.length === 0 ? html`<p class="muted">${t('list.empty')}</p>` : html`<div class="table-wrap"><table class="it-backup-runs">
       <thead><tr><th scope="col">${t('it.runs.queued')}</th><th scope="col">${t('it.backups.reasonCol')}</th><th scope="col">${t('it.connections.status')}</th>
         <th scope="col">${t('it.backups.name')}</th><th scope="col">${t('it.backups.onTargets')}</th><th scope="col">${t('it.backups.error')}</th></tr></thead>
-      <tbody>${s.runs.map((r) => html`<tr data-backup-run="${r.id}"><td>${fmt.dateTime(r.queuedAt)}</td><td>${reason(r.reason)}</td><td>${badge(ctx, r.status)}</td>
+      <tbody>${s.runs.map((r) => html`<tr data-backup-run="${r.id}"><td>${fmt.dateTime(r.queuedAt)}</td><td>${reason(r.reason)}</td><td>${statusBadge(ctx, r.status)}</td>
         <td>${r.name ? html`<code>${r.name}</code>` : '—'}</td>
         <td>${r.targets.length === 0 ? '—' : r.targets.map((x) => html`<span class="badge ${x.ok ? 'succeeded' : 'failed'}">${x.name}</span> `)}</td>
         <td class="it-wrap">${r.error ?? ''}</td></tr>`)}</tbody></table></div>`}
@@ -125,7 +115,7 @@ function statusSection(ctx: PageContext, s: BackupStatus): Html {
     ${s.drills.length === 0 ? html`<p class="muted">${t('it.backups.noDrills')}</p>` : html`<div class="table-wrap"><table class="it-backup-drills">
       <thead><tr><th scope="col">${t('it.runs.queued')}</th><th scope="col">${t('it.connections.status')}</th><th scope="col">${t('it.backups.name')}</th>
         <th scope="col">${t('it.backups.target')}</th><th scope="col">${t('it.backups.error')}</th></tr></thead>
-      <tbody>${s.drills.map((d) => html`<tr data-drill="${d.id}"><td><a href="/it/backups/drills/${d.id}">${fmt.dateTime(d.queuedAt)}</a></td><td>${badge(ctx, d.status)}</td>
+      <tbody>${s.drills.map((d) => html`<tr data-drill="${d.id}"><td><a href="/it/backups/drills/${d.id}">${fmt.dateTime(d.queuedAt)}</a></td><td>${statusBadge(ctx, d.status)}</td>
         <td>${d.backup ? html`<code>${d.backup}</code>` : '—'}</td><td>${d.target ?? d.onlyTarget ?? '—'}</td><td class="it-wrap">${d.error ?? ''}</td></tr>`)}</tbody></table></div>`}
   </section>`;
 }
@@ -138,7 +128,7 @@ function drillSection(ctx: PageContext, d: DrillView): Html {
   const r = d.report;
   return html`<section id="drill-live" data-drill-status="${d.status}" aria-busy="${busy ? 'true' : 'false'}"${poll}>
     <dl class="facts card">
-      <dt>${t('it.connections.status')}</dt><dd>${badge(ctx, d.status)} ${busy ? html`<span class="progress" aria-hidden="true"></span>` : ''}</dd>
+      <dt>${t('it.connections.status')}</dt><dd>${statusBadge(ctx, d.status)} ${busy ? html`<span class="progress" aria-hidden="true"></span>` : ''}</dd>
       <dt>${t('it.runs.queued')}</dt><dd>${fmt.dateTime(d.queuedAt)}</dd>
       <dt>${t('it.run.finished')}</dt><dd>${d.finishedAt ? fmt.dateTime(d.finishedAt) : '—'}</dd>
       <dt>${t('it.backups.name')}</dt><dd>${d.backup ? html`<code>${d.backup}</code>` : '—'}</dd>
