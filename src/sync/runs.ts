@@ -142,8 +142,13 @@ export async function markRunning(pool: Pool, id: string, jobId: string | null, 
   );
 }
 
+/**
+ * A running run's progress. The executor sends these without waiting, on any pooled connection, so one can
+ * arrive after the run's end: it then changes nothing (only a `running` run takes progress, and its request
+ * count never goes down), or a finished run would show the counts of a batch before its last.
+ */
 export async function saveProgress(pool: Pool, id: string, progress: RunView['progress'], requests: number): Promise<void> {
-  await pool.query('UPDATE sync_run SET progress = $2, requests = $3 WHERE id = $1', [id, JSON.stringify(progress), requests]);
+  await pool.query(`UPDATE sync_run SET progress = $2, requests = GREATEST(requests, $3) WHERE id = $1 AND status = 'running'`, [id, JSON.stringify(progress), requests]);
 }
 
 export interface RunOutcome {
